@@ -1,0 +1,1 @@
+"""Vyraj: wiring (settings, factories, runners, CLI, the local sandbox)."""

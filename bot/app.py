@@ -1,0 +1,137 @@
+"""Factories: the bot, the dispatcher, and the running application that owns them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+
+from bot.fsm_storage import PseudonymousFsmStorage
+from bot.i18n import PreferredLocaleMiddleware, create_i18n
+from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
+from bot.settings import LOCALES, Settings
+from handlers import get_routers
+from handlers.commands import bot_commands
+from services.privacy import Keyring
+from storage import SqliteStorage, Storage, open_storage
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 30.0
+
+
+class KeyMismatchError(Exception):
+    """SECRET_KEY is not the key this database was created with."""
+
+
+@dataclass
+class Vyraj:
+    """A configured bot ready to serve: owns the database until `close`."""
+
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
+    storage: SqliteStorage
+    keyring: Keyring
+    tracker: InFlightTracker
+
+
+def create_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    *,
+    settings: Settings,
+    storage: Storage,
+    keyring: Keyring,
+    i18n: I18n,
+    tracker: InFlightTracker,
+    events_isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        storage=PseudonymousFsmStorage(storage.fsm, keyring),
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        # Handed to handlers as keyword arguments.
+        keyring=keyring,
+        admin_ids=settings.admin_ids,
+    )
+    # Handlers ask for `storage`; aiogram hands its FSM storage over as `fsm_storage`.
+    dispatcher["storage"] = storage
+    dispatcher.update.outer_middleware(tracker)
+    ignore_bots = IgnoreBotsMiddleware()
+    for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.inline_query):
+        observer.outer_middleware(ignore_bots)
+    PreferredLocaleMiddleware(i18n, storage.preferences, keyring).setup(dispatcher)
+    dispatcher.include_routers(*get_routers())
+    return dispatcher
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """Publish the command menu in every locale, and the default locale for everyone else."""
+    with i18n.context():
+        for locale in LOCALES:
+            with i18n.use_locale(locale):
+                await bot.set_my_commands(bot_commands(), language_code=locale)
+        with i18n.use_locale(i18n.default_locale):
+            await bot.set_my_commands(bot_commands())
+
+
+async def check_secret_key(storage: Storage, keyring: Keyring) -> None:
+    """Refuse to start with a key that cannot read this database's pseudonyms."""
+    expected = await storage.meta.get("key_check")
+    actual = keyring.check_value()
+    if expected is None:
+        await storage.meta.set("key_check", actual)
+    elif expected != actual:
+        raise KeyMismatchError(
+            "SECRET_KEY: does not match the key this database was created with "
+            "(restore the original key or use another DATABASE_URL)"
+        )
+
+
+async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
+    """Open the database, check the key, build the bot and the dispatcher."""
+    storage = await open_storage(settings.database_url)
+    keyring = Keyring(master_secret)
+    try:
+        await check_secret_key(storage, keyring)
+        i18n = create_i18n(settings.default_locale)
+        tracker = InFlightTracker()
+        bot = create_bot(settings)
+        dispatcher = create_dispatcher(
+            settings=settings, storage=storage, keyring=keyring, i18n=i18n, tracker=tracker
+        )
+    except BaseException:
+        await storage.close()
+        raise
+    vyraj = Vyraj(settings, bot, dispatcher, storage, keyring, tracker)
+
+    async def on_startup() -> None:
+        await set_commands(bot, i18n)
+        logger.info("Vyraj is up")
+
+    async def on_shutdown() -> None:
+        if not await tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
+            logger.warning("%d updates still running at shutdown", tracker.in_flight)
+        await storage.close()
+        logger.info("Database closed")
+
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)
+    return vyraj

@@ -1,0 +1,99 @@
+"""The `vyraj` command: run the bot, or chat with it in a terminal sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot.app import KeyMismatchError, create_vyraj
+from bot.log_redaction import setup_logging
+from bot.runners import serve_polling, serve_webhook
+from bot.secret_key import resolve_master_secret
+from bot.settings import SettingsError, load_settings
+
+EXIT_CONFIG = 2
+
+NO_TOKEN = (
+    "BOT_TOKEN: not set. Create a bot with @BotFather in Telegram (/newbot), put its token in "
+    "BOT_TOKEN (environment or .env), and run again. To try Vyraj without a token: vyraj sandbox"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vyraj",
+        description="Vyraj: a Telegram bot for the Belarusian IT diaspora.",
+        epilog="Settings come from the environment or .env; see README.md and .env.example.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "run", help="run the bot for real (long polling, or a webhook when WEBHOOK_URL is set)"
+    )
+    sandbox = commands.add_parser(
+        "sandbox", help="chat with the bot in this terminal; no Telegram token needed"
+    )
+    sandbox.add_argument("--db", type=Path, help="keep the sandbox database in this file")
+    sandbox.add_argument(
+        "--script", type=Path, help="feed the lines of FILE instead of the keyboard and print a transcript"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run_command()
+    if args.command == "sandbox":
+        return sandbox_command(args.db, args.script)
+    parser.print_help()
+    return 0
+
+
+def run_command() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    if settings.bot_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging()
+    master = resolve_master_secret(settings)
+    if master.generated_at is not None:
+        logging.getLogger("vyraj").warning(
+            "SECRET_KEY is not set: generated a new one in %s (mode 0600). Back it up: without "
+            "it the database cannot be read.", master.generated_at,
+        )
+
+    async def serve() -> None:
+        vyraj = await create_vyraj(settings, master.value)
+        if settings.webhook_url:
+            await serve_webhook(vyraj)
+        else:
+            await serve_polling(vyraj)
+
+    try:
+        asyncio.run(serve())
+    except KeyMismatchError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def sandbox_command(database: Path | None, script: Path | None) -> int:
+    from bot.sandbox.terminal import run_terminal
+
+    logging.basicConfig(level=logging.CRITICAL)
+    if script is not None:
+        lines = script.read_text("utf-8").splitlines()
+        return asyncio.run(run_terminal(lines, database=database, echo=True))
+    if not sys.stdin.isatty():
+        return asyncio.run(run_terminal(sys.stdin.read().splitlines(), database=database, echo=True))
+    return asyncio.run(run_terminal(None, database=database))

@@ -1,0 +1,80 @@
+"""Serving updates: long polling, or a webhook behind an aiohttp server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.app import Vyraj
+
+logger = logging.getLogger(__name__)
+
+
+async def serve_polling(
+    vyraj: Vyraj, *, handle_as_tasks: bool = True, handle_signals: bool = True
+) -> None:
+    """Long polling until stopped (SIGINT/SIGTERM or `dispatcher.stop_polling`)."""
+    await vyraj.bot.delete_webhook(drop_pending_updates=False)
+    await vyraj.dispatcher.start_polling(
+        vyraj.bot,
+        handle_as_tasks=handle_as_tasks,
+        handle_signals=handle_signals,
+        polling_timeout=10,
+    )
+
+
+def create_webhook_app(vyraj: Vyraj, *, handle_in_background: bool = True) -> web.Application:
+    """The aiohttp app that receives updates; a wrong secret header gets 401."""
+    settings = vyraj.settings
+    assert settings.webhook_secret is not None  # enforced by Settings
+    app = web.Application()
+    # Shutdown runs in registration order: the dispatcher's (which waits for in-flight
+    # updates and closes the database) must come before the handler closes the bot session.
+    setup_application(app, vyraj.dispatcher, bot=vyraj.bot)
+    SimpleRequestHandler(
+        vyraj.dispatcher,
+        vyraj.bot,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        handle_in_background=handle_in_background,
+    ).register(app, path=settings.webhook_path)
+    return app
+
+
+async def serve_webhook(
+    vyraj: Vyraj,
+    *,
+    stop: asyncio.Event | None = None,
+    handle_in_background: bool = True,
+    handle_signals: bool = True,
+) -> None:
+    """Listen on WEBHOOK_LISTEN, register WEBHOOK_URL with Telegram, serve until stopped."""
+    settings = vyraj.settings
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    stop = stop or asyncio.Event()
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
+    runner = web.AppRunner(
+        create_webhook_app(vyraj, handle_in_background=handle_in_background),
+        handle_signals=False,
+    )
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.listen_host, settings.listen_port)
+        await site.start()
+        await vyraj.bot.set_webhook(
+            settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=vyraj.dispatcher.resolve_used_update_types(),
+        )
+        logger.info("Webhook server listening on %s", settings.webhook_listen)
+        await stop.wait()
+    finally:
+        await runner.cleanup()

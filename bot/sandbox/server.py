@@ -1,0 +1,848 @@
+"""A local Bot API server: the part of Telegram's Bot API that Vyraj uses, over real HTTP.
+
+It keeps users, chats and messages in memory, validates requests the way Telegram does where
+it matters (lengths, HTML, button data, "message is not modified"), records every call, can be
+told to fail (429 with retry_after, 5xx), and delivers updates by long polling or webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.sandbox.telegram_html import EntityParseError, html_to_plain
+
+JSON_FIELDS = {
+    "reply_markup", "entities", "caption_entities", "allowed_updates", "commands", "scope",
+    "results", "options", "link_preview_options", "reply_parameters", "button", "media",
+    "question_entities", "explanation_entities",
+}
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_CALLBACK_DATA = 64
+
+
+class BotApiError(Exception):
+    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
+        self.retry_after = retry_after
+
+
+def bad_request(what: str) -> BotApiError:
+    return BotApiError(400, f"Bad Request: {what}")
+
+
+@dataclass
+class FakeUser:
+    id: int
+    first_name: str
+    language_code: str | None = None
+    username: str | None = None
+    is_bot: bool = False
+    blocked_bot: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        if self.username:
+            data["username"] = self.username
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+
+@dataclass
+class FakeChat:
+    id: int
+    type: str  # private, group, supergroup, channel
+    title: str | None = None
+    username: str | None = None
+    first_name: str | None = None
+    statuses: dict[int, str] = field(default_factory=dict)  # user id -> member status
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": self.type}
+        for key in ("title", "username", "first_name"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        return data
+
+
+@dataclass
+class ChatEvent:
+    """Something the bot did to a chat: a message sent, edited or deleted."""
+
+    seq: int
+    kind: str  # sent, edited, deleted
+    chat_id: int
+    message_id: int
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    params: dict[str, Any]
+    status: int = 200
+
+
+@dataclass
+class Fault:
+    method: str | None
+    status: int
+    description: str
+    retry_after: int | None
+    remaining: int
+
+
+class LocalBotApi:
+    """State and behaviour of the local Bot API; `app` serves it over HTTP."""
+
+    def __init__(self, bot_id: int = 7000000001, bot_username: str = "vyraj_bot") -> None:
+        self.bot = FakeUser(id=bot_id, first_name="Vyraj", username=bot_username, is_bot=True)
+        self.token = f"{bot_id}:sandbox-{secrets.token_hex(8)}"
+        self.users: dict[int, FakeUser] = {}
+        self.chats: dict[int, FakeChat] = {}
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.message_html: dict[tuple[int, int], str] = {}
+        self.events: list[ChatEvent] = []
+        self.calls: list[RecordedCall] = []
+        self.callback_answers: dict[str, dict[str, Any]] = {}
+        self.inline_answers: dict[str, dict[str, Any]] = {}
+        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.files: dict[str, bytes] = {}
+        self.polls: dict[str, tuple[int, int]] = {}  # poll id -> (chat id, message id)
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.webhook_errors: list[str] = []
+        self._faults: list[Fault] = []
+        self._pending: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._query_ids = itertools.count(1)
+        self._event_seq = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        self._new_update = asyncio.Condition()
+        self._processed: dict[int, asyncio.Future[None]] = {}
+        self._webhook_queue: asyncio.Queue[dict[str, Any]] | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._methods: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
+            "getMe": self._get_me,
+            "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "editMessageReplyMarkup": self._edit_message_reply_markup,
+            "deleteMessage": self._delete_message,
+            "answerCallbackQuery": self._answer_callback_query,
+            "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
+            "sendPoll": self._send_poll,
+            "stopPoll": self._stop_poll,
+            "answerInlineQuery": self._answer_inline_query,
+            "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
+            "getChatAdministrators": self._get_chat_administrators,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": self._get_my_commands,
+            "deleteMyCommands": self._delete_my_commands,
+            "sendChatAction": self._send_chat_action,
+            "leaveChat": self._leave_chat,
+        }
+
+    # ---- HTTP -------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_http)
+        app.on_cleanup.append(self._on_cleanup)
+        return app
+
+    async def _on_cleanup(self, _app: web.Application) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def _handle_http(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if request.match_info["token"] != self.token:
+            return _error_response(BotApiError(401, "Unauthorized"))
+        params = await _read_params(request)
+        return await self._call(method, params)
+
+    async def _call(self, method: str, params: dict[str, Any]) -> web.Response:
+        call = RecordedCall(method, params)
+        self.calls.append(call)
+        try:
+            self._maybe_fail(method)
+            handler = self._methods.get(method)
+            if handler is None:
+                raise BotApiError(404, "Not Found: method not found")
+            result = await handler(params)
+        except BotApiError as error:
+            call.status = error.status
+            return _error_response(error)
+        return web.json_response({"ok": True, "result": result})
+
+    # ---- fault injection ----------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str | None = None,
+        *,
+        status: int = 429,
+        retry_after: int | None = 1,
+        description: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """Make the next `count` calls of `method` (any method if None) fail."""
+        if description is None:
+            description = (
+                f"Too Many Requests: retry after {retry_after}"
+                if status == 429
+                else "Internal Server Error"
+            )
+        self._faults.append(
+            Fault(method, status, description, retry_after if status == 429 else None, count)
+        )
+
+    def _maybe_fail(self, method: str) -> None:
+        for fault in self._faults:
+            if fault.remaining > 0 and fault.method in (None, method):
+                fault.remaining -= 1
+                raise BotApiError(fault.status, fault.description, fault.retry_after)
+
+    # ---- updates ------------------------------------------------------------------------
+
+    async def push_update(self, body: dict[str, Any]) -> int:
+        """Queue an update for the bot; returns its update_id."""
+        update_id = next(self._update_ids)
+        update = {"update_id": update_id, **body}
+        self._processed[update_id] = asyncio.get_running_loop().create_future()
+        if self.webhook_url is not None and self._webhook_queue is not None:
+            await self._webhook_queue.put(update)
+        else:
+            async with self._new_update:
+                self._pending.append(update)
+                self._new_update.notify_all()
+        return update_id
+
+    async def wait_processed(self, update_id: int, timeout: float = 10.0) -> None:
+        """Return once the bot has finished with the update (acknowledged or answered)."""
+        future = self._processed.get(update_id)
+        if future is not None:
+            await asyncio.wait_for(asyncio.shield(future), timeout)
+
+    def _mark_processed(self, update_id: int) -> None:
+        future = self._processed.pop(update_id, None)
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook_url is not None:
+            raise BotApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = int(params.get("offset") or 0)
+        limit = min(int(params.get("limit") or 100), 100)
+        timeout = float(params.get("timeout") or 0)
+        allowed = params.get("allowed_updates") or None
+        deadline = time.monotonic() + timeout
+        async with self._new_update:
+            while True:
+                kept = []
+                for update in self._pending:
+                    kind = next(key for key in update if key != "update_id")
+                    confirmed = offset and update["update_id"] < offset
+                    filtered = allowed is not None and kind not in allowed
+                    if confirmed or filtered:
+                        self._mark_processed(update["update_id"])
+                    else:
+                        kept.append(update)
+                self._pending = kept
+                if self._pending:
+                    return self._pending[:limit]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._new_update.wait(), remaining)
+
+    async def _set_webhook(self, params: dict[str, Any]) -> bool:
+        url = str(params.get("url") or "")
+        if not url:
+            return await self._delete_webhook(params)
+        self.webhook_url = url
+        self.webhook_secret = params.get("secret_token")
+        if self._webhook_queue is None:
+            self._webhook_queue = asyncio.Queue()
+            self._webhook_task = asyncio.create_task(self._deliver_webhooks())
+        async with self._new_update:
+            for update in self._pending:
+                await self._webhook_queue.put(update)
+            self._pending.clear()
+        return True
+
+    async def _delete_webhook(self, params: dict[str, Any]) -> bool:
+        self.webhook_url = None
+        self.webhook_secret = None
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            self._webhook_task = None
+        queue, self._webhook_queue = self._webhook_queue, None
+        if queue is not None:
+            async with self._new_update:
+                while not queue.empty():
+                    self._pending.append(queue.get_nowait())
+                self._new_update.notify_all()
+        return True
+
+    async def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        pending = self._webhook_queue.qsize() if self._webhook_queue else len(self._pending)
+        return {
+            "url": self.webhook_url or "",
+            "has_custom_certificate": False,
+            "pending_update_count": pending,
+        }
+
+    async def _deliver_webhooks(self) -> None:
+        assert self._webhook_queue is not None
+        queue = self._webhook_queue
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        while True:
+            update = await queue.get()
+            try:
+                await self._post_update(update)
+            except Exception as exc:  # a broken webhook must not stop the server
+                self.webhook_errors.append(f"{type(exc).__name__}: {exc}")
+            finally:
+                self._mark_processed(update["update_id"])
+
+    async def _post_update(self, update: dict[str, Any]) -> None:
+        assert self._http is not None and self.webhook_url is not None
+        headers = {}
+        if self.webhook_secret:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
+        async with self._http.post(self.webhook_url, json=update, headers=headers) as response:
+            if response.status != 200:
+                self.webhook_errors.append(f"HTTP {response.status}")
+                return
+            # A webhook may answer with one method call in its response body.
+            if response.content_type.startswith("multipart/"):
+                reader = aiohttp.MultipartReader.from_response(response)
+                form: dict[str, Any] = {}
+                while (part := await reader.next()) is not None:
+                    if isinstance(part, aiohttp.BodyPartReader) and part.name:
+                        form[part.name] = await part.text()
+                if "method" in form:
+                    method = form.pop("method")
+                    await self._call(method, _decode_json_fields(form))
+
+    # ---- acting as Telegram users (used by the driver) -----------------------------------
+
+    def add_user(
+        self, user_id: int, first_name: str = "Test", language_code: str | None = "en",
+        username: str | None = None,
+    ) -> FakeUser:
+        user = FakeUser(user_id, first_name, language_code, username)
+        self.users[user_id] = user
+        return user
+
+    def private_chat(self, user: FakeUser) -> FakeChat:
+        chat = self.chats.get(user.id)
+        if chat is None:
+            chat = FakeChat(user.id, "private", first_name=user.first_name, username=user.username)
+            chat.statuses[self.bot.id] = "member"
+            self.chats[user.id] = chat
+        return chat
+
+    def create_group(
+        self, chat_id: int, title: str, *, kind: str = "supergroup", username: str | None = None
+    ) -> FakeChat:
+        chat = FakeChat(chat_id, kind, title=title, username=username)
+        self.chats[chat_id] = chat
+        return chat
+
+    def message_update(
+        self, user: FakeUser, chat: FakeChat, payload: dict[str, Any], *, kind: str = "message",
+        reply_to: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The body of an update in which `user` writes `payload` (text, sticker...) to `chat`."""
+        message_id = self._next_message_id(chat.id)
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": chat.as_dict(),
+            **payload,
+        }
+        if chat.type != "channel":
+            message["from"] = user.as_dict()
+        else:
+            message["sender_chat"] = chat.as_dict()
+        text = payload.get("text")
+        if isinstance(text, str) and text.startswith("/"):
+            command = text.split(maxsplit=1)[0] if text.strip() else "/"
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        if kind == "edited_message":
+            message["edit_date"] = int(time.time())
+        self.messages[(chat.id, message_id)] = message
+        return {kind: message}
+
+    def callback_update(
+        self, user: FakeUser, message: dict[str, Any], data: str
+    ) -> tuple[str, dict[str, Any]]:
+        query_id = f"cq{next(self._query_ids)}"
+        self.callback_answers[query_id] = {}
+        body = {
+            "callback_query": {
+                "id": query_id,
+                "from": user.as_dict(),
+                "message": message,
+                "chat_instance": f"ci{message['chat']['id']}",
+                "data": data,
+            }
+        }
+        return query_id, body
+
+    def inline_update(self, user: FakeUser, query: str) -> tuple[str, dict[str, Any]]:
+        query_id = f"iq{next(self._query_ids)}"
+        body = {
+            "inline_query": {
+                "id": query_id, "from": user.as_dict(), "query": query, "offset": "",
+                "chat_type": "sender",
+            }
+        }
+        return query_id, body
+
+    def bot_membership_update(
+        self, chat: FakeChat, by: FakeUser, new_status: str
+    ) -> dict[str, Any]:
+        old_status = chat.statuses.get(self.bot.id, "left")
+        chat.statuses[self.bot.id] = new_status
+        return {
+            "my_chat_member": {
+                "chat": chat.as_dict(),
+                "from": by.as_dict(),
+                "date": int(time.time()),
+                "old_chat_member": _member(self.bot, old_status),
+                "new_chat_member": _member(self.bot, new_status),
+            }
+        }
+
+    def events_since(self, seq: int, chat_id: int | None = None) -> list[ChatEvent]:
+        return [
+            event for event in self.events
+            if event.seq > seq and (chat_id is None or event.chat_id == chat_id)
+        ]
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+    # ---- methods --------------------------------------------------------------------------
+
+    async def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **self.bot.as_dict(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+        }
+
+    def _chat(self, chat_id: Any) -> FakeChat:
+        if isinstance(chat_id, str) and chat_id.startswith("@"):
+            for chat in self.chats.values():
+                if chat.username and chat.username.lower() == chat_id[1:].lower():
+                    return chat
+            raise bad_request("chat not found")
+        try:
+            chat = self.chats.get(int(chat_id))
+        except (TypeError, ValueError):
+            raise bad_request("chat not found") from None
+        if chat is None:
+            raise bad_request("chat not found")
+        return chat
+
+    def _writable_chat(self, chat_id: Any) -> FakeChat:
+        chat = self._chat(chat_id)
+        status = chat.statuses.get(self.bot.id, "left")
+        if chat.type == "private":
+            user = self.users.get(chat.id)
+            if user is not None and user.blocked_bot:
+                raise BotApiError(403, "Forbidden: bot was blocked by the user")
+        elif status in ("left", "kicked"):
+            what = "channel" if chat.type == "channel" else "group"
+            raise BotApiError(403, f"Forbidden: bot is not a member of the {what} chat")
+        elif chat.type == "channel" and status not in ("administrator", "creator"):
+            raise bad_request("need administrator rights in the channel chat")
+        return chat
+
+    def _next_message_id(self, chat_id: int) -> int:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        return next(counter)
+
+    def _render(self, params: dict[str, Any], field_name: str, limit: int) -> tuple[str, str]:
+        raw = str(params.get(field_name) or "")
+        if params.get("parse_mode", "").upper() == "HTML":
+            try:
+                plain = html_to_plain(raw)
+            except EntityParseError as exc:
+                raise bad_request(f"can't parse entities: {exc}") from None
+        else:
+            plain = raw
+        if len(plain) > limit:
+            what = "message is too long" if field_name == "text" else "message caption is too long"
+            raise bad_request(what)
+        return raw, plain
+
+    def _check_markup(self, markup: Any) -> dict[str, Any] | None:
+        if not markup:
+            return None
+        if not isinstance(markup, dict):
+            raise bad_request("can't parse reply keyboard markup JSON object")
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text"):
+                    raise bad_request("text buttons are unallowed in the inline keyboard")
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA:
+                    raise bad_request("BUTTON_DATA_INVALID")
+        return markup
+
+    def _store_bot_message(
+        self, chat: FakeChat, payload: dict[str, Any], html: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        message_id = self._next_message_id(chat.id)
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "from": self.bot.as_dict(),
+            "chat": chat.as_dict(),
+            "date": int(time.time()),
+            **payload,
+        }
+        markup = self._check_markup(params.get("reply_markup"))
+        if markup and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        self.messages[(chat.id, message_id)] = message
+        self.message_html[(chat.id, message_id)] = html
+        self.events.append(ChatEvent(next(self._event_seq), "sent", chat.id, message_id))
+        return message
+
+    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params.get("chat_id"))
+        raw, plain = self._render(params, "text", MAX_TEXT)
+        if not plain.strip():
+            raise bad_request("message text is empty")
+        return self._store_bot_message(chat, {"text": plain}, raw, params)
+
+    def _bot_message(self, params: dict[str, Any], action: str) -> tuple[FakeChat, dict[str, Any]]:
+        if params.get("inline_message_id"):
+            raise bad_request("inline messages are not supported by the local server")
+        chat = self._chat(params.get("chat_id"))
+        key = (chat.id, int(params.get("message_id") or 0))
+        message = self.messages.get(key)
+        if message is None:
+            raise bad_request(f"message to {action} not found")
+        if message.get("from", {}).get("id") != self.bot.id:
+            raise bad_request(f"message can't be {action}ed")
+        return chat, message
+
+    async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat, message = self._bot_message(params, "edit")
+        raw, plain = self._render(params, "text", MAX_TEXT)
+        if not plain.strip():
+            raise bad_request("message text is empty")
+        markup = self._check_markup(params.get("reply_markup"))
+        key = (chat.id, message["message_id"])
+        if self.message_html.get(key) == raw and message.get("reply_markup") == markup:
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        message["text"] = plain
+        message.pop("photo", None)
+        if markup:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        message["edit_date"] = int(time.time())
+        self.message_html[key] = raw
+        self.events.append(ChatEvent(next(self._event_seq), "edited", *key))
+        return message
+
+    async def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat, message = self._bot_message(params, "edit")
+        markup = self._check_markup(params.get("reply_markup"))
+        if message.get("reply_markup") == markup:
+            raise bad_request(
+                "message is not modified: specified new message content and reply markup are "
+                "exactly the same as a current content and reply markup of the message"
+            )
+        if markup:
+            message["reply_markup"] = markup
+        else:
+            message.pop("reply_markup", None)
+        self.events.append(
+            ChatEvent(next(self._event_seq), "edited", chat.id, message["message_id"])
+        )
+        return message
+
+    async def _delete_message(self, params: dict[str, Any]) -> bool:
+        chat = self._chat(params.get("chat_id"))
+        key = (chat.id, int(params.get("message_id") or 0))
+        if key not in self.messages:
+            raise bad_request("message to delete not found")
+        del self.messages[key]
+        self.events.append(ChatEvent(next(self._event_seq), "deleted", *key))
+        return True
+
+    async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id") or "")
+        if query_id not in self.callback_answers or self.callback_answers[query_id]:
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        text = str(params.get("text") or "")
+        if len(text) > 200:
+            raise bad_request("MESSAGE_TOO_LONG")
+        self.callback_answers[query_id] = {
+            "answered": True, "text": text, "show_alert": bool(params.get("show_alert")),
+        }
+        return True
+
+    def _store_file(self, params: dict[str, Any], field_name: str) -> tuple[str, int]:
+        value = params.get(field_name)
+        if isinstance(value, bytes):
+            file_id = f"file{next(self._file_ids)}"
+            self.files[file_id] = value
+            return file_id, len(value)
+        if isinstance(value, str) and value:
+            return value, len(self.files.get(value, b""))
+        raise bad_request(f"there is no {field_name} in the request")
+
+    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params.get("chat_id"))
+        raw, plain = self._render(params, "caption", MAX_CAPTION)
+        file_id, size = self._store_file(params, "photo")
+        payload: dict[str, Any] = {
+            "photo": [{
+                "file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 960,
+                "file_size": size,
+            }]
+        }
+        if plain:
+            payload["caption"] = plain
+        return self._store_bot_message(chat, payload, raw, params)
+
+    async def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params.get("chat_id"))
+        raw, plain = self._render(params, "caption", MAX_CAPTION)
+        file_id, size = self._store_file(params, "document")
+        payload: dict[str, Any] = {
+            "document": {
+                "file_id": file_id, "file_unique_id": file_id,
+                "file_name": params.get("_filename:document", "document"), "file_size": size,
+            }
+        }
+        if plain:
+            payload["caption"] = plain
+        return self._store_bot_message(chat, payload, raw, params)
+
+    async def _send_poll(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params.get("chat_id"))
+        question = str(params.get("question") or "")
+        if not 1 <= len(question) <= 300:
+            raise bad_request("POLL_QUESTION_INVALID" if question else "poll question must be non-empty")
+        options = params.get("options") or []
+        texts = [option["text"] if isinstance(option, dict) else str(option) for option in options]
+        if not 2 <= len(texts) <= 12:
+            raise bad_request("poll must have at least 2 option" if len(texts) < 2 else "poll can't have more than 12 options")
+        if any(not 1 <= len(text) <= 100 for text in texts):
+            raise bad_request("POLL_OPTION_INVALID")
+        open_period = params.get("open_period")
+        if open_period is not None and not 5 <= int(open_period) <= 600:
+            raise bad_request("POLL_OPEN_PERIOD_INVALID")
+        poll_id = f"poll{next(self._file_ids)}"
+        poll = {
+            "id": poll_id,
+            "question": question,
+            "options": [{"text": text, "voter_count": 0} for text in texts],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": str(params.get("is_anonymous", "true")).lower() != "false",
+            "type": params.get("type") or "regular",
+            "allows_multiple_answers": str(params.get("allows_multiple_answers", "false")).lower() == "true",
+        }
+        message = self._store_bot_message(chat, {"poll": poll}, question, params)
+        self.polls[poll_id] = (chat.id, message["message_id"])
+        return message
+
+    async def _stop_poll(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat, message = self._bot_message(params, "edit")
+        poll = message.get("poll")
+        if poll is None:
+            raise bad_request("message with poll to stop not found")
+        if poll["is_closed"]:
+            raise bad_request("poll has already been closed")
+        poll["is_closed"] = True
+        self.events.append(
+            ChatEvent(next(self._event_seq), "edited", chat.id, message["message_id"])
+        )
+        return dict(poll)
+
+    async def _answer_inline_query(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("inline_query_id") or "")
+        if not query_id.startswith("iq") or query_id in self.inline_answers:
+            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+        results = params.get("results") or []
+        if len(results) > 50:
+            raise bad_request("RESULTS_TOO_MUCH")
+        ids = [str(result.get("id", "")) for result in results]
+        if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
+            raise bad_request("RESULT_ID_INVALID")
+        self.inline_answers[query_id] = {"results": results, "cache_time": params.get("cache_time")}
+        return True
+
+    async def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params.get("chat_id"))
+        return {**chat.as_dict(), "accent_color_id": 0, "max_reaction_count": 11}
+
+    async def _get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params.get("chat_id"))
+        user_id = int(params.get("user_id") or 0)
+        user = self.bot if user_id == self.bot.id else self.users.get(user_id)
+        if user is None:
+            raise bad_request("PARTICIPANT_ID_INVALID")
+        default = "member" if chat.type == "private" else "left"
+        return _member(user, chat.statuses.get(user_id, default))
+
+    async def _get_chat_administrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        chat = self._chat(params.get("chat_id"))
+        admins = []
+        for user_id, status in chat.statuses.items():
+            if status in ("administrator", "creator"):
+                user = self.bot if user_id == self.bot.id else self.users.get(user_id)
+                if user is not None:
+                    admins.append(_member(user, status))
+        return admins
+
+    def _commands_key(self, params: dict[str, Any]) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
+
+    async def _set_my_commands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not 1 <= len(command.get("command", "")) <= 32 or not 1 <= len(
+                command.get("description", "")
+            ) <= 256:
+                raise bad_request("BOT_COMMAND_INVALID")
+        self.commands[self._commands_key(params)] = commands
+        return True
+
+    async def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        return self.commands.get(self._commands_key(params), [])
+
+    async def _delete_my_commands(self, params: dict[str, Any]) -> bool:
+        self.commands.pop(self._commands_key(params), None)
+        return True
+
+    async def _send_chat_action(self, params: dict[str, Any]) -> bool:
+        self._writable_chat(params.get("chat_id"))
+        return True
+
+    async def _leave_chat(self, params: dict[str, Any]) -> bool:
+        chat = self._chat(params.get("chat_id"))
+        chat.statuses[self.bot.id] = "left"
+        return True
+
+
+def _member(user: FakeUser, status: str) -> dict[str, Any]:
+    member: dict[str, Any] = {"status": status, "user": user.as_dict()}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(
+            can_be_edited=False, is_anonymous=False, can_manage_chat=True,
+            can_delete_messages=True, can_manage_video_chats=True, can_restrict_members=True,
+            can_promote_members=False, can_change_info=True, can_invite_users=True,
+            can_post_stories=True, can_edit_stories=True, can_delete_stories=True,
+            can_post_messages=True, can_edit_messages=True, can_pin_messages=True,
+        )
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
+
+
+def _decode_json_fields(form: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        if key in JSON_FIELDS and isinstance(value, str):
+            try:
+                params[key] = json.loads(value)
+            except json.JSONDecodeError:
+                raise bad_request(f"can't parse {key} JSON object") from None
+        else:
+            params[key] = value
+    return params
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Parameters as aiogram sends them: multipart form (files included), or query/JSON."""
+    form: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        if isinstance(body, dict):
+            return {**form, **body}
+    elif request.can_read_body:
+        posted = await request.post()
+        for key, value in posted.items():
+            if isinstance(value, web.FileField):
+                form[key] = value.file.read()
+                form[f"_filename:{key}"] = value.filename
+            else:
+                form[key] = value
+    # Files arrive as attach://name pointing at another part of the form.
+    for key, value in list(form.items()):
+        if isinstance(value, str) and value.startswith("attach://"):
+            form[key] = form.get(value.removeprefix("attach://"), value)
+            form[f"_filename:{key}"] = form.get(f"_filename:{value.removeprefix('attach://')}")
+    try:
+        return _decode_json_fields(form)
+    except BotApiError:
+        return form
+
+
+def _error_response(error: BotApiError) -> web.Response:
+    body: dict[str, Any] = {
+        "ok": False, "error_code": error.status, "description": error.description,
+    }
+    if error.retry_after is not None:
+        body["parameters"] = {"retry_after": error.retry_after}
+    return web.json_response(body, status=error.status)

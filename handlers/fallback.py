@@ -1,0 +1,49 @@
+"""Everything no feature claimed: polite answers in private chats, silence in groups."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.menu import main_menu_keyboard
+
+router = Router(name="fallback")
+
+
+def _addressed_to(text: str, username: str | None) -> bool:
+    """`/cmd@bot` names this bot; a bare `/cmd` in a group might be meant for another bot."""
+    command = text.split(maxsplit=1)[0] if text.strip() else ""
+    mention = command.partition("@")[2]
+    return bool(username) and mention.lower() == (username or "").lower()
+
+
+@router.message(F.chat.type == ChatType.PRIVATE, F.text.startswith("/"))
+async def unknown_command_private(message: Message) -> None:
+    await message.answer(_("I don't know this command. Send /help to see what I understand."))
+
+
+@router.message(F.chat.type != ChatType.PRIVATE, F.text.startswith("/"))
+async def unknown_command_group(message: Message) -> None:
+    me = await message.bot.me() if message.bot else None
+    if me is not None and _addressed_to(message.text or "", me.username):
+        await message.reply(_("I don't know this command. Send /help to see what I understand."))
+
+
+@router.message(F.chat.type == ChatType.PRIVATE, F.text)
+async def free_text_private(message: Message) -> None:
+    await message.answer(
+        _("I can't answer free text yet. Here is what I can do:"),
+        reply_markup=main_menu_keyboard(),
+    )
+
+
+@router.message(F.chat.type == ChatType.PRIVATE)
+async def not_text_private(message: Message) -> None:
+    await message.answer(_("I understand only text messages and buttons. Send /help."))
+
+
+@router.callback_query()
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(_("This button is no longer valid. Send /start for a fresh menu."))

@@ -1,0 +1,38 @@
+"""/privacy: what is stored, what is not, what a copied database would reveal."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.menu import MenuCallback, main_menu_keyboard
+from handlers.replies import edit_or_send
+
+router = Router(name="privacy")
+
+
+def privacy_text() -> str:
+    return _(
+        "<b>🔒 Privacy</b>\n\n"
+        "<b>What I store:</b> your chosen language, and the step of an unfinished dialogue "
+        "(encrypted). Both are filed under a pseudonym: a keyed hash of your Telegram id that "
+        "cannot be turned back into the id without the server's secret key.\n\n"
+        "<b>What I never store:</b> your Telegram id, chat id, name, username, phone or the "
+        "texts of your messages. The logs mask every id.\n\n"
+        "<b>If someone copied the database</b> without the secret key, they would see only "
+        "random-looking pseudonyms and language codes: not who you are, nor whether you have "
+        "used the bot. The key is kept apart from the database.\n\n"
+        "To leave any dialogue, send /cancel."
+    )
+
+
+@router.message(Command("privacy"))
+async def show_privacy(message: Message) -> None:
+    await message.answer(privacy_text())
+
+
+@router.callback_query(MenuCallback.filter(F.action == "privacy"))
+async def privacy_from_menu(query: CallbackQuery) -> None:
+    await edit_or_send(query, privacy_text(), main_menu_keyboard())

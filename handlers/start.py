@@ -1,0 +1,52 @@
+"""/start and /help: what Vyraj is and what it can do."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers.menu import MenuCallback, main_menu_keyboard
+from handlers.replies import edit_or_send
+
+router = Router(name="start")
+
+
+def welcome_text() -> str:
+    return _(
+        "👋 Hello! I am <b>Vyraj</b>, a bot for the Belarusian IT diaspora.\n\n"
+        "I keep no names or Telegram ids: see /privacy.\n\n"
+        "Choose what you need below, or send /help."
+    )
+
+
+def help_text() -> str:
+    return _(
+        "<b>What I understand</b>\n\n"
+        "/start: the main menu\n"
+        "/lang: choose the language (беларуская, русский, English)\n"
+        "/privacy: what I store and what I never store\n"
+        "/cancel: leave any dialogue\n"
+        "/help: this message\n\n"
+        "In groups, address commands to me, for example /help@{bot}."
+    )
+
+
+@router.message(CommandStart())
+async def start(message: Message) -> None:
+    await message.answer(welcome_text(), reply_markup=main_menu_keyboard())
+
+
+@router.message(Command("help"))
+async def show_help(message: Message) -> None:
+    bot_user = await message.bot.me() if message.bot else None
+    username = bot_user.username if bot_user and bot_user.username else "bot"
+    await message.answer(help_text().format(bot=username))
+
+
+@router.callback_query(MenuCallback.filter(F.action == "help"))
+async def help_from_menu(query: CallbackQuery) -> None:
+    bot_user = await query.bot.me() if query.bot else None
+    username = bot_user.username if bot_user and bot_user.username else "bot"
+    await edit_or_send(query, help_text().format(bot=username), main_menu_keyboard())

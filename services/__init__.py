@@ -1,0 +1,1 @@
+"""Plain feature logic: no Telegram, no SQL."""

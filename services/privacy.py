@@ -1,0 +1,92 @@
+"""Pseudonyms and encryption derived from the master secret.
+
+Nothing that identifies a person (user id, chat id, name) is ever stored in the clear:
+rows about a person are keyed by an HMAC pseudonym, and chat ids the bot must write to later
+are sealed with AES-GCM. Each purpose gets its own key derived from SECRET_KEY with HKDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+_NONCE_BYTES = 12
+
+
+class UndecryptableError(ValueError):
+    """A sealed value could not be opened: wrong key or tampered data."""
+
+
+def derive_key(master: bytes, purpose: str) -> bytes:
+    """Derive a 32-byte key for one purpose from the master secret."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"vyraj/v1", info=purpose.encode())
+    return hkdf.derive(master)
+
+
+class Sealer:
+    """AES-GCM encryption of small values with a fixed purpose label as associated data."""
+
+    def __init__(self, key: bytes, purpose: str) -> None:
+        self._aead = AESGCM(key)
+        self._aad = purpose.encode()
+
+    def seal(self, plaintext: bytes) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, plaintext, self._aad)
+
+    def open(self, sealed: bytes) -> bytes:
+        if len(sealed) <= _NONCE_BYTES:
+            raise UndecryptableError("sealed value too short")
+        try:
+            return self._aead.decrypt(sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], self._aad)
+        except InvalidTag as exc:
+            raise UndecryptableError("sealed value does not open with this key") from exc
+
+    def seal_json(self, value: Any) -> bytes:
+        return self.seal(json.dumps(value, separators=(",", ":")).encode())
+
+    def open_json(self, sealed: bytes) -> Any:
+        return json.loads(self.open(sealed))
+
+
+class Keyring:
+    """All keys the bot derives from SECRET_KEY, one per purpose."""
+
+    def __init__(self, master: bytes) -> None:
+        if len(master) < 16:
+            raise ValueError("the master secret must be at least 16 bytes")
+        self._user_key = derive_key(master, "pseudonym/user")
+        self._fsm_key = derive_key(master, "pseudonym/fsm")
+        self._check_key = derive_key(master, "key-check")
+        self.fsm_sealer = Sealer(derive_key(master, "seal/fsm"), "fsm")
+        self.chat_id_sealer = Sealer(derive_key(master, "seal/chat-id"), "chat-id")
+
+    def user_pseudonym(self, user_id: int) -> str:
+        """Stable pseudonym of a Telegram user, the key of every row about them."""
+        return _hmac_hex(self._user_key, str(user_id))
+
+    def fsm_pseudonym(self, parts: tuple[object, ...]) -> str:
+        """Pseudonym of an aiogram FSM storage key (bot, chat, user, thread, destiny)."""
+        return _hmac_hex(self._fsm_key, ":".join(str(part) for part in parts))
+
+    def check_value(self) -> str:
+        """A value stored in the database to detect a SECRET_KEY that does not match it."""
+        return _hmac_hex(self._check_key, "vyraj-key-check")
+
+    def seal_chat_id(self, chat_id: int) -> bytes:
+        return self.chat_id_sealer.seal(str(chat_id).encode())
+
+    def open_chat_id(self, sealed: bytes) -> int:
+        return int(self.chat_id_sealer.open(sealed).decode())
+
+
+def _hmac_hex(key: bytes, message: str) -> str:
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
