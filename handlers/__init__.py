@@ -1,4 +1,4 @@
-"""One router per user-facing feature, included by `get_routers` in a fixed order."""
+"""One router per user-facing feature, built fresh by `get_routers` in a fixed order."""
 
 from aiogram import Router
 
@@ -8,10 +8,10 @@ from handlers import cancel, errors, fallback, language, privacy, start
 def get_routers() -> list[Router]:
     """Feature routers first, then the fallback for everything unrecognised, then errors."""
     return [
-        cancel.router,
-        start.router,
-        language.router,
-        privacy.router,
-        fallback.router,
-        errors.router,
+        cancel.create_router(),
+        start.create_router(),
+        language.create_router(),
+        privacy.create_router(),
+        fallback.create_router(),
+        errors.create_router(),
     ]

@@ -8,11 +8,9 @@ from aiogram import Router
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name="errors")
 logger = logging.getLogger(__name__)
 
 
-@router.error()
 async def on_error(event: ErrorEvent) -> bool:
     logger.error(
         "Unhandled %s while handling an update", type(event.exception).__name__,
@@ -28,3 +26,8 @@ async def on_error(event: ErrorEvent) -> bool:
     except Exception:  # the apology itself must never raise further
         logger.warning("Could not deliver the apology", exc_info=True)
     return True
+
+def create_router() -> Router:
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

@@ -9,7 +9,6 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.menu import main_menu_keyboard
 
-router = Router(name="fallback")
 
 
 def _addressed_to(text: str, username: str | None) -> bool:
@@ -19,19 +18,16 @@ def _addressed_to(text: str, username: str | None) -> bool:
     return bool(username) and mention.lower() == (username or "").lower()
 
 
-@router.message(F.chat.type == ChatType.PRIVATE, F.text.startswith("/"))
 async def unknown_command_private(message: Message) -> None:
     await message.answer(_("I don't know this command. Send /help to see what I understand."))
 
 
-@router.message(F.chat.type != ChatType.PRIVATE, F.text.startswith("/"))
 async def unknown_command_group(message: Message) -> None:
     me = await message.bot.me() if message.bot else None
     if me is not None and _addressed_to(message.text or "", me.username):
         await message.reply(_("I don't know this command. Send /help to see what I understand."))
 
 
-@router.message(F.chat.type == ChatType.PRIVATE, F.text)
 async def free_text_private(message: Message) -> None:
     await message.answer(
         _("I can't answer free text yet. Here is what I can do:"),
@@ -39,11 +35,18 @@ async def free_text_private(message: Message) -> None:
     )
 
 
-@router.message(F.chat.type == ChatType.PRIVATE)
 async def not_text_private(message: Message) -> None:
     await message.answer(_("I understand only text messages and buttons. Send /help."))
 
 
-@router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer valid. Send /start for a fresh menu."))
+
+def create_router() -> Router:
+    router = Router(name="fallback")
+    router.message.register(unknown_command_private, F.chat.type == ChatType.PRIVATE, F.text.startswith("/"))
+    router.message.register(unknown_command_group, F.chat.type != ChatType.PRIVATE, F.text.startswith("/"))
+    router.message.register(free_text_private, F.chat.type == ChatType.PRIVATE, F.text)
+    router.message.register(not_text_private, F.chat.type == ChatType.PRIVATE)
+    router.callback_query.register(stale_button)
+    return router

@@ -17,7 +17,6 @@ from handlers.replies import edit_or_send
 from services.privacy import Keyring
 from storage import Storage
 
-router = Router(name="language")
 
 # Each language is named in itself, so anyone can find their own.
 LANGUAGE_NAMES = {"be": "Беларуская", "ru": "Русский", "en": "English"}
@@ -39,17 +38,14 @@ def choose_language_text() -> str:
     return _("Choose the language:")
 
 
-@router.message(Command("lang"))
 async def ask_language(message: Message) -> None:
     await message.answer(choose_language_text(), reply_markup=language_keyboard())
 
 
-@router.callback_query(MenuCallback.filter(F.action == "lang"))
 async def ask_language_from_menu(query: CallbackQuery) -> None:
     await edit_or_send(query, choose_language_text(), language_keyboard())
 
 
-@router.callback_query(LanguageCallback.filter())
 async def set_language(
     query: CallbackQuery, callback_data: LanguageCallback, storage: Storage, keyring: Keyring,
     i18n: I18n,
@@ -58,8 +54,15 @@ async def set_language(
     with i18n.use_locale(callback_data.code):
         await edit_or_send(
             query,
-            _("Done: I will speak {language} with you.").format(
+            _("Done: from now on I speak {language}.").format(
                 language=LANGUAGE_NAMES[callback_data.code]
             ),
             main_menu_keyboard(),
         )
+
+def create_router() -> Router:
+    router = Router(name="language")
+    router.message.register(ask_language, Command("lang"))
+    router.callback_query.register(ask_language_from_menu, MenuCallback.filter(F.action == "lang"))
+    router.callback_query.register(set_language, LanguageCallback.filter())
+    return router

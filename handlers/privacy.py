@@ -10,7 +10,6 @@ from aiogram.utils.i18n import gettext as _
 from handlers.menu import MenuCallback, main_menu_keyboard
 from handlers.replies import edit_or_send
 
-router = Router(name="privacy")
 
 
 def privacy_text() -> str:
@@ -28,11 +27,15 @@ def privacy_text() -> str:
     )
 
 
-@router.message(Command("privacy"))
 async def show_privacy(message: Message) -> None:
     await message.answer(privacy_text())
 
 
-@router.callback_query(MenuCallback.filter(F.action == "privacy"))
 async def privacy_from_menu(query: CallbackQuery) -> None:
     await edit_or_send(query, privacy_text(), main_menu_keyboard())
+
+def create_router() -> Router:
+    router = Router(name="privacy")
+    router.message.register(show_privacy, Command("privacy"))
+    router.callback_query.register(privacy_from_menu, MenuCallback.filter(F.action == "privacy"))
+    return router

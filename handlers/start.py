@@ -10,7 +10,6 @@ from aiogram.utils.i18n import gettext as _
 from handlers.menu import MenuCallback, main_menu_keyboard
 from handlers.replies import edit_or_send
 
-router = Router(name="start")
 
 
 def welcome_text() -> str:
@@ -33,20 +32,24 @@ def help_text() -> str:
     )
 
 
-@router.message(CommandStart())
 async def start(message: Message) -> None:
     await message.answer(welcome_text(), reply_markup=main_menu_keyboard())
 
 
-@router.message(Command("help"))
 async def show_help(message: Message) -> None:
     bot_user = await message.bot.me() if message.bot else None
     username = bot_user.username if bot_user and bot_user.username else "bot"
     await message.answer(help_text().format(bot=username))
 
 
-@router.callback_query(MenuCallback.filter(F.action == "help"))
 async def help_from_menu(query: CallbackQuery) -> None:
     bot_user = await query.bot.me() if query.bot else None
     username = bot_user.username if bot_user and bot_user.username else "bot"
     await edit_or_send(query, help_text().format(bot=username), main_menu_keyboard())
+
+def create_router() -> Router:
+    router = Router(name="start")
+    router.message.register(start, CommandStart())
+    router.message.register(show_help, Command("help"))
+    router.callback_query.register(help_from_menu, MenuCallback.filter(F.action == "help"))
+    return router

@@ -126,6 +126,7 @@ class LocalBotApi:
         self.webhook_secret: str | None = None
         self.webhook_errors: list[str] = []
         self._faults: list[Fault] = []
+        self._closing = False
         self._pending: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
@@ -168,8 +169,15 @@ class LocalBotApi:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_http)
+        app.on_shutdown.append(self._on_shutdown)
         app.on_cleanup.append(self._on_cleanup)
         return app
+
+    async def _on_shutdown(self, _app: web.Application) -> None:
+        # Wake long polls so the server can stop without waiting for their timeout.
+        self._closing = True
+        async with self._new_update:
+            self._new_update.notify_all()
 
     async def _on_cleanup(self, _app: web.Application) -> None:
         await self.close()
@@ -286,7 +294,7 @@ class LocalBotApi:
                 if self._pending:
                     return self._pending[:limit]
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self._closing:
                     return []
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._new_update.wait(), remaining)
