@@ -8,9 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.app import KeyMismatchError, create_vyraj
 from bot.log_redaction import setup_logging
-from bot.runners import serve_polling, serve_webhook
 from bot.secret_key import resolve_master_secret
 from bot.settings import SettingsError, load_settings
 
@@ -62,6 +60,10 @@ def run_command() -> int:
     if settings.bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
+    # aiogram takes seconds to import: only after the settings are known to be good.
+    from bot.app import KeyMismatchError, create_vyraj
+    from bot.runners import serve_polling, serve_webhook
+
     setup_logging()
     master = resolve_master_secret(settings)
     if master.generated_at is not None:

@@ -136,7 +136,8 @@ class Sandbox:
         update_id = await self.api.push_update(
             self.api.bot_membership_update(chat, added_by.user, "member")
         )
-        await self.api.wait_processed(update_id)
+        if self.bot is not None:
+            await self.api.wait_processed(update_id)
         return chat
 
 

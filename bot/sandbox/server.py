@@ -700,7 +700,12 @@ class LocalBotApi:
         poll = {
             "id": poll_id,
             "question": question,
-            "options": [{"text": text, "voter_count": 0} for text in texts],
+            "options": [
+                {"text": text, "voter_count": 0, "persistent_id": f"{n}"}
+                for n, text in enumerate(texts)
+            ],
+            "allows_revoting": False,
+            "members_only": False,
             "total_voter_count": 0,
             "is_closed": False,
             "is_anonymous": str(params.get("is_anonymous", "true")).lower() != "false",

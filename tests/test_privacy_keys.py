@@ -1,0 +1,39 @@
+"""Pseudonyms are stable and keyed; sealed values open only with the right key."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.log_redaction import redact
+from services.privacy import Keyring, UndecryptableError
+
+
+def test_pseudonyms_are_stable_per_key_and_hide_the_id() -> None:
+    a, b = Keyring(b"a" * 32), Keyring(b"b" * 32)
+    assert a.user_pseudonym(5_123_456_789) == a.user_pseudonym(5_123_456_789)
+    assert a.user_pseudonym(5_123_456_789) != b.user_pseudonym(5_123_456_789)
+    assert a.user_pseudonym(5_123_456_789) != a.user_pseudonym(5_123_456_790)
+    assert "5123456789" not in a.user_pseudonym(5_123_456_789)
+
+
+def test_chat_ids_are_sealed_with_aead() -> None:
+    keyring = Keyring(b"a" * 32)
+    sealed = keyring.seal_chat_id(-1_001_234_567_890)
+    assert keyring.open_chat_id(sealed) == -1_001_234_567_890
+    assert keyring.seal_chat_id(42) != keyring.seal_chat_id(42)  # random nonce
+    with pytest.raises(UndecryptableError):
+        Keyring(b"b" * 32).open_chat_id(sealed)
+    tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(UndecryptableError):
+        keyring.open_chat_id(tampered)
+
+
+def test_short_master_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        Keyring(b"short")
+
+
+def test_log_redaction_masks_ids_but_keeps_ports_and_words() -> None:
+    line = redact("user 5123456789 in chat -1001234567890 via 127.0.0.1:8080, update 12")
+    assert "5123456789" not in line and "1001234567890" not in line
+    assert "127.0.0.1:8080" in line and "update 12" in line

@@ -1,0 +1,80 @@
+"""No Telegram user id reaches the database file, its WAL, or the logs, in any encoding."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from bot.sandbox.runtime import Sandbox
+
+
+def id_encodings(user_id: int) -> dict[str, bytes]:
+    return {
+        "decimal": str(user_id).encode(),
+        "int64 little-endian": user_id.to_bytes(8, "little", signed=True),
+        "int64 big-endian": user_id.to_bytes(8, "big", signed=True),
+        "sqlite 6-byte big-endian": user_id.to_bytes(6, "big", signed=True),
+    }
+
+
+def find_ids(blob: bytes, user_ids: list[int]) -> list[str]:
+    return [
+        f"{user_id} as {name}"
+        for user_id in user_ids
+        for name, pattern in id_encodings(user_id).items()
+        if pattern in blob
+    ]
+
+
+def database_bytes(path: Path) -> bytes:
+    return b"".join(
+        candidate.read_bytes()
+        for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+        if candidate.exists()
+    )
+
+
+async def exercise_every_flow(box: Sandbox) -> list[int]:
+    people = [
+        box.user("Alesia", language_code="be", user_id=2**32 + 12_345),
+        box.user("Maksim", language_code="ru", user_id=2**40 + 777),
+        box.user("Ann", language_code=None, user_id=7_000_000_123),
+    ]
+    for person in people:
+        await person.send("/start")
+        await person.click(1)  # Language
+        await person.click("English")
+        await person.send("/privacy")
+        await person.send("/cancel")
+        await person.send("free text with my id " + str(person.user.id))
+        await person.send("/nonsense")
+        message = person.last_message
+        assert message is not None
+        await person.press(message, "lang:xx")
+    group = await box.group("Chat", added_by=people[0])
+    await people[0].in_chat(group).send("/help@vyraj_bot")
+    return [person.user.id for person in people]
+
+
+async def test_database_wal_and_logs_hold_no_user_id(
+    sandbox: Sandbox, captured_logs: io.StringIO
+) -> None:
+    await sandbox.start_bot()
+    user_ids = await exercise_every_flow(sandbox)
+
+    while_running = database_bytes(sandbox.database_path)
+    assert sandbox.database_path.with_name(sandbox.database_path.name + "-wal").exists()
+    assert find_ids(while_running, user_ids) == []
+
+    await sandbox.stop_bot()
+    assert find_ids(database_bytes(sandbox.database_path), user_ids) == []
+
+    logs = captured_logs.getvalue()
+    assert "is handled" in logs  # the capture really saw aiogram's per-update log lines
+    assert find_ids(logs.encode(), user_ids) == []
+
+
+def test_the_scan_would_notice_a_leak(tmp_path: Path) -> None:
+    user_id = 2**32 + 99
+    for encoded in id_encodings(user_id).values():
+        assert find_ids(b"xx" + encoded + b"yy", [user_id])
