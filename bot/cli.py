@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--db", type=Path, help="keep the sandbox database in this file")
     sandbox.add_argument(
-        "--script", type=Path, help="feed the lines of FILE instead of the keyboard and print a transcript"
+        "--script",
+        type=Path,
+        help="feed the lines of FILE instead of the keyboard and print a transcript",
     )
     return parser
 
@@ -69,7 +71,8 @@ def run_command() -> int:
     if master.generated_at is not None:
         logging.getLogger("vyraj").warning(
             "SECRET_KEY is not set: generated a new one in %s (mode 0600). Back it up: without "
-            "it the database cannot be read.", master.generated_at,
+            "it the database cannot be read.",
+            master.generated_at,
         )
 
     async def serve() -> None:
@@ -97,5 +100,7 @@ def sandbox_command(database: Path | None, script: Path | None) -> int:
         lines = script.read_text("utf-8").splitlines()
         return asyncio.run(run_terminal(lines, database=database, echo=True))
     if not sys.stdin.isatty():
-        return asyncio.run(run_terminal(sys.stdin.read().splitlines(), database=database, echo=True))
+        return asyncio.run(
+            run_terminal(sys.stdin.read().splitlines(), database=database, echo=True)
+        )
     return asyncio.run(run_terminal(None, database=database))

@@ -54,7 +54,8 @@ async def serve_webhook(
 ) -> None:
     """Listen on WEBHOOK_LISTEN, register WEBHOOK_URL with Telegram, serve until stopped."""
     settings = vyraj.settings
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    assert settings.webhook_url is not None
+    assert settings.webhook_secret is not None
     stop = stop or asyncio.Event()
     if handle_signals:
         loop = asyncio.get_running_loop()

@@ -74,7 +74,9 @@ class Settings(BaseSettings):
             parts = [part.strip() for part in value.split(",") if part.strip()]
             for part in parts:
                 if not part.isdigit():
-                    raise ValueError(f"{part!r} is not a Telegram user id (comma-separated digits)")
+                    raise ValueError(
+                        f"{part!r} is not a Telegram user id (comma-separated digits)"
+                    )
             return frozenset(int(part) for part in parts)
         if isinstance(value, int):
             return frozenset({value})

@@ -9,13 +9,15 @@ from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 
-
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
         await message.answer(_("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove())
         return
     await state.clear()
-    await message.answer(_("Cancelled. Send /start for the menu."), reply_markup=ReplyKeyboardRemove())
+    await message.answer(
+        _("Cancelled. Send /start for the menu."), reply_markup=ReplyKeyboardRemove()
+    )
+
 
 def create_router() -> Router:
     router = Router(name="cancel")

@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 
 async def on_error(event: ErrorEvent) -> bool:
     logger.error(
-        "Unhandled %s while handling an update", type(event.exception).__name__,
+        "Unhandled %s while handling an update",
+        type(event.exception).__name__,
         exc_info=event.exception,
     )
     update = event.update
@@ -26,6 +27,7 @@ async def on_error(event: ErrorEvent) -> bool:
     except Exception:  # the apology itself must never raise further
         logger.warning("Could not deliver the apology", exc_info=True)
     return True
+
 
 def create_router() -> Router:
     router = Router(name="errors")

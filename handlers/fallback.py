@@ -10,7 +10,6 @@ from aiogram.utils.i18n import gettext as _
 from handlers.menu import main_menu_keyboard
 
 
-
 def _addressed_to(text: str, username: str | None) -> bool:
     """`/cmd@bot` names this bot; a bare `/cmd` in a group might be meant for another bot."""
     command = text.split(maxsplit=1)[0] if text.strip() else ""
@@ -42,10 +41,15 @@ async def not_text_private(message: Message) -> None:
 async def stale_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is no longer valid. Send /start for a fresh menu."))
 
+
 def create_router() -> Router:
     router = Router(name="fallback")
-    router.message.register(unknown_command_private, F.chat.type == ChatType.PRIVATE, F.text.startswith("/"))
-    router.message.register(unknown_command_group, F.chat.type != ChatType.PRIVATE, F.text.startswith("/"))
+    router.message.register(
+        unknown_command_private, F.chat.type == ChatType.PRIVATE, F.text.startswith("/")
+    )
+    router.message.register(
+        unknown_command_group, F.chat.type != ChatType.PRIVATE, F.text.startswith("/")
+    )
     router.message.register(free_text_private, F.chat.type == ChatType.PRIVATE, F.text)
     router.message.register(not_text_private, F.chat.type == ChatType.PRIVATE)
     router.callback_query.register(stale_button)

@@ -17,7 +17,6 @@ from handlers.replies import edit_or_send
 from services.privacy import Keyring
 from storage import Storage
 
-
 # Each language is named in itself, so anyone can find their own.
 LANGUAGE_NAMES = {"be": "Беларуская", "ru": "Русский", "en": "English"}
 
@@ -29,7 +28,7 @@ class LanguageCallback(CallbackData, prefix="lang"):
 def language_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for code, name in LANGUAGE_NAMES.items():
-        builder.button(text=name, callback_data=LanguageCallback(code=code))  # type: ignore[arg-type]
+        builder.button(text=name, callback_data=LanguageCallback(code=code))
     builder.adjust(3)
     return builder.as_markup()
 
@@ -47,10 +46,15 @@ async def ask_language_from_menu(query: CallbackQuery) -> None:
 
 
 async def set_language(
-    query: CallbackQuery, callback_data: LanguageCallback, storage: Storage, keyring: Keyring,
+    query: CallbackQuery,
+    callback_data: LanguageCallback,
+    storage: Storage,
+    keyring: Keyring,
     i18n: I18n,
 ) -> None:
-    await storage.preferences.set_locale(keyring.user_pseudonym(query.from_user.id), callback_data.code)
+    await storage.preferences.set_locale(
+        keyring.user_pseudonym(query.from_user.id), callback_data.code
+    )
     with i18n.use_locale(callback_data.code):
         await edit_or_send(
             query,
@@ -59,6 +63,7 @@ async def set_language(
             ),
             main_menu_keyboard(),
         )
+
 
 def create_router() -> Router:
     router = Router(name="language")

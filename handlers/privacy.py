@@ -11,7 +11,6 @@ from handlers.menu import MenuCallback, main_menu_keyboard
 from handlers.replies import edit_or_send
 
 
-
 def privacy_text() -> str:
     return _(
         "<b>🔒 Privacy</b>\n\n"
@@ -33,6 +32,7 @@ async def show_privacy(message: Message) -> None:
 
 async def privacy_from_menu(query: CallbackQuery) -> None:
     await edit_or_send(query, privacy_text(), main_menu_keyboard())
+
 
 def create_router() -> Router:
     router = Router(name="privacy")

@@ -11,7 +11,6 @@ from handlers.menu import MenuCallback, main_menu_keyboard
 from handlers.replies import edit_or_send
 
 
-
 def welcome_text() -> str:
     return _(
         "👋 Hello! I am <b>Vyraj</b>, a bot for the Belarusian IT diaspora.\n\n"
@@ -46,6 +45,7 @@ async def help_from_menu(query: CallbackQuery) -> None:
     bot_user = await query.bot.me() if query.bot else None
     username = bot_user.username if bot_user and bot_user.username else "bot"
     await edit_or_send(query, help_text().format(bot=username), main_menu_keyboard())
+
 
 def create_router() -> Router:
     router = Router(name="start")

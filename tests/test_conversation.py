@@ -14,7 +14,9 @@ WELCOME = {
 
 
 @pytest.mark.parametrize("language_code", ["be", "ru", "en"])
-async def test_start_answers_in_the_telegram_language(running: Sandbox, language_code: str) -> None:
+async def test_start_answers_in_the_telegram_language(
+    running: Sandbox, language_code: str
+) -> None:
     user = running.user(language_code=language_code)
     await user.send("/start")
     assert WELCOME[language_code] in user.last_text
@@ -80,7 +82,9 @@ async def test_privacy_explains_what_a_copied_database_reveals(running: Sandbox)
     assert "скапіюе базу" in user.last_text
 
 
-async def test_group_answers_commands_addressed_to_it_and_ignores_chatter(running: Sandbox) -> None:
+async def test_group_answers_commands_addressed_to_it_and_ignores_chatter(
+    running: Sandbox,
+) -> None:
     admin = running.user(language_code="en")
     group = await running.group("Belarusians in Warsaw", added_by=admin)
     in_group = admin.in_chat(group)

@@ -93,7 +93,8 @@ async def test_polls_and_chat_members(sandbox: Sandbox, bot_and_chat) -> None:  
     admins = await bot.get_chat_administrators(group.id)
     assert [a.user.id for a in admins] == [owner.user.id]
     message = await bot.send_poll(group.id, "Where do you live?", ["Poland", "Georgia"])
-    assert message.poll is not None and message.poll.is_anonymous
+    assert message.poll is not None
+    assert message.poll.is_anonymous
     poll = await bot.stop_poll(group.id, message.message_id)
     assert poll.is_closed
     with pytest.raises(TelegramBadRequest, match="already been closed"):

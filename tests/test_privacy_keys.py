@@ -35,5 +35,7 @@ def test_short_master_secret_is_refused() -> None:
 
 def test_log_redaction_masks_ids_but_keeps_ports_and_words() -> None:
     line = redact("user 5123456789 in chat -1001234567890 via 127.0.0.1:8080, update 12")
-    assert "5123456789" not in line and "1001234567890" not in line
-    assert "127.0.0.1:8080" in line and "update 12" in line
+    assert "5123456789" not in line
+    assert "1001234567890" not in line
+    assert "127.0.0.1:8080" in line
+    assert "update 12" in line

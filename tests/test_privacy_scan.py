@@ -29,7 +29,11 @@ def find_ids(blob: bytes, user_ids: list[int]) -> list[str]:
 def database_bytes(path: Path) -> bytes:
     return b"".join(
         candidate.read_bytes()
-        for candidate in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+        for candidate in (
+            path,
+            path.with_name(path.name + "-wal"),
+            path.with_name(path.name + "-shm"),
+        )
         if candidate.exists()
     )
 

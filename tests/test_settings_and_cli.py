@@ -16,14 +16,33 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_vyraj(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean_env = {k: v for k, v in os.environ.items() if k.isupper() and not k.startswith(
-        ("BOT_", "TELEGRAM_", "DATABASE_", "SECRET_", "ADMIN_", "DEFAULT_", "TIMEZONE", "WEBHOOK_")
-    )}
+    clean_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k.isupper()
+        and not k.startswith(
+            (
+                "BOT_",
+                "TELEGRAM_",
+                "DATABASE_",
+                "SECRET_",
+                "ADMIN_",
+                "DEFAULT_",
+                "TIMEZONE",
+                "WEBHOOK_",
+            )
+        )
+    }
     clean_env.update(env)
     clean_env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path, env=clean_env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path,
+        env=clean_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -61,7 +80,8 @@ def test_run_without_a_token_explains_how_to_get_one(tmp_path: Path) -> None:
 def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = run_vyraj(tmp_path, "--help")
     assert result.returncode == 0
-    assert "run" in result.stdout and "sandbox" in result.stdout
+    assert "run" in result.stdout
+    assert "sandbox" in result.stdout
 
 
 def test_settings_parse_admin_ids_and_defaults() -> None:
@@ -73,7 +93,7 @@ def test_settings_parse_admin_ids_and_defaults() -> None:
 
 
 def test_load_settings_reports_the_variable() -> None:
-    with pytest.raises(SettingsError, match="^DEFAULT_LOCALE"):
+    with pytest.raises(SettingsError, match=r"^DEFAULT_LOCALE"):
         load_settings(_env_file=None, default_locale="pl")
 
 
@@ -101,11 +121,17 @@ def test_sandbox_script_prints_replies_in_the_chosen_language(tmp_path: Path) ->
 
 
 def test_sandbox_reads_stdin_when_not_a_terminal(tmp_path: Path) -> None:
-    clean = {k: v for k, v in os.environ.items()}
+    clean = dict(os.environ.items())
     clean["PYTHONPATH"] = str(ROOT)
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "sandbox"], input="!lang en\n/start\n!group\n/help@vyraj_bot\n",
-        cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "bot", "sandbox"],
+        input="!lang en\n/start\n!group\n/help@vyraj_bot\n",
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "Hello! I am Vyraj" in result.stdout

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import aiosqlite
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 
 from bot.fsm_storage import PseudonymousFsmStorage
 from services.privacy import Keyring
 from storage import open_storage
 from storage.migrations import available_migrations, migrate, schema_version
 from storage.sqlite import connect
-
-from aiogram.fsm.storage.base import StorageKey
 
 
 async def schema_of(conn: aiosqlite.Connection) -> list[tuple[str, str]]:

@@ -23,8 +23,14 @@ async def test_vyraj_run_answers_start_and_stops_cleanly(sandbox: Sandbox, tmp_p
         "DEFAULT_LOCALE": "en",
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         user = sandbox.user(language_code="ru", user_id=2**33 + 5)

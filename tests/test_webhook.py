@@ -25,8 +25,11 @@ async def test_webhook_refuses_a_wrong_secret(sandbox: Sandbox) -> None:
     update = {
         "update_id": 999,
         "message": {
-            "message_id": 1, "date": 0, "text": "/start",
-            "chat": {"id": user.user.id, "type": "private"}, "from": user.user.as_dict(),
+            "message_id": 1,
+            "date": 0,
+            "text": "/start",
+            "chat": {"id": user.user.id, "type": "private"},
+            "from": user.user.as_dict(),
         },
     }
     async with aiohttp.ClientSession() as http:

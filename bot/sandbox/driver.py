@@ -47,17 +47,24 @@ class TelegramUser:
         await self.api.wait_processed(update_id)
         return update_id
 
-    async def send(self, text: str, *, reply_to: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    async def send(
+        self, text: str, *, reply_to: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """Write `text` to the chat; returns the bot messages sent or edited in reply."""
         return await self.send_payload({"text": text}, reply_to=reply_to)
 
     async def send_payload(
-        self, payload: dict[str, Any], *, kind: str = "message",
+        self,
+        payload: dict[str, Any],
+        *,
+        kind: str = "message",
         reply_to: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Send any message content (a sticker, a photo...) or an `edited_message`."""
         seq = self.api.last_seq
-        await self._deliver(self.api.message_update(self.user, self.chat, payload, kind=kind, reply_to=reply_to))
+        await self._deliver(
+            self.api.message_update(self.user, self.chat, payload, kind=kind, reply_to=reply_to)
+        )
         return self.replies_since(seq)
 
     async def click(
@@ -116,7 +123,8 @@ class TelegramUser:
     def bot_messages(self) -> list[dict[str, Any]]:
         """The bot's messages still in the chat, oldest first."""
         return [
-            message for (chat_id, _), message in sorted(self.api.messages.items())
+            message
+            for (chat_id, _), message in sorted(self.api.messages.items())
             if chat_id == self.chat.id and message.get("from", {}).get("id") == self.api.bot.id
         ]
 
@@ -144,19 +152,17 @@ class TelegramUser:
 
     @property
     def last_message_with_buttons(self) -> dict[str, Any] | None:
-        for message in reversed(self.bot_messages_by_recency()):
-            if buttons_of(message):
-                return message
-        return None
+        with_buttons = [m for m in self.bot_messages_by_recency() if buttons_of(m)]
+        return with_buttons[-1] if with_buttons else None
 
     def bot_messages_by_recency(self) -> list[dict[str, Any]]:
+        """The bot's messages in this chat, ordered by when they were last sent or edited."""
         order: dict[int, int] = {}
         for event in self.api.events:
             if event.chat_id == self.chat.id:
                 order[event.message_id] = event.seq
-        messages = [
+        return [
             self.api.messages[(self.chat.id, message_id)]
             for message_id in sorted(order, key=order.__getitem__)
             if (self.chat.id, message_id) in self.api.messages
         ]
-        return messages

@@ -120,7 +120,10 @@ class Sandbox:
             self.bot = None
 
     def user(
-        self, first_name: str = "Alesia", *, language_code: str | None = "be",
+        self,
+        first_name: str = "Alesia",
+        *,
+        language_code: str | None = "be",
         user_id: int | None = None,
     ) -> TelegramUser:
         """A new person with a large id (above 2^32) in a private chat with the bot."""
@@ -129,7 +132,9 @@ class Sandbox:
             self._next_user_id += 7919
         return TelegramUser(self.api, self.api.add_user(user_id, first_name, language_code))
 
-    async def group(self, title: str, *, added_by: TelegramUser, kind: str = "supergroup") -> FakeChat:
+    async def group(
+        self, title: str, *, added_by: TelegramUser, kind: str = "supergroup"
+    ) -> FakeChat:
         """A group with `added_by` as its creator, and the bot added to it as a member."""
         chat = self.api.create_group(-(10**12) - len(self.api.chats) - 1, title, kind=kind)
         chat.statuses[added_by.user.id] = "creator"

@@ -23,9 +23,20 @@ from aiohttp import web
 from bot.sandbox.telegram_html import EntityParseError, html_to_plain
 
 JSON_FIELDS = {
-    "reply_markup", "entities", "caption_entities", "allowed_updates", "commands", "scope",
-    "results", "options", "link_preview_options", "reply_parameters", "button", "media",
-    "question_entities", "explanation_entities",
+    "reply_markup",
+    "entities",
+    "caption_entities",
+    "allowed_updates",
+    "commands",
+    "scope",
+    "results",
+    "options",
+    "link_preview_options",
+    "reply_parameters",
+    "button",
+    "media",
+    "question_entities",
+    "explanation_entities",
 }
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -54,7 +65,11 @@ class FakeUser:
     blocked_bot: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
+        data: dict[str, Any] = {
+            "id": self.id,
+            "is_bot": self.is_bot,
+            "first_name": self.first_name,
+        }
         if self.username:
             data["username"] = self.username
         if self.language_code:
@@ -351,7 +366,8 @@ class LocalBotApi:
                 self._mark_processed(update["update_id"])
 
     async def _post_update(self, update: dict[str, Any]) -> None:
-        assert self._http is not None and self.webhook_url is not None
+        assert self._http is not None
+        assert self.webhook_url is not None
         headers = {}
         if self.webhook_secret:
             headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
@@ -373,7 +389,10 @@ class LocalBotApi:
     # ---- acting as Telegram users (used by the driver) -----------------------------------
 
     def add_user(
-        self, user_id: int, first_name: str = "Test", language_code: str | None = "en",
+        self,
+        user_id: int,
+        first_name: str = "Test",
+        language_code: str | None = "en",
         username: str | None = None,
     ) -> FakeUser:
         user = FakeUser(user_id, first_name, language_code, username)
@@ -396,7 +415,12 @@ class LocalBotApi:
         return chat
 
     def message_update(
-        self, user: FakeUser, chat: FakeChat, payload: dict[str, Any], *, kind: str = "message",
+        self,
+        user: FakeUser,
+        chat: FakeChat,
+        payload: dict[str, Any],
+        *,
+        kind: str = "message",
         reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The body of an update in which `user` writes `payload` (text, sticker...) to `chat`."""
@@ -442,7 +466,10 @@ class LocalBotApi:
         query_id = f"iq{next(self._query_ids)}"
         body = {
             "inline_query": {
-                "id": query_id, "from": user.as_dict(), "query": query, "offset": "",
+                "id": query_id,
+                "from": user.as_dict(),
+                "query": query,
+                "offset": "",
                 "chat_type": "sender",
             }
         }
@@ -465,7 +492,8 @@ class LocalBotApi:
 
     def events_since(self, seq: int, chat_id: int | None = None) -> list[ChatEvent]:
         return [
-            event for event in self.events
+            event
+            for event in self.events
             if event.seq > seq and (chat_id is None or event.chat_id == chat_id)
         ]
 
@@ -485,9 +513,9 @@ class LocalBotApi:
 
     def _chat(self, chat_id: Any) -> FakeChat:
         if isinstance(chat_id, str) and chat_id.startswith("@"):
-            for chat in self.chats.values():
-                if chat.username and chat.username.lower() == chat_id[1:].lower():
-                    return chat
+            for named in self.chats.values():
+                if named.username and named.username.lower() == chat_id[1:].lower():
+                    return named
             raise bad_request("chat not found")
         try:
             chat = self.chats.get(int(chat_id))
@@ -640,7 +668,9 @@ class LocalBotApi:
         if len(text) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
         self.callback_answers[query_id] = {
-            "answered": True, "text": text, "show_alert": bool(params.get("show_alert")),
+            "answered": True,
+            "text": text,
+            "show_alert": bool(params.get("show_alert")),
         }
         return True
 
@@ -659,10 +689,15 @@ class LocalBotApi:
         raw, plain = self._render(params, "caption", MAX_CAPTION)
         file_id, size = self._store_file(params, "photo")
         payload: dict[str, Any] = {
-            "photo": [{
-                "file_id": file_id, "file_unique_id": file_id, "width": 1280, "height": 960,
-                "file_size": size,
-            }]
+            "photo": [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "width": 1280,
+                    "height": 960,
+                    "file_size": size,
+                }
+            ]
         }
         if plain:
             payload["caption"] = plain
@@ -674,8 +709,10 @@ class LocalBotApi:
         file_id, size = self._store_file(params, "document")
         payload: dict[str, Any] = {
             "document": {
-                "file_id": file_id, "file_unique_id": file_id,
-                "file_name": params.get("_filename:document", "document"), "file_size": size,
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": params.get("_filename:document", "document"),
+                "file_size": size,
             }
         }
         if plain:
@@ -686,11 +723,17 @@ class LocalBotApi:
         chat = self._writable_chat(params.get("chat_id"))
         question = str(params.get("question") or "")
         if not 1 <= len(question) <= 300:
-            raise bad_request("POLL_QUESTION_INVALID" if question else "poll question must be non-empty")
+            raise bad_request(
+                "POLL_QUESTION_INVALID" if question else "poll question must be non-empty"
+            )
         options = params.get("options") or []
         texts = [option["text"] if isinstance(option, dict) else str(option) for option in options]
         if not 2 <= len(texts) <= 12:
-            raise bad_request("poll must have at least 2 option" if len(texts) < 2 else "poll can't have more than 12 options")
+            raise bad_request(
+                "poll must have at least 2 option"
+                if len(texts) < 2
+                else "poll can't have more than 12 options"
+            )
         if any(not 1 <= len(text) <= 100 for text in texts):
             raise bad_request("POLL_OPTION_INVALID")
         open_period = params.get("open_period")
@@ -710,7 +753,8 @@ class LocalBotApi:
             "is_closed": False,
             "is_anonymous": str(params.get("is_anonymous", "true")).lower() != "false",
             "type": params.get("type") or "regular",
-            "allows_multiple_answers": str(params.get("allows_multiple_answers", "false")).lower() == "true",
+            "allows_multiple_answers": str(params.get("allows_multiple_answers", "false")).lower()
+            == "true",
         }
         message = self._store_bot_message(chat, {"poll": poll}, question, params)
         self.polls[poll_id] = (chat.id, message["message_id"])
@@ -732,14 +776,19 @@ class LocalBotApi:
     async def _answer_inline_query(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("inline_query_id") or "")
         if not query_id.startswith("iq") or query_id in self.inline_answers:
-            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+            raise bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
         results = params.get("results") or []
         if len(results) > 50:
             raise bad_request("RESULTS_TOO_MUCH")
         ids = [str(result.get("id", "")) for result in results]
         if len(set(ids)) != len(ids) or any(not 1 <= len(i.encode()) <= 64 for i in ids):
             raise bad_request("RESULT_ID_INVALID")
-        self.inline_answers[query_id] = {"results": results, "cache_time": params.get("cache_time")}
+        self.inline_answers[query_id] = {
+            "results": results,
+            "cache_time": params.get("cache_time"),
+        }
         return True
 
     async def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -772,9 +821,10 @@ class LocalBotApi:
     async def _set_my_commands(self, params: dict[str, Any]) -> bool:
         commands = params.get("commands") or []
         for command in commands:
-            if not 1 <= len(command.get("command", "")) <= 32 or not 1 <= len(
-                command.get("description", "")
-            ) <= 256:
+            if (
+                not 1 <= len(command.get("command", "")) <= 32
+                or not 1 <= len(command.get("description", "")) <= 256
+            ):
                 raise bad_request("BOT_COMMAND_INVALID")
         self.commands[self._commands_key(params)] = commands
         return True
@@ -802,11 +852,21 @@ def _member(user: FakeUser, status: str) -> dict[str, Any]:
         member["is_anonymous"] = False
     elif status == "administrator":
         member.update(
-            can_be_edited=False, is_anonymous=False, can_manage_chat=True,
-            can_delete_messages=True, can_manage_video_chats=True, can_restrict_members=True,
-            can_promote_members=False, can_change_info=True, can_invite_users=True,
-            can_post_stories=True, can_edit_stories=True, can_delete_stories=True,
-            can_post_messages=True, can_edit_messages=True, can_pin_messages=True,
+            can_be_edited=False,
+            is_anonymous=False,
+            can_manage_chat=True,
+            can_delete_messages=True,
+            can_manage_video_chats=True,
+            can_restrict_members=True,
+            can_promote_members=False,
+            can_change_info=True,
+            can_invite_users=True,
+            can_post_stories=True,
+            can_edit_stories=True,
+            can_delete_stories=True,
+            can_post_messages=True,
+            can_edit_messages=True,
+            can_pin_messages=True,
         )
     elif status == "kicked":
         member["until_date"] = 0
@@ -854,7 +914,9 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
 
 def _error_response(error: BotApiError) -> web.Response:
     body: dict[str, Any] = {
-        "ok": False, "error_code": error.status, "description": error.description,
+        "ok": False,
+        "error_code": error.status,
+        "description": error.description,
     }
     if error.retry_after is not None:
         body["parameters"] = {"retry_after": error.retry_after}

@@ -5,8 +5,22 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-    "tg-spoiler", "span", "blockquote", "tg-emoji",
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
 }
 
 
@@ -22,12 +36,12 @@ class _PlainTextParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in ALLOWED_TAGS:
-            raise EntityParseError(f"Unsupported start tag \"{tag}\"")
+            raise EntityParseError(f'Unsupported start tag "{tag}"')
         self.open_tags.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
         if not self.open_tags or self.open_tags[-1] != tag:
-            raise EntityParseError(f"Unmatched end tag \"{tag}\"")
+            raise EntityParseError(f'Unmatched end tag "{tag}"')
         self.open_tags.pop()
 
     def handle_data(self, data: str) -> None:

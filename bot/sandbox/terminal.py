@@ -34,7 +34,9 @@ def render_message(message: dict[str, Any], *, edited: bool = False) -> str:
         poll = message["poll"]
         options = " / ".join(option["text"] for option in poll["options"])
         text = f"[poll] {poll['question']} ({options})"
-    lines = [f"{label}: {line}" if i == 0 else f"     {line}" for i, line in enumerate(text.split("\n"))]
+    lines = [
+        f"{label}: {line}" if i == 0 else f"     {line}" for i, line in enumerate(text.split("\n"))
+    ]
     buttons = buttons_of(message)
     if buttons:
         lines.append("     " + "  ".join(f"[{n}] {b.text}" for n, b in enumerate(buttons, 1)))
@@ -115,7 +117,7 @@ class TerminalChat:
             if self.group_chat is None:
                 self.group_chat = await self.sandbox.group("Sandbox group", added_by=self.current)
             self.in_group = True
-            self.out("(you are in the group \"Sandbox group\"; address commands as /help@vyraj_bot)")
+            self.out('(you are in the group "Sandbox group"; address commands as /help@vyraj_bot)')
         elif name == "private":
             self.in_group = False
             self.out("(you are in your private chat with the bot)")
@@ -149,11 +151,15 @@ async def run_terminal(
                 # A kept database needs a kept key: beside it, like `vyraj run` does.
                 from bot.secret_key import resolve_master_secret
 
-                sandbox.secret_key = resolve_master_secret(sandbox.settings(secret_key=None)).value.decode()
+                sandbox.secret_key = resolve_master_secret(
+                    sandbox.settings(secret_key=None)
+                ).value.decode()
             await sandbox.start_bot()
             chat = TerminalChat(sandbox, write)
             if lines is None:
-                write("Vyraj sandbox: you are Alesia (Telegram language: be). Type !help for help.")
+                write(
+                    "Vyraj sandbox: you are Alesia (Telegram language: be). Type !help for help."
+                )
                 loop = asyncio.get_running_loop()
                 while True:
                     line = await loop.run_in_executor(None, _prompt)
