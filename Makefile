@@ -49,8 +49,8 @@ test: install lint typecheck
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k lazy_gettext -k ngettext:1,2 \
 		--no-location --sort-output -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-location \
-		--omit-header=false --width=99
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --ignore-obsolete \
+		--width=99
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(MO)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -20,12 +21,14 @@ from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
 from bot.settings import LOCALES, Settings
 from handlers import get_routers
 from handlers.commands import bot_commands
+from services.knowledge import KnowledgeBase, load_knowledge_base
 from services.privacy import Keyring
 from storage import SqliteStorage, Storage, open_storage
 
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 30.0
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 class KeyMismatchError(Exception):
@@ -62,6 +65,7 @@ def create_dispatcher(
     keyring: Keyring,
     i18n: I18n,
     tracker: InFlightTracker,
+    knowledge: KnowledgeBase,
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
@@ -70,6 +74,8 @@ def create_dispatcher(
         # Handed to handlers as keyword arguments.
         keyring=keyring,
         admin_ids=settings.admin_ids,
+        knowledge=knowledge,
+        kb_stale_days=settings.kb_stale_days,
     )
     # Handlers ask for `storage`; aiogram hands its FSM storage over as `fsm_storage`.
     dispatcher["storage"] = storage
@@ -113,9 +119,15 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         await check_secret_key(storage, keyring)
         i18n = create_i18n(settings.default_locale)
         tracker = InFlightTracker()
+        knowledge = load_knowledge_base(KNOWLEDGE_DIR)
         bot = create_bot(settings)
         dispatcher = create_dispatcher(
-            settings=settings, storage=storage, keyring=keyring, i18n=i18n, tracker=tracker
+            settings=settings,
+            storage=storage,
+            keyring=keyring,
+            i18n=i18n,
+            tracker=tracker,
+            knowledge=knowledge,
         )
     except BaseException:
         await storage.close()

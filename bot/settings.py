@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1:8080"
     webhook_path: str = "/webhook"
+    kb_stale_days: int = Field(default=180, ge=1)
 
     @field_validator("bot_token", "secret_key", "webhook_secret", "webhook_url", mode="before")
     @classmethod

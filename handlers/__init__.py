@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import cancel, errors, fallback, language, privacy, start
+from handlers import cancel, errors, fallback, language, privacy, relocate, start
 
 
 def get_routers() -> list[Router]:
@@ -11,6 +11,7 @@ def get_routers() -> list[Router]:
         cancel.create_router(),
         start.create_router(),
         language.create_router(),
+        relocate.create_router(),
         privacy.create_router(),
         fallback.create_router(),
         errors.create_router(),

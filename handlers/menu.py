@@ -11,13 +11,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 
 class MenuCallback(CallbackData, prefix="menu"):
-    action: Literal["lang", "privacy", "help"]
+    action: Literal["relocate", "lang", "privacy", "help"]
 
 
 def main_menu_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
+    builder.button(text=_("🧭 Relocation guide"), callback_data=MenuCallback(action="relocate"))
     builder.button(text=_("🌐 Language"), callback_data=MenuCallback(action="lang"))
     builder.button(text=_("🔒 Privacy"), callback_data=MenuCallback(action="privacy"))
     builder.button(text=_("❓ Help"), callback_data=MenuCallback(action="help"))
-    builder.adjust(2, 1)
+    builder.adjust(1, 2, 1)
     return builder.as_markup()

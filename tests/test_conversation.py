@@ -20,7 +20,7 @@ async def test_start_answers_in_the_telegram_language(
     user = running.user(language_code=language_code)
     await user.send("/start")
     assert WELCOME[language_code] in user.last_text
-    assert len(user.last_buttons) == 3
+    assert len(user.last_buttons) == 4
 
 
 @pytest.mark.parametrize("language_code", [None, "de", "pt-br"])
@@ -66,7 +66,14 @@ async def test_commands_are_published_in_every_language(running: Sandbox) -> Non
     languages = {language for (_, language) in running.api.commands}
     assert languages == {"", "be", "ru", "en"}
     be_commands = next(v for (_, lang), v in running.api.commands.items() if lang == "be")
-    assert {c["command"] for c in be_commands} == {"start", "help", "lang", "privacy", "cancel"}
+    assert {c["command"] for c in be_commands} == {
+        "start",
+        "relocate",
+        "help",
+        "lang",
+        "privacy",
+        "cancel",
+    }
     assert any(c["description"] == "Змяніць мову" for c in be_commands)
 
 
@@ -96,3 +103,48 @@ async def test_group_answers_commands_addressed_to_it_and_ignores_chatter(
     assert "What I understand" in in_group.last_text
     replies = await in_group.send("/whatever@vyraj_bot")
     assert "don't know this command" in in_group.last_text
+
+
+async def test_browse_countries_topics_article_and_back(running: Sandbox) -> None:
+    user = running.user(language_code="en")
+    await user.send("/start")
+    menu = user.last_message
+    assert menu is not None
+    await user.click("Relocation guide")
+    assert "Choose a country" in user.last_text
+    await user.click("Poland")
+    assert "Poland: choose a topic" in user.last_text
+    await user.click("Poland Business Harbour")
+    text = user.last_text
+    assert "PBH" in text
+    assert "Sources:" in text
+    assert "Checked on 2026-11-23" in text
+    assert user.last_message is not None
+    assert user.last_message["message_id"] == menu["message_id"]  # one message, edited
+    await user.click("Back")
+    assert "Poland: choose a topic" in user.last_text
+    await user.click("Back")
+    assert "Choose a country" in user.last_text
+
+
+async def test_articles_come_in_the_users_language(running: Sandbox) -> None:
+    user = running.user(language_code="be")
+    await user.send("/relocate")
+    await user.click("Грузія")
+    assert "Грузія: выберыце тэму" in user.last_text
+    await user.click(1)
+    assert "Крыніцы:" in user.last_text
+    assert "Праверана 2026-11-23" in user.last_text
+
+
+@pytest.mark.parametrize("data", ["kb:article:xx-nothing", "kb:country:fr", "kb:country:"])
+async def test_forged_browse_buttons_are_refused(running: Sandbox, data: str) -> None:
+    user = running.user(language_code="en")
+    await user.send("/relocate")
+    message = user.last_message
+    assert message is not None
+    before = user.last_text
+    await user.press(message, data)
+    assert user.last_answer is not None
+    assert "no longer valid" in user.last_answer
+    assert user.last_text == before

@@ -46,8 +46,11 @@ async def exercise_every_flow(box: Sandbox) -> list[int]:
     ]
     for person in people:
         await person.send("/start")
-        await person.click(1)  # Language
+        await person.click("🌐")  # Language
         await person.click("English")
+        await person.send("/relocate")
+        await person.click(1)
+        await person.click(1)
         await person.send("/privacy")
         await person.send("/cancel")
         await person.send("free text with my id " + str(person.user.id))
