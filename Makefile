@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: help install sandbox test lint typecheck run locales extract-messages clean
+.PHONY: help install sandbox test lint typecheck run eval locales extract-messages clean
 
 help:
 	@echo "make sandbox   chat with the bot in this terminal (no token needed)"
 	@echo "make test      ruff, mypy and pytest"
 	@echo "make run       run the bot for real (needs BOT_TOKEN)"
+	@echo "make eval      search accuracy on tests/eval/questions.yaml"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"
 
 $(BIN)/python:
@@ -35,6 +36,9 @@ sandbox: install
 
 run: install
 	$(BIN)/vyraj run
+
+eval: install
+	$(BIN)/python bench/eval_search.py
 
 lint: install
 	$(BIN)/ruff check .

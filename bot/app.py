@@ -22,6 +22,7 @@ from bot.settings import LOCALES, Settings
 from handlers import get_routers
 from handlers.commands import bot_commands
 from services.knowledge import KnowledgeBase, load_knowledge_base
+from services.knowledge.search import SearchIndex
 from services.privacy import Keyring
 from storage import SqliteStorage, Storage, open_storage
 
@@ -75,6 +76,7 @@ def create_dispatcher(
         keyring=keyring,
         admin_ids=settings.admin_ids,
         knowledge=knowledge,
+        search_index=SearchIndex(knowledge),
         kb_stale_days=settings.kb_stale_days,
     )
     # Handlers ask for `storage`; aiogram hands its FSM storage over as `fsm_storage`.

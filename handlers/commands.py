@@ -10,6 +10,7 @@ def bot_commands() -> list[BotCommand]:
     return [
         BotCommand(command="start", description=_("Main menu")),
         BotCommand(command="relocate", description=_("Relocation guide by country")),
+        BotCommand(command="ask", description=_("Ask a relocation question")),
         BotCommand(command="help", description=_("What I can do")),
         BotCommand(command="lang", description=_("Change the language")),
         BotCommand(command="privacy", description=_("What I store and what I don't")),

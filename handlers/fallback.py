@@ -7,8 +7,6 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import main_menu_keyboard
-
 
 def _addressed_to(text: str, username: str | None) -> bool:
     """`/cmd@bot` names this bot; a bare `/cmd` in a group might be meant for another bot."""
@@ -27,13 +25,6 @@ async def unknown_command_group(message: Message) -> None:
         await message.reply(_("I don't know this command. Send /help to see what I understand."))
 
 
-async def free_text_private(message: Message) -> None:
-    await message.answer(
-        _("I can't answer free text yet. Here is what I can do:"),
-        reply_markup=main_menu_keyboard(),
-    )
-
-
 async def not_text_private(message: Message) -> None:
     await message.answer(_("I understand only text messages and buttons. Send /help."))
 
@@ -50,7 +41,6 @@ def create_router() -> Router:
     router.message.register(
         unknown_command_group, F.chat.type != ChatType.PRIVATE, F.text.startswith("/")
     )
-    router.message.register(free_text_private, F.chat.type == ChatType.PRIVATE, F.text)
     router.message.register(not_text_private, F.chat.type == ChatType.PRIVATE)
     router.callback_query.register(stale_button)
     return router

@@ -24,6 +24,7 @@ def help_text() -> str:
         "<b>What I understand</b>\n\n"
         "/start: the main menu\n"
         "/relocate: the relocation guide: Poland, Georgia, Lithuania, Uzbekistan and more\n"
+        "/ask: ask a question, or just write it to me in a private chat\n"
         "/lang: choose the language (беларуская, русский, English)\n"
         "/privacy: what I store and what I never store\n"
         "/cancel: leave any dialogue\n"

@@ -69,6 +69,7 @@ async def test_commands_are_published_in_every_language(running: Sandbox) -> Non
     assert {c["command"] for c in be_commands} == {
         "start",
         "relocate",
+        "ask",
         "help",
         "lang",
         "privacy",

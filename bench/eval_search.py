@@ -1,0 +1,48 @@
+"""`make eval`: top-1 / top-3 accuracy and wrong answers to no-match questions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+from services.knowledge import load_knowledge_base
+from services.knowledge.search import SearchIndex, answer_question
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    index = SearchIndex(load_knowledge_base(ROOT / "knowledge"))
+    questions = yaml.safe_load((ROOT / "tests/eval/questions.yaml").read_text("utf-8"))
+    top1 = top3 = answerable = wrong_null = nulls = 0
+    misses = []
+    for item in questions:
+        answer = answer_question(index, item["q"])
+        offered = [answer.article_id] if answer.article_id else list(answer.candidates)
+        if item["expect"] is None:
+            nulls += 1
+            if offered:
+                wrong_null += 1
+                misses.append(f"  null  {item['q']!r} -> {offered}")
+            continue
+        answerable += 1
+        # Top-1: the first thing offered (the answer, or the first candidate button) is right.
+        if offered[:1] == [item["expect"]]:
+            top1 += 1
+        if item["expect"] in offered[:3]:
+            top3 += 1
+        if offered[:1] != [item["expect"]]:
+            misses.append(f"  {item['expect']:<28} {item['q']!r} -> {offered}")
+    print(f"questions: {len(questions)} ({answerable} answerable, {nulls} no-match)")
+    print(f"top-1 accuracy: {top1 / answerable:.1%}")
+    print(f"top-3 accuracy: {top3 / answerable:.1%}")
+    print(f"wrong answers to no-match questions: {wrong_null / nulls:.1%}")
+    if "-v" in sys.argv:
+        print("\n".join(misses))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
