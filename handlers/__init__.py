@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import ask, cancel, errors, fallback, language, privacy, relocate, start
+from handlers import ask, cancel, errors, fallback, inline, language, privacy, relocate, start
 
 
 def get_routers() -> list[Router]:
@@ -13,6 +13,7 @@ def get_routers() -> list[Router]:
         language.create_router(),
         relocate.create_router(),
         ask.create_router(),
+        inline.create_router(),
         privacy.create_router(),
         fallback.create_router(),
         errors.create_router(),

@@ -85,3 +85,13 @@ async def test_ask_in_a_group(running: Sandbox) -> None:
     assert "/ask karta pobytu" in in_group.last_text
     await in_group.send("/ask@vyraj_bot карта побыту онлайн MOS")
     assert "Источники:" in in_group.last_text
+
+
+async def test_inline_mode_offers_articles_in_the_askers_language(running: Sandbox) -> None:
+    user = running.user(language_code="ru")
+    results = await user.inline("karta pobytu")
+    assert results
+    assert results[0]["id"] == "pl-karta-pobytu"
+    assert "Источники:" in results[0]["input_message_content"]["message_text"]
+    assert await user.inline("   ") == []
+    assert await user.inline('" NEAR( * OR') == []

@@ -290,12 +290,17 @@ MIN_COVERAGE = 0.3
 CLEAR_LEAD = 1.25
 
 
-def answer_question(index: SearchIndex, question: str) -> Answer:
-    hits = [
+def confident_hits(index: SearchIndex, question: str, limit: int = 3) -> list[SearchHit]:
+    """Hits above the confidence threshold, best first."""
+    return [
         hit
-        for hit in index.search(question, limit=3)
+        for hit in index.search(question, limit=limit)
         if hit.score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE
     ]
+
+
+def answer_question(index: SearchIndex, question: str) -> Answer:
+    hits = confident_hits(index, question)
     if not hits:
         return Answer(None, ())
     if len(hits) == 1 or hits[0].score >= CLEAR_LEAD * hits[1].score:

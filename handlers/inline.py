@@ -1,0 +1,55 @@
+"""Inline mode: `@bot query` in any chat offers matching articles to share."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiogram import Router
+from aiogram.types import (
+    InlineQuery,
+    InlineQueryResultArticle,
+    InlineQueryResultUnion,
+    InputTextMessageContent,
+)
+from aiogram.utils.i18n import I18n
+
+from handlers.relocate import article_labels
+from services.knowledge import KnowledgeBase, render_article
+from services.knowledge.search import SearchIndex, confident_hits
+
+MAX_RESULTS = 5
+
+
+async def inline_search(
+    query: InlineQuery,
+    knowledge: KnowledgeBase,
+    search_index: SearchIndex,
+    i18n: I18n,
+    kb_stale_days: int,
+) -> None:
+    language = i18n.current_locale
+    hits = confident_hits(search_index, query.query, limit=MAX_RESULTS)
+    results: list[InlineQueryResultUnion] = []
+    for hit in hits:
+        article = knowledge.get(hit.article_id, language)
+        if article is None:
+            continue
+        text = render_article(
+            article, article_labels(), today=dt.date.today(), stale_after_days=kb_stale_days
+        )
+        results.append(
+            InlineQueryResultArticle(
+                id=article.id,
+                title=article.title,
+                description=article.body[:120].replace("\n", " "),
+                input_message_content=InputTextMessageContent(message_text=text),
+            )
+        )
+    # Personal results: the answer depends on the asker's language.
+    await query.answer(results, cache_time=60, is_personal=True)
+
+
+def create_router() -> Router:
+    router = Router(name="inline")
+    router.inline_query.register(inline_search)
+    return router
