@@ -21,8 +21,7 @@ from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
 from bot.settings import LOCALES, Settings
 from handlers import get_routers
 from handlers.commands import bot_commands
-from services.knowledge import KnowledgeBase, load_knowledge_base
-from services.knowledge.search import SearchIndex
+from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from storage import SqliteStorage, Storage, open_storage
 
@@ -66,7 +65,7 @@ def create_dispatcher(
     keyring: Keyring,
     i18n: I18n,
     tracker: InFlightTracker,
-    knowledge: KnowledgeBase,
+    library: KnowledgeLibrary,
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
@@ -75,8 +74,7 @@ def create_dispatcher(
         # Handed to handlers as keyword arguments.
         keyring=keyring,
         admin_ids=settings.admin_ids,
-        knowledge=knowledge,
-        search_index=SearchIndex(knowledge),
+        library=library,
         kb_stale_days=settings.kb_stale_days,
     )
     # Handlers ask for `storage`; aiogram hands its FSM storage over as `fsm_storage`.
@@ -121,7 +119,7 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         await check_secret_key(storage, keyring)
         i18n = create_i18n(settings.default_locale)
         tracker = InFlightTracker()
-        knowledge = load_knowledge_base(KNOWLEDGE_DIR)
+        library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
         dispatcher = create_dispatcher(
             settings=settings,
@@ -129,7 +127,7 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
             keyring=keyring,
             i18n=i18n,
             tracker=tracker,
-            knowledge=knowledge,
+            library=library,
         )
     except BaseException:
         await storage.close()

@@ -35,8 +35,11 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1:8080"
     webhook_path: str = "/webhook"
     kb_stale_days: int = Field(default=180, ge=1)
+    knowledge_dir: Path | None = None
 
-    @field_validator("bot_token", "secret_key", "webhook_secret", "webhook_url", mode="before")
+    @field_validator(
+        "bot_token", "secret_key", "webhook_secret", "webhook_url", "knowledge_dir", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

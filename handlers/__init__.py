@@ -2,7 +2,18 @@
 
 from aiogram import Router
 
-from handlers import ask, cancel, errors, fallback, inline, language, privacy, relocate, start
+from handlers import (
+    ask,
+    cancel,
+    errors,
+    fallback,
+    inline,
+    kb_admin,
+    language,
+    privacy,
+    relocate,
+    start,
+)
 
 
 def get_routers() -> list[Router]:
@@ -14,6 +25,7 @@ def get_routers() -> list[Router]:
         relocate.create_router(),
         ask.create_router(),
         inline.create_router(),
+        kb_admin.create_router(),
         privacy.create_router(),
         fallback.create_router(),
         errors.create_router(),

@@ -12,24 +12,30 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.menu import MenuCallback
 from handlers.relocate import BrowseCallback, article_view
-from services.knowledge import KnowledgeBase
-from services.knowledge.search import SearchIndex, answer_question
+from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.search import answer_question, fold
+from services.privacy import mask_long_numbers
+from storage import Storage
+
+MAX_RECORDED_QUESTION = 200
 
 
 async def answer(
     message: Message,
     question: str,
-    knowledge: KnowledgeBase,
-    search_index: SearchIndex,
+    library: KnowledgeLibrary,
+    storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
 ) -> None:
     """Reply with the article, a choice of up to three, or an honest "not found"."""
+    knowledge = library.base
     language = i18n.current_locale
-    result = answer_question(search_index, question)
+    result = answer_question(library.index, question)
     if result.article_id is not None:
         view = article_view(knowledge, result.article_id, language, kb_stale_days)
         if view is not None:
+            await storage.knowledge_stats.record_view(result.article_id)
             await message.reply(view[0], reply_markup=view[1])
             return
     builder = InlineKeyboardBuilder()
@@ -44,6 +50,11 @@ async def answer(
         builder.adjust(1)
         await message.reply(_("Which of these did you mean?"), reply_markup=builder.as_markup())
         return
+    # Only the words, long numbers masked: no user, chat, time or message id goes with them.
+    example = mask_long_numbers(" ".join(question.split()))[:MAX_RECORDED_QUESTION]
+    key = " ".join(fold(example).split())
+    if key:
+        await storage.knowledge_stats.record_unanswered(key, example)
     builder.button(text=_("🧭 Relocation guide"), callback_data=MenuCallback(action="relocate"))
     await message.reply(
         _(
@@ -56,19 +67,19 @@ async def answer(
 
 async def free_text(
     message: Message,
-    knowledge: KnowledgeBase,
-    search_index: SearchIndex,
+    library: KnowledgeLibrary,
+    storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
 ) -> None:
-    await answer(message, message.text or "", knowledge, search_index, i18n, kb_stale_days)
+    await answer(message, message.text or "", library, storage, i18n, kb_stale_days)
 
 
 async def ask_command(
     message: Message,
     command: CommandObject,
-    knowledge: KnowledgeBase,
-    search_index: SearchIndex,
+    library: KnowledgeLibrary,
+    storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
 ) -> None:
@@ -77,7 +88,7 @@ async def ask_command(
             _("Write your question after the command, for example: /ask karta pobytu")
         )
         return
-    await answer(message, command.args, knowledge, search_index, i18n, kb_stale_days)
+    await answer(message, command.args, library, storage, i18n, kb_stale_days)
 
 
 def create_router() -> Router:

@@ -14,24 +14,24 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 
 from handlers.relocate import article_labels
-from services.knowledge import KnowledgeBase, render_article
-from services.knowledge.search import SearchIndex, confident_hits
+from services.knowledge import render_article
+from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.search import confident_hits
 
 MAX_RESULTS = 5
 
 
 async def inline_search(
     query: InlineQuery,
-    knowledge: KnowledgeBase,
-    search_index: SearchIndex,
+    library: KnowledgeLibrary,
     i18n: I18n,
     kb_stale_days: int,
 ) -> None:
     language = i18n.current_locale
-    hits = confident_hits(search_index, query.query, limit=MAX_RESULTS)
+    hits = confident_hits(library.index, query.query, limit=MAX_RESULTS)
     results: list[InlineQueryResultUnion] = []
     for hit in hits:
-        article = knowledge.get(hit.article_id, language)
+        article = library.base.get(hit.article_id, language)
         if article is None:
             continue
         text = render_article(

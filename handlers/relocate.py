@@ -16,11 +16,19 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers.menu import MenuCallback
 from handlers.replies import edit_or_send
 from services.knowledge import ArticleLabels, KnowledgeBase, render_article
+from services.knowledge.library import KnowledgeLibrary
+from services.privacy import Keyring
+from storage import Storage
 
 
 class BrowseCallback(CallbackData, prefix="kb"):
     view: Literal["countries", "country", "article"]
     key: str = ""
+
+
+class FeedbackCallback(CallbackData, prefix="fb"):
+    article: str
+    helpful: bool
 
 
 def country_name(code: str) -> str:
@@ -81,6 +89,8 @@ def article_view(
     if article is None:
         return None
     builder = InlineKeyboardBuilder()
+    builder.button(text="👍", callback_data=FeedbackCallback(article=article.id, helpful=True))
+    builder.button(text="👎", callback_data=FeedbackCallback(article=article.id, helpful=False))
     for related_id in article.related:
         related = knowledge.get(related_id, language)
         if related is not None:
@@ -89,29 +99,31 @@ def article_view(
                 callback_data=BrowseCallback(view="article", key=related_id),
             )
     back_button(builder, BrowseCallback(view="country", key=article.country))
-    builder.adjust(1)
+    builder.adjust(2, *([1] * (len(article.related) + 1)))
     text = render_article(
         article, article_labels(), today=dt.date.today(), stale_after_days=stale_after_days
     )
     return text, builder.as_markup()
 
 
-async def relocate_command(message: Message, knowledge: KnowledgeBase) -> None:
-    text, keyboard = countries_view(knowledge)
+async def relocate_command(message: Message, library: KnowledgeLibrary) -> None:
+    text, keyboard = countries_view(library.base)
     await message.answer(text, reply_markup=keyboard)
 
 
-async def relocate_from_menu(query: CallbackQuery, knowledge: KnowledgeBase) -> None:
-    await edit_or_send(query, *countries_view(knowledge))
+async def relocate_from_menu(query: CallbackQuery, library: KnowledgeLibrary) -> None:
+    await edit_or_send(query, *countries_view(library.base))
 
 
 async def browse(
     query: CallbackQuery,
     callback_data: BrowseCallback,
-    knowledge: KnowledgeBase,
+    library: KnowledgeLibrary,
+    storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
 ) -> None:
+    knowledge = library.base
     language = i18n.current_locale
     view: tuple[str, InlineKeyboardMarkup] | None
     if callback_data.view == "countries":
@@ -120,6 +132,8 @@ async def browse(
         view = country_view(knowledge, callback_data.key, language)
     elif callback_data.view == "article":
         view = article_view(knowledge, callback_data.key, language, kb_stale_days)
+        if view is not None:
+            await storage.knowledge_stats.record_view(callback_data.key)
     else:
         view = None
     if view is None:  # forged or stale data: nothing by that name
@@ -128,8 +142,24 @@ async def browse(
     await edit_or_send(query, *view)
 
 
+async def feedback(
+    query: CallbackQuery,
+    callback_data: FeedbackCallback,
+    library: KnowledgeLibrary,
+    storage: Storage,
+    keyring: Keyring,
+) -> None:
+    if callback_data.article not in library.base.ids:
+        await query.answer(_("This button is no longer valid. Send /start for a fresh menu."))
+        return
+    voter = keyring.feedback_voter(query.from_user.id, callback_data.article)
+    await storage.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
+    await query.answer(_("Thank you! Your vote is counted (one per person per article)."))
+
+
 def create_router() -> Router:
     router = Router(name="relocate")
+    router.callback_query.register(feedback, FeedbackCallback.filter())
     router.message.register(relocate_command, Command("relocate"))
     router.callback_query.register(relocate_from_menu, MenuCallback.filter(F.action == "relocate"))
     router.callback_query.register(browse, BrowseCallback.filter())

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -19,6 +20,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _NONCE_BYTES = 12
+# Telegram user and chat ids have 5 or more digits; any such run is masked where text is kept.
+_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}")
+
+
+def mask_long_numbers(text: str) -> str:
+    """Mask every run of 5+ digits: ids, phone numbers, document numbers."""
+    return _LONG_NUMBER.sub("<id>", text)
 
 
 class UndecryptableError(ValueError):
@@ -65,6 +73,7 @@ class Keyring:
             raise ValueError("the master secret must be at least 16 bytes")
         self._user_key = derive_key(master, "pseudonym/user")
         self._fsm_key = derive_key(master, "pseudonym/fsm")
+        self._feedback_key = derive_key(master, "pseudonym/feedback")
         self._check_key = derive_key(master, "key-check")
         self.fsm_sealer = Sealer(derive_key(master, "seal/fsm"), "fsm")
         self.chat_id_sealer = Sealer(derive_key(master, "seal/chat-id"), "chat-id")
@@ -76,6 +85,10 @@ class Keyring:
     def fsm_pseudonym(self, parts: tuple[object, ...]) -> str:
         """Pseudonym of an aiogram FSM storage key (bot, chat, user, thread, destiny)."""
         return _hmac_hex(self._fsm_key, ":".join(str(part) for part in parts))
+
+    def feedback_voter(self, user_id: int, article_id: str) -> str:
+        """One vote per person per article, unlinkable across articles."""
+        return _hmac_hex(self._feedback_key, f"{user_id}:{article_id}")
 
     def check_value(self) -> str:
         """A value stored in the database to detect a SECRET_KEY that does not match it."""

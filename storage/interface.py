@@ -6,7 +6,22 @@ Telegram id.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ArticleStats:
+    article_id: str
+    views: int
+    helpful: int
+    unhelpful: int
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    example: str
+    times: int
 
 
 class MetaRepository(Protocol):
@@ -37,6 +52,20 @@ class FsmRepository(Protocol):
     async def delete(self, key: str) -> None: ...
 
 
+class KnowledgeStatsRepository(Protocol):
+    """Views, feedback and unanswered questions of the relocation guide."""
+
+    async def record_view(self, article_id: str) -> None: ...
+
+    async def vote(self, voter: str, article_id: str, helpful: bool) -> None: ...
+
+    async def article_stats(self) -> list[ArticleStats]: ...
+
+    async def record_unanswered(self, question_key: str, example: str) -> None: ...
+
+    async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]: ...
+
+
 class Storage(Protocol):
     """Everything the bot persists, grouped by repository."""
 
@@ -48,5 +77,8 @@ class Storage(Protocol):
 
     @property
     def fsm(self) -> FsmRepository: ...
+
+    @property
+    def knowledge_stats(self) -> KnowledgeStatsRepository: ...
 
     async def close(self) -> None: ...

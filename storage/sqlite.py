@@ -6,6 +6,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.interface import ArticleStats, UnansweredQuestion
 from storage.migrations import migrate
 
 _BUSY_TIMEOUT_MS = 5000
@@ -83,6 +84,55 @@ class SqliteFsm:
         await self._conn.commit()
 
 
+class SqliteKnowledgeStats:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def record_view(self, article_id: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_views (article_id, views) VALUES (?, 1) "
+            "ON CONFLICT (article_id) DO UPDATE SET views = views + 1",
+            (article_id,),
+        )
+        await self._conn.commit()
+
+    async def vote(self, voter: str, article_id: str, helpful: bool) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_votes (voter, article_id, helpful) VALUES (?, ?, ?) "
+            "ON CONFLICT (voter) DO UPDATE SET helpful = excluded.helpful",
+            (voter, article_id, int(helpful)),
+        )
+        await self._conn.commit()
+
+    async def article_stats(self) -> list[ArticleStats]:
+        async with self._conn.execute(
+            "SELECT a.article_id, coalesce(v.views, 0), "
+            "  coalesce(sum(k.helpful), 0), coalesce(sum(1 - k.helpful), 0) "
+            "FROM (SELECT article_id FROM kb_views UNION SELECT article_id FROM kb_votes) a "
+            "LEFT JOIN kb_views v ON v.article_id = a.article_id "
+            "LEFT JOIN kb_votes k ON k.article_id = a.article_id "
+            "GROUP BY a.article_id ORDER BY coalesce(v.views, 0) DESC, a.article_id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [ArticleStats(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    async def record_unanswered(self, question_key: str, example: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_unanswered (question_key, example) VALUES (?, ?) "
+            "ON CONFLICT (question_key) DO UPDATE SET times = times + 1",
+            (question_key, example),
+        )
+        await self._conn.commit()
+
+    async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]:
+        async with self._conn.execute(
+            "SELECT example, times FROM kb_unanswered ORDER BY times DESC, example LIMIT ?",
+            (limit,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [UnansweredQuestion(str(r[0]), int(r[1])) for r in rows]
+
+
 class SqliteStorage:
     """Implements `storage.Storage` on one SQLite file."""
 
@@ -91,6 +141,7 @@ class SqliteStorage:
         self._meta = SqliteMeta(conn)
         self._preferences = SqlitePreferences(conn)
         self._fsm = SqliteFsm(conn)
+        self._knowledge_stats = SqliteKnowledgeStats(conn)
 
     @property
     def meta(self) -> SqliteMeta:
@@ -103,6 +154,10 @@ class SqliteStorage:
     @property
     def fsm(self) -> SqliteFsm:
         return self._fsm
+
+    @property
+    def knowledge_stats(self) -> SqliteKnowledgeStats:
+        return self._knowledge_stats
 
     async def close(self) -> None:
         await self._conn.close()

@@ -1,0 +1,85 @@
+"""Feedback, views, unanswered questions and the admin commands of the guide."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bot.sandbox.runtime import Sandbox
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+async def test_feedback_counts_one_vote_per_person_per_article(sandbox: Sandbox) -> None:
+    admin = sandbox.user("Admin", language_code="en")
+    await sandbox.start_bot(admin_ids=str(admin.user.id))
+    reader = sandbox.user("Reader", language_code="en")
+    await reader.send("karta pobytu MOS portal online")
+    answer = reader.last_message
+    assert answer is not None
+    await reader.click("👍", answer)
+    assert reader.last_answer is not None
+    assert "Thank you" in reader.last_answer
+    await reader.click("👍", answer)  # a double tap
+    await reader.click("👎", answer)  # a change of mind replaces the vote
+    other = sandbox.user("Other", language_code="ru")
+    await other.send("карта побыту онлайн MOS")
+    await other.click("👍")
+    await admin.send("/kbstats")
+    assert "pl-karta-pobytu: 👁 2 👍 1 👎 1" in admin.last_text
+
+
+async def test_forged_feedback_is_refused(sandbox: Sandbox) -> None:
+    await sandbox.start_bot()
+    reader = sandbox.user(language_code="en")
+    await reader.send("/start")
+    message = reader.last_message
+    assert message is not None
+    for data in ("fb:xx-nothing:1", "fb:pl-pbh:maybe", "fb:"):
+        await reader.press(message, data)
+        assert reader.last_answer is not None
+        assert "no longer valid" in reader.last_answer
+
+
+async def test_unanswered_questions_are_grouped_for_admins_only(sandbox: Sandbox) -> None:
+    admin = sandbox.user("Admin", language_code="en")
+    await sandbox.start_bot(admin_ids=str(admin.user.id))
+    asker = sandbox.user(language_code="en")
+    await asker.send("How do I bake sourdough bread?")
+    await asker.send("how do i bake SOURDOUGH bread")
+    await asker.send("best football club in Warsaw")
+    await asker.send("/unanswered")
+    assert "only for the bot's admins" in asker.last_text
+    await admin.send("/unanswered")
+    lines = admin.last_text.splitlines()
+    assert any(line.startswith("2 × How do I bake sourdough bread?") for line in lines)
+    assert any(line.startswith("1 × best football club") for line in lines)
+
+
+async def test_kbreload_reports_a_broken_article_and_keeps_serving(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    content = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, content)
+    admin = sandbox.user("Admin", language_code="en")
+    await sandbox.start_bot(admin_ids=str(admin.user.id), knowledge_dir=str(content))
+    broken = content / "pl" / "pbh.ru.md"
+    broken.write_text(broken.read_text("utf-8").replace("verified: 2026-11-23", "verified: soon"))
+    await admin.send("/kbreload")
+    assert "previous version stays in service" in admin.last_text
+    assert "pbh.ru.md" in admin.last_text
+    assert "verified must be a date" in admin.last_text
+    await admin.send("PBH")
+    assert "Sources:" in admin.last_text
+    (content / "pl" / "pbh.ru.md").unlink()
+    (content / "pl" / "pbh.be.md").unlink()
+    (content / "pl" / "pbh.en.md").unlink()
+    for path in content.rglob("*.md"):
+        path.write_text(
+            path.read_text("utf-8")
+            .replace("pl-pbh, ", "")
+            .replace(", pl-pbh", "")
+            .replace("[pl-pbh]", "[]")
+        )
+    await admin.send("/kbreload")
+    assert "The guide is reloaded: 24 articles." in admin.last_text
