@@ -6,13 +6,14 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: help install sandbox test lint typecheck run eval locales extract-messages clean
+.PHONY: help install sandbox test lint typecheck run eval bench locales extract-messages clean
 
 help:
 	@echo "make sandbox   chat with the bot in this terminal (no token needed)"
 	@echo "make test      ruff, mypy and pytest"
 	@echo "make run       run the bot for real (needs BOT_TOKEN)"
 	@echo "make eval      search accuracy on tests/eval/questions.yaml"
+	@echo "make bench     search latency (real guide, synthetic 5,000 x 3)"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"
 
 $(BIN)/python:
@@ -39,6 +40,9 @@ run: install
 
 eval: install
 	$(BIN)/python bench/eval_search.py
+
+bench: install
+	$(BIN)/python bench/search_latency.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -224,9 +224,16 @@ class SearchIndex:
             stem: math.log(1 + (total - count + 0.5) / (count + 0.5))
             for stem, count in document_frequency.items()
         }
-        self._by_length: dict[int, list[str]] = defaultdict(list)
+        # Inverted index, and every stem's one-deletion variants for typo look-ups (SymSpell).
+        self._postings: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for article_id, vocabulary in self._weights.items():
+            for stem, weight in vocabulary.items():
+                self._postings[stem].append((article_id, weight))
+        self._by_deletion: dict[str, list[str]] = defaultdict(list)
         for stem in self._idf:
-            self._by_length[len(stem)].append(stem)
+            for variant in _deletions(stem):
+                self._by_deletion[variant].append(stem)
+        self._max_idf = max(self._idf.values(), default=1.0)
 
     def _expand(self, stem: str) -> list[tuple[str, float]]:
         """The stem itself if known, else known stems one edit away (for words of 4+ letters)."""
@@ -234,47 +241,51 @@ class SearchIndex:
             return [(stem, 1.0)]
         if len(stem) < 4:
             return []
-        return [
-            (candidate, FUZZY_FACTOR)
-            for length in (len(stem) - 1, len(stem), len(stem) + 1)
-            for candidate in self._by_length.get(length, [])
+        candidates = {
+            candidate
+            for variant in _deletions(stem)
+            for candidate in self._by_deletion.get(variant, ())
             if _one_edit_apart(stem, candidate)
-        ]
+        }
+        return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
     def search(self, question: str, limit: int = 3) -> list[SearchHit]:
         query = list(dict.fromkeys(stems(question[:1000])))[:30]
         if not query:
             return []
-        expanded = {stem: self._expand(stem) for stem in query}
         named = countries_named(query)
-        max_idf = max(self._idf.values(), default=1.0)
-        possible = sum(
-            max((self._idf[c] for c, _ in expanded[stem]), default=max_idf) for stem in query
-        )
+        possible = 0.0
+        scores: dict[str, float] = defaultdict(float)
+        matched: dict[str, float] = defaultdict(float)
+        for stem in query:
+            expanded = self._expand(stem)
+            possible += max((self._idf[c] for c, _ in expanded), default=self._max_idf)
+            best: dict[str, tuple[float, float]] = {}
+            for candidate, factor in expanded:
+                idf = self._idf[candidate]
+                for article_id, weight in self._postings[candidate]:
+                    value = weight * factor * idf
+                    if value > best.get(article_id, (0.0, 0.0))[0]:
+                        best[article_id] = (value, idf * factor)
+            for article_id, (value, share) in best.items():
+                scores[article_id] += value
+                matched[article_id] += share
         hits = []
-        for article_id, vocabulary in self._weights.items():
-            score = 0.0
-            matched = 0.0
-            for stem in query:
-                best = 0.0
-                best_idf = 0.0
-                for candidate, factor in expanded[stem]:
-                    weight = vocabulary.get(candidate)
-                    if weight is not None and weight * factor * self._idf[candidate] > best:
-                        best = weight * factor * self._idf[candidate]
-                        best_idf = self._idf[candidate] * factor
-                score += best
-                matched += best_idf
+        for article_id, score in scores.items():
             if named:
                 country = self._country[article_id]
                 if country in named:
                     score *= NAMED_COUNTRY_BOOST
                 elif country != "by":
                     score *= OTHER_COUNTRY_PENALTY
-            if score > 0:
-                hits.append(SearchHit(article_id, score, matched / possible if possible else 0.0))
+            coverage = matched[article_id] / possible if possible else 0.0
+            hits.append(SearchHit(article_id, score, coverage))
         hits.sort(key=lambda hit: (-hit.score, hit.article_id))
         return hits[:limit]
+
+
+def _deletions(stem: str) -> set[str]:
+    return {stem[:i] + stem[i + 1 :] for i in range(len(stem))}
 
 
 @dataclass(frozen=True)
