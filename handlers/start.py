@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -37,16 +37,18 @@ async def start(message: Message) -> None:
     await message.answer(welcome_text(), reply_markup=main_menu_keyboard())
 
 
+async def help_for(bot: Bot | None) -> str:
+    """The help text, with this bot's username in the group example."""
+    me = await bot.me() if bot else None
+    return help_text().format(bot=me.username if me and me.username else "bot")
+
+
 async def show_help(message: Message) -> None:
-    bot_user = await message.bot.me() if message.bot else None
-    username = bot_user.username if bot_user and bot_user.username else "bot"
-    await message.answer(help_text().format(bot=username))
+    await message.answer(await help_for(message.bot))
 
 
 async def help_from_menu(query: CallbackQuery) -> None:
-    bot_user = await query.bot.me() if query.bot else None
-    username = bot_user.username if bot_user and bot_user.username else "bot"
-    await edit_or_send(query, help_text().format(bot=username), main_menu_keyboard())
+    await edit_or_send(query, await help_for(query.bot), main_menu_keyboard())
 
 
 def create_router() -> Router:
