@@ -1,8 +1,12 @@
-"""Questions in free text (private chats) or `/ask` (anywhere): answered from the guide."""
+"""Questions answered from the guide: free text in private chats, `/ask` anywhere, and in groups
+a reply to one of the bot's messages or a message that mentions the bot."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import re
+from typing import Any
+
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
@@ -91,9 +95,62 @@ async def ask_command(
     await answer(message, command.args, library, storage, i18n, kb_stale_days)
 
 
+def question_addressed_to(text: str, username: str | None, *, replies_to_bot: bool) -> str | None:
+    """The question in a group message meant for the bot, or None when it is chatter.
+
+    A reply to one of the bot's messages is a question as it stands; a message that mentions
+    `@username` is one with the mention taken out (it may then be empty).
+    """
+    if text.startswith("/"):
+        return None
+    if username:
+        mention = re.compile(rf"@{re.escape(username)}\b", re.IGNORECASE)
+        if mention.search(text):
+            return " ".join(mention.sub(" ", text).split())
+    if replies_to_bot:
+        return text.strip()
+    return None
+
+
+async def addressed_to_bot(message: Message, bot: Bot) -> dict[str, Any] | bool:
+    """Filter for group messages meant for the bot; passes the question on as `question`."""
+    if not message.text:
+        return False
+    me = await bot.me()
+    replied = message.reply_to_message
+    replies_to_bot = bool(replied and replied.from_user and replied.from_user.id == me.id)
+    question = question_addressed_to(message.text, me.username, replies_to_bot=replies_to_bot)
+    return False if question is None else {"question": question}
+
+
+async def group_question(
+    message: Message,
+    question: str,
+    bot: Bot,
+    library: KnowledgeLibrary,
+    storage: Storage,
+    i18n: I18n,
+    kb_stale_days: int,
+) -> None:
+    if not question:
+        username = (await bot.me()).username or ""
+        await message.reply(
+            _("Ask me a question in the same message, for example: @{bot} karta pobytu").format(
+                bot=username
+            )
+        )
+        return
+    await answer(message, question, library, storage, i18n, kb_stale_days)
+
+
 def create_router() -> Router:
     router = Router(name="ask")
     router.message.register(ask_command, Command("ask"))
+    router.message.register(
+        group_question,
+        F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
+        addressed_to_bot,
+    )
     router.message.register(
         free_text, F.chat.type == ChatType.PRIVATE, F.text, ~F.text.startswith("/")
     )

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.runtime import Sandbox
+from handlers.ask import question_addressed_to
 from services.knowledge import load_knowledge_base
-from services.knowledge.search import SearchIndex, answer_question, fold
+from services.knowledge.search import SearchIndex, answer_question, fold, stems
 
 ROOT = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -22,6 +23,23 @@ def test_fold_unifies_latin_and_cyrillic() -> None:
     assert fold("карта побыту").split() == fold("Karta pobytu").split()
     assert fold("ПБХ") == fold("pbh")
     assert fold("Łódź wiza") == "lodz viza"
+
+
+def test_inflected_forms_share_a_stem() -> None:
+    assert stems("визы визе визу визам") == stems("виза") * 4
+    assert stems("Літве Літву Літва") == stems("Літва") * 3
+
+
+def test_uppercase_it_is_a_word_but_english_it_is_not() -> None:
+    assert stems("IT visa") != stems("it visa")
+    assert stems("ІТ-віза")[0] == stems("IT visa")[0] == stems("ИТ виза")[0]
+
+
+def test_a_country_outside_the_guide_is_not_answered_with_another_country() -> None:
+    # The guide has a Lithuanian tax article, none about Canada.
+    index = SearchIndex(load_knowledge_base(ROOT))
+    assert answer_question(index, "tax residency in Lithuania 2026").article_id is not None
+    assert answer_question(index, "tax residency in Canada 2026") == answer_question(index, "")
 
 
 @pytest.mark.parametrize(
@@ -85,6 +103,50 @@ async def test_ask_in_a_group(running: Sandbox) -> None:
     assert "/ask karta pobytu" in in_group.last_text
     await in_group.send("/ask@vyraj_bot карта побыту онлайн MOS")
     assert "Источники:" in in_group.last_text
+
+
+async def test_in_a_group_a_mention_or_a_reply_to_the_bot_is_a_question(running: Sandbox) -> None:
+    member = running.user(language_code="be")
+    group = await running.group("Belarusians in Vilnius", added_by=member)
+    in_group = member.in_chat(group)
+    assert await in_group.send("хто ведае пра карту побыту?") == []  # chatter: left alone
+    await in_group.send("@Vyraj_Bot карта побыту ў Польшчы")
+    answer = in_group.last_message
+    assert answer is not None
+    assert "Крыніцы:" in in_group.last_text
+    await in_group.send("@vyraj_bot")
+    assert "@vyraj_bot karta pobytu" in in_group.last_text
+    # Replying to the bot's answer asks a follow-up without mentioning it.
+    await in_group.send("а што з Грузіяй, бязвізавы год?", reply_to=answer)
+    assert "Крыніцы:" in in_group.last_text
+    assert "Груз" in in_group.last_text
+    # A reply to somebody else is chatter.
+    other = running.user(language_code="be")
+    assert await other.in_chat(group).send("дзякуй") == []
+    their_message = {
+        "message_id": 1,
+        "date": 0,
+        "chat": group.as_dict(),
+        "from": other.user.as_dict(),
+        "text": "дзякуй",
+    }
+    assert await in_group.send("карта побыту", reply_to=their_message) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "replies_to_bot", "expected"),
+    [
+        ("@vyraj_bot karta pobytu", False, "karta pobytu"),
+        ("what about PBH, @VYRAJ_BOT?", False, "what about PBH, ?"),
+        ("@vyraj_bot", False, ""),
+        ("@vyraj_botany is a channel", False, None),
+        ("karta pobytu", False, None),
+        ("karta pobytu", True, "karta pobytu"),
+        ("/ask@vyraj_bot karta", True, None),
+    ],
+)
+def test_question_addressed_to(text: str, replies_to_bot: bool, expected: str | None) -> None:
+    assert question_addressed_to(text, "vyraj_bot", replies_to_bot=replies_to_bot) == expected
 
 
 async def test_inline_mode_offers_articles_in_the_askers_language(running: Sandbox) -> None:
