@@ -77,6 +77,9 @@ class Keyring:
         self._check_key = derive_key(master, "key-check")
         self.fsm_sealer = Sealer(derive_key(master, "seal/fsm"), "fsm")
         self.chat_id_sealer = Sealer(derive_key(master, "seal/chat-id"), "chat-id")
+        self._subscriber_key = derive_key(master, "pseudonym/subscriber")
+        self.wave_key_sealer = Sealer(derive_key(master, "seal/wave-key"), "wave-key")
+        self.subscriber_sealer = Sealer(derive_key(master, "seal/subscriber"), "subscriber")
 
     def user_pseudonym(self, user_id: int) -> str:
         """Stable pseudonym of a Telegram user, the key of every row about them."""
@@ -90,6 +93,10 @@ class Keyring:
         """One vote per person per article, unlinkable across articles."""
         return _hmac_hex(self._feedback_key, f"{user_id}:{article_id}")
 
+    def subscriber(self, user_id: int) -> bytes:
+        """Key of a "tell me about new waves" row: unlinkable to survey responses."""
+        return hmac.new(self._subscriber_key, str(user_id).encode(), hashlib.sha256).digest()
+
     def check_value(self) -> str:
         """A value stored in the database to detect a SECRET_KEY that does not match it."""
         return _hmac_hex(self._check_key, "vyraj-key-check")
@@ -99,6 +106,11 @@ class Keyring:
 
     def open_chat_id(self, sealed: bytes) -> int:
         return int(self.chat_id_sealer.open(sealed).decode())
+
+
+def respondent_pseudonym(wave_key: bytes, user_id: int) -> bytes:
+    """A person's key in one wave; unlinkable to anything once the wave key is destroyed."""
+    return hmac.new(wave_key, str(user_id).encode(), hashlib.sha256).digest()
 
 
 def _hmac_hex(key: bytes, message: str) -> str:

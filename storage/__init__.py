@@ -7,7 +7,12 @@ from storage.interface import (
     MetaRepository,
     PreferencesRepository,
     Storage,
+    Subscriber,
+    SubscriptionRepository,
+    SurveyRepository,
     UnansweredQuestion,
+    Wave,
+    WaveAlreadyOpenError,
 )
 from storage.sqlite import SqliteStorage, open_storage
 
@@ -19,6 +24,11 @@ __all__ = [
     "PreferencesRepository",
     "SqliteStorage",
     "Storage",
+    "Subscriber",
+    "SubscriptionRepository",
+    "SurveyRepository",
     "UnansweredQuestion",
+    "Wave",
+    "WaveAlreadyOpenError",
     "open_storage",
 ]

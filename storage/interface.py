@@ -6,6 +6,7 @@ Telegram id.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +23,29 @@ class ArticleStats:
 class UnansweredQuestion:
     example: str
     times: int
+
+
+@dataclass(frozen=True)
+class Wave:
+    id: int
+    label: str
+    opened_on: dt.date
+    closed_on: dt.date | None
+    key_sealed: bytes | None  # None once closed: the key is destroyed
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    subscriber: bytes
+    chat_sealed: bytes
+
+
+class WaveAlreadyOpenError(Exception):
+    """Only one survey wave may be open at a time."""
 
 
 class MetaRepository(Protocol):
@@ -61,9 +85,56 @@ class KnowledgeStatsRepository(Protocol):
 
     async def article_stats(self) -> list[ArticleStats]: ...
 
+    async def forget_votes(self, voters: list[str]) -> None: ...
+
     async def record_unanswered(self, question_key: str, example: str) -> None: ...
 
     async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]: ...
+
+
+class SurveyRepository(Protocol):
+    """Survey waves and their responses, keyed by per-wave pseudonyms."""
+
+    async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave: ...
+
+    async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
+        """Close the wave and destroy its key (overwritten on disk, WAL checkpointed)."""
+
+    async def current_wave(self) -> Wave | None: ...
+
+    async def waves(self) -> list[tuple[Wave, int]]:
+        """Every wave, newest first, with its number of responses."""
+
+    async def save_response(
+        self, wave_id: int, respondent: bytes, week: str, answers: str
+    ) -> None:
+        """Insert or replace this person's response to the wave."""
+
+    async def has_response(self, wave_id: int, respondent: bytes) -> bool: ...
+
+    async def delete_response(self, wave_id: int, respondent: bytes) -> bool: ...
+
+    async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
+        """Distinct answer sets of the wave with how many gave each."""
+
+
+class SubscriptionRepository(Protocol):
+    """Who asked to hear about new waves: sealed chat ids, nothing linking them to responses."""
+
+    async def subscribe(
+        self, subscriber: bytes, chat_sealed: bytes, notified_wave: int
+    ) -> None: ...
+
+    async def unsubscribe(self, subscriber: bytes) -> bool: ...
+
+    async def is_subscribed(self, subscriber: bytes) -> bool: ...
+
+    async def pending(self, wave_id: int, limit: int) -> list[Subscriber]:
+        """Subscribers not yet told about `wave_id`."""
+
+    async def mark_notified(self, subscriber: bytes, wave_id: int) -> None: ...
+
+    async def count(self) -> int: ...
 
 
 class Storage(Protocol):
@@ -80,5 +151,11 @@ class Storage(Protocol):
 
     @property
     def knowledge_stats(self) -> KnowledgeStatsRepository: ...
+
+    @property
+    def survey(self) -> SurveyRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
 
     async def close(self) -> None: ...

@@ -1,0 +1,137 @@
+"""The survey's questions, their options and the branching by status. No free text anywhere.
+
+Answers are option codes: a string for a single choice, a tuple for a multiple choice, and
+SKIPPED ("prefer not to say") for either. A question that does not apply has no answer at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from services.countries import country_codes
+
+SKIPPED = "-"
+Answer = str | tuple[str, ...]
+Answers = Mapping[str, Answer]
+
+LEFT = ("left_before", "left_after")
+MOVING = ("planning", "considering")
+IN_BELARUS = ("staying", "returned")
+# Status groups, each the population of the questions that follow for it.
+STATUS_GROUPS = {"left": LEFT, "moving": MOVING, "in_belarus": IN_BELARUS}
+
+# The usual destinations, offered as buttons before the full list of countries.
+COMMON_DESTINATIONS = (
+    "PL", "LT", "GE", "UA", "UZ", "LV", "AM", "RS", "DE", "CY", "KZ", "US", "NL", "ME",
+)  # fmt: skip
+FIRST_YEAR = 2020
+
+
+@dataclass(frozen=True)
+class Question:
+    code: str
+    options: tuple[str, ...]
+    multiple: bool = False
+    # The statuses it is asked of; None: everyone.
+    asked_of: tuple[str, ...] | None = None
+    # For long lists: the options offered first; the rest come in a paged list.
+    common: tuple[str, ...] = ()
+
+    def applies(self, answers: Answers) -> bool:
+        return self.asked_of is None or answers.get("status") in self.asked_of
+
+    def accepts(self, value: Answer) -> bool:
+        if value == SKIPPED:
+            return True
+        if self.multiple:
+            return (
+                isinstance(value, tuple)
+                and len(value) > 0
+                and len(set(value)) == len(value)
+                and all(option in self.options for option in value)
+            )
+        return isinstance(value, str) and value in self.options
+
+
+def _years() -> tuple[str, ...]:
+    return ("before_2020", *(str(year) for year in range(FIRST_YEAR, dt.date.today().year + 1)))
+
+
+_COUNTRIES_ABROAD = tuple(code for code in country_codes() if code != "BY")
+
+QUESTIONS: tuple[Question, ...] = (
+    Question("status", ("left_before", "left_after", "planning", "considering", *IN_BELARUS)),
+    Question("country", _COUNTRIES_ABROAD, asked_of=LEFT, common=COMMON_DESTINATIONS),
+    Question("year_left", _years(), asked_of=LEFT),
+    Question("destinations", (*COMMON_DESTINATIONS, "other"), multiple=True, asked_of=MOVING),
+    Question(
+        "reasons",
+        ("safety", "politics", "economy", "career", "family", "children", "other"),
+        multiple=True,
+        asked_of=MOVING,
+    ),
+    Question(
+        "deterrents",
+        ("family", "documents", "cost", "language", "job", "housing", "other"),
+        multiple=True,
+        asked_of=MOVING,
+    ),
+    Question(
+        "role",
+        ("developer", "qa", "devops", "pm", "ba", "designer", "data", "management", "other"),
+    ),
+    Question("seniority", ("junior", "middle", "senior", "lead", "executive")),
+    Question(
+        "move_how",
+        ("company_programme", "company_visa", "on_my_own", "not_applicable"),
+        asked_of=LEFT,
+    ),
+    Question("return_plan", ("when_safe", "no", "undecided"), asked_of=LEFT),
+)
+BY_CODE = {question.code: question for question in QUESTIONS}
+
+
+class InvalidAnswerError(ValueError):
+    """An answer that is not one of the question's options (a forged or stale button)."""
+
+
+def applicable(answers: Answers) -> list[Question]:
+    """The questions this person is asked, in order, given their answers so far."""
+    return [question for question in QUESTIONS if question.applies(answers)]
+
+
+def with_answer(answers: Answers, code: str, value: Answer) -> dict[str, Answer]:
+    """The answers with one more; answers to questions that no longer apply are dropped."""
+    question = BY_CODE.get(code)
+    if question is None or not question.applies(answers) or not question.accepts(value):
+        raise InvalidAnswerError(f"{code}={value!r}")
+    updated = {**answers, code: value}
+    still_asked = {question.code for question in applicable(updated)}
+    return {name: answer for name, answer in updated.items() if name in still_asked}
+
+
+def next_unanswered(answers: Answers) -> Question | None:
+    """The first applicable question without an answer; None when the survey is complete."""
+    return next((q for q in applicable(answers) if q.code not in answers), None)
+
+
+def previous_question(answers: Answers, code: str) -> Question | None:
+    """The applicable question before `code` (for Back); None at the first."""
+    asked = applicable(answers)
+    codes = [question.code for question in asked]
+    if code not in codes:
+        return None
+    position = codes.index(code)
+    return asked[position - 1] if position > 0 else None
+
+
+def progress(answers: Answers, code: str) -> tuple[int, int]:
+    """(position, count) of a question among those this person is asked, e.g. (3, 7)."""
+    codes = [question.code for question in applicable(answers)]
+    return (codes.index(code) + 1 if code in codes else len(codes), len(codes))
+
+
+def is_complete(answers: Answers) -> bool:
+    return next_unanswered(answers) is None and "status" in answers

@@ -1,0 +1,119 @@
+"""Survey waves: opening and closing them (closing destroys the wave's pseudonym key),
+submitting a response, and forgetting a person."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from services.privacy import Keyring, respondent_pseudonym
+from services.survey.aggregates import WaveAggregates, aggregate_wave
+from services.survey.questions import BY_CODE, Answer, Answers, is_complete
+from storage import Storage, Wave, WaveAlreadyOpenError
+
+MAX_LABEL = 40
+
+
+class WaveError(Exception):
+    """An admin's wave command that cannot be carried out; the message says why."""
+
+
+def iso_week(day: dt.date) -> str:
+    """The coarse date kept with a response, e.g. 2026-W48."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def encode_answers(answers: Answers) -> str:
+    """Canonical JSON of option codes (the same answers always give the same text)."""
+    return json.dumps(
+        {
+            code: list(value) if isinstance(value, tuple) else value
+            for code, value in answers.items()
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def decode_answers(text: str) -> dict[str, Answer]:
+    raw = json.loads(text)
+    return {
+        code: tuple(value) if isinstance(value, list) else str(value)
+        for code, value in raw.items()
+        if code in BY_CODE
+    }
+
+
+async def open_wave(storage: Storage, keyring: Keyring, label: str, today: dt.date) -> Wave:
+    label = " ".join(label.split())
+    if not label or len(label) > MAX_LABEL:
+        raise WaveError("label")
+    key = os.urandom(32)
+    try:
+        return await storage.survey.open_wave(label, keyring.wave_key_sealer.seal(key), today)
+    except WaveAlreadyOpenError as exc:
+        raise WaveError("already_open") from exc
+
+
+async def close_wave(storage: Storage, today: dt.date) -> Wave | None:
+    """Close the open wave, destroying its key; None when no wave is open."""
+    wave = await storage.survey.current_wave()
+    if wave is None:
+        return None
+    await storage.survey.close_wave(wave.id, today)
+    return Wave(wave.id, wave.label, wave.opened_on, today, None)
+
+
+def respondent(keyring: Keyring, wave: Wave, user_id: int) -> bytes:
+    if wave.key_sealed is None:
+        raise WaveError("closed")
+    return respondent_pseudonym(keyring.wave_key_sealer.open(wave.key_sealed), user_id)
+
+
+async def submit_response(
+    storage: Storage, keyring: Keyring, wave: Wave, user_id: int, answers: Answers, today: dt.date
+) -> None:
+    """Store (or replace) the person's response to the wave; answers must be complete."""
+    if not is_complete(answers):
+        raise WaveError("incomplete")
+    await storage.survey.save_response(
+        wave.id, respondent(keyring, wave, user_id), iso_week(today), encode_answers(answers)
+    )
+
+
+async def has_answered(storage: Storage, keyring: Keyring, wave: Wave, user_id: int) -> bool:
+    return await storage.survey.has_response(wave.id, respondent(keyring, wave, user_id))
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    responses: int
+    subscription: bool
+
+
+async def forget_person(
+    storage: Storage, keyring: Keyring, user_id: int, article_ids: Iterable[str]
+) -> Forgotten:
+    """Delete what can still be linked to the person: open-wave responses, the subscription,
+    preferences and guide votes. Closed waves have no key left, so nothing there is theirs."""
+    responses = 0
+    wave = await storage.survey.current_wave()
+    if wave is not None and await storage.survey.delete_response(
+        wave.id, respondent(keyring, wave, user_id)
+    ):
+        responses += 1
+    subscription = await storage.subscriptions.unsubscribe(keyring.subscriber(user_id))
+    await storage.preferences.forget(keyring.user_pseudonym(user_id))
+    await storage.knowledge_stats.forget_votes(
+        [keyring.feedback_voter(user_id, article_id) for article_id in article_ids]
+    )
+    return Forgotten(responses, subscription)
+
+
+async def wave_aggregates(storage: Storage, wave_id: int, k: int) -> WaveAggregates:
+    groups = await storage.survey.response_groups(wave_id)
+    return aggregate_wave(((decode_answers(text), count) for text, count in groups), k)
