@@ -15,6 +15,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
+from bot.broadcast import WaveBroadcaster
 from bot.fsm_storage import PseudonymousFsmStorage
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
@@ -23,6 +24,7 @@ from handlers import get_routers
 from handlers.commands import bot_commands
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
+from services.survey.waves import WaveAnnouncer
 from storage import SqliteStorage, Storage, open_storage
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class Vyraj:
     storage: SqliteStorage
     keyring: Keyring
     tracker: InFlightTracker
+    broadcaster: WaveBroadcaster
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -66,6 +69,7 @@ def create_dispatcher(
     i18n: I18n,
     tracker: InFlightTracker,
     library: KnowledgeLibrary,
+    broadcaster: WaveAnnouncer,
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
@@ -76,7 +80,9 @@ def create_dispatcher(
         admin_ids=settings.admin_ids,
         library=library,
         kb_stale_days=settings.kb_stale_days,
+        min_cell_size=settings.min_cell_size,
     )
+    dispatcher["broadcaster"] = broadcaster
     # Handlers ask for `storage`; aiogram hands its FSM storage over as `fsm_storage`.
     dispatcher["storage"] = storage
     dispatcher.update.outer_middleware(tracker)
@@ -121,6 +127,7 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         tracker = InFlightTracker()
         library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
+        broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
         dispatcher = create_dispatcher(
             settings=settings,
             storage=storage,
@@ -128,17 +135,23 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
             i18n=i18n,
             tracker=tracker,
             library=library,
+            broadcaster=broadcaster,
         )
     except BaseException:
         await storage.close()
         raise
-    vyraj = Vyraj(settings, bot, dispatcher, storage, keyring, tracker)
+    vyraj = Vyraj(settings, bot, dispatcher, storage, keyring, tracker, broadcaster)
 
     async def on_startup() -> None:
         await set_commands(bot, i18n)
+        wave = await storage.survey.current_wave()
+        if wave is not None:
+            # Carry on telling subscribers about the open wave if a restart interrupted it.
+            broadcaster.start(wave.id, wave.label)
         logger.info("Vyraj is up")
 
     async def on_shutdown() -> None:
+        await broadcaster.stop()
         if not await tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
             logger.warning("%d updates still running at shutdown", tracker.in_flight)
         await storage.close()

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1:8080"
     webhook_path: str = "/webhook"
     kb_stale_days: int = Field(default=180, ge=1)
+    # Survey figures below this are never published (nor derivable); below 5 is refused.
+    min_cell_size: int = Field(default=10, ge=5, le=1000)
     knowledge_dir: Path | None = None
 
     @field_validator(

@@ -7,12 +7,16 @@ from handlers import (
     cancel,
     errors,
     fallback,
+    forget,
     inline,
     kb_admin,
     language,
     privacy,
     relocate,
     start,
+    stats,
+    survey,
+    survey_admin,
 )
 
 
@@ -20,13 +24,17 @@ def get_routers() -> list[Router]:
     """Feature routers first, then the fallback for everything unrecognised, then errors."""
     return [
         cancel.create_router(),
+        survey.create_router(),
         start.create_router(),
         language.create_router(),
         relocate.create_router(),
         ask.create_router(),
         inline.create_router(),
         kb_admin.create_router(),
+        survey_admin.create_router(),
+        stats.create_router(),
         privacy.create_router(),
+        forget.create_router(),
         fallback.create_router(),
         errors.create_router(),
     ]

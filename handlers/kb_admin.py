@@ -10,19 +10,12 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from handlers.access import is_admin, refuse
 from services.knowledge import ArticleError
 from services.knowledge.library import KnowledgeLibrary
 from storage import Storage
 
 TOP = 15
-
-
-def is_admin(message: Message, admin_ids: frozenset[int]) -> bool:
-    return message.from_user is not None and message.from_user.id in admin_ids
-
-
-async def refuse(message: Message) -> None:
-    await message.reply(_("Sorry, this command is only for the bot's admins."))
 
 
 async def unanswered(message: Message, storage: Storage, admin_ids: frozenset[int]) -> None:

@@ -109,6 +109,7 @@ class RecordedCall:
     method: str
     params: dict[str, Any]
     status: int = 200
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

@@ -117,6 +117,16 @@ def next_unanswered(answers: Answers) -> Question | None:
     return next((q for q in applicable(answers) if q.code not in answers), None)
 
 
+def next_question(answers: Answers, code: str) -> Question | None:
+    """The applicable question after `code`; None after the last."""
+    asked = applicable(answers)
+    codes = [question.code for question in asked]
+    if code not in codes:
+        return next_unanswered(answers)
+    position = codes.index(code)
+    return asked[position + 1] if position + 1 < len(asked) else None
+
+
 def previous_question(answers: Answers, code: str) -> Question | None:
     """The applicable question before `code` (for Back); None at the first."""
     asked = applicable(answers)

@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from services.privacy import Keyring, respondent_pseudonym
 from services.survey.aggregates import WaveAggregates, aggregate_wave
@@ -15,6 +16,12 @@ from services.survey.questions import BY_CODE, Answer, Answers, is_complete
 from storage import Storage, Wave, WaveAlreadyOpenError
 
 MAX_LABEL = 40
+
+
+class WaveAnnouncer(Protocol):
+    """Tells subscribers that a wave opened (in the background)."""
+
+    def start(self, wave_id: int, label: str) -> None: ...
 
 
 class WaveError(Exception):

@@ -1,0 +1,113 @@
+"""Telling subscribers that a new survey wave is open.
+
+At most 25 messages a second; a 429 is waited out (retry_after) and retried; a subscriber who
+blocked the bot (403) or whose chat is gone is dropped. Each subscriber is marked as told
+*before* the message goes out, so a crash can at worst skip one person, never message anyone
+twice, and a restart carries on with the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from services.privacy import Keyring, UndecryptableError
+from storage import Storage, Subscriber
+
+logger = logging.getLogger(__name__)
+
+MESSAGES_PER_SECOND = 25
+BATCH = 200
+MAX_ATTEMPTS = 5
+
+
+class Pacer:
+    """Spaces calls at least 1/rate seconds apart."""
+
+    def __init__(self, rate: float) -> None:
+        self._interval = 1.0 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        if self._next > now:
+            await asyncio.sleep(self._next - now)
+        self._next = max(now, self._next) + self._interval
+
+
+class WaveBroadcaster:
+    def __init__(
+        self, bot: Bot, storage: Storage, keyring: Keyring, i18n: I18n, rate: float = 25
+    ) -> None:
+        self._bot = bot
+        self._storage = storage
+        self._keyring = keyring
+        self._i18n = i18n
+        self._pacer = Pacer(rate)
+        self._task: asyncio.Task[int] | None = None
+
+    def start(self, wave_id: int, label: str) -> None:
+        """Start telling subscribers about the wave, unless that is already under way."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self.run(wave_id, label), name="wave-broadcast")
+
+    async def wait(self) -> int:
+        """Wait for the current broadcast; returns how many messages it sent."""
+        return 0 if self._task is None else await self._task
+
+    async def stop(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def run(self, wave_id: int, label: str) -> int:
+        sent = 0
+        while batch := await self._storage.subscriptions.pending(wave_id, BATCH):
+            for subscriber in batch:
+                await self._storage.subscriptions.mark_notified(subscriber.subscriber, wave_id)
+                if await self._tell(subscriber, label):
+                    sent += 1
+        logger.info("New-wave broadcast finished: %d messages", sent)
+        return sent
+
+    async def _tell(self, subscriber: Subscriber, label: str) -> bool:
+        try:
+            payload = self._keyring.subscriber_sealer.open_json(subscriber.chat_sealed)
+            chat_id, locale = int(payload["chat"]), str(payload["locale"])
+        except (UndecryptableError, KeyError, TypeError, ValueError):
+            await self._storage.subscriptions.unsubscribe(subscriber.subscriber)
+            return False
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text = _(
+                "📋 A new Vyraj survey wave is open: {label}. Send /survey to take part; it "
+                "takes about two minutes. To stop these messages: /notify"
+            ).format(label=label)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            await self._pacer.wait()
+            try:
+                await self._bot.send_message(chat_id, text)
+                return True
+            except TelegramRetryAfter as exc:
+                await asyncio.sleep(exc.retry_after)
+            except (TelegramForbiddenError, TelegramBadRequest):
+                # Blocked the bot, or the chat is gone: they will not hear from us again.
+                await self._storage.subscriptions.unsubscribe(subscriber.subscriber)
+                return False
+            except (TelegramServerError, TelegramNetworkError):
+                await asyncio.sleep(min(2**attempt, 30))
+        logger.warning("A new-wave message could not be delivered after %d tries", MAX_ATTEMPTS)
+        return False
