@@ -9,10 +9,12 @@ from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.access import is_admin, refuse
-from handlers.survey_report import join_parts, render_full, render_headline
+from handlers.survey_report import join_parts, render_full, render_headline, render_trend
 from services.survey.export import aggregates_csv
 from services.survey.waves import wave_aggregates
 from storage import Storage
+
+TREND_WAVES = 6
 
 
 async def stats_command(
@@ -35,7 +37,14 @@ async def stats_command(
     if not full:
         await message.reply(render_headline(wave, aggregates))
         return
-    for text in join_parts(render_full(wave, aggregates)):
+    parts = render_full(wave, aggregates)
+    if len(waves) > 1:
+        trend = [
+            (other, await wave_aggregates(storage, other.id, min_cell_size))
+            for other, _count in waves[:TREND_WAVES]
+        ]
+        parts.append(render_trend(trend))
+    for text in join_parts(parts):
         await message.answer(text)
     if aggregates.respondents is not None:
         document = BufferedInputFile(

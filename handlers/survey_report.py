@@ -106,6 +106,22 @@ def render_full(wave: Wave, aggregates: WaveAggregates) -> list[str]:
     return parts
 
 
+def render_trend(waves: list[tuple[Wave, WaveAggregates]]) -> str:
+    """One line per wave, oldest first: answers and the status groups' shares where shown."""
+    lines = [_("<b>Across waves</b>")]
+    for wave, aggregates in reversed(waves):
+        status = aggregates.tables.get("status")
+        if aggregates.respondents is None or status is None:
+            lines.append(f"• {html.escape(wave.label)}: {not_enough(aggregates.k)}")
+            continue
+        shares = ", ".join(
+            f"{html.escape(option_label('status', name))} {round(100 * count / status.total)}%"
+            for name, count in status.cells
+        )
+        lines.append(f"• {html.escape(wave.label)} (N = {aggregates.respondents}): {shares}")
+    return "\n".join(lines)
+
+
 def join_parts(parts: list[str], limit: int = 4000) -> list[str]:
     """Join parts into as few messages as fit Telegram's limit, never splitting a part."""
     messages: list[str] = []

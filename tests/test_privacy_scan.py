@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 
 
@@ -60,7 +61,37 @@ async def exercise_every_flow(box: Sandbox) -> list[int]:
         await person.press(message, "lang:xx")
     group = await box.group("Chat", added_by=people[0])
     await people[0].in_chat(group).send("/help@vyraj_bot")
+    await exercise_the_survey(box, people)
     return [person.user.id for person in people]
+
+
+async def exercise_the_survey(box: Sandbox, people: list[TelegramUser]) -> None:
+    """Subscriptions, a wave answered by everyone, stats, /forget, a closed wave and a new
+    one announced to the subscribers."""
+    admin = people[0]
+    await box.stop_bot()
+    await box.start_bot(admin_ids=str(admin.user.id), min_cell_size=5)
+    for person in people:
+        await person.send("/notify")
+        await person.click("Tell me when")
+    await admin.send("/wave open first")
+    for person in people:
+        await person.send("/survey")
+        await person.click("I agree")
+        await person.click("Left after 24 Feb 2022")
+        await person.click("Poland")
+        for _ in range(5):
+            await person.click(1)
+        await person.click("Submit")
+    await people[1].send("/stats")
+    await admin.send("/stats full")
+    await people[2].send("/forget")
+    await people[2].click(1)
+    await admin.send("/wave close")
+    await admin.send("/wave open second")
+    assert box.bot is not None
+    await box.bot.vyraj.broadcaster.wait()
+    assert "A new Vyraj survey wave is open: second" in people[1].last_text
 
 
 async def test_database_wal_and_logs_hold_no_user_id(

@@ -119,6 +119,7 @@ class Fault:
     description: str
     retry_after: int | None
     remaining: int
+    chat_id: int | None = None
 
 
 class LocalBotApi:
@@ -219,7 +220,7 @@ class LocalBotApi:
         call = RecordedCall(method, params)
         self.calls.append(call)
         try:
-            self._maybe_fail(method)
+            self._maybe_fail(method, params)
             handler = self._methods.get(method)
             if handler is None:
                 raise BotApiError(404, "Not Found: method not found")
@@ -239,8 +240,10 @@ class LocalBotApi:
         retry_after: int | None = 1,
         description: str | None = None,
         count: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Make the next `count` calls of `method` (any method if None) fail."""
+        """Make the next `count` calls of `method` (any method if None; to `chat_id` only if
+        given) fail."""
         if description is None:
             description = (
                 f"Too Many Requests: retry after {retry_after}"
@@ -248,11 +251,20 @@ class LocalBotApi:
                 else "Internal Server Error"
             )
         self._faults.append(
-            Fault(method, status, description, retry_after if status == 429 else None, count)
+            Fault(
+                method,
+                status,
+                description,
+                retry_after if status == 429 else None,
+                count,
+                chat_id,
+            )
         )
 
-    def _maybe_fail(self, method: str) -> None:
+    def _maybe_fail(self, method: str, params: dict[str, Any]) -> None:
         for fault in self._faults:
+            if fault.chat_id is not None and str(params.get("chat_id")) != str(fault.chat_id):
+                continue
             if fault.remaining > 0 and fault.method in (None, method):
                 fault.remaining -= 1
                 raise BotApiError(fault.status, fault.description, fault.retry_after)
