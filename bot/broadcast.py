@@ -9,6 +9,7 @@ twice, and a restart carries on with the rest.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -35,22 +36,39 @@ MAX_ATTEMPTS = 5
 
 
 class Pacer:
-    """Spaces calls at least 1/rate seconds apart."""
+    """At most `rate` calls in any one-second window (a sliding window, with a small margin
+    for network jitter), and calls spread out rather than bunched."""
 
-    def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
+    MARGIN = 0.05
+
+    def __init__(self, rate: int) -> None:
+        self._rate = rate
+        self._recent: collections.deque[float] = collections.deque(maxlen=rate)
 
     async def wait(self) -> None:
         now = time.monotonic()
-        if self._next > now:
-            await asyncio.sleep(self._next - now)
-        self._next = max(now, self._next) + self._interval
+        if self._recent:
+            # Spread calls evenly: no closer than 1/rate to the previous one.
+            gap = self._recent[-1] + 1.0 / self._rate - now
+            if gap > 0:
+                await asyncio.sleep(gap)
+                now = time.monotonic()
+        if len(self._recent) == self._rate:
+            window = self._recent[0] + 1.0 + self.MARGIN - now
+            if window > 0:
+                await asyncio.sleep(window)
+                now = time.monotonic()
+        self._recent.append(now)
 
 
 class WaveBroadcaster:
     def __init__(
-        self, bot: Bot, storage: Storage, keyring: Keyring, i18n: I18n, rate: float = 25
+        self,
+        bot: Bot,
+        storage: Storage,
+        keyring: Keyring,
+        i18n: I18n,
+        rate: int = MESSAGES_PER_SECOND,
     ) -> None:
         self._bot = bot
         self._storage = storage

@@ -80,6 +80,10 @@ class Keyring:
         self._subscriber_key = derive_key(master, "pseudonym/subscriber")
         self.wave_key_sealer = Sealer(derive_key(master, "seal/wave-key"), "wave-key")
         self.subscriber_sealer = Sealer(derive_key(master, "seal/subscriber"), "subscriber")
+        self._chat_key = derive_key(master, "pseudonym/chat")
+        self._audit_key = derive_key(master, "pseudonym/audit")
+        self.chat_sealer = Sealer(derive_key(master, "seal/chat"), "chat")
+        self.poll_key_sealer = Sealer(derive_key(master, "seal/poll-key"), "poll-key")
 
     def user_pseudonym(self, user_id: int) -> str:
         """Stable pseudonym of a Telegram user, the key of every row about them."""
@@ -96,6 +100,14 @@ class Keyring:
     def subscriber(self, user_id: int) -> bytes:
         """Key of a "tell me about new waves" row: unlinkable to survey responses."""
         return hmac.new(self._subscriber_key, str(user_id).encode(), hashlib.sha256).digest()
+
+    def chat_key(self, chat_id: int) -> bytes:
+        """Key of a group or channel's row: its id is kept only sealed."""
+        return hmac.new(self._chat_key, str(chat_id).encode(), hashlib.sha256).digest()
+
+    def audit_admin(self, user_id: int) -> str:
+        """An admin in the audit log: the same admin is recognisable, never identifiable."""
+        return _hmac_hex(self._audit_key, str(user_id))[:16]
 
     def check_value(self) -> str:
         """A value stored in the database to detect a SECRET_KEY that does not match it."""

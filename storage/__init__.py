@@ -2,9 +2,12 @@
 
 from storage.interface import (
     ArticleStats,
+    ChatRecord,
     FsmRepository,
     KnowledgeStatsRepository,
     MetaRepository,
+    Poll,
+    PollRepository,
     PreferencesRepository,
     Storage,
     Subscriber,
@@ -18,9 +21,12 @@ from storage.sqlite import SqliteStorage, open_storage
 
 __all__ = [
     "ArticleStats",
+    "ChatRecord",
     "FsmRepository",
     "KnowledgeStatsRepository",
     "MetaRepository",
+    "Poll",
+    "PollRepository",
     "PreferencesRepository",
     "SqliteStorage",
     "Storage",

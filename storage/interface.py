@@ -44,6 +44,36 @@ class Subscriber:
     chat_sealed: bytes
 
 
+@dataclass(frozen=True)
+class ChatRecord:
+    chat_key: bytes
+    chat_sealed: bytes
+    kind: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    chat_key: bytes
+    kind: str  # native | census
+    question: str
+    options: tuple[str, ...]
+    multiple: bool
+    message_id: int | None
+    telegram_poll_id: str | None
+    tallies: tuple[int, ...]
+    opened_on: dt.date
+    close_at: dt.datetime | None  # UTC
+    closed_on: dt.date | None
+    voter_key_sealed: bytes | None
+    locale: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+
 class WaveAlreadyOpenError(Exception):
     """Only one survey wave may be open at a time."""
 
@@ -137,6 +167,63 @@ class SubscriptionRepository(Protocol):
     async def count(self) -> int: ...
 
 
+class PollRepository(Protocol):
+    """Chats the bot is in, the polls run there, census votes and the admins' audit log."""
+
+    async def save_chat(self, chat: ChatRecord) -> None: ...
+
+    async def get_chat(self, chat_key: bytes) -> ChatRecord | None: ...
+
+    async def active_chats(self) -> list[ChatRecord]: ...
+
+    async def create_poll(
+        self,
+        chat_key: bytes,
+        kind: str,
+        question: str,
+        options: tuple[str, ...],
+        multiple: bool,
+        opened_on: dt.date,
+        close_at: dt.datetime | None,
+        voter_key_sealed: bytes | None,
+        locale: str,
+    ) -> Poll: ...
+
+    async def attach_message(
+        self, poll_id: int, message_id: int, telegram_poll_id: str | None
+    ) -> None: ...
+
+    async def get_poll(self, poll_id: int) -> Poll | None: ...
+
+    async def poll_by_telegram_id(self, telegram_poll_id: str) -> Poll | None: ...
+
+    async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None: ...
+
+    async def chat_polls(self, chat_key: bytes, limit: int) -> list[Poll]:
+        """Open polls first, then the most recently closed."""
+
+    async def open_polls(self) -> list[Poll]: ...
+
+    async def set_tallies(self, poll_id: int, tallies: tuple[int, ...]) -> None: ...
+
+    async def close_poll(self, poll_id: int, closed_on: dt.date, tallies: tuple[int, ...]) -> bool:
+        """Close it, destroying a census poll's voter key and votes (the tallies stay);
+        False if it was already closed."""
+
+    async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> None:
+        """Record or replace a census vote; an empty choice withdraws it."""
+
+    async def get_vote(self, poll_id: int, voter: bytes) -> tuple[int, ...]: ...
+
+    async def census_tallies(self, poll_id: int, options: int) -> tuple[int, ...]: ...
+
+    async def polls_closed_between(self, start: dt.date, end: dt.date) -> list[Poll]: ...
+
+    async def audit(
+        self, at_hour: str, action: str, chat_key: bytes, admin: str, poll_id: int | None
+    ) -> None: ...
+
+
 class Storage(Protocol):
     """Everything the bot persists, grouped by repository."""
 
@@ -157,5 +244,8 @@ class Storage(Protocol):
 
     @property
     def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def polls(self) -> PollRepository: ...
 
     async def close(self) -> None: ...

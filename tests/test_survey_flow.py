@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 
@@ -172,3 +174,37 @@ async def test_in_a_group_survey_points_to_the_private_chat(sandbox: Sandbox) ->
     assert button["url"] == "https://t.me/vyraj_bot?start=survey"
     await member.send("/start survey")
     assert "Nothing is stored until you press" in member.last_text
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("be", ("Згаджаюся", "З’ехаў(-ла) пасля 24.02.2022", "Польшча", "Распрацоўшчык",
+                "Прапусціць (не хачу адказваць)", "Самастойна", "Калі будзе бяспечна",
+                "Адправіць", "Дзякуй")),
+        ("ru", ("Соглашаюсь", "Уехал(-а) после 24.02.2022", "Польша", "Разработчик",
+                "Пропустить (не хочу отвечать)", "Самостоятельно", "Когда будет безопасно",
+                "Отправить", "Спасибо")),
+        ("en", ("I agree", "Left after 24 Feb 2022", "Poland", "Developer",
+                "Skip (prefer not to say)", "On my own", "When it is safe", "Submit",
+                "Thank you")),
+    ],
+)  # fmt: skip
+async def test_the_whole_survey_in_each_language(
+    sandbox: Sandbox, language: str, words: tuple[str, ...]
+) -> None:
+    await open_wave(sandbox)
+    user = sandbox.user(language_code=language)
+    await user.send("/survey")
+    agree, status, country, role, skip, how, back_home, submit, thanks = words
+    await user.click(agree)
+    await user.click(status)
+    await user.click(country)
+    await user.click("2023")
+    await user.click(role)
+    await user.click(skip)
+    await user.click(how)
+    await user.click(back_home)
+    await user.click(submit)
+    assert thanks in user.last_text
+    assert '"move_how":"on_my_own"' in str(responses(sandbox)[0][2])

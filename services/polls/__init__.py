@@ -1,0 +1,1 @@
+"""Community polls: parsing admins' commands, close times, and what a poll may show."""

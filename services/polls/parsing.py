@@ -1,0 +1,107 @@
+"""`/poll Question? | Option 1 | Option 2 ...` and close times ("in 2 days", "2026-12-01")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+MIN_OPTIONS = 2
+MAX_OPTIONS = 12  # Telegram's limit for polls
+MAX_OPTION = 100
+MAX_QUESTION = 300
+MAX_DAYS_OPEN = 90
+
+
+class PollLineError(ValueError):
+    """Why a /poll line was refused: one of the codes below, for a precise usage message."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code  # format | too_few | too_many | option_too_long | question_too_long
+        # | duplicate | close_time
+
+
+@dataclass(frozen=True)
+class PollDraft:
+    question: str
+    options: tuple[str, ...]
+    census: bool = False
+    multiple: bool = False
+    close_at: dt.datetime | None = None
+
+
+_FLAGS = {"census": "census", "перапіс": "census", "перепись": "census", "multi": "multiple"}
+_CLOSE = re.compile(r"^(?:close|закрыць|закрыть|⏰)\s*[:=]?\s*(.+)$", re.IGNORECASE)
+
+
+def parse_poll_line(text: str, now: dt.datetime) -> PollDraft:
+    """Parse the arguments of /poll; flags `census` and `multi` may come first, and a last
+    part `close: in 2 days` sets a close time."""
+    words = text.strip().split(maxsplit=1)
+    census = multiple = False
+    while words and words[0].casefold() in _FLAGS:
+        flag = _FLAGS[words[0].casefold()]
+        census = census or flag == "census"
+        multiple = multiple or flag == "multiple"
+        words = words[1].split(maxsplit=1) if len(words) > 1 else []
+    parts = [" ".join(part.split()) for part in " ".join(words).split("|")]
+    close_at = None
+    if len(parts) > 1 and (match := _CLOSE.match(parts[-1])):
+        close_at = parse_close_time(match.group(1), now)
+        parts = parts[:-1]
+    if len(parts) < 2 or not parts[0]:
+        raise PollLineError("format" if len(parts) < 2 else "question_missing")
+    question, options = parts[0], [option for option in parts[1:] if option]
+    if len(question) > MAX_QUESTION:
+        raise PollLineError("question_too_long")
+    if len(options) < MIN_OPTIONS:
+        raise PollLineError("too_few")
+    if len(options) > MAX_OPTIONS:
+        raise PollLineError("too_many")
+    if any(len(option) > MAX_OPTION for option in options):
+        raise PollLineError("option_too_long")
+    if len({option.casefold() for option in options}) != len(options):
+        raise PollLineError("duplicate")
+    return PollDraft(question, tuple(options), census, multiple, close_at)
+
+
+_UNITS = (
+    (re.compile(r"^(?:d|day|days|д|дн|дня|дней|день|дзень|дні|дзён)$"), dt.timedelta(days=1)),
+    (re.compile(r"^(?:h|hr|hour|hours|ч|час|часа|часов|гадз|гадзіна|гадзіны|гадзін)$"),
+     dt.timedelta(hours=1)),
+    (re.compile(r"^(?:m|min|mins|minute|minutes|мин|минут|минуты|хв|хвілін|хвіліны)$"),
+     dt.timedelta(minutes=1)),
+    (re.compile(r"^(?:w|week|weeks|нед|неделя|недели|недель|тыдзень|тыдні|тыдняў)$"),
+     dt.timedelta(weeks=1)),
+)  # fmt: skip
+_RELATIVE = re.compile(r"^(?:in|через|праз)?\s*(\d{1,4})\s*([^\d\s.]+)\.?$", re.IGNORECASE)
+_DATE_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M", "%d.%m.%Y")
+
+
+def parse_close_time(text: str, now: dt.datetime) -> dt.datetime:
+    """A close time in the future, at most MAX_DAYS_OPEN away, in `now`'s time zone.
+
+    Accepts "in 2 days", "3h", "через 2 дня", "праз 3 гадзіны", "2026-12-01" (the end of that
+    day), "2026-12-01 18:00", "01.12.2026".
+    """
+    text = " ".join(text.strip().casefold().split())
+    moment: dt.datetime | None = None
+    if match := _RELATIVE.match(text):
+        amount, unit = int(match.group(1)), match.group(2)
+        step = next((size for pattern, size in _UNITS if pattern.match(unit)), None)
+        if step is not None:
+            moment = now + amount * step
+    if moment is None:
+        for pattern in _DATE_FORMATS:
+            try:
+                parsed = dt.datetime.strptime(text, pattern)
+            except ValueError:
+                continue
+            if "%H" not in pattern:
+                parsed = parsed.replace(hour=23, minute=59)
+            moment = parsed.replace(tzinfo=now.tzinfo)
+            break
+    if moment is None or moment <= now or moment - now > dt.timedelta(days=MAX_DAYS_OPEN):
+        raise PollLineError("close_time")
+    return moment
