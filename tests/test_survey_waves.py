@@ -188,3 +188,17 @@ async def test_a_hundred_concurrent_submissions_make_one_response(tmp_path: Path
         assert sum(count for _, count in await storage.survey.response_groups(wave.id)) == 1
     finally:
         await storage.close()
+
+
+async def test_full_stats_show_the_trend_across_waves(sandbox: Sandbox) -> None:
+    admin = await start_with_admin(sandbox)
+    await admin.send("/wave open first")
+    for index in range(5):
+        await answer_staying(sandbox.user(f"F{index}", language_code="en"))
+    await admin.send("/wave close")
+    await admin.send("/wave open second")
+    await admin.send("/stats full")
+    texts = "\n".join(m.get("text", "") for m in admin.bot_messages)
+    assert "Across waves" in texts
+    assert "• first (N = 5): Staying in Belarus 100%" in texts
+    assert "• second: Not enough answers yet" in texts
