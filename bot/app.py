@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -19,9 +21,12 @@ from bot.broadcast import WaveBroadcaster
 from bot.fsm_storage import PseudonymousFsmStorage
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
+from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
 from handlers import get_routers
+from handlers.chat_admins import ChatAdminCache
 from handlers.commands import bot_commands
+from handlers.poll_actions import CensusRefresher, close_and_report
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from services.survey.waves import WaveAnnouncer
@@ -48,6 +53,8 @@ class Vyraj:
     keyring: Keyring
     tracker: InFlightTracker
     broadcaster: WaveBroadcaster
+    scheduler: Scheduler
+    census_refresher: CensusRefresher
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -70,6 +77,8 @@ def create_dispatcher(
     tracker: InFlightTracker,
     library: KnowledgeLibrary,
     broadcaster: WaveAnnouncer,
+    scheduler: Scheduler,
+    census_refresher: CensusRefresher,
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
@@ -83,6 +92,10 @@ def create_dispatcher(
         min_cell_size=settings.min_cell_size,
     )
     dispatcher["broadcaster"] = broadcaster
+    dispatcher["poll_scheduler"] = scheduler
+    dispatcher["census_refresher"] = census_refresher
+    dispatcher["chat_admins"] = ChatAdminCache(settings.admin_ids)
+    dispatcher["timezone"] = ZoneInfo(settings.timezone)
     # Handlers ask for `storage`; aiogram hands its FSM storage over as `fsm_storage`.
     dispatcher["storage"] = storage
     dispatcher.update.outer_middleware(tracker)
@@ -128,6 +141,10 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
+        scheduler = Scheduler(settings.timezone)
+        census_refresher = CensusRefresher(
+            bot, storage, keyring, i18n, settings.min_cell_size, settings.census_refresh_seconds
+        )
         dispatcher = create_dispatcher(
             settings=settings,
             storage=storage,
@@ -136,11 +153,23 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
             tracker=tracker,
             library=library,
             broadcaster=broadcaster,
+            scheduler=scheduler,
+            census_refresher=census_refresher,
         )
     except BaseException:
         await storage.close()
         raise
-    vyraj = Vyraj(settings, bot, dispatcher, storage, keyring, tracker, broadcaster)
+    vyraj = Vyraj(
+        settings, bot, dispatcher, storage, keyring, tracker, broadcaster, scheduler,
+        census_refresher,
+    )  # fmt: skip
+
+    async def close_poll_now(poll_id: int) -> bool:
+        return await close_and_report(
+            bot, storage, keyring, poll_id, settings.min_cell_size, i18n, dt.datetime.now(dt.UTC)
+        )
+
+    scheduler.set_poll_closer(close_poll_now)
 
     async def on_startup() -> None:
         await set_commands(bot, i18n)
@@ -148,10 +177,15 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         if wave is not None:
             # Carry on telling subscribers about the open wave if a restart interrupted it.
             broadcaster.start(wave.id, wave.label)
+        scheduler.start()
+        # Polls whose close time passed while the bot was down are closed now.
+        await scheduler.restore_poll_closes(storage)
         logger.info("Vyraj is up")
 
     async def on_shutdown() -> None:
         await broadcaster.stop()
+        scheduler.shutdown()
+        await census_refresher.stop()
         if not await tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
             logger.warning("%d updates still running at shutdown", tracker.in_flight)
         await storage.close()

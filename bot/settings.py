@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     kb_stale_days: int = Field(default=180, ge=1)
     # Survey figures below this are never published (nor derivable); below 5 is refused.
     min_cell_size: int = Field(default=10, ge=5, le=1000)
+    # Census polls show new counts at most this often (Telegram limits message edits).
+    census_refresh_seconds: float = Field(default=3.0, ge=0.05, le=600)
     knowledge_dir: Path | None = None
 
     @field_validator(

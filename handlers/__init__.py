@@ -5,12 +5,15 @@ from aiogram import Router
 from handlers import (
     ask,
     cancel,
+    chats,
     errors,
     fallback,
     forget,
     inline,
     kb_admin,
     language,
+    poll_wizard,
+    polls,
     privacy,
     relocate,
     start,
@@ -24,6 +27,7 @@ def get_routers() -> list[Router]:
     """Feature routers first, then the fallback for everything unrecognised, then errors."""
     return [
         cancel.create_router(),
+        chats.create_router(),
         survey.create_router(),
         start.create_router(),
         language.create_router(),
@@ -33,6 +37,8 @@ def get_routers() -> list[Router]:
         kb_admin.create_router(),
         survey_admin.create_router(),
         stats.create_router(),
+        polls.create_router(),
+        poll_wizard.create_router(),
         privacy.create_router(),
         forget.create_router(),
         fallback.create_router(),

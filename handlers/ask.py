@@ -8,7 +8,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -151,7 +151,12 @@ def create_router() -> Router:
         F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
         addressed_to_bot,
     )
+    # Text in the middle of a dialogue (a poll's question, say) belongs to that dialogue.
     router.message.register(
-        free_text, F.chat.type == ChatType.PRIVATE, F.text, ~F.text.startswith("/")
+        free_text,
+        F.chat.type == ChatType.PRIVATE,
+        F.text,
+        ~F.text.startswith("/"),
+        StateFilter(None),
     )
     return router

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 import logging
@@ -128,19 +129,72 @@ async def publish_poll(
 async def record_census_vote(
     storage: Storage, keyring: Keyring, poll: Poll, user_id: int, option: int
 ) -> tuple[int, ...] | None:
-    """Toggle (multiple choice) or set (single choice) a vote; returns the person's choice,
-    or None when the vote is refused (closed poll, unknown option)."""
+    """Set the vote (single choice: pressing again keeps it, so repeated taps count once) or
+    toggle an option (multiple choice); returns the person's choice, or None when the vote is
+    refused (closed poll, unknown option)."""
     if not poll.is_open or poll.voter_key_sealed is None or not 0 <= option < len(poll.options):
         return None
     voter = respondent_pseudonym(keyring.poll_key_sealer.open(poll.voter_key_sealed), user_id)
     current = await storage.polls.get_vote(poll.id, voter)
-    if poll.multiple:
-        chosen = set(current) ^ {option}
-        choice = tuple(sorted(chosen))
-    else:
-        choice = () if current == (option,) else (option,)
-    await storage.polls.vote(poll.id, voter, choice)
+    choice = tuple(sorted(set(current) ^ {option})) if poll.multiple else (option,)
+    if choice != current:
+        await storage.polls.vote(poll.id, voter, choice)
     return choice
+
+
+class CensusRefresher:
+    """Edits a census poll's counts at most once every `interval` seconds, however fast
+    votes arrive (Telegram limits edits; live counts must not trace single votes either)."""
+
+    def __init__(
+        self, bot: Bot, storage: Storage, keyring: Keyring, i18n: I18n, k: int, interval: float
+    ) -> None:
+        self._bot, self._storage, self._keyring = bot, storage, keyring
+        self._i18n, self._k, self._interval = i18n, k, interval
+        self._pending: dict[int, asyncio.Task[None]] = {}
+
+    def request(self, poll_id: int) -> None:
+        if poll_id not in self._pending:
+            self._pending[poll_id] = asyncio.create_task(self._refresh_later(poll_id))
+
+    async def flush(self) -> None:
+        """Wait for the edits already requested."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
+
+    async def stop(self) -> None:
+        for task in self._pending.values():
+            task.cancel()
+        await asyncio.gather(*self._pending.values(), return_exceptions=True)
+        self._pending.clear()
+
+    async def _refresh_later(self, poll_id: int) -> None:
+        try:
+            await asyncio.sleep(self._interval)
+        finally:
+            self._pending.pop(poll_id, None)
+        poll = await self._storage.polls.get_poll(poll_id)
+        if poll is None or not poll.is_open or poll.message_id is None:
+            return
+        tallies = await self._storage.polls.census_tallies(poll.id, len(poll.options))
+        await self._storage.polls.set_tallies(poll.id, tallies)
+        chat = await self._storage.polls.get_chat(poll.chat_key)
+        if chat is None or not chat.active:
+            return
+        updated = await self._storage.polls.get_poll(poll.id)
+        assert updated is not None
+        with self._i18n.context(), self._i18n.use_locale(poll.locale):
+            text, keyboard = census_view(updated, self._k)
+        try:
+            await self._bot.edit_message_text(
+                text,
+                chat_id=open_chat_id(self._keyring, chat.chat_sealed),
+                message_id=poll.message_id,
+                reply_markup=keyboard,
+            )
+        except TelegramAPIError as exc:
+            if "not modified" not in str(exc):
+                logger.warning("Census poll %d could not be refreshed: %s", poll.id, exc)
 
 
 async def close_and_report(

@@ -50,8 +50,10 @@ class TelegramUser:
     async def send(
         self, text: str, *, reply_to: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
-        """Write `text` to the chat; returns the bot messages sent or edited in reply."""
-        return await self.send_payload({"text": text}, reply_to=reply_to)
+        """Write `text` to the chat (a post, in a channel); returns the bot messages sent or
+        edited in reply."""
+        kind = "channel_post" if self.chat.type == "channel" else "message"
+        return await self.send_payload({"text": text}, reply_to=reply_to, kind=kind)
 
     async def send_payload(
         self,

@@ -145,6 +145,17 @@ class Sandbox:
             await self.api.wait_processed(update_id)
         return chat
 
+    async def channel(self, title: str, *, owner: TelegramUser) -> FakeChat:
+        """A channel owned by `owner`, with the bot added as an administrator."""
+        chat = self.api.create_group(-(10**12) - len(self.api.chats) - 1, title, kind="channel")
+        chat.statuses[owner.user.id] = "creator"
+        update_id = await self.api.push_update(
+            self.api.bot_membership_update(chat, owner.user, "administrator")
+        )
+        if self.bot is not None:
+            await self.api.wait_processed(update_id)
+        return chat
+
 
 @contextlib.asynccontextmanager
 async def open_sandbox(database_path: Path) -> AsyncIterator[Sandbox]:

@@ -503,6 +503,18 @@ class LocalBotApi:
             }
         }
 
+    async def vote_in_poll(self, poll_id: str, option_ids: list[int]) -> int:
+        """Someone votes in a poll the bot sent; the bot gets the new counts (a `poll` update).
+        Returns the update id."""
+        chat_id, message_id = self.polls[poll_id]
+        poll = self.messages[(chat_id, message_id)]["poll"]
+        if poll["is_closed"]:
+            raise ValueError("the poll is closed")
+        for option in option_ids:
+            poll["options"][option]["voter_count"] += 1
+        poll["total_voter_count"] += 1
+        return await self.push_update({"poll": dict(poll)})
+
     def events_since(self, seq: int, chat_id: int | None = None) -> list[ChatEvent]:
         return [
             event
@@ -877,6 +889,7 @@ def _member(user: FakeUser, status: str) -> dict[str, Any]:
             can_post_stories=True,
             can_edit_stories=True,
             can_delete_stories=True,
+            can_send_welcome_messages=False,
             can_post_messages=True,
             can_edit_messages=True,
             can_pin_messages=True,

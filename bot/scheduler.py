@@ -1,0 +1,71 @@
+"""Timed jobs on APScheduler's AsyncIOScheduler: closing polls at their close time.
+
+The close times live in SQLite (the polls table); at start every open poll with a close time
+gets its job back, and one whose time passed while the bot was down is closed at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from storage import Storage
+
+logger = logging.getLogger(__name__)
+
+PollCloser = Callable[[int], Awaitable[object]]
+
+
+class Scheduler:
+    def __init__(self, timezone: str) -> None:
+        self._scheduler = AsyncIOScheduler(timezone=timezone)
+        self._close_poll: PollCloser | None = None
+
+    @property
+    def apscheduler(self) -> AsyncIOScheduler:
+        return self._scheduler
+
+    def set_poll_closer(self, close_poll: PollCloser) -> None:
+        self._close_poll = close_poll
+
+    def start(self) -> None:
+        if not self._scheduler.running:
+            self._scheduler.start()
+
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+
+    def schedule_close(self, poll_id: int, when: dt.datetime) -> None:
+        """Close the poll at `when` (now, if that has passed)."""
+        now = dt.datetime.now(dt.UTC)
+        self._scheduler.add_job(
+            self._run_close,
+            DateTrigger(run_date=max(when, now)),
+            args=(poll_id,),
+            id=f"poll-close-{poll_id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+        )
+
+    async def restore_poll_closes(self, storage: Storage) -> int:
+        """Give every open poll with a close time its job back; returns how many."""
+        count = 0
+        for poll in await storage.polls.open_polls():
+            if poll.close_at is not None:
+                self.schedule_close(poll.id, poll.close_at)
+                count += 1
+        return count
+
+    async def _run_close(self, poll_id: int) -> None:
+        if self._close_poll is None:
+            return
+        try:
+            await self._close_poll(poll_id)
+        except Exception:
+            logger.exception("Closing poll %d failed", poll_id)
