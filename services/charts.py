@@ -11,7 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 WIDTH_INCHES = 8
-BAR_INCHES = 0.6
+BAR_INCHES = 0.55
+PANEL_INCHES = 1.0
+COLOUR = "#c0392b"
 
 
 def plain(text: str) -> str:
@@ -20,37 +22,57 @@ def plain(text: str) -> str:
     return " ".join(kept.split())
 
 
-def bar_chart(
-    title: str, rows: list[tuple[str, int]], note: str = "", *, shares: bool = True
+Rows = list[tuple[str, int]]
+
+
+def panels_chart(
+    title: str, panels: list[tuple[str, Rows]], note: str = "", *, shares: bool = True
 ) -> bytes:
-    """Horizontal bars, largest at the top, each labelled with its count (and share)."""
-    title, note = plain(title), plain(note)
-    labels = [plain(label) for label, _ in rows][::-1]
-    values = [value for _, value in rows][::-1]
-    total = sum(values) or 1
-    height = max(3.0, 1.6 + BAR_INCHES * len(rows))
-    figure, axes = plt.subplots(figsize=(WIDTH_INCHES, height), dpi=120)
+    """One or more panels of horizontal bars (largest on top), each bar labelled with its
+    count and share of the panel; a title on top and a note at the bottom."""
+    panels = [(subtitle, rows) for subtitle, rows in panels if rows]
+    if not panels:
+        panels = [("", [("", 0)])]
+    heights = [PANEL_INCHES + BAR_INCHES * len(rows) for _, rows in panels]
+    figure, axes_list = plt.subplots(
+        len(panels),
+        1,
+        figsize=(WIDTH_INCHES, sum(heights) + 1.0),
+        dpi=120,
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
     try:
-        bars = axes.barh(labels, values, color="#c0392b")
-        axes.bar_label(
-            bars,
-            labels=[
-                f"{value} ({round(100 * value / total)}%)" if shares else str(value)
-                for value in values
-            ],
-            padding=4,
-            fontsize=13,
-        )
-        axes.set_title(title, fontsize=16, loc="left", wrap=True)
-        axes.tick_params(axis="y", labelsize=13)
-        axes.tick_params(axis="x", labelsize=11)
-        axes.spines[["top", "right"]].set_visible(False)
-        axes.set_xlim(0, max(values, default=1) * 1.3)
+        for (subtitle, rows), axes in zip(panels, axes_list[:, 0], strict=True):
+            labels = [plain(label) for label, _ in rows][::-1]
+            values = [value for _, value in rows][::-1]
+            total = sum(values) or 1
+            bars = axes.barh(labels, values, color=COLOUR)
+            axes.bar_label(
+                bars,
+                labels=[
+                    f"{value} ({round(100 * value / total)}%)" if shares else str(value)
+                    for value in values
+                ],
+                padding=4,
+                fontsize=13,
+            )
+            axes.set_title(plain(subtitle), fontsize=14, loc="left")
+            axes.tick_params(axis="y", labelsize=13)
+            axes.tick_params(axis="x", labelsize=10)
+            axes.spines[["top", "right"]].set_visible(False)
+            axes.set_xlim(0, max(values, default=1) * 1.35 or 1)
+        figure.suptitle(plain(title), fontsize=16, x=0.02, ha="left")
         if note:
-            figure.text(0.01, 0.01, note, fontsize=10, color="#555555", wrap=True)
-        figure.tight_layout(rect=(0, 0.05 if note else 0, 1, 1))
+            figure.text(0.01, 0.005, plain(note), fontsize=9, color="#555555", wrap=True)
+        figure.tight_layout(rect=(0, 0.04 if note else 0, 1, 0.97))
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png")
         return buffer.getvalue()
     finally:
         plt.close(figure)
+
+
+def bar_chart(title: str, rows: Rows, note: str = "", *, shares: bool = True) -> bytes:
+    """A single panel of horizontal bars."""
+    return panels_chart(title, [("", rows)], note, shares=shares)

@@ -3,6 +3,8 @@
 from storage.interface import (
     ArticleStats,
     ChatRecord,
+    DigestRecord,
+    DigestRepository,
     FsmRepository,
     KnowledgeStatsRepository,
     MetaRepository,
@@ -22,6 +24,8 @@ from storage.sqlite import SqliteStorage, open_storage
 __all__ = [
     "ArticleStats",
     "ChatRecord",
+    "DigestRecord",
+    "DigestRepository",
     "FsmRepository",
     "KnowledgeStatsRepository",
     "MetaRepository",

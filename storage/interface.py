@@ -74,6 +74,16 @@ class Poll:
         return self.closed_on is None
 
 
+@dataclass(frozen=True)
+class DigestRecord:
+    period_key: str
+    kind: str  # scheduled | manual
+    status: str  # posting | posted | failed
+    claimed_at: dt.datetime
+    message_ids: tuple[int, ...]
+    snapshot: str  # JSON of the published figures
+
+
 class WaveAlreadyOpenError(Exception):
     """Only one survey wave may be open at a time."""
 
@@ -146,6 +156,9 @@ class SurveyRepository(Protocol):
 
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
         """Distinct answer sets of the wave with how many gave each."""
+
+    async def changes(self, wave_id: int) -> int:
+        """How many times the wave's responses were added, replaced or deleted."""
 
 
 class SubscriptionRepository(Protocol):
@@ -224,6 +237,24 @@ class PollRepository(Protocol):
     ) -> None: ...
 
 
+class DigestRepository(Protocol):
+    """The digests posted, so that no period is posted twice."""
+
+    async def claim(
+        self, period_key: str, kind: str, claimed_at: dt.datetime, snapshot: str
+    ) -> bool:
+        """Reserve the period before posting; False if it was claimed already."""
+
+    async def mark_posted(self, period_key: str, message_ids: tuple[int, ...]) -> None: ...
+
+    async def mark_failed(self, period_key: str) -> None: ...
+
+    async def get(self, period_key: str) -> DigestRecord | None: ...
+
+    async def last_posted(self) -> DigestRecord | None:
+        """The most recent digest that went out (its figures are the next one's baseline)."""
+
+
 class Storage(Protocol):
     """Everything the bot persists, grouped by repository."""
 
@@ -247,5 +278,8 @@ class Storage(Protocol):
 
     @property
     def polls(self) -> PollRepository: ...
+
+    @property
+    def digests(self) -> DigestRepository: ...
 
     async def close(self) -> None: ...

@@ -12,6 +12,7 @@ import aiosqlite
 from storage.interface import (
     ArticleStats,
     ChatRecord,
+    DigestRecord,
     Poll,
     Subscriber,
     UnansweredQuestion,
@@ -214,6 +215,7 @@ class SqliteSurvey:
             "DO UPDATE SET week = excluded.week, answers = excluded.answers",
             (wave_id, respondent, week, answers),
         )
+        await self._count_change(wave_id)
         await self._conn.commit()
 
     async def has_response(self, wave_id: int, respondent: bytes) -> bool:
@@ -228,8 +230,22 @@ class SqliteSurvey:
             "DELETE FROM survey_responses WHERE wave_id = ? AND respondent = ?",
             (wave_id, respondent),
         )
+        if cursor.rowcount > 0:
+            await self._count_change(wave_id)
         await self._conn.commit()
         return cursor.rowcount > 0
+
+    async def _count_change(self, wave_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE survey_waves SET changes = changes + 1 WHERE id = ?", (wave_id,)
+        )
+
+    async def changes(self, wave_id: int) -> int:
+        async with self._conn.execute(
+            "SELECT changes FROM survey_waves WHERE id = ?", (wave_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
 
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
         async with self._conn.execute(
@@ -486,6 +502,64 @@ class SqlitePolls:
         await self._conn.commit()
 
 
+def _digest(row: aiosqlite.Row) -> DigestRecord:
+    return DigestRecord(
+        period_key=str(row[0]),
+        kind=str(row[1]),
+        status=str(row[2]),
+        claimed_at=dt.datetime.fromisoformat(str(row[3])),
+        message_ids=tuple(int(i) for i in json.loads(row[4])),
+        snapshot=str(row[5]),
+    )
+
+
+_DIGEST_COLUMNS = "period_key, kind, status, claimed_at, message_ids, snapshot"
+
+
+class SqliteDigests:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def claim(
+        self, period_key: str, kind: str, claimed_at: dt.datetime, snapshot: str
+    ) -> bool:
+        cursor = await self._conn.execute(
+            "INSERT INTO digests (period_key, kind, status, claimed_at, snapshot) "
+            "VALUES (?, ?, 'posting', ?, ?) ON CONFLICT (period_key) DO NOTHING",
+            (period_key, kind, claimed_at.isoformat(), snapshot),
+        )
+        await self._conn.commit()
+        return cursor.rowcount > 0
+
+    async def mark_posted(self, period_key: str, message_ids: tuple[int, ...]) -> None:
+        await self._conn.execute(
+            "UPDATE digests SET status = 'posted', message_ids = ? WHERE period_key = ?",
+            (json.dumps(list(message_ids)), period_key),
+        )
+        await self._conn.commit()
+
+    async def mark_failed(self, period_key: str) -> None:
+        await self._conn.execute(
+            "UPDATE digests SET status = 'failed' WHERE period_key = ?", (period_key,)
+        )
+        await self._conn.commit()
+
+    async def get(self, period_key: str) -> DigestRecord | None:
+        async with self._conn.execute(
+            f"SELECT {_DIGEST_COLUMNS} FROM digests WHERE period_key = ?", (period_key,)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _digest(row)
+
+    async def last_posted(self) -> DigestRecord | None:
+        async with self._conn.execute(
+            f"SELECT {_DIGEST_COLUMNS} FROM digests WHERE status = 'posted' "
+            "ORDER BY claimed_at DESC LIMIT 1"
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _digest(row)
+
+
 class SqliteStorage:
     """Implements `storage.Storage` on one SQLite file."""
 
@@ -498,6 +572,7 @@ class SqliteStorage:
         self._survey = SqliteSurvey(conn)
         self._subscriptions = SqliteSubscriptions(conn)
         self._polls = SqlitePolls(conn)
+        self._digests = SqliteDigests(conn)
 
     @property
     def meta(self) -> SqliteMeta:
@@ -526,6 +601,10 @@ class SqliteStorage:
     @property
     def polls(self) -> SqlitePolls:
         return self._polls
+
+    @property
+    def digests(self) -> SqliteDigests:
+        return self._digests
 
     async def close(self) -> None:
         await self._conn.close()
