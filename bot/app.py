@@ -18,6 +18,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
 from bot.broadcast import WaveBroadcaster
+from bot.digest import DigestService
 from bot.fsm_storage import PseudonymousFsmStorage
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
@@ -55,6 +56,7 @@ class Vyraj:
     broadcaster: WaveBroadcaster
     scheduler: Scheduler
     census_refresher: CensusRefresher
+    digests: DigestService
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -79,6 +81,7 @@ def create_dispatcher(
     broadcaster: WaveAnnouncer,
     scheduler: Scheduler,
     census_refresher: CensusRefresher,
+    digests: DigestService,
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
@@ -92,6 +95,7 @@ def create_dispatcher(
         min_cell_size=settings.min_cell_size,
     )
     dispatcher["broadcaster"] = broadcaster
+    dispatcher["digests"] = digests
     dispatcher["poll_scheduler"] = scheduler
     dispatcher["census_refresher"] = census_refresher
     dispatcher["chat_admins"] = ChatAdminCache(settings.admin_ids)
@@ -115,6 +119,27 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
                 await bot.set_my_commands(bot_commands(), language_code=locale)
         with i18n.use_locale(i18n.default_locale):
             await bot.set_my_commands(bot_commands())
+
+
+def create_digest_service(
+    bot: Bot | None,
+    storage: Storage,
+    library: KnowledgeLibrary,
+    i18n: I18n,
+    settings: Settings,
+) -> DigestService:
+    return DigestService(
+        bot,
+        storage,
+        library,
+        i18n,
+        k=settings.min_cell_size,
+        chat_id=settings.digest_chat_id,
+        locale=settings.effective_digest_locale,
+        schedule=settings.digest_schedule,
+        timezone=settings.timezone,
+        grace=settings.digest_grace,
+    )
 
 
 async def check_secret_key(storage: Storage, keyring: Keyring) -> None:
@@ -142,6 +167,7 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         bot = create_bot(settings)
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
         scheduler = Scheduler(settings.timezone)
+        digests = create_digest_service(bot, storage, library, i18n, settings)
         census_refresher = CensusRefresher(
             bot, storage, keyring, i18n, settings.min_cell_size, settings.census_refresh_seconds
         )
@@ -155,13 +181,14 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
             broadcaster=broadcaster,
             scheduler=scheduler,
             census_refresher=census_refresher,
+            digests=digests,
         )
     except BaseException:
         await storage.close()
         raise
     vyraj = Vyraj(
         settings, bot, dispatcher, storage, keyring, tracker, broadcaster, scheduler,
-        census_refresher,
+        census_refresher, digests,
     )  # fmt: skip
 
     async def close_poll_now(poll_id: int) -> bool:
@@ -170,6 +197,7 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         )
 
     scheduler.set_poll_closer(close_poll_now)
+    scheduler.schedule_digest(digests.trigger, digests.run_due, settings.digest_grace)
 
     async def on_startup() -> None:
         await set_commands(bot, i18n)
@@ -180,6 +208,8 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         scheduler.start()
         # Polls whose close time passed while the bot was down are closed now.
         await scheduler.restore_poll_closes(storage)
+        # A digest missed while the bot was down goes out now if still within DIGEST_GRACE.
+        await digests.run_due()
         logger.info("Vyraj is up")
 
     async def on_shutdown() -> None:

@@ -39,6 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="feed the lines of FILE instead of the keyboard and print a transcript",
     )
+    digest = commands.add_parser(
+        "digest", help="post the digest to DIGEST_CHAT_ID now, or print it (--dry-run)"
+    )
+    mode = digest.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--now", action="store_true", help="post it now and exit")
+    mode.add_argument(
+        "--dry-run", action="store_true", help="print the text; nothing is posted or recorded"
+    )
+    digest.add_argument("--chart", type=Path, help="with --dry-run: write the chart PNG here")
     return parser
 
 
@@ -49,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_command()
     if args.command == "sandbox":
         return sandbox_command(args.db, args.script)
+    if args.command == "digest":
+        return digest_command(dry_run=args.dry_run, chart=args.chart)
     parser.print_help()
     return 0
 
@@ -90,6 +101,74 @@ def run_command() -> int:
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def digest_command(*, dry_run: bool, chart: Path | None) -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    if not dry_run and (settings.bot_token is None or settings.digest_chat_id is None):
+        print(
+            "DIGEST_CHAT_ID and BOT_TOKEN: both are needed to post the digest "
+            "(or use --dry-run to print it)",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    from bot.app import (
+        KNOWLEDGE_DIR,
+        KeyMismatchError,
+        check_secret_key,
+        create_bot,
+        create_digest_service,
+    )
+    from bot.i18n import create_i18n
+    from services.knowledge.library import KnowledgeLibrary
+    from services.privacy import Keyring
+    from storage import open_storage
+
+    setup_logging()
+    master = resolve_master_secret(settings)
+
+    drawn: list[bytes] = []
+
+    async def go() -> int:
+        storage = await open_storage(settings.database_url)
+        try:
+            await check_secret_key(storage, Keyring(master.value))
+            library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
+            i18n = create_i18n(settings.default_locale)
+            if dry_run:
+                service = create_digest_service(None, storage, library, i18n, settings)
+                composed = await service.compose(service.now())
+                print("\n\n".join([composed.caption, *composed.messages]))
+                if composed.chart is not None:
+                    drawn.append(composed.chart)
+                return 0
+            bot = create_bot(settings)
+            try:
+                service = create_digest_service(bot, storage, library, i18n, settings)
+                posted = await service.post_now()
+            finally:
+                await bot.session.close()
+            if not posted:
+                print("The digest could not be posted (see the log).", file=sys.stderr)
+                return 1
+            print("The digest is posted.")
+            return 0
+        finally:
+            await storage.close()
+
+    try:
+        code = asyncio.run(go())
+    except KeyMismatchError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    if chart is not None and drawn:
+        chart.write_bytes(drawn[0])
+        print(f"\n[chart: {chart}]")
+    return code
 
 
 def sandbox_command(database: Path | None, script: Path | None) -> int:

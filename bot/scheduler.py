@@ -1,4 +1,5 @@
-"""Timed jobs on APScheduler's AsyncIOScheduler: closing polls at their close time.
+"""Timed jobs on APScheduler's AsyncIOScheduler: closing polls at their close time, and the
+digest on its cron schedule.
 
 The close times live in SQLite (the polls table); at start every open poll with a close time
 gets its job back, and one whose time passed while the bot was down is closed at once.
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from storage import Storage
@@ -51,6 +53,20 @@ class Scheduler:
             replace_existing=True,
             misfire_grace_time=None,
             coalesce=True,
+        )
+
+    def schedule_digest(
+        self, trigger: BaseTrigger, run: Callable[[], Awaitable[object]], grace: dt.timedelta
+    ) -> None:
+        """Run the digest job on its cron trigger (a late start within `grace` still runs)."""
+        self._scheduler.add_job(
+            run,
+            trigger,
+            id="digest",
+            replace_existing=True,
+            misfire_grace_time=int(grace.total_seconds()) or None,
+            coalesce=True,
+            max_instances=1,
         )
 
     async def restore_poll_closes(self, storage: Storage) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -40,9 +41,22 @@ class Settings(BaseSettings):
     # Census polls show new counts at most this often (Telegram limits message edits).
     census_refresh_seconds: float = Field(default=3.0, ge=0.05, le=600)
     knowledge_dir: Path | None = None
+    # The weekly digest: where (a channel or group id, or @username), when (cron, in TIMEZONE),
+    # in which language, and how late a missed one may still go out.
+    digest_chat_id: str | None = None
+    digest_schedule: str = "0 10 * * mon"
+    digest_locale: Locale | None = None
+    digest_grace: dt.timedelta = dt.timedelta(hours=12)
 
     @field_validator(
-        "bot_token", "secret_key", "webhook_secret", "webhook_url", "knowledge_dir", mode="before"
+        "bot_token",
+        "secret_key",
+        "webhook_secret",
+        "webhook_url",
+        "knowledge_dir",
+        "digest_chat_id",
+        "digest_locale",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -98,6 +112,41 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("is not an IANA time zone name such as Europe/Warsaw") from exc
         return value
+
+    @field_validator("digest_chat_id")
+    @classmethod
+    def _chat(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"-?\d+|@[A-Za-z][A-Za-z0-9_]{3,}", value):
+            raise ValueError("must be a chat id such as -1001234567890, or @channelname")
+        return value
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(
+                "must be a cron line of 5 fields, such as 0 10 * * mon (Mondays at 10:00)"
+            ) from exc
+        return value
+
+    @field_validator("digest_grace", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*(\d+)\s*([mhd]?)\s*", value)
+            if match is None:
+                raise ValueError("must be a duration such as 12h, 90m or 2d")
+            amount, unit = int(match.group(1)), match.group(2) or "h"
+            return dt.timedelta(**{{"m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+        return value
+
+    @property
+    def effective_digest_locale(self) -> str:
+        return self.digest_locale or self.default_locale
 
     @field_validator("webhook_listen")
     @classmethod

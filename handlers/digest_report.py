@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiogram.utils.i18n import gettext as _
 
 from handlers.survey_labels import option_label
-from handlers.survey_report import footnote, join_parts, not_enough
+from handlers.survey_report import footnote, not_enough
 from services.charts import panels_chart
 from services.digest import Digest, Figure
 
@@ -64,9 +64,9 @@ def headline(digest: Digest) -> str:
     return "\n".join(lines)
 
 
-def render_digest_text(digest: Digest, article_title: Callable[[str], str]) -> list[str]:
-    """The digest's messages (each within Telegram's 4096 characters)."""
-    parts = [headline(digest)]
+def render_digest_body(digest: Digest, article_title: Callable[[str], str]) -> list[str]:
+    """The digest after its headline, in parts (join them with `join_parts`)."""
+    parts: list[str] = []
     if digest.respondents is not None:
         parts.append("\n".join([_("<b>Status</b>"), *_figure_lines("status", digest.status)]))
         if digest.countries:
@@ -118,7 +118,7 @@ def render_digest_text(digest: Digest, article_title: Callable[[str], str]) -> l
     )
     parts.append("\n".join(guide))
     parts.append(footnote(digest.k))
-    return join_parts(parts)
+    return parts
 
 
 def render_digest_chart(digest: Digest) -> bytes | None:

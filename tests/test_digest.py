@@ -1,0 +1,195 @@
+"""The digest: scheduled with a controllable clock, caught up after downtime exactly once,
+retried through Telegram errors, differencing-protected, and on demand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.digest import DigestService
+from bot.sandbox.driver import TelegramUser
+from bot.sandbox.runtime import Sandbox
+from bot.sandbox.server import FakeChat
+
+K = 5
+WARSAW = ZoneInfo("Europe/Warsaw")
+# Yearly, so that the real clock never makes it due during a test; tests move the clock.
+YEARLY = "0 10 1 1 *"
+NEW_YEAR = dt.datetime(2027, 1, 1, 10, 0, tzinfo=WARSAW)
+
+
+async def start(sandbox: Sandbox, schedule: str = YEARLY) -> tuple[TelegramUser, FakeChat]:
+    admin = sandbox.user("Admin", language_code="en")
+    owner = sandbox.user("Owner", language_code="en")
+    await sandbox.start_bot(admin_ids=str(admin.user.id), min_cell_size=K)
+    channel = await sandbox.channel("Vyraj digest", owner=owner)
+    await sandbox.stop_bot()
+    await sandbox.start_bot(
+        admin_ids=str(admin.user.id),
+        min_cell_size=K,
+        digest_chat_id=str(channel.id),
+        digest_schedule=schedule,
+        digest_locale="en",
+        timezone="Europe/Warsaw",
+    )
+    return admin, channel
+
+
+async def answer(sandbox: Sandbox, count: int, status: str = "Staying in Belarus") -> None:
+    for _ in range(count):
+        user = sandbox.user(language_code="en")
+        await user.send("/survey")
+        await user.click("I agree")
+        await user.click(status)
+        if status.startswith("Left"):
+            await user.click("Poland")
+            for _step in range(5):
+                await user.click(1)
+        else:
+            await user.click("QA")
+            await user.click("Junior")
+        await user.click("Submit")
+
+
+def digests(sandbox: Sandbox) -> DigestService:
+    assert sandbox.bot is not None
+    return sandbox.bot.vyraj.digests
+
+
+def channel_posts(sandbox: Sandbox, channel: FakeChat) -> list[dict[str, Any]]:
+    return [m for (c, _), m in sorted(sandbox.api.messages.items()) if c == channel.id]
+
+
+def recorded(sandbox: Sandbox) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(sandbox.database_path) as db:
+        return db.execute("SELECT period_key, kind, status FROM digests").fetchall()
+
+
+async def test_the_schedule_posts_once_when_the_clock_passes_it(sandbox: Sandbox) -> None:
+    admin, channel = await start(sandbox)
+    await admin.send("/wave open 2026 Q4")
+    await answer(sandbox, 4)
+    await answer(sandbox, 3, "Left after 24 Feb 2022")
+    service = digests(sandbox)
+    assert not await service.run_due(NEW_YEAR - dt.timedelta(minutes=1))
+    assert channel_posts(sandbox, channel) == []
+    assert await service.run_due(NEW_YEAR + dt.timedelta(minutes=3))
+    assert not await service.run_due(NEW_YEAR + dt.timedelta(minutes=4))  # never twice
+    posts = channel_posts(sandbox, channel)
+    assert "photo" in posts[0]  # the chart first, the headline as its caption
+    assert "Vyraj digest, " in posts[0]["caption"]
+    assert "Answers: 7" in posts[0]["caption"]
+    text = "\n".join(post.get("text", "") for post in posts[1:])
+    assert "• Staying in Belarus: 4 (57%)" not in text  # 4 < k: never shown
+    assert "Other (smaller groups): 7 (100%)" in text
+    assert "self-selected" in text
+    assert recorded(sandbox) == [("2027-01-01T10:00:00+01:00", "scheduled", "posted")]
+    # Past the grace period, a missed digest is skipped rather than posted late.
+    assert not await service.run_due(NEW_YEAR + dt.timedelta(hours=13, days=365))
+    job = sandbox.bot.vyraj.scheduler.apscheduler.get_job("digest") if sandbox.bot else None
+    assert job is not None
+    assert (job.next_run_time.month, job.next_run_time.day) == (1, 1)
+    assert job.next_run_time.hour == 10
+
+
+async def test_after_downtime_the_missed_digest_goes_out_once(sandbox: Sandbox) -> None:
+    # A daily schedule that fired an hour ago, while the bot was down.
+    earlier = dt.datetime.now(WARSAW) - dt.timedelta(hours=1)
+    daily = f"{earlier.minute} {earlier.hour} * * *"
+    admin, channel = await start(sandbox)
+    await sandbox.stop_bot()
+    await sandbox.start_bot(
+        admin_ids=str(admin.user.id),
+        min_cell_size=K,
+        digest_chat_id=str(channel.id),
+        digest_schedule=daily,
+        timezone="Europe/Warsaw",
+        digest_locale="ru",
+    )
+    assert len(recorded(sandbox)) == 1
+    first = channel_posts(sandbox, channel)
+    assert first
+    assert "Ни одна волна опроса ещё не проводилась." in first[0]["text"]  # DIGEST_LOCALE
+    await sandbox.stop_bot()
+    await sandbox.start_bot(
+        min_cell_size=K,
+        digest_chat_id=str(channel.id),
+        digest_schedule=daily,
+        timezone="Europe/Warsaw",
+    )
+    assert len(recorded(sandbox)) == 1
+    assert channel_posts(sandbox, channel) == first
+
+
+async def test_a_single_new_answer_never_shows_in_the_next_digest(sandbox: Sandbox) -> None:
+    admin, channel = await start(sandbox)
+    await admin.send("/wave open 2026 Q4")
+    await answer(sandbox, 6)
+    service = digests(sandbox)
+    assert await service.run_due(NEW_YEAR)
+    await answer(sandbox, 1, "Left after 24 Feb 2022")
+    assert await service.post_now(NEW_YEAR + dt.timedelta(days=7))
+    second = "\n".join(
+        p.get("caption", p.get("text", "")) for p in channel_posts(sandbox, channel)
+    )
+    assert "figures are the same as last time" in second
+    assert "Answers: 7" not in second
+    await answer(sandbox, 4, "Left after 24 Feb 2022")  # now 5 changes since the figures
+    assert await service.post_now(NEW_YEAR + dt.timedelta(days=14))
+    third = channel_posts(sandbox, channel)[-3:]
+    caption = next(p["caption"] for p in third if "caption" in p)
+    assert "Answers: 11 (+5 since the last digest)" in caption
+
+
+async def test_telegram_errors_are_retried_without_duplicates(sandbox: Sandbox) -> None:
+    admin, channel = await start(sandbox)
+    await admin.send("/wave open 2026 Q4")
+    await answer(sandbox, 5)
+    sandbox.api.fail_next("sendPhoto", status=429, retry_after=1)
+    sandbox.api.fail_next("sendMessage", status=500, chat_id=channel.id)
+    assert await digests(sandbox).run_due(NEW_YEAR)
+    photos = [c for c in sandbox.api.calls if c.method == "sendPhoto"]
+    assert [c.status for c in photos] == [429, 200]
+    posts = channel_posts(sandbox, channel)
+    texts = [p.get("text") for p in posts if "text" in p]
+    assert len(texts) == len(set(texts))  # every message once
+    assert sum("photo" in p for p in posts) == 1
+
+
+async def test_admins_preview_and_post_the_digest_on_demand(sandbox: Sandbox) -> None:
+    admin, channel = await start(sandbox)
+    member = sandbox.user("Member", language_code="en")
+    await member.send("/digest now")
+    assert "only for the bot's admins" in member.last_text
+    await admin.send("/digest preview")
+    assert "Vyraj digest" in " ".join(m.get("text", "") for m in admin.bot_messages)
+    assert channel_posts(sandbox, channel) == []
+    assert recorded(sandbox) == []
+    await admin.send("/digest now")
+    assert "The digest is posted." in admin.last_text
+    assert channel_posts(sandbox, channel)
+    assert [row[1:] for row in recorded(sandbox)] == [("manual", "posted")]
+
+
+def test_due_periods_follow_the_cron_schedule_in_the_time_zone() -> None:
+    service = DigestService(
+        None,
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        k=K,
+        chat_id=None,
+        locale="en",
+        schedule="0 10 * * mon",
+        timezone="Europe/Warsaw",
+        grace=dt.timedelta(hours=12),
+    )
+    monday = dt.datetime(2026, 11, 23, 10, 0, tzinfo=WARSAW)
+    assert service.due_period(monday - dt.timedelta(seconds=1)) is None
+    assert service.due_period(monday) == monday
+    assert service.due_period(monday + dt.timedelta(hours=11, minutes=59)) == monday
+    assert service.due_period(monday + dt.timedelta(hours=12, seconds=1)) is None
+    utc_ten = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+    assert service.due_period(utc_ten) == monday  # 11:00 in Warsaw: the 10:00 run is due
