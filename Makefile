@@ -13,7 +13,7 @@ help:
 	@echo "make test      ruff, mypy and pytest"
 	@echo "make run       run the bot for real (needs BOT_TOKEN)"
 	@echo "make eval      search accuracy on tests/eval/questions.yaml"
-	@echo "make bench     search latency (real guide, synthetic 5,000 x 3)"
+	@echo "make bench     search latency (real guide, synthetic 5,000 x 3); digest time at 10k-1M"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"
 
 $(BIN)/python:
@@ -43,6 +43,7 @@ eval: install
 
 bench: install
 	$(BIN)/python bench/search_latency.py
+	$(BIN)/python bench/digest_speed.py
 
 lint: install
 	$(BIN)/ruff check .
