@@ -3,8 +3,12 @@ retried through Telegram errors, differencing-protected, and on demand."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
 import sqlite3
+import sys
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +17,7 @@ from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.server import FakeChat
 
+ROOT = Path(__file__).resolve().parent.parent
 K = 5
 WARSAW = ZoneInfo("Europe/Warsaw")
 # Yearly, so that the real clock never makes it due during a test; tests move the clock.
@@ -193,3 +198,55 @@ def test_due_periods_follow_the_cron_schedule_in_the_time_zone() -> None:
     assert service.due_period(monday + dt.timedelta(hours=12, seconds=1)) is None
     utc_ten = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
     assert service.due_period(utc_ten) == monday  # 11:00 in Warsaw: the 10:00 run is due
+
+
+async def run_cli(sandbox: Sandbox, tmp_path: Path, *args: str, **env: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "digest",
+        *args,
+        cwd=tmp_path,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": f"sqlite:///{sandbox.database_path}",
+            "SECRET_KEY": sandbox.secret_key,
+            "DIGEST_LOCALE": "en",
+            "MIN_CELL_SIZE": str(K),
+            **env,
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), 90)
+    return process.returncode or 0, output.decode()
+
+
+async def test_vyraj_digest_dry_run_and_now(sandbox: Sandbox, tmp_path: Path) -> None:
+    admin, channel = await start(sandbox)
+    await admin.send("/wave open 2026 Q4")
+    await answer(sandbox, 6)
+    await sandbox.stop_bot()
+    code, output = await run_cli(sandbox, tmp_path, "--dry-run", "--chart", "chart.png")
+    assert code == 0, output
+    assert "Answers: 6" in output
+    assert "• Staying in Belarus: 6 (100%)" in output
+    assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
+    assert recorded(sandbox) == []  # a dry run records nothing
+    code, output = await run_cli(sandbox, tmp_path, "--now")
+    assert code == 2
+    assert "DIGEST_CHAT_ID" in output
+    code, output = await run_cli(
+        sandbox,
+        tmp_path,
+        "--now",
+        BOT_TOKEN=sandbox.api.token,
+        TELEGRAM_API_URL=sandbox.api_url,
+        DIGEST_CHAT_ID=str(channel.id),
+    )
+    assert code == 0, output
+    assert "The digest is posted." in output
+    assert [row[1:] for row in recorded(sandbox)] == [("manual", "posted")]
+    assert "Answers: 6" in channel_posts(sandbox, channel)[0]["caption"]
