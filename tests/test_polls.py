@@ -235,3 +235,31 @@ async def test_the_wizard_ignores_stale_buttons_and_can_be_cancelled(sandbox: Sa
     await me.click("Cancel")
     assert "No poll was posted" in me.last_text
     assert db_rows(sandbox, "SELECT count(*) FROM polls") == [(0,)]
+
+
+async def test_native_poll_in_a_channel_closed_by_its_scheduled_job(sandbox: Sandbox) -> None:
+    await sandbox.start_bot(min_cell_size=K)
+    owner = sandbox.user("Owner", language_code="en")
+    channel = await sandbox.channel("Vyraj news", owner=owner)
+    poster = owner.in_chat(channel)
+    await poster.send("/poll Relocated this year? | Yes | No | Planning | close: in 1 hour")
+    (message,) = poll_messages(sandbox, channel)
+    for option in [0] * 5 + [2] * 6:
+        await sandbox.api.wait_processed(
+            await sandbox.api.vote_in_poll(message["poll"]["id"], [option])
+        )
+    assert sandbox.bot is not None
+    scheduler = sandbox.bot.vyraj.scheduler
+    job = scheduler.apscheduler.get_job("poll-close-1")
+    assert job is not None  # its close time is scheduled
+    # Bring the close time forward: the same job, run by APScheduler for real.
+    scheduler.schedule_close(1, dt.datetime.now(dt.UTC) + dt.timedelta(milliseconds=200))
+    for _ in range(300):
+        if message["poll"]["is_closed"] and "photo" in (poster.last_message or {}):
+            break
+        await asyncio.sleep(0.02)
+    results = poster.last_message
+    assert results is not None
+    assert "• Planning: 6 (55%)" in results["caption"]
+    assert "• Yes: 5 (45%)" in results["caption"]
+    assert "Галасоў: 11" in results["caption"]  # a channel post has no sender: DEFAULT_LOCALE

@@ -92,6 +92,27 @@ async def exercise_the_survey(box: Sandbox, people: list[TelegramUser]) -> None:
     assert box.bot is not None
     await box.bot.vyraj.broadcaster.wait()
     assert "A new Vyraj survey wave is open: second" in people[1].last_text
+    await exercise_polls(box, people)
+
+
+async def exercise_polls(box: Sandbox, people: list[TelegramUser]) -> None:
+    """A census poll voted on by everyone, a Telegram poll, the wizard, a close."""
+    group = await box.group("Polls", added_by=people[0])
+    admin = people[0].in_chat(group)
+    await admin.send("/poll census Where now? | Poland | Georgia")
+    census = admin.last_message
+    assert census is not None
+    for person in people:
+        await person.in_chat(group).click("Poland", census)
+    await admin.send("/poll Native? | Yes | No | close: in 2 days")
+    await people[0].send("/newpoll")
+    await people[0].click("Polls")
+    await people[0].click("Census")
+    await people[0].click("Your status?")
+    await people[0].click("Not automatically")
+    await people[0].click("Post it")
+    await admin.send("/closepoll", reply_to=census)
+    await admin.send("/polls")
 
 
 async def test_database_wal_and_logs_hold_no_user_id(
