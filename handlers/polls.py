@@ -96,6 +96,19 @@ async def refuse_polls(message: Message) -> None:
     await message.reply(_("Sorry: only this chat's administrators can run polls here."))
 
 
+async def admin_in_poll_chat(
+    message: Message, bot: Bot, chat_admins: ChatAdminCache, elsewhere: str
+) -> bool:
+    """True in a group or channel for someone who may run polls there; otherwise says why."""
+    if message.chat.type not in POLL_CHATS:
+        await message.answer(elsewhere)
+        return False
+    if not await allowed_to_run_polls(message, bot, chat_admins):
+        await refuse_polls(message)
+        return False
+    return True
+
+
 def draft_from(args: str, now: dt.datetime) -> PollDraft:
     words = args.split()
     if words and words[-1].casefold() in TEMPLATES:
@@ -118,14 +131,11 @@ async def poll_command(
     min_cell_size: int,
     timezone: ZoneInfo,
 ) -> None:
-    if message.chat.type not in POLL_CHATS:
-        await message.answer(
-            _("Polls run in groups and channels: send /poll there, or /newpoll here for a "
-              "step-by-step dialogue.")
-        )  # fmt: skip
-        return
-    if not await allowed_to_run_polls(message, bot, chat_admins):
-        await refuse_polls(message)
+    elsewhere = _(
+        "Polls run in groups and channels: send /poll there, or /newpoll here for a "
+        "step-by-step dialogue."
+    )
+    if not await admin_in_poll_chat(message, bot, chat_admins, elsewhere):
         return
     if not command.args or not command.args.strip():
         await message.reply(usage())
@@ -212,11 +222,8 @@ def describe(poll: Poll) -> str:
 async def polls_command(
     message: Message, bot: Bot, storage: Storage, keyring: Keyring, chat_admins: ChatAdminCache
 ) -> None:
-    if message.chat.type not in POLL_CHATS:
-        await message.answer(_("Send /polls in the group or channel whose polls you want."))
-        return
-    if not await allowed_to_run_polls(message, bot, chat_admins):
-        await refuse_polls(message)
+    elsewhere = _("Send /polls in the group or channel whose polls you want.")
+    if not await admin_in_poll_chat(message, bot, chat_admins, elsewhere):
         return
     polls = await storage.polls.chat_polls(keyring.chat_key(message.chat.id), LIST_LIMIT)
     if not polls:
@@ -236,11 +243,8 @@ async def closepoll_command(
     i18n: I18n,
     min_cell_size: int,
 ) -> None:
-    if message.chat.type not in POLL_CHATS:
-        await message.answer(_("Send /closepoll in the group or channel of the poll."))
-        return
-    if not await allowed_to_run_polls(message, bot, chat_admins):
-        await refuse_polls(message)
+    elsewhere = _("Send /closepoll in the group or channel of the poll.")
+    if not await admin_in_poll_chat(message, bot, chat_admins, elsewhere):
         return
     chat_key = keyring.chat_key(message.chat.id)
     replied = message.reply_to_message
