@@ -35,6 +35,21 @@ def test_uppercase_it_is_a_word_but_english_it_is_not() -> None:
     assert stems("ІТ-віза")[0] == stems("IT visa")[0] == stems("ИТ виза")[0]
 
 
+def test_one_word_from_an_articles_text_is_not_an_answer(index: SearchIndex) -> None:
+    assert answer_question(index, "нормальный барбершоп в Тбилиси") == answer_question(index, "")
+    assert answer_question(index, "PBH").article_id == "pl-pbh"  # one word, but a keyword
+
+
+def test_a_country_named_in_passing_does_not_make_an_article_about_it(index: SearchIndex) -> None:
+    # The dev.by article lists Germany among destinations, and the Polish tax article is about
+    # taxes for IT people: neither answers a question about Germany.
+    survey = answer_question(index, "how many IT people left Belarus, dev.by survey")
+    assert survey.article_id == "by-devby-surveys"
+    nothing = answer_question(index, "")
+    assert answer_question(index, "taxes for IT people in Germany") == nothing
+    assert answer_question(index, "Germany opportunity card for devs") == nothing
+
+
 def test_a_country_outside_the_guide_is_not_answered_with_another_country() -> None:
     # The guide has a Lithuanian tax article, none about Canada.
     index = SearchIndex(load_knowledge_base(ROOT))

@@ -22,6 +22,7 @@ from services.knowledge.articles import COUNTRIES, KnowledgeBase
 
 STEM = 5
 FIELD_WEIGHTS = {"keywords": 3.0, "title": 2.5, "body": 1.0}
+HEADLINE_WEIGHT = FIELD_WEIGHTS["title"]
 FUZZY_FACTOR = 0.6
 PHRASE_WEIGHT = 2.0
 CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
@@ -80,7 +81,7 @@ _STOPWORD_TEXT = """
     by bil bila
     bilo bili budu budet budze bio bila slishal chuli slishali skazhite padkazhyce podskazhite
     pozhaluista kali laska privet pryvitanne hi hello thanks dziakui spasibo skolko kolki chtoby
-    kab shchob
+    kab shchob en iana iany iano ion
     """
 
 
@@ -190,7 +191,7 @@ def _foreign_stems() -> frozenset[str]:
 
 
 FOREIGN_STEMS = _foreign_stems()
-FOREIGN_PENALTY = 0.25
+FOREIGN_PENALTY = 0.1
 _PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values())
 
 
@@ -199,6 +200,13 @@ class SearchHit:
     article_id: str
     score: float
     coverage: float  # share of the question's weight that matched
+    words: int = 0  # how many of the question's words it matched
+    in_headline: bool = False  # some matched in its title or keywords
+
+    @property
+    def has_evidence(self) -> bool:
+        """One word found only in an article's text is a coincidence, not an answer."""
+        return self.words >= 2 or self.in_headline
 
 
 class SearchIndex:
@@ -291,6 +299,8 @@ class SearchIndex:
         if place_names == set(query):
             place_names = frozenset()
         possible = np.zeros(size)
+        words_matched = np.zeros(size)
+        in_headline = np.zeros(size, dtype=bool)
         for stem in query:
             expanded = self._expand(stem)
             counts = self._is_card if stem in place_names else 1.0
@@ -306,15 +316,19 @@ class SearchIndex:
                 better = values > best_value[slots]
                 best_value[slots[better]] = values[better]
                 best_share[slots[better]] = idf * factor
+                in_headline[slots[stem_weights >= HEADLINE_WEIGHT]] = True
             scores += best_value
             matched += counts * best_share
+            words_matched += best_value > 0
         if named:
             scores *= self._country_factor(named)
         for stem in FOREIGN_STEMS.intersection(words):
-            # An article that never mentions the country asked about cannot be the answer.
+            # An article not about the country asked about (in its title or keywords) cannot
+            # be the answer, even if its text names that country in passing.
             mentions = np.full(size, FOREIGN_PENALTY)
             if stem in self._postings:
-                mentions[self._postings[stem][0]] = 1.0
+                slots, stem_weights = self._postings[stem]
+                mentions[slots[stem_weights >= HEADLINE_WEIGHT]] = 1.0
             scores *= mentions
         found = np.flatnonzero(scores > 0)
         if found.size > limit:
@@ -322,7 +336,13 @@ class SearchIndex:
             threshold = np.partition(scores[found], found.size - limit)[found.size - limit]
             found = found[scores[found] >= threshold]
         hits = [
-            SearchHit(self._ids[slot], float(scores[slot]), float(matched[slot] / possible[slot]))
+            SearchHit(
+                self._ids[slot],
+                float(scores[slot]),
+                float(matched[slot] / possible[slot]),
+                int(words_matched[slot]),
+                bool(in_headline[slot]),
+            )
             for slot in found
         ]
         hits.sort(key=lambda hit: (-hit.score, hit.article_id))
@@ -355,7 +375,7 @@ def confident_hits(index: SearchIndex, question: str, limit: int = 3) -> list[Se
     return [
         hit
         for hit in index.search(question, limit=limit)
-        if hit.score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE
+        if hit.score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
     ]
 
 
