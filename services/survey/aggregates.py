@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from services.survey.questions import (
     BY_CODE,
@@ -160,6 +161,20 @@ def _determined_cells(hidden: list[tuple[int, int]], shape: tuple[int, int]) -> 
     return [int(i) for i in np.flatnonzero(np.abs(null_space).max(axis=0) < 1e-9)]
 
 
+def _no_lone_hidden_cell(grid: npt.NDArray[np.int64], hidden: npt.NDArray[np.bool_]) -> None:
+    """The cheap first pass: a row or column with one hidden cell gives it away by
+    subtraction, so hide its smallest visible cell too, until no such line is left."""
+    changed = True
+    while changed:
+        changed = False
+        for lines, cells in ((grid, hidden), (grid.T, hidden.T)):
+            for index in range(lines.shape[0]):
+                if cells[index].sum() == 1 and not cells[index].all():
+                    visible = np.flatnonzero(~cells[index])
+                    cells[index, visible[np.argmin(lines[index, visible])]] = True
+                    changed = True
+
+
 def suppress_crosstab(
     name: str,
     counts: Mapping[tuple[str, str], int],
@@ -172,6 +187,7 @@ def suppress_crosstab(
         return None
     grid = np.array([[counts.get((row, column), 0) for column in columns] for row in rows])
     hidden = grid < k
+    _no_lone_hidden_cell(grid, hidden)
     while True:
         positions = [(int(r), int(c)) for r, c in zip(*np.nonzero(hidden), strict=True)]
         if not positions:
