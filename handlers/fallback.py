@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
+from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -25,6 +26,10 @@ async def unknown_command_group(message: Message) -> None:
         await message.reply(_("I don't know this command. Send /help to see what I understand."))
 
 
+async def text_in_a_dialogue(message: Message) -> None:
+    await message.answer(_("Please answer with the buttons above, or send /cancel to stop."))
+
+
 async def not_text_private(message: Message) -> None:
     await message.answer(_("I understand only text messages and buttons. Send /help."))
 
@@ -40,6 +45,10 @@ def create_router() -> Router:
     )
     router.message.register(
         unknown_command_group, F.chat.type != ChatType.PRIVATE, F.text.startswith("/")
+    )
+    # Text while a dialogue waits for a button (the survey, say): point at the buttons.
+    router.message.register(
+        text_in_a_dialogue, F.chat.type == ChatType.PRIVATE, F.text, ~StateFilter(None)
     )
     router.message.register(not_text_private, F.chat.type == ChatType.PRIVATE)
     router.callback_query.register(stale_button)

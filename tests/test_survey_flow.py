@@ -118,7 +118,9 @@ async def test_declining_stores_nothing_and_stale_buttons_do_nothing(sandbox: Sa
     await user.click("I agree")
     question = user.last_message
     assert question is not None
-    await user.click("Staying in Belarus")
+    await user.send("I live in Poland, by the way")  # free text while buttons are asked for
+    assert "Please answer with the buttons above" in user.last_text
+    await user.click("Staying in Belarus", question)
     # The same tap again (a double tap or a second device) is out of date and changes nothing.
     await user.press(question, "sv:pick:1:status:left_before")
     assert user.last_answer == "This button is out of date."
