@@ -154,11 +154,13 @@ async def run_terminal(
                 sandbox.secret_key = resolve_master_secret(
                     sandbox.settings(secret_key=None)
                 ).value.decode()
-            await sandbox.start_bot()
             chat = TerminalChat(sandbox, write)
+            # Alesia is the bot's admin, so waves, /stats full, /digest and polls can be tried.
+            await sandbox.start_bot(admin_ids=str(chat.current.user.id))
             if lines is None:
                 write(
-                    "Vyraj sandbox: you are Alesia (Telegram language: be). Type !help for help."
+                    "Vyraj sandbox: you are Alesia (Telegram language: be), the bot's admin. "
+                    "Type !help for help."
                 )
                 loop = asyncio.get_running_loop()
                 while True:
