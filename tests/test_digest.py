@@ -250,3 +250,32 @@ async def test_vyraj_digest_dry_run_and_now(sandbox: Sandbox, tmp_path: Path) ->
     assert "The digest is posted." in output
     assert [row[1:] for row in recorded(sandbox)] == [("manual", "posted")]
     assert "Answers: 6" in channel_posts(sandbox, channel)[0]["caption"]
+
+
+async def test_the_digest_compares_waves_and_lists_closed_polls(sandbox: Sandbox) -> None:
+    admin, channel = await start(sandbox)
+    await admin.send("/wave open first")
+    await answer(sandbox, 5)
+    await admin.send("/wave close")
+    await admin.send("/wave open second")
+    await answer(sandbox, 5)
+    await answer(sandbox, 5, "Left after 24 Feb 2022")
+    group = await sandbox.group("Poll group", added_by=admin)
+    in_group = admin.in_chat(group)
+    await in_group.send("/poll census Moving soon? | Yes | No")
+    census = in_group.last_message
+    assert census is not None
+    for index in range(6):
+        await sandbox.user(f"G{index}", language_code="en").in_chat(group).click("Yes", census)
+    await in_group.send("/closepoll", reply_to=census)
+    await admin.send("/relocate")
+    await admin.click("Poland")
+    await admin.click("Poland Business Harbour")
+    assert await digests(sandbox).post_now()  # today, when the poll closed
+    text = "\n".join(p.get("text", "") for p in channel_posts(sandbox, channel))
+    assert "Since the previous wave («first»)" in text
+    assert "• Staying in Belarus: 100% → 50%" in text
+    assert "• Left after 24 Feb 2022: 5 (50%)" in text
+    assert "Polls closed in this period" in text
+    assert "• «Moving soon?»: Yes leads (6)" in text
+    assert "Most read: Poland Business Harbour (PBH) visa" in text
