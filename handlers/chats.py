@@ -15,7 +15,7 @@ PRESENT = ("member", "administrator", "creator", "restricted")
 
 
 async def remember_chat(storage: Storage, keyring: Keyring, chat: Chat, active: bool) -> None:
-    sealed = keyring.chat_sealer.seal_json({"id": chat.id, "title": chat.title or ""})
+    sealed = keyring.seal_chat(chat.id, chat.title or "")
     await storage.polls.save_chat(ChatRecord(keyring.chat_key(chat.id), sealed, chat.type, active))
 
 

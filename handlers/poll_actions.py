@@ -188,7 +188,7 @@ class CensusRefresher:
         try:
             await self._bot.edit_message_text(
                 text,
-                chat_id=open_chat_id(self._keyring, chat.chat_sealed),
+                chat_id=self._keyring.open_chat(chat.chat_sealed)[0],
                 message_id=poll.message_id,
                 reply_markup=keyboard,
             )
@@ -219,7 +219,7 @@ async def close_and_report(
         return False
     if chat is None or not chat.active:
         return True  # the bot left the chat: closed in the records only
-    chat_id = open_chat_id(keyring, chat.chat_sealed)
+    chat_id = keyring.open_chat(chat.chat_sealed)[0]
     closed = await storage.polls.get_poll(poll.id)
     assert closed is not None
     with i18n.context(), i18n.use_locale(poll.locale):
@@ -233,10 +233,6 @@ async def close_and_report(
         except TelegramAPIError as exc:
             logger.warning("Poll %d closed, but the chat could not be told: %s", poll.id, exc)
     return True
-
-
-def open_chat_id(keyring: Keyring, sealed: bytes) -> int:
-    return int(keyring.chat_sealer.open_json(sealed)["id"])
 
 
 async def post_results(bot: Bot, chat_id: int, poll: Poll, k: int) -> None:

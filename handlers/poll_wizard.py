@@ -73,8 +73,8 @@ async def newpoll_command(
         return
     targets: list[tuple[int, str]] = []
     for chat in await storage.polls.active_chats():
-        details = keyring.chat_sealer.open_json(chat.chat_sealed)
-        chat_id, title = int(details["id"]), str(details["title"] or details["id"])
+        chat_id, title = keyring.open_chat(chat.chat_sealed)
+        title = title or str(chat_id)
         if await chat_admins.may_run_polls(bot, chat_id, user.id):
             targets.append((chat_id, title))
     if not targets:

@@ -76,7 +76,6 @@ class Keyring:
         self._feedback_key = derive_key(master, "pseudonym/feedback")
         self._check_key = derive_key(master, "key-check")
         self.fsm_sealer = Sealer(derive_key(master, "seal/fsm"), "fsm")
-        self.chat_id_sealer = Sealer(derive_key(master, "seal/chat-id"), "chat-id")
         self._subscriber_key = derive_key(master, "pseudonym/subscriber")
         self.wave_key_sealer = Sealer(derive_key(master, "seal/wave-key"), "wave-key")
         self.subscriber_sealer = Sealer(derive_key(master, "seal/subscriber"), "subscriber")
@@ -113,11 +112,13 @@ class Keyring:
         """A value stored in the database to detect a SECRET_KEY that does not match it."""
         return _hmac_hex(self._check_key, "vyraj-key-check")
 
-    def seal_chat_id(self, chat_id: int) -> bytes:
-        return self.chat_id_sealer.seal(str(chat_id).encode())
+    def seal_chat(self, chat_id: int, title: str) -> bytes:
+        """A group or channel the bot must write to later: its id and title, encrypted."""
+        return self.chat_sealer.seal_json({"id": chat_id, "title": title})
 
-    def open_chat_id(self, sealed: bytes) -> int:
-        return int(self.chat_id_sealer.open(sealed).decode())
+    def open_chat(self, sealed: bytes) -> tuple[int, str]:
+        details = self.chat_sealer.open_json(sealed)
+        return int(details["id"]), str(details["title"])
 
 
 def respondent_pseudonym(wave_key: bytes, user_id: int) -> bytes:

@@ -18,14 +18,14 @@ def test_pseudonyms_are_stable_per_key_and_hide_the_id() -> None:
 
 def test_chat_ids_are_sealed_with_aead() -> None:
     keyring = Keyring(b"a" * 32)
-    sealed = keyring.seal_chat_id(-1_001_234_567_890)
-    assert keyring.open_chat_id(sealed) == -1_001_234_567_890
-    assert keyring.seal_chat_id(42) != keyring.seal_chat_id(42)  # random nonce
+    sealed = keyring.seal_chat(-1_001_234_567_890, "Belarusians in Warsaw")
+    assert keyring.open_chat(sealed) == (-1_001_234_567_890, "Belarusians in Warsaw")
+    assert keyring.seal_chat(42, "") != keyring.seal_chat(42, "")  # random nonce
     with pytest.raises(UndecryptableError):
-        Keyring(b"b" * 32).open_chat_id(sealed)
+        Keyring(b"b" * 32).open_chat(sealed)
     tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
     with pytest.raises(UndecryptableError):
-        keyring.open_chat_id(tampered)
+        keyring.open_chat(tampered)
 
 
 def test_short_master_secret_is_refused() -> None:
