@@ -1,0 +1,27 @@
+"""Encrypted dialogue state, keyed by a pseudonymous key."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+
+class SqliteFsm:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def load(self, key: str) -> bytes | None:
+        async with self._conn.execute("SELECT blob FROM fsm_states WHERE key = ?", (key,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else bytes(row[0])
+
+    async def save(self, key: str, blob: bytes) -> None:
+        await self._conn.execute(
+            "INSERT INTO fsm_states (key, blob) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET blob = excluded.blob",
+            (key, blob),
+        )
+        await self._conn.commit()
+
+    async def delete(self, key: str) -> None:
+        await self._conn.execute("DELETE FROM fsm_states WHERE key = ?", (key,))
+        await self._conn.commit()

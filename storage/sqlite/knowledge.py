@@ -1,0 +1,62 @@
+"""Views, votes and unanswered questions of the relocation guide."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from storage.interface import ArticleStats, UnansweredQuestion
+
+
+class SqliteKnowledgeStats:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def record_view(self, article_id: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_views (article_id, views) VALUES (?, 1) "
+            "ON CONFLICT (article_id) DO UPDATE SET views = views + 1",
+            (article_id,),
+        )
+        await self._conn.commit()
+
+    async def vote(self, voter: str, article_id: str, helpful: bool) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_votes (voter, article_id, helpful) VALUES (?, ?, ?) "
+            "ON CONFLICT (voter) DO UPDATE SET helpful = excluded.helpful",
+            (voter, article_id, int(helpful)),
+        )
+        await self._conn.commit()
+
+    async def forget_votes(self, voters: list[str]) -> None:
+        await self._conn.executemany(
+            "DELETE FROM kb_votes WHERE voter = ?", [(voter,) for voter in voters]
+        )
+        await self._conn.commit()
+
+    async def article_stats(self) -> list[ArticleStats]:
+        async with self._conn.execute(
+            "SELECT a.article_id, coalesce(v.views, 0), "
+            "  coalesce(sum(k.helpful), 0), coalesce(sum(1 - k.helpful), 0) "
+            "FROM (SELECT article_id FROM kb_views UNION SELECT article_id FROM kb_votes) a "
+            "LEFT JOIN kb_views v ON v.article_id = a.article_id "
+            "LEFT JOIN kb_votes k ON k.article_id = a.article_id "
+            "GROUP BY a.article_id ORDER BY coalesce(v.views, 0) DESC, a.article_id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [ArticleStats(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
+
+    async def record_unanswered(self, question_key: str, example: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_unanswered (question_key, example) VALUES (?, ?) "
+            "ON CONFLICT (question_key) DO UPDATE SET times = times + 1",
+            (question_key, example),
+        )
+        await self._conn.commit()
+
+    async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]:
+        async with self._conn.execute(
+            "SELECT example, times FROM kb_unanswered ORDER BY times DESC, example LIMIT ?",
+            (limit,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [UnansweredQuestion(str(r[0]), int(r[1])) for r in rows]

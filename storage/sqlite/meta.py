@@ -1,0 +1,23 @@
+"""Small named values about the installation."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+
+class SqliteMeta:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def get(self, name: str) -> str | None:
+        async with self._conn.execute("SELECT value FROM meta WHERE name = ?", (name,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else str(row[0])
+
+    async def set(self, name: str, value: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+        await self._conn.commit()

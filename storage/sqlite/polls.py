@@ -1,0 +1,206 @@
+"""Chats, polls, census votes and the admins' audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import aiosqlite
+
+from storage.interface import ChatRecord, Poll
+
+_POLL_COLUMNS = (
+    "id, chat_key, kind, question, options, multiple, message_id, telegram_poll_id, tallies, "
+    "opened_on, close_at, closed_on, voter_key_sealed, locale"
+)
+
+
+def _poll(row: aiosqlite.Row) -> Poll:
+    return Poll(
+        id=int(row[0]),
+        chat_key=bytes(row[1]),
+        kind=str(row[2]),
+        question=str(row[3]),
+        options=tuple(json.loads(row[4])),
+        multiple=bool(row[5]),
+        message_id=None if row[6] is None else int(row[6]),
+        telegram_poll_id=None if row[7] is None else str(row[7]),
+        tallies=tuple(int(n) for n in json.loads(row[8])),
+        opened_on=dt.date.fromisoformat(str(row[9])),
+        close_at=None if row[10] is None else dt.datetime.fromisoformat(str(row[10])),
+        closed_on=None if row[11] is None else dt.date.fromisoformat(str(row[11])),
+        voter_key_sealed=None if row[12] is None else bytes(row[12]),
+        locale=str(row[13]),
+    )
+
+
+class SqlitePolls:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def _one(self, where: str, args: tuple[object, ...]) -> Poll | None:
+        async with self._conn.execute(
+            f"SELECT {_POLL_COLUMNS} FROM polls WHERE {where}", args
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else _poll(row)
+
+    async def _many(self, where: str, args: tuple[object, ...]) -> list[Poll]:
+        async with self._conn.execute(
+            f"SELECT {_POLL_COLUMNS} FROM polls WHERE {where}", args
+        ) as cur:
+            return [_poll(row) for row in await cur.fetchall()]
+
+    async def save_chat(self, chat: ChatRecord) -> None:
+        await self._conn.execute(
+            "INSERT INTO chats (chat_key, chat_sealed, kind, active) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (chat_key) DO UPDATE SET chat_sealed = excluded.chat_sealed, "
+            "kind = excluded.kind, active = excluded.active",
+            (chat.chat_key, chat.chat_sealed, chat.kind, int(chat.active)),
+        )
+        await self._conn.commit()
+
+    async def get_chat(self, chat_key: bytes) -> ChatRecord | None:
+        async with self._conn.execute(
+            "SELECT chat_key, chat_sealed, kind, active FROM chats WHERE chat_key = ?",
+            (chat_key,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return ChatRecord(bytes(row[0]), bytes(row[1]), str(row[2]), bool(row[3]))
+
+    async def active_chats(self) -> list[ChatRecord]:
+        async with self._conn.execute(
+            "SELECT chat_key, chat_sealed, kind, active FROM chats WHERE active = 1"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [ChatRecord(bytes(r[0]), bytes(r[1]), str(r[2]), bool(r[3])) for r in rows]
+
+    async def create_poll(
+        self,
+        chat_key: bytes,
+        kind: str,
+        question: str,
+        options: tuple[str, ...],
+        multiple: bool,
+        opened_on: dt.date,
+        close_at: dt.datetime | None,
+        voter_key_sealed: bytes | None,
+        locale: str,
+    ) -> Poll:
+        cursor = await self._conn.execute(
+            "INSERT INTO polls (chat_key, kind, question, options, multiple, tallies, "
+            "opened_on, close_at, voter_key_sealed, locale) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                chat_key,
+                kind,
+                question,
+                json.dumps(list(options), ensure_ascii=False),
+                int(multiple),
+                json.dumps([0] * len(options)),
+                opened_on.isoformat(),
+                None if close_at is None else close_at.isoformat(),
+                voter_key_sealed,
+                locale,
+            ),
+        )
+        await self._conn.commit()
+        poll = await self.get_poll(int(cursor.lastrowid or 0))
+        assert poll is not None
+        return poll
+
+    async def attach_message(
+        self, poll_id: int, message_id: int, telegram_poll_id: str | None
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE polls SET message_id = ?, telegram_poll_id = ? WHERE id = ?",
+            (message_id, telegram_poll_id, poll_id),
+        )
+        await self._conn.commit()
+
+    async def get_poll(self, poll_id: int) -> Poll | None:
+        return await self._one("id = ?", (poll_id,))
+
+    async def poll_by_telegram_id(self, telegram_poll_id: str) -> Poll | None:
+        return await self._one("telegram_poll_id = ?", (telegram_poll_id,))
+
+    async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None:
+        return await self._one("chat_key = ? AND message_id = ?", (chat_key, message_id))
+
+    async def chat_polls(self, chat_key: bytes, limit: int) -> list[Poll]:
+        return await self._many(
+            "chat_key = ? ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
+            (chat_key, limit),
+        )
+
+    async def open_polls(self) -> list[Poll]:
+        return await self._many("closed_on IS NULL ORDER BY id", ())
+
+    async def set_tallies(self, poll_id: int, tallies: tuple[int, ...]) -> None:
+        await self._conn.execute(
+            "UPDATE polls SET tallies = ? WHERE id = ? AND closed_on IS NULL",
+            (json.dumps(list(tallies)), poll_id),
+        )
+        await self._conn.commit()
+
+    async def close_poll(self, poll_id: int, closed_on: dt.date, tallies: tuple[int, ...]) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE polls SET closed_on = ?, tallies = ?, voter_key_sealed = NULL "
+            "WHERE id = ? AND closed_on IS NULL",
+            (closed_on.isoformat(), json.dumps(list(tallies)), poll_id),
+        )
+        closed = cursor.rowcount > 0
+        if closed:
+            await self._conn.execute("DELETE FROM poll_votes WHERE poll_id = ?", (poll_id,))
+        await self._conn.commit()
+        return closed
+
+    async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> None:
+        if choice:
+            await self._conn.execute(
+                "INSERT INTO poll_votes (poll_id, voter, choice) VALUES (?, ?, ?) "
+                "ON CONFLICT (poll_id, voter) DO UPDATE SET choice = excluded.choice",
+                (poll_id, voter, json.dumps(list(choice))),
+            )
+        else:
+            await self._conn.execute(
+                "DELETE FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, voter)
+            )
+        await self._conn.commit()
+
+    async def get_vote(self, poll_id: int, voter: bytes) -> tuple[int, ...]:
+        async with self._conn.execute(
+            "SELECT choice FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, voter)
+        ) as cur:
+            row = await cur.fetchone()
+        return () if row is None else tuple(int(i) for i in json.loads(row[0]))
+
+    async def census_tallies(self, poll_id: int, options: int) -> tuple[int, ...]:
+        tallies = [0] * options
+        async with self._conn.execute(
+            "SELECT choice, count(*) FROM poll_votes WHERE poll_id = ? GROUP BY choice",
+            (poll_id,),
+        ) as cur:
+            for choice, count in await cur.fetchall():
+                for index in json.loads(choice):
+                    if 0 <= int(index) < options:
+                        tallies[int(index)] += int(count)
+        return tuple(tallies)
+
+    async def polls_closed_between(self, start: dt.date, end: dt.date) -> list[Poll]:
+        return await self._many(
+            "closed_on >= ? AND closed_on < ? ORDER BY closed_on, id",
+            (start.isoformat(), end.isoformat()),
+        )
+
+    async def audit(
+        self, at_hour: str, action: str, chat_key: bytes, admin: str, poll_id: int | None
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO poll_audit (at_hour, action, chat_key, admin, poll_id) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (at_hour, action, chat_key, admin, poll_id),
+        )
+        await self._conn.commit()
