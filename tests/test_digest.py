@@ -279,3 +279,14 @@ async def test_the_digest_compares_waves_and_lists_closed_polls(sandbox: Sandbox
     assert "Polls closed in this period" in text
     assert "• «Moving soon?»: Yes leads (6)" in text
     assert "Most read: Poland Business Harbour (PBH) visa" in text
+
+
+async def test_too_few_answers_give_no_figures(sandbox: Sandbox) -> None:
+    admin, channel = await start(sandbox)
+    await admin.send("/wave open 2026 Q4")
+    await answer(sandbox, K - 1)
+    assert await digests(sandbox).post_now()
+    (post,) = channel_posts(sandbox, channel)  # no chart: nothing to draw
+    assert "Not enough answers yet: figures appear once at least 5 people" in post["text"]
+    assert "Answers:" not in post["text"]
+    assert "Staying" not in post["text"]
