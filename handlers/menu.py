@@ -11,14 +11,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 
 class MenuCallback(CallbackData, prefix="menu"):
-    action: Literal["relocate", "lang", "privacy", "help"]
+    action: Literal["relocate", "survey", "lang", "privacy", "help"]
 
 
 def main_menu_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🧭 Relocation guide"), callback_data=MenuCallback(action="relocate"))
+    builder.button(text=_("📋 Survey"), callback_data=MenuCallback(action="survey"))
     builder.button(text=_("🌐 Language"), callback_data=MenuCallback(action="lang"))
     builder.button(text=_("🔒 Privacy"), callback_data=MenuCallback(action="privacy"))
     builder.button(text=_("❓ Help"), callback_data=MenuCallback(action="help"))
-    builder.adjust(1, 2, 1)
+    builder.adjust(2, 2, 1)
     return builder.as_markup()

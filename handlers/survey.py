@@ -15,6 +15,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from handlers.menu import MenuCallback
 from handlers.notify import notify_keyboard
 from handlers.replies import edit_or_send
 from handlers.survey_progress import Progress, apply_button
@@ -57,10 +58,32 @@ async def survey_deep_link(
     await offer_survey(message, state, storage, keyring, min_cell_size)
 
 
-async def offer_survey(
-    message: Message, state: FSMContext, storage: Storage, keyring: Keyring, k: int
+async def survey_from_menu(
+    query: CallbackQuery, state: FSMContext, storage: Storage, keyring: Keyring, min_cell_size: int
 ) -> None:
-    user = message.from_user
+    message = query.message
+    if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
+        await query.answer(
+            _("The survey is answered in a private chat with me: send me /survey there."),
+            show_alert=True,
+        )
+        return
+    await query.answer()
+    await offer_survey(message, state, storage, keyring, min_cell_size, user=query.from_user)
+
+
+async def offer_survey(
+    message: Message,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    k: int,
+    *,
+    user: User | None = None,
+) -> None:
+    """Consent, the question where an unfinished survey stopped, or "no wave open"; `user`
+    when it is not the message's author (a menu button pressed under the bot's message)."""
+    user = user or message.from_user
     if user is None:
         return
     wave = await storage.survey.current_wave()
@@ -166,4 +189,5 @@ def create_router() -> Router:
     )
     router.message.register(survey_command, Command("survey"))
     router.callback_query.register(on_survey_button, SurveyCallback.filter())
+    router.callback_query.register(survey_from_menu, MenuCallback.filter(F.action == "survey"))
     return router

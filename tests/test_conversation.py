@@ -20,7 +20,7 @@ async def test_start_answers_in_the_telegram_language(
     user = running.user(language_code=language_code)
     await user.send("/start")
     assert WELCOME[language_code] in user.last_text
-    assert len(user.last_buttons) == 4
+    assert len(user.last_buttons) == 5  # guide, survey, language, privacy, help
 
 
 @pytest.mark.parametrize("language_code", [None, "de", "pt-br"])

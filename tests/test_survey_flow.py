@@ -210,3 +210,18 @@ async def test_the_whole_survey_in_each_language(
     await user.click(submit)
     assert thanks in user.last_text
     assert '"move_how":"on_my_own"' in str(responses(sandbox)[0][2])
+
+
+async def test_the_main_menu_leads_to_the_survey(sandbox: Sandbox) -> None:
+    await open_wave(sandbox)
+    user = sandbox.user(language_code="ru")
+    await user.send("/start")
+    await user.click("📋 Опрос")
+    assert "Соглашаюсь" in " ".join(user.last_buttons)
+    member = sandbox.user(language_code="en")
+    group = await sandbox.group("Chat", added_by=member)
+    in_group = member.in_chat(group)
+    await in_group.send("/start@vyraj_bot")
+    await in_group.click("📋 Survey")
+    assert in_group.last_answer is not None
+    assert "private chat" in in_group.last_answer
