@@ -19,7 +19,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 from apscheduler.triggers.cron import CronTrigger
 
@@ -171,11 +171,10 @@ class DigestService:
             sent.append(message.message_id)
         for text in messages:
 
-            def send(text: str = text) -> Awaitable[object]:
+            def send(text: str = text) -> Awaitable[Message]:
                 return bot.send_message(chat_id, text)
 
-            result = await self._retrying(send)
-            sent.append(getattr(result, "message_id", 0))
+            sent.append((await self._retrying(send)).message_id)
         return sent
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:

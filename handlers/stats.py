@@ -39,9 +39,10 @@ async def stats_command(
         return
     parts = render_full(wave, aggregates)
     if len(waves) > 1:
-        trend = [
+        # The shown wave's figures are at hand already; only the older ones are computed.
+        trend = [(wave, aggregates)] + [
             (other, await wave_aggregates(storage, other.id, min_cell_size))
-            for other, _count in waves[:TREND_WAVES]
+            for other, _count in waves[1:TREND_WAVES]
         ]
         parts.append(render_trend(trend))
     for text in join_parts(parts):

@@ -9,6 +9,7 @@ repeats them, so no single new answer can be told from the difference of two dig
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ class Snapshot:
     views: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, sort_keys=True, default=dict)
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Snapshot:
