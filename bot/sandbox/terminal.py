@@ -241,6 +241,7 @@ class TerminalChat:
     async def print_unasked(self, prompt: Callable[[], None]) -> None:
         """Until cancelled: print what the bot sends while nobody is typing, then prompt again."""
         arrived = asyncio.Event()
+        arrived.set()  # first look at what came before this task was listening
 
         def wake(_event: ChatEvent) -> None:
             arrived.set()
