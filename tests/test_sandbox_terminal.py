@@ -77,11 +77,13 @@ async def test_native_poll_votes_reach_the_stored_tally_and_closepoll_by_reply_c
         "!vote 3",
         "!user Alesia",
         "!reply 2 /closepoll@vyraj_bot",
+        "!vote 2",
         database=database,
     )
     assert "bot #2: [poll] Where do you live?" in text
     assert after(text, "!vote 1").strip() == "(you voted for Poland in poll #2)"
     assert "(you have already voted in this poll)" in after(text, "!vote 2")
+    assert text.endswith("> !vote 2\n(the polls in this chat are closed)\n")
     assert "(this poll allows only one answer)" in after(text, "!vote 1 2")
     assert "(no such option in the poll)" in after(text, "!vote 3")
     with sqlite3.connect(database) as db:

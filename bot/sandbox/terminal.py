@@ -24,7 +24,7 @@ SANDBOX_HELP = """Sandbox commands (everything else goes to the bot):
   !private            back to your private chat with the bot
   !inline QUERY       type @bot QUERY in inline mode and see the results
   !reply [N] TEXT     reply with TEXT to the bot's message #N (without N: to its last one)
-  !vote N [M ...]     vote for option N (M...: several, if the poll allows) in the latest poll
+  !vote N [M ...]     vote for option N (M...: several, if it allows) in the newest open poll
   !quit               leave (Ctrl-D and Ctrl-C work too)
 A number presses that button of the last message with buttons; so does a button's exact text.
 A link button shows its link; a link to the bot (t.me/<bot>?start=...) opens your private chat
@@ -113,19 +113,21 @@ class TerminalChat:
             self.busy = False
 
     async def _handle(self, line: str) -> bool:
+        keep_going = True
         try:
             if line.startswith("!"):
-                return await self._sandbox_command(line[1:].strip())
-            await self._to_bot(line)
+                keep_going = await self._sandbox_command(line[1:].strip())
+            else:
+                await self._to_bot(line)
         except (GestureError, LookupError, ValueError) as problem:
             self.out(f"({problem})")
         except TimeoutError:
             self.out("(the bot did not finish in time)")
         except Exception as exc:  # nothing typed may end the session
             self.out(f"(that line failed: {type(exc).__name__}: {exc})")
-        for line_out in self._take_arrivals():
-            self.out(line_out)
-        return True
+        for arrival in self._take_arrivals():
+            self.out(arrival)
+        return keep_going
 
     async def _to_bot(self, line: str) -> None:
         speaker = self._speaker()
@@ -186,10 +188,13 @@ class TerminalChat:
 
     async def _vote(self, arg: str) -> None:
         speaker = self._speaker()
-        polls = [m for m in speaker.bot_messages_by_recency() if "poll" in m]
+        polls = [m for m in speaker.bot_messages if "poll" in m]
         if not polls:
             raise GestureError("there is no poll in this chat to vote in")
-        message = polls[-1]
+        open_polls = [m for m in polls if not m["poll"]["is_closed"]]
+        if not open_polls:
+            raise GestureError("the polls in this chat are closed")
+        message = open_polls[-1]
         poll = message["poll"]
         words = arg.split()
         if not words or not all(word.isdigit() for word in words):
