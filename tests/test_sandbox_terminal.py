@@ -199,7 +199,7 @@ def test_ctrl_c_ends_the_sandbox_cleanly(tmp_path: Path) -> None:
     terminal, keyboard = pty.openpty()  # stdin is a terminal: the interactive mode
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "sandbox"],
+        [sys.executable, "-m", "bot", "sandbox", "--db", "kept.sqlite3"],
         stdin=keyboard,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -224,3 +224,6 @@ def test_ctrl_c_ends_the_sandbox_cleanly(tmp_path: Path) -> None:
             process.wait()
     assert process.returncode == 0, errors.decode()
     assert "Traceback" not in errors.decode()
+    assert (tmp_path / "kept.sqlite3").exists()
+    # SQLite removes the write-ahead log when the last connection closes cleanly.
+    assert not (tmp_path / "kept.sqlite3-wal").exists()
