@@ -175,11 +175,16 @@ def sandbox_command(database: Path | None, script: Path | None) -> int:
     from bot.sandbox.terminal import run_terminal
 
     logging.basicConfig(level=logging.CRITICAL)
-    if script is not None:
-        lines = script.read_text("utf-8").splitlines()
-        return asyncio.run(run_terminal(lines, database=database, echo=True))
-    if not sys.stdin.isatty():
-        return asyncio.run(
-            run_terminal(sys.stdin.read().splitlines(), database=database, echo=True)
-        )
-    return asyncio.run(run_terminal(None, database=database))
+    try:
+        if script is not None:
+            lines = script.read_text("utf-8").splitlines()
+            return asyncio.run(run_terminal(lines, database=database, echo=True))
+        if not sys.stdin.isatty():
+            return asyncio.run(
+                run_terminal(sys.stdin.read().splitlines(), database=database, echo=True)
+            )
+        return asyncio.run(run_terminal(None, database=database))
+    except KeyboardInterrupt:
+        # Ctrl-C is how a terminal session ends; the bot and database were closed on the way out.
+        print()
+        return 0

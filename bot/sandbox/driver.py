@@ -76,7 +76,7 @@ class TelegramUser:
         message = message or self.last_message_with_buttons
         if message is None:
             raise LookupError("no message with buttons in this chat")
-        chosen = self._find_button(message, button)
+        chosen = self.find_button(message, button)
         if chosen.callback_data is None:
             raise LookupError(f"button {chosen.text!r} has no callback data")
         return await self.press(message, chosen.callback_data)
@@ -95,7 +95,8 @@ class TelegramUser:
         await self._deliver(body)
         return list(self.api.inline_answers.get(query_id, {}).get("results", []))
 
-    def _find_button(self, message: dict[str, Any], wanted: str | int) -> Button:
+    def find_button(self, message: dict[str, Any], wanted: str | int) -> Button:
+        """The button by 1-based number, exact text, text in any case, or part of its text."""
         buttons = buttons_of(message)
         if isinstance(wanted, int):
             if not 1 <= wanted <= len(buttons):

@@ -133,12 +133,15 @@ class LocalBotApi:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.message_html: dict[tuple[int, int], str] = {}
         self.events: list[ChatEvent] = []
+        # Called with each new event, so the terminal can print what the bot sends unasked.
+        self.event_listeners: list[Callable[[ChatEvent], None]] = []
         self.calls: list[RecordedCall] = []
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.inline_answers: dict[str, dict[str, Any]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.files: dict[str, bytes] = {}
         self.polls: dict[str, tuple[int, int]] = {}  # poll id -> (chat id, message id)
+        self.poll_voters: dict[str, set[int]] = {}  # poll id -> user ids who voted
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         self.webhook_errors: list[str] = []
@@ -503,17 +506,36 @@ class LocalBotApi:
             }
         }
 
-    async def vote_in_poll(self, poll_id: str, option_ids: list[int]) -> int:
-        """Someone votes in a poll the bot sent; the bot gets the new counts (a `poll` update).
-        Returns the update id."""
+    async def vote_in_poll(
+        self, poll_id: str, option_ids: list[int], *, voter: FakeUser | None = None
+    ) -> int:
+        """Someone (`voter`, if named: once per poll) votes in a poll the bot sent; the bot gets
+        the new counts (a `poll` update, as for an anonymous poll). Returns the update id."""
         chat_id, message_id = self.polls[poll_id]
         poll = self.messages[(chat_id, message_id)]["poll"]
         if poll["is_closed"]:
             raise ValueError("the poll is closed")
+        if not option_ids or any(not 0 <= o < len(poll["options"]) for o in option_ids):
+            raise ValueError("no such option in the poll")
+        if len(option_ids) > 1 and not poll["allows_multiple_answers"]:
+            raise ValueError("this poll allows only one answer")
+        if len(set(option_ids)) != len(option_ids):
+            raise ValueError("an option can be chosen only once")
+        if voter is not None:
+            voters = self.poll_voters.setdefault(poll_id, set())
+            if voter.id in voters:
+                raise ValueError("you have already voted in this poll")
+            voters.add(voter.id)
         for option in option_ids:
             poll["options"][option]["voter_count"] += 1
         poll["total_voter_count"] += 1
         return await self.push_update({"poll": dict(poll)})
+
+    def _record_event(self, kind: str, chat_id: int, message_id: int) -> None:
+        event = ChatEvent(next(self._event_seq), kind, chat_id, message_id)
+        self.events.append(event)
+        for listener in self.event_listeners:
+            listener(event)
 
     def events_since(self, seq: int, chat_id: int | None = None) -> list[ChatEvent]:
         return [
@@ -612,7 +634,7 @@ class LocalBotApi:
             message["reply_markup"] = markup
         self.messages[(chat.id, message_id)] = message
         self.message_html[(chat.id, message_id)] = html
-        self.events.append(ChatEvent(next(self._event_seq), "sent", chat.id, message_id))
+        self._record_event("sent", chat.id, message_id)
         return message
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -654,7 +676,7 @@ class LocalBotApi:
             message.pop("reply_markup", None)
         message["edit_date"] = int(time.time())
         self.message_html[key] = raw
-        self.events.append(ChatEvent(next(self._event_seq), "edited", *key))
+        self._record_event("edited", *key)
         return message
 
     async def _edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -669,9 +691,7 @@ class LocalBotApi:
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
-        self.events.append(
-            ChatEvent(next(self._event_seq), "edited", chat.id, message["message_id"])
-        )
+        self._record_event("edited", chat.id, message["message_id"])
         return message
 
     async def _delete_message(self, params: dict[str, Any]) -> bool:
@@ -680,7 +700,7 @@ class LocalBotApi:
         if key not in self.messages:
             raise bad_request("message to delete not found")
         del self.messages[key]
-        self.events.append(ChatEvent(next(self._event_seq), "deleted", *key))
+        self._record_event("deleted", *key)
         return True
 
     async def _answer_callback_query(self, params: dict[str, Any]) -> bool:
@@ -793,9 +813,7 @@ class LocalBotApi:
         if poll["is_closed"]:
             raise bad_request("poll has already been closed")
         poll["is_closed"] = True
-        self.events.append(
-            ChatEvent(next(self._event_seq), "edited", chat.id, message["message_id"])
-        )
+        self._record_event("edited", chat.id, message["message_id"])
         return dict(poll)
 
     async def _answer_inline_query(self, params: dict[str, Any]) -> bool:
