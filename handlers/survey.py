@@ -5,6 +5,7 @@ stopped, also after a restart; nothing is stored before "I agree"."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -20,6 +21,7 @@ from handlers.notify import notify_keyboard
 from handlers.replies import edit_or_send
 from handlers.survey_progress import Progress, apply_button
 from handlers.survey_views import SurveyCallback, consent_view
+from services.clock import Clock
 from services.privacy import Keyring
 from services.survey.questions import InvalidAnswerError, is_complete, next_unanswered
 from services.survey.waves import has_answered, submit_response
@@ -111,6 +113,8 @@ async def on_survey_button(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     wave = await storage.survey.current_wave()
     if wave is None or wave.id != callback_data.wave:
@@ -135,7 +139,7 @@ async def on_survey_button(
         await query.answer(_("This button is out of date."))
         return
     if action == "submit":
-        await submit(query, state, storage, keyring, wave, progress_)
+        await submit(query, state, storage, keyring, wave, progress_, clock.today(timezone))
         return
     try:
         changed = apply_button(progress_, callback_data)
@@ -161,6 +165,7 @@ async def submit(
     keyring: Keyring,
     wave: Wave,
     progress_: Progress,
+    today: dt.date,
 ) -> None:
     user: User = query.from_user
     if not is_complete(progress_.answers):
@@ -169,7 +174,7 @@ async def submit(
         await state.set_data(progress_.as_data())
         await show(query, progress_)
         return
-    await submit_response(storage, keyring, wave, user.id, progress_.answers, dt.date.today())
+    await submit_response(storage, keyring, wave, user.id, progress_.answers, today)
     await state.clear()
     # The message that held the answers becomes neutral: the chat keeps no trail of them.
     await edit_or_send(
