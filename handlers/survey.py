@@ -39,6 +39,8 @@ async def survey_command(
     keyring: Keyring,
     bot: Bot,
     min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     if message.chat.type != ChatType.PRIVATE:
         username = (await bot.me()).username or ""
@@ -51,17 +53,31 @@ async def survey_command(
             reply_markup=builder.as_markup(),
         )
         return
-    await offer_survey(message, state, storage, keyring, min_cell_size)
+    this_year = clock.today(timezone).year
+    await offer_survey(message, state, storage, keyring, min_cell_size, this_year)
 
 
 async def survey_deep_link(
-    message: Message, state: FSMContext, storage: Storage, keyring: Keyring, min_cell_size: int
+    message: Message,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
-    await offer_survey(message, state, storage, keyring, min_cell_size)
+    this_year = clock.today(timezone).year
+    await offer_survey(message, state, storage, keyring, min_cell_size, this_year)
 
 
 async def survey_from_menu(
-    query: CallbackQuery, state: FSMContext, storage: Storage, keyring: Keyring, min_cell_size: int
+    query: CallbackQuery,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     message = query.message
     if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
@@ -71,7 +87,10 @@ async def survey_from_menu(
         )
         return
     await query.answer()
-    await offer_survey(message, state, storage, keyring, min_cell_size, user=query.from_user)
+    this_year = clock.today(timezone).year
+    await offer_survey(
+        message, state, storage, keyring, min_cell_size, this_year, user=query.from_user
+    )
 
 
 async def offer_survey(
@@ -80,6 +99,7 @@ async def offer_survey(
     storage: Storage,
     keyring: Keyring,
     k: int,
+    this_year: int,
     *,
     user: User | None = None,
 ) -> None:
@@ -96,7 +116,7 @@ async def offer_survey(
         )
         return
     if await state.get_state() == SurveyStates.answering.state:
-        progress_ = Progress(await state.get_data())
+        progress_ = Progress(await state.get_data(), this_year)
         if progress_.wave == wave.id:
             text, keyboard = progress_.view()
             await message.answer(_("Let's continue where you stopped."))
@@ -125,11 +145,12 @@ async def on_survey_button(
         await state.clear()
         await edit_or_send(query, _("All right. Nothing was stored."))
         return
+    today = clock.today(timezone)
     answering = await state.get_state() == SurveyStates.answering.state
-    progress_ = Progress(await state.get_data()) if answering else None
+    progress_ = Progress(await state.get_data(), today.year) if answering else None
     if action == "agree":
         if progress_ is None or progress_.wave != wave.id:
-            progress_ = Progress({"wave": wave.id})
+            progress_ = Progress({"wave": wave.id}, today.year)
             await state.set_state(SurveyStates.answering)
             await state.set_data(progress_.as_data())
         await show(query, progress_)
@@ -139,7 +160,7 @@ async def on_survey_button(
         await query.answer(_("This button is out of date."))
         return
     if action == "submit":
-        await submit(query, state, storage, keyring, wave, progress_, clock.today(timezone))
+        await submit(query, state, storage, keyring, wave, progress_, today)
         return
     try:
         changed = apply_button(progress_, callback_data)
