@@ -201,9 +201,11 @@ async def create_vyraj(
         census_refresher, digests, clock,
     )  # fmt: skip
 
+    zone = ZoneInfo(settings.timezone)
+
     async def close_poll_now(poll_id: int) -> bool:
         return await close_and_report(
-            bot, storage, keyring, poll_id, settings.min_cell_size, i18n, clock.now()
+            bot, storage, keyring, poll_id, settings.min_cell_size, i18n, clock.local_now(zone)
         )
 
     scheduler.set_poll_closer(close_poll_now)

@@ -10,7 +10,7 @@ import os
 from typing import Protocol
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -182,7 +182,8 @@ class CensusRefresher:
         if chat is None or not chat.active:
             return
         updated = await self._storage.polls.get_poll(poll.id)
-        assert updated is not None
+        if updated is None or not updated.is_open:
+            return  # closed meanwhile: the close draws the final message and posts the results
         with self._i18n.context(), self._i18n.use_locale(poll.locale):
             text, keyboard = census_view(updated, self._k)
         try:
@@ -227,21 +228,12 @@ async def close_and_report(
             if poll.kind == "native" and poll.message_id is not None:
                 await bot.stop_poll(chat_id, poll.message_id)
             elif poll.message_id is not None:
-                await show_closed_census(bot, chat_id, poll.message_id, closed, k)
+                text, _keyboard = census_view(closed, k)
+                await bot.edit_message_text(text, chat_id=chat_id, message_id=poll.message_id)
             await post_results(bot, chat_id, closed, k)
         except TelegramAPIError as exc:
             logger.warning("Poll %d closed, but the chat could not be told: %s", poll.id, exc)
     return True
-
-
-async def show_closed_census(bot: Bot, chat_id: int, message_id: int, poll: Poll, k: int) -> None:
-    """Take the census message's buttons away; a refresh that raced the close may have."""
-    text, _keyboard = census_view(poll, k)
-    try:
-        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
-    except TelegramBadRequest as exc:
-        if "not modified" not in str(exc):
-            raise
 
 
 async def post_results(bot: Bot, chat_id: int, poll: Poll, k: int) -> None:

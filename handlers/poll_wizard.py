@@ -203,8 +203,9 @@ async def on_wizard_button(
         data.update(multiple=value == "1", step="close")
         view = close_view()
     elif step == "close" and (value == "none" or value in CLOSE_CHOICES):
-        closes = (clock.now() + CLOSE_CHOICES[value]).astimezone(timezone)
-        close = None if value == "none" else closes.isoformat()
+        close = None
+        if value != "none":
+            close = (clock.now() + CLOSE_CHOICES[value]).astimezone(timezone).isoformat()
         data.update(close=close, step="post")
         view = preview_view(data)
     elif step == "post" and value == "yes":

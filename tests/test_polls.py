@@ -284,20 +284,39 @@ async def test_a_close_time_is_kept_scheduled_and_dated_by_the_clock(
     sandbox: Sandbox, clock: ManualClock
 ) -> None:
     admin, _group = await group_with_admin(sandbox)
-    await admin.send("/poll Lunch? | Yes | No | close: in 2 hours")
+    # From 23:59 in Warsaw, an hour later is a new day there but not yet in UTC.
+    await admin.send("/poll Lunch? | Yes | No | close: in 1 hour")
     [(close_at,)] = db_rows(sandbox, "SELECT close_at FROM polls")
-    assert dt.datetime.fromisoformat(close_at) == clock.now() + dt.timedelta(hours=2)
+    assert dt.datetime.fromisoformat(close_at) == clock.now() + dt.timedelta(hours=1)
     assert sandbox.bot is not None
     job = sandbox.bot.vyraj.scheduler.apscheduler.get_job("poll-close-1")
     assert job is not None
-    # APScheduler runs on real time: two hours from now.
-    expected = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+    # APScheduler runs on real time: an hour from now.
+    expected = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
     assert abs((job.next_run_time - expected).total_seconds()) < 60
     await sandbox.stop_bot()
-    clock.advance(dt.timedelta(hours=2))
+    clock.advance(dt.timedelta(hours=1))
     await sandbox.start_bot(min_cell_size=K)
     await sandbox.api.wait_until(lambda: "Fewer than 5 votes" in admin.last_text)
     closed_on = clock.today(WARSAW).isoformat()
     assert db_rows(sandbox, "SELECT closed_on FROM polls") == [(closed_on,)]
     await admin.send("/polls")
     assert f"(Telegram poll; closed on {closed_on})" in admin.last_text
+
+
+@pytest.mark.pinned_instants
+async def test_the_wizards_close_buttons_count_from_the_clock(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    admin, _group = await group_with_admin(sandbox)
+    me = admin.in_chat(sandbox.api.private_chat(admin.user))
+    for close_button in ("In 1 day", "Not automatically"):
+        await me.send("/newpoll")
+        await me.click("Belarusians in Kraków")
+        await me.click("Census")
+        await me.click(1)  # a template question
+        await me.click(close_button)
+        await me.click("Post it")
+        assert "Posted in «Belarusians in Kraków»" in me.last_text
+    closes = [row[0] for row in db_rows(sandbox, "SELECT close_at FROM polls ORDER BY id")]
+    assert closes == [(clock.now() + dt.timedelta(days=1)).isoformat(), None]

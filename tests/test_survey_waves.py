@@ -161,8 +161,9 @@ async def test_a_restart_mid_broadcast_messages_nobody_twice(sandbox: Sandbox) -
         await person.click(1)
     started = len(sandbox.api.calls)
     await admin.send("/wave open summer")
-    while sum(1 for c in sandbox.api.calls[started:] if "/notify" in str(c.params)) < 8:
-        await asyncio.sleep(0.01)
+    await sandbox.api.wait_until(
+        lambda: sum(1 for c in sandbox.api.calls[started:] if "/notify" in str(c.params)) >= 8
+    )
     await sandbox.stop_bot()  # a crash or a deploy in the middle of the broadcast
     await sandbox.start_bot(min_cell_size=5)
     assert sandbox.bot is not None
