@@ -267,6 +267,7 @@ def test_close_times_are_real_time_from_now_in_the_time_zone(instant: dt.datetim
     def hours_until(close: dt.datetime) -> float:
         return (close.astimezone(dt.UTC) - instant.astimezone(dt.UTC)) / dt.timedelta(hours=1)
 
+    assert hours_until(parse_close_time("in 1 hour", instant)) == 1
     assert hours_until(parse_close_time("in 2 hours", instant)) == 2
     assert hours_until(parse_close_time("через 3 дня", instant)) == 72
     tomorrow = instant.date() + dt.timedelta(days=1)

@@ -11,6 +11,7 @@ MAX_OPTIONS = 12  # Telegram's limit for polls
 MAX_OPTION = 100
 MAX_QUESTION = 300
 MAX_DAYS_OPEN = 90
+MAX_OPEN = dt.timedelta(days=MAX_DAYS_OPEN)
 
 
 class PollLineError(ValueError):
@@ -103,11 +104,12 @@ def parse_close_time(text: str, now: dt.datetime) -> dt.datetime:
                 parsed = parsed.replace(hour=23, minute=59)
             moment = parsed.replace(tzinfo=now.tzinfo)
             break
-    if moment is None or moment <= now or _elapsed(now, moment) > dt.timedelta(days=MAX_DAYS_OPEN):
+    if moment is None or not dt.timedelta(0) < _elapsed(now, moment) <= MAX_OPEN:
         raise PollLineError("close_time")
     return moment
 
 
 def _elapsed(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
-    # Aware datetimes in one zone subtract as wall times; in UTC the difference is real.
+    # Aware datetimes in one zone compare and subtract as wall times (an autumn 02:30 equals
+    # the other 02:30); in UTC the difference is real.
     return end.astimezone(dt.UTC) - start.astimezone(dt.UTC)
