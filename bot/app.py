@@ -57,7 +57,6 @@ class Vyraj:
     scheduler: Scheduler
     census_refresher: CensusRefresher
     digests: DigestService
-    clock: Clock
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -198,7 +197,7 @@ async def create_vyraj(
         raise
     vyraj = Vyraj(
         settings, bot, dispatcher, storage, keyring, tracker, broadcaster, scheduler,
-        census_refresher, digests, clock,
+        census_refresher, digests,
     )  # fmt: skip
 
     zone = ZoneInfo(settings.timezone)

@@ -1,5 +1,5 @@
-"""The one clock the bot reads: the system's in production, a settable one in tests and the
-sandbox. Handlers and services take it as a dependency instead of asking the system."""
+"""The one clock the bot reads: the system's in production, a manual one in tests.
+Handlers and services take it as a dependency instead of asking the system."""
 
 from __future__ import annotations
 
@@ -29,22 +29,15 @@ class SystemClock(Clock):
 
 
 class ManualClock(Clock):
-    """Stands still at a set instant until moved: for tests and the sandbox."""
+    """Stands still at a set instant until moved: for tests."""
 
     def __init__(self, instant: dt.datetime) -> None:
-        self._now = _checked(instant)
+        if instant.tzinfo is None:
+            raise ValueError("the clock needs an aware datetime")
+        self._now = instant.astimezone(dt.UTC)
 
     def now(self) -> dt.datetime:
         return self._now
 
-    def set(self, instant: dt.datetime) -> None:
-        self._now = _checked(instant)
-
     def advance(self, delta: dt.timedelta) -> None:
         self._now += delta
-
-
-def _checked(instant: dt.datetime) -> dt.datetime:
-    if instant.tzinfo is None:
-        raise ValueError("the clock needs an aware datetime")
-    return instant.astimezone(dt.UTC)
