@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from handlers import get_routers
 from handlers.chat_admins import ChatAdminCache
 from handlers.commands import bot_commands
 from handlers.poll_actions import CensusRefresher, close_and_report
+from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from services.survey.waves import WaveAnnouncer
@@ -82,6 +82,7 @@ def create_dispatcher(
     scheduler: Scheduler,
     census_refresher: CensusRefresher,
     digests: DigestService,
+    clock: Clock,
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
@@ -100,6 +101,7 @@ def create_dispatcher(
     dispatcher["census_refresher"] = census_refresher
     dispatcher["chat_admins"] = ChatAdminCache(settings.admin_ids)
     dispatcher["timezone"] = ZoneInfo(settings.timezone)
+    dispatcher["clock"] = clock
     # Handlers ask for `storage`; aiogram hands its FSM storage over as `fsm_storage`.
     dispatcher["storage"] = storage
     dispatcher.update.outer_middleware(tracker)
@@ -127,6 +129,7 @@ def create_digest_service(
     library: KnowledgeLibrary,
     i18n: I18n,
     settings: Settings,
+    clock: Clock,
 ) -> DigestService:
     return DigestService(
         bot,
@@ -139,6 +142,7 @@ def create_digest_service(
         schedule=settings.digest_schedule,
         timezone=settings.timezone,
         grace=settings.digest_grace,
+        clock=clock,
     )
 
 
@@ -155,8 +159,12 @@ async def check_secret_key(storage: Storage, keyring: Keyring) -> None:
         )
 
 
-async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
-    """Open the database, check the key, build the bot and the dispatcher."""
+async def create_vyraj(
+    settings: Settings, master_secret: bytes, clock: Clock | None = None
+) -> Vyraj:
+    """Open the database, check the key, build the bot and the dispatcher; `clock` is the
+    system's unless a test or the sandbox sets one."""
+    clock = clock or SystemClock()
     storage = await open_storage(settings.database_url)
     keyring = Keyring(master_secret)
     try:
@@ -166,8 +174,8 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
-        scheduler = Scheduler(settings.timezone)
-        digests = create_digest_service(bot, storage, library, i18n, settings)
+        scheduler = Scheduler(settings.timezone, clock)
+        digests = create_digest_service(bot, storage, library, i18n, settings, clock)
         census_refresher = CensusRefresher(
             bot, storage, keyring, i18n, settings.min_cell_size, settings.census_refresh_seconds
         )
@@ -182,6 +190,7 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
             scheduler=scheduler,
             census_refresher=census_refresher,
             digests=digests,
+            clock=clock,
         )
     except BaseException:
         await storage.close()
@@ -191,9 +200,11 @@ async def create_vyraj(settings: Settings, master_secret: bytes) -> Vyraj:
         census_refresher, digests,
     )  # fmt: skip
 
+    zone = ZoneInfo(settings.timezone)
+
     async def close_poll_now(poll_id: int) -> bool:
         return await close_and_report(
-            bot, storage, keyring, poll_id, settings.min_cell_size, i18n, dt.datetime.now(dt.UTC)
+            bot, storage, keyring, poll_id, settings.min_cell_size, i18n, clock.local_now(zone)
         )
 
     scheduler.set_poll_closer(close_poll_now)

@@ -124,6 +124,7 @@ def digest_command(*, dry_run: bool, chart: Path | None) -> int:
         create_digest_service,
     )
     from bot.i18n import create_i18n
+    from services.clock import SystemClock
     from services.knowledge.library import KnowledgeLibrary
     from services.privacy import Keyring
     from storage import open_storage
@@ -139,8 +140,9 @@ def digest_command(*, dry_run: bool, chart: Path | None) -> int:
             await check_secret_key(storage, Keyring(master.value))
             library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
             i18n = create_i18n(settings.default_locale)
+            clock = SystemClock()
             if dry_run:
-                service = create_digest_service(None, storage, library, i18n, settings)
+                service = create_digest_service(None, storage, library, i18n, settings, clock)
                 composed = await service.compose(service.now())
                 print("\n\n".join([composed.caption, *composed.messages]))
                 if composed.chart is not None:
@@ -148,7 +150,7 @@ def digest_command(*, dry_run: bool, chart: Path | None) -> int:
                 return 0
             bot = create_bot(settings)
             try:
-                service = create_digest_service(bot, storage, library, i18n, settings)
+                service = create_digest_service(bot, storage, library, i18n, settings, clock)
                 posted = await service.post_now()
             finally:
                 await bot.session.close()

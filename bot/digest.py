@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from handlers.digest_report import headline, render_digest_body, render_digest_chart
 from handlers.survey_report import join_parts
+from services.clock import Clock
 from services.digest import Digest, Snapshot, build_digest
 from services.knowledge.library import KnowledgeLibrary
 from services.survey.waves import wave_aggregates
@@ -59,22 +60,25 @@ class DigestService:
         schedule: str,
         timezone: str,
         grace: dt.timedelta,
+        clock: Clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._bot, self._storage, self._library, self._i18n = bot, storage, library, i18n
         self._k, self._chat_id, self._locale, self._grace = k, chat_id, locale, grace
         self._zone = ZoneInfo(timezone)
         self.trigger = CronTrigger.from_crontab(schedule, timezone=self._zone)
+        self._clock = clock
         self._sleep = sleep
         self._lock = asyncio.Lock()
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(self._zone)
+        return self._clock.local_now(self._zone)
 
     def due_period(self, now: dt.datetime) -> dt.datetime | None:
         """The latest scheduled time not after `now` and not older than the grace period."""
         last = None
-        fire = self.trigger.get_next_fire_time(None, now - self._grace)
+        # In UTC, so that the grace period is real time across a DST change.
+        fire = self.trigger.get_next_fire_time(None, now.astimezone(dt.UTC) - self._grace)
         while fire is not None and fire <= now:
             last = fire
             fire = self.trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))

@@ -15,16 +15,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from services.clock import Clock, SystemClock
 from storage import Storage
 
 logger = logging.getLogger(__name__)
 
 PollCloser = Callable[[int], Awaitable[object]]
+# APScheduler itself runs on real time, whatever clock the bot reads.
+APSCHEDULER_TIME = SystemClock()
 
 
 class Scheduler:
-    def __init__(self, timezone: str) -> None:
+    def __init__(self, timezone: str, clock: Clock) -> None:
         self._scheduler = AsyncIOScheduler(timezone=timezone)
+        self._clock = clock
         self._close_poll: PollCloser | None = None
 
     @property
@@ -43,11 +47,12 @@ class Scheduler:
             self._scheduler.shutdown(wait=False)
 
     def schedule_close(self, poll_id: int, when: dt.datetime) -> None:
-        """Close the poll at `when` (now, if that has passed)."""
-        now = dt.datetime.now(dt.UTC)
+        """Close the poll at `when` by the clock (now, if that has passed)."""
+        # APScheduler gets the wait that the bot's clock says is left.
+        wait = max(when - self._clock.now(), dt.timedelta(0))
         self._scheduler.add_job(
             self._run_close,
-            DateTrigger(run_date=max(when, now)),
+            DateTrigger(run_date=APSCHEDULER_TIME.now() + wait),
             args=(poll_id,),
             id=f"poll-close-{poll_id}",
             replace_existing=True,

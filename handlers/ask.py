@@ -3,8 +3,10 @@ a reply to one of the bot's messages or a message that mentions the bot."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -16,6 +18,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.menu import MenuCallback
 from handlers.relocate import BrowseCallback, article_view
+from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.search import answer_question, fold
 from services.privacy import mask_long_numbers
@@ -31,13 +34,14 @@ async def answer(
     storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
+    today: dt.date,
 ) -> None:
     """Reply with the article, a choice of up to three, or an honest "not found"."""
     knowledge = library.base
     language = i18n.current_locale
     result = answer_question(library.index, question)
     if result.article_id is not None:
-        view = article_view(knowledge, result.article_id, language, kb_stale_days)
+        view = article_view(knowledge, result.article_id, language, kb_stale_days, today)
         if view is not None:
             await storage.knowledge_stats.record_view(result.article_id)
             await message.reply(view[0], reply_markup=view[1])
@@ -75,8 +79,12 @@ async def free_text(
     storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
-    await answer(message, message.text or "", library, storage, i18n, kb_stale_days)
+    await answer(
+        message, message.text or "", library, storage, i18n, kb_stale_days, clock.today(timezone)
+    )
 
 
 async def ask_command(
@@ -86,13 +94,17 @@ async def ask_command(
     storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     if not command.args or not command.args.strip():
         await message.reply(
             _("Write your question after the command, for example: /ask karta pobytu")
         )
         return
-    await answer(message, command.args, library, storage, i18n, kb_stale_days)
+    await answer(
+        message, command.args, library, storage, i18n, kb_stale_days, clock.today(timezone)
+    )
 
 
 def question_addressed_to(text: str, username: str | None, *, replies_to_bot: bool) -> str | None:
@@ -131,6 +143,8 @@ async def group_question(
     storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     if not question:
         username = (await bot.me()).username or ""
@@ -140,7 +154,7 @@ async def group_question(
             )
         )
         return
-    await answer(message, question, library, storage, i18n, kb_stale_days)
+    await answer(message, question, library, storage, i18n, kb_stale_days, clock.today(timezone))
 
 
 def create_router() -> Router:

@@ -3,11 +3,12 @@ inactive when removed, and their open polls closed in the records."""
 
 from __future__ import annotations
 
-import datetime as dt
+from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.types import Chat, ChatMemberUpdated
 
+from services.clock import Clock
 from services.privacy import Keyring
 from storage import ChatRecord, Storage
 
@@ -19,14 +20,16 @@ async def remember_chat(storage: Storage, keyring: Keyring, chat: Chat, active: 
     await storage.polls.save_chat(ChatRecord(keyring.chat_key(chat.id), sealed, chat.type, active))
 
 
-async def on_membership(event: ChatMemberUpdated, storage: Storage, keyring: Keyring) -> None:
+async def on_membership(
+    event: ChatMemberUpdated, storage: Storage, keyring: Keyring, clock: Clock, timezone: ZoneInfo
+) -> None:
     if event.chat.type not in ("group", "supergroup", "channel"):
         return  # a private chat: someone started or blocked the bot
     present = event.new_chat_member.status in PRESENT
     await remember_chat(storage, keyring, event.chat, present)
     if not present:
         chat_key = keyring.chat_key(event.chat.id)
-        today = dt.datetime.now(dt.UTC).date()
+        today = clock.today(timezone)
         for poll in await storage.polls.open_polls():
             if poll.chat_key == chat_key:
                 tallies = poll.tallies

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.types import (
@@ -14,6 +14,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 
 from handlers.relocate import article_labels
+from services.clock import Clock
 from services.knowledge import render_article
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.search import confident_hits
@@ -26,16 +27,19 @@ async def inline_search(
     library: KnowledgeLibrary,
     i18n: I18n,
     kb_stale_days: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     language = i18n.current_locale
     hits = confident_hits(library.index, query.query, limit=MAX_RESULTS)
+    today = clock.today(timezone)
     results: list[InlineQueryResultUnion] = []
     for hit in hits:
         article = library.base.get(hit.article_id, language)
         if article is None:
             continue
         text = render_article(
-            article, article_labels(), today=dt.date.today(), stale_after_days=kb_stale_days
+            article, article_labels(), today=today, stale_after_days=kb_stale_days
         )
         results.append(
             InlineQueryResultArticle(

@@ -182,7 +182,8 @@ class CensusRefresher:
         if chat is None or not chat.active:
             return
         updated = await self._storage.polls.get_poll(poll.id)
-        assert updated is not None
+        if updated is None or not updated.is_open:
+            return  # closed meanwhile: the close draws the final message and posts the results
         with self._i18n.context(), self._i18n.use_locale(poll.locale):
             text, keyboard = census_view(updated, self._k)
         try:

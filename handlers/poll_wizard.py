@@ -25,6 +25,7 @@ from handlers.poll_actions import PollCloseScheduler, publish_poll
 from handlers.poll_templates import template_draft
 from handlers.polls import usage
 from handlers.replies import edit_or_send
+from services.clock import Clock
 from services.polls.parsing import (
     MAX_QUESTION,
     PollDraft,
@@ -168,6 +169,7 @@ async def on_wizard_button(
     poll_scheduler: PollCloseScheduler,
     min_cell_size: int,
     timezone: ZoneInfo,
+    clock: Clock,
 ) -> None:
     data = await state.get_data()
     if callback_data.step == "cancel":
@@ -201,13 +203,14 @@ async def on_wizard_button(
         data.update(multiple=value == "1", step="close")
         view = close_view()
     elif step == "close" and (value == "none" or value in CLOSE_CHOICES):
-        now = dt.datetime.now(timezone)
-        close = None if value == "none" else (now + CLOSE_CHOICES[value]).isoformat()
+        close = None
+        if value != "none":
+            close = (clock.now() + CLOSE_CHOICES[value]).astimezone(timezone).isoformat()
         data.update(close=close, step="post")
         view = preview_view(data)
     elif step == "post" and value == "yes":
         await post(query, state, data, bot, storage, keyring, chat_admins, poll_scheduler,
-                   min_cell_size, timezone)  # fmt: skip
+                   min_cell_size, clock.local_now(timezone))  # fmt: skip
         return
     else:
         await query.answer(_("This button is out of date."))
@@ -227,7 +230,7 @@ async def post(
     chat_admins: ChatAdminCache,
     poll_scheduler: PollCloseScheduler,
     k: int,
-    timezone: ZoneInfo,
+    now: dt.datetime,
 ) -> None:
     chat_id, title = data["targets"][int(data["chat"])]
     await state.clear()
@@ -244,7 +247,7 @@ async def post(
         locale=get_i18n().current_locale,
         admin_id=query.from_user.id,
         k=k,
-        now=dt.datetime.now(timezone),
+        now=now,
     )
     await edit_or_send(query, _("Posted in «{chat}».").format(chat=html.escape(str(title))))
 
@@ -261,13 +264,11 @@ async def on_question(message: Message, state: FSMContext) -> None:
     await message.answer(_("Now send the options, one per line (2 to 12)."))
 
 
-async def on_options(message: Message, state: FSMContext) -> None:
+async def on_options(message: Message, state: FSMContext, clock: Clock) -> None:
     data = await state.get_data()
     lines = [line.strip() for line in (message.text or "").splitlines() if line.strip()]
     try:
-        draft = parse_poll_line(
-            " | ".join([str(data["question"]), *lines]), dt.datetime.now(dt.UTC)
-        )
+        draft = parse_poll_line(" | ".join([str(data["question"]), *lines]), clock.now())
     except PollLineError as exc:
         await message.answer(usage(exc.code).split("\n\n")[0])
         return
@@ -279,10 +280,12 @@ async def on_options(message: Message, state: FSMContext) -> None:
     )
 
 
-async def on_close_time(message: Message, state: FSMContext, timezone: ZoneInfo) -> None:
+async def on_close_time(
+    message: Message, state: FSMContext, timezone: ZoneInfo, clock: Clock
+) -> None:
     data = await state.get_data()
     try:
-        close_at = parse_close_time(message.text or "", dt.datetime.now(timezone))
+        close_at = parse_close_time(message.text or "", clock.local_now(timezone))
     except PollLineError:
         await message.answer(usage("close_time").split("\n\n")[0])
         return
@@ -293,11 +296,13 @@ async def on_close_time(message: Message, state: FSMContext, timezone: ZoneInfo)
     await message.answer(text, reply_markup=keyboard)
 
 
-async def on_text_while_choosing(message: Message, state: FSMContext, timezone: ZoneInfo) -> None:
+async def on_text_while_choosing(
+    message: Message, state: FSMContext, timezone: ZoneInfo, clock: Clock
+) -> None:
     """Text while buttons are shown: a close time at that step, otherwise a reminder."""
     data = await state.get_data()
     if data.get("step") == "close":
-        await on_close_time(message, state, timezone)
+        await on_close_time(message, state, timezone, clock)
         return
     await message.answer(_("Please use the buttons above, or /cancel."))
 

@@ -30,6 +30,7 @@ from handlers.poll_actions import (
     record_census_vote,
 )
 from handlers.poll_templates import TEMPLATES, template_draft
+from services.clock import Clock
 from services.polls.parsing import (
     MAX_OPTION,
     MAX_OPTIONS,
@@ -130,6 +131,7 @@ async def poll_command(
     poll_scheduler: PollCloseScheduler,
     min_cell_size: int,
     timezone: ZoneInfo,
+    clock: Clock,
 ) -> None:
     elsewhere = _(
         "Polls run in groups and channels: send /poll there, or /newpoll here for a "
@@ -140,7 +142,7 @@ async def poll_command(
     if not command.args or not command.args.strip():
         await message.reply(usage())
         return
-    now = dt.datetime.now(timezone)
+    now = clock.local_now(timezone)
     try:
         draft = draft_from(command.args, now)
     except PollLineError as exc:
@@ -242,6 +244,8 @@ async def closepoll_command(
     chat_admins: ChatAdminCache,
     i18n: I18n,
     min_cell_size: int,
+    timezone: ZoneInfo,
+    clock: Clock,
 ) -> None:
     elsewhere = _("Send /closepoll in the group or channel of the poll.")
     if not await admin_in_poll_chat(message, bot, chat_admins, elsewhere):
@@ -253,7 +257,8 @@ async def closepoll_command(
         if poll is None or not poll.is_open:
             await message.reply(_("That message is not an open poll of mine."))
             return
-        await close_poll(message, bot, storage, keyring, poll, i18n, min_cell_size)
+        now = clock.local_now(timezone)
+        await close_poll(message, bot, storage, keyring, poll, i18n, min_cell_size, now)
         return
     open_polls = [poll for poll in await storage.polls.chat_polls(chat_key, 50) if poll.is_open]
     if not open_polls:
@@ -276,9 +281,9 @@ async def close_poll(
     poll: Poll,
     i18n: I18n,
     k: int,
+    now: dt.datetime,
     admin_id: int | None = None,
 ) -> None:
-    now = dt.datetime.now(dt.UTC)
     if await close_and_report(bot, storage, keyring, poll.id, k, i18n, now):
         who = (
             admin_id
@@ -303,6 +308,8 @@ async def on_close_button(
     chat_admins: ChatAdminCache,
     i18n: I18n,
     min_cell_size: int,
+    timezone: ZoneInfo,
+    clock: Clock,
 ) -> None:
     message = query.message
     poll = await storage.polls.get_poll(callback_data.poll)
@@ -318,7 +325,10 @@ async def on_close_button(
         await query.answer(_("Sorry: only this chat's administrators can run polls here."))
         return
     await query.answer()
-    await close_poll(message, bot, storage, keyring, poll, i18n, min_cell_size, query.from_user.id)
+    now = clock.local_now(timezone)
+    await close_poll(
+        message, bot, storage, keyring, poll, i18n, min_cell_size, now, query.from_user.id
+    )
     await message.edit_text(_("Closed: {poll}").format(poll=html.escape(poll.question)))
 
 

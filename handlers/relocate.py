@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -15,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.menu import MenuCallback
 from handlers.replies import edit_or_send
+from services.clock import Clock
 from services.knowledge import ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
@@ -83,7 +85,11 @@ def country_view(
 
 
 def article_view(
-    knowledge: KnowledgeBase, article_id: str, language: str, stale_after_days: int
+    knowledge: KnowledgeBase,
+    article_id: str,
+    language: str,
+    stale_after_days: int,
+    today: dt.date,
 ) -> tuple[str, InlineKeyboardMarkup] | None:
     article = knowledge.get(article_id, language)
     if article is None:
@@ -101,7 +107,7 @@ def article_view(
     back_button(builder, BrowseCallback(view="country", key=article.country))
     builder.adjust(2, *([1] * (len(article.related) + 1)))
     text = render_article(
-        article, article_labels(), today=dt.date.today(), stale_after_days=stale_after_days
+        article, article_labels(), today=today, stale_after_days=stale_after_days
     )
     return text, builder.as_markup()
 
@@ -122,6 +128,8 @@ async def browse(
     storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     knowledge = library.base
     language = i18n.current_locale
@@ -131,7 +139,8 @@ async def browse(
     elif callback_data.view == "country" and callback_data.key in knowledge.countries():
         view = country_view(knowledge, callback_data.key, language)
     elif callback_data.view == "article":
-        view = article_view(knowledge, callback_data.key, language, kb_stale_days)
+        today = clock.today(timezone)
+        view = article_view(knowledge, callback_data.key, language, kb_stale_days, today)
         if view is not None:
             await storage.knowledge_stats.record_view(callback_data.key)
     else:

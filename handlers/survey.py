@@ -5,6 +5,7 @@ stopped, also after a restart; nothing is stored before "I agree"."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -20,6 +21,7 @@ from handlers.notify import notify_keyboard
 from handlers.replies import edit_or_send
 from handlers.survey_progress import Progress, apply_button
 from handlers.survey_views import SurveyCallback, consent_view
+from services.clock import Clock
 from services.privacy import Keyring
 from services.survey.questions import InvalidAnswerError, is_complete, next_unanswered
 from services.survey.waves import has_answered, submit_response
@@ -37,6 +39,8 @@ async def survey_command(
     keyring: Keyring,
     bot: Bot,
     min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     if message.chat.type != ChatType.PRIVATE:
         username = (await bot.me()).username or ""
@@ -49,17 +53,31 @@ async def survey_command(
             reply_markup=builder.as_markup(),
         )
         return
-    await offer_survey(message, state, storage, keyring, min_cell_size)
+    this_year = clock.today(timezone).year
+    await offer_survey(message, state, storage, keyring, min_cell_size, this_year)
 
 
 async def survey_deep_link(
-    message: Message, state: FSMContext, storage: Storage, keyring: Keyring, min_cell_size: int
+    message: Message,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
-    await offer_survey(message, state, storage, keyring, min_cell_size)
+    this_year = clock.today(timezone).year
+    await offer_survey(message, state, storage, keyring, min_cell_size, this_year)
 
 
 async def survey_from_menu(
-    query: CallbackQuery, state: FSMContext, storage: Storage, keyring: Keyring, min_cell_size: int
+    query: CallbackQuery,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     message = query.message
     if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
@@ -69,7 +87,10 @@ async def survey_from_menu(
         )
         return
     await query.answer()
-    await offer_survey(message, state, storage, keyring, min_cell_size, user=query.from_user)
+    this_year = clock.today(timezone).year
+    await offer_survey(
+        message, state, storage, keyring, min_cell_size, this_year, user=query.from_user
+    )
 
 
 async def offer_survey(
@@ -78,6 +99,7 @@ async def offer_survey(
     storage: Storage,
     keyring: Keyring,
     k: int,
+    this_year: int,
     *,
     user: User | None = None,
 ) -> None:
@@ -94,7 +116,7 @@ async def offer_survey(
         )
         return
     if await state.get_state() == SurveyStates.answering.state:
-        progress_ = Progress(await state.get_data())
+        progress_ = Progress(await state.get_data(), this_year)
         if progress_.wave == wave.id:
             text, keyboard = progress_.view()
             await message.answer(_("Let's continue where you stopped."))
@@ -111,6 +133,8 @@ async def on_survey_button(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     wave = await storage.survey.current_wave()
     if wave is None or wave.id != callback_data.wave:
@@ -121,11 +145,12 @@ async def on_survey_button(
         await state.clear()
         await edit_or_send(query, _("All right. Nothing was stored."))
         return
+    today = clock.today(timezone)
     answering = await state.get_state() == SurveyStates.answering.state
-    progress_ = Progress(await state.get_data()) if answering else None
+    progress_ = Progress(await state.get_data(), today.year) if answering else None
     if action == "agree":
         if progress_ is None or progress_.wave != wave.id:
-            progress_ = Progress({"wave": wave.id})
+            progress_ = Progress({"wave": wave.id}, today.year)
             await state.set_state(SurveyStates.answering)
             await state.set_data(progress_.as_data())
         await show(query, progress_)
@@ -135,7 +160,7 @@ async def on_survey_button(
         await query.answer(_("This button is out of date."))
         return
     if action == "submit":
-        await submit(query, state, storage, keyring, wave, progress_)
+        await submit(query, state, storage, keyring, wave, progress_, today)
         return
     try:
         changed = apply_button(progress_, callback_data)
@@ -161,6 +186,7 @@ async def submit(
     keyring: Keyring,
     wave: Wave,
     progress_: Progress,
+    today: dt.date,
 ) -> None:
     user: User = query.from_user
     if not is_complete(progress_.answers):
@@ -169,7 +195,7 @@ async def submit(
         await state.set_data(progress_.as_data())
         await show(query, progress_)
         return
-    await submit_response(storage, keyring, wave, user.id, progress_.answers, dt.date.today())
+    await submit_response(storage, keyring, wave, user.id, progress_.answers, today)
     await state.clear()
     # The message that held the answers becomes neutral: the chat keeps no trail of them.
     await edit_or_send(

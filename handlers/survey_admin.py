@@ -3,8 +3,8 @@ key), list the waves."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
+from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -12,6 +12,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.access import is_admin, refuse
+from services.clock import Clock
 from services.privacy import Keyring
 from services.survey.waves import MAX_LABEL, WaveAnnouncer, WaveError, close_wave, open_wave
 from storage import Storage
@@ -31,6 +32,8 @@ async def wave_command(
     keyring: Keyring,
     admin_ids: frozenset[int],
     broadcaster: WaveAnnouncer,
+    clock: Clock,
+    timezone: ZoneInfo,
 ) -> None:
     if not is_admin(message, admin_ids):
         await refuse(message)
@@ -40,7 +43,7 @@ async def wave_command(
         await list_waves(message, storage)
     elif verb == "open":
         try:
-            wave = await open_wave(storage, keyring, rest, dt.date.today())
+            wave = await open_wave(storage, keyring, rest, clock.today(timezone))
         except WaveError as exc:
             await message.reply(
                 _("A wave is already open; close it first with /wave close.")
@@ -58,7 +61,7 @@ async def wave_command(
             )
         )
     elif verb == "close":
-        closed = await close_wave(storage, dt.date.today())
+        closed = await close_wave(storage, clock.today(timezone))
         if closed is None:
             await message.reply(_("No wave is open."))
             return

@@ -35,7 +35,8 @@ from services.survey.waves import decode_answers, encode_answers
 class Progress:
     """The unfinished survey as kept in the FSM data."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], this_year: int) -> None:
+        self.this_year = this_year  # by the bot's clock: the year question's last option
         self.wave = int(data.get("wave", 0))
         self.answers: dict[str, Answer] = decode_answers(data.get("answers", "{}"))
         self.step = str(data.get("step", "status"))
@@ -63,7 +64,9 @@ class Progress:
             return summary_view(self.wave, self.answers)
         if self.step == CHANGE:
             return change_view(self.wave, self.answers)
-        return question_view(self.wave, self.answers, self.step, self.page, self.picked)
+        return question_view(
+            self.wave, self.answers, self.step, self.this_year, self.page, self.picked
+        )
 
 
 def step_after_answer(progress_: Progress, code: str) -> str:
@@ -89,7 +92,7 @@ def apply_button(progress_: Progress, button: SurveyCallback) -> str | None:
         answer: Answer = SKIPPED if button.action == "skip" else value
         if step not in BY_CODE or (BY_CODE[step].multiple and button.action == "pick"):
             raise InvalidAnswerError(value)
-        progress_.answers = with_answer(progress_.answers, step, answer)
+        progress_.answers = with_answer(progress_.answers, step, answer, progress_.this_year)
         progress_.go(step_after_answer(progress_, step))
     elif button.action == "toggle":
         question = BY_CODE.get(step)
@@ -102,7 +105,9 @@ def apply_button(progress_: Progress, button: SurveyCallback) -> str | None:
             raise InvalidAnswerError(step)
         if not progress_.picked:
             return _("Choose at least one option, or Skip.")
-        progress_.answers = with_answer(progress_.answers, step, progress_.picked)
+        progress_.answers = with_answer(
+            progress_.answers, step, progress_.picked, progress_.this_year
+        )
         progress_.go(step_after_answer(progress_, step))
     elif button.action == "page":
         if not value.isdigit() or step not in BY_CODE or not BY_CODE[step].common:

@@ -79,9 +79,15 @@ def country_pages(locale: str) -> list[list[str]]:
 
 
 def question_view(
-    wave_id: int, answers: Answers, code: str, page: int = 0, picked: tuple[str, ...] = ()
+    wave_id: int,
+    answers: Answers,
+    code: str,
+    this_year: int,
+    page: int = 0,
+    picked: tuple[str, ...] = (),
 ) -> tuple[str, InlineKeyboardMarkup]:
     question = BY_CODE[code]
+    options = question.options_in(this_year)
     position, count = progress(answers, code)
     current = answers.get(code)
     text = f"<b>{position}/{count}</b> · {question_text(code)}"
@@ -120,10 +126,10 @@ def question_view(
             nav += 1
         widths.append(nav)
     else:
-        for option in question.options:
+        for option in options:
             button(option_label(code, option), "pick", option)
-        per_row = 1 if max(len(option_label(code, o)) for o in question.options) > 16 else 2
-        widths += [per_row] * ((len(question.options) + per_row - 1) // per_row)
+        per_row = 1 if max(len(option_label(code, o)) for o in options) > 16 else 2
+        widths += [per_row] * ((len(options) + per_row - 1) // per_row)
     button(_("Skip (prefer not to say)"), "skip")
     widths.append(1)
     if previous_question(answers, code) is not None:

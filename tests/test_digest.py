@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.digest import DigestService
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.server import FakeChat
+from services.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 5
@@ -99,9 +102,11 @@ async def test_the_schedule_posts_once_when_the_clock_passes_it(sandbox: Sandbox
     assert job.next_run_time.hour == 10
 
 
-async def test_after_downtime_the_missed_digest_goes_out_once(sandbox: Sandbox) -> None:
+async def test_after_downtime_the_missed_digest_goes_out_once(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
     # A daily schedule that fired an hour ago, while the bot was down.
-    earlier = dt.datetime.now(WARSAW) - dt.timedelta(hours=1)
+    earlier = clock.local_now(WARSAW) - dt.timedelta(hours=1)
     daily = f"{earlier.minute} {earlier.hour} * * *"
     admin, channel = await start(sandbox)
     await sandbox.stop_bot()
@@ -178,8 +183,9 @@ async def test_admins_preview_and_post_the_digest_on_demand(sandbox: Sandbox) ->
     assert [row[1:] for row in recorded(sandbox)] == [("manual", "posted")]
 
 
-def test_due_periods_follow_the_cron_schedule_in_the_time_zone() -> None:
-    service = DigestService(
+def weekly_service(clock: ManualClock, grace: dt.timedelta) -> DigestService:
+    """Mondays at 10:00 in Warsaw; nothing to post to, for due periods only."""
+    return DigestService(
         None,
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
@@ -189,8 +195,13 @@ def test_due_periods_follow_the_cron_schedule_in_the_time_zone() -> None:
         locale="en",
         schedule="0 10 * * mon",
         timezone="Europe/Warsaw",
-        grace=dt.timedelta(hours=12),
+        grace=grace,
+        clock=clock,
     )
+
+
+def test_due_periods_follow_the_cron_schedule_in_the_time_zone(clock: ManualClock) -> None:
+    service = weekly_service(clock, dt.timedelta(hours=12))
     monday = dt.datetime(2026, 11, 23, 10, 0, tzinfo=WARSAW)
     assert service.due_period(monday - dt.timedelta(seconds=1)) is None
     assert service.due_period(monday) == monday
@@ -290,3 +301,21 @@ async def test_too_few_answers_give_no_figures(sandbox: Sandbox) -> None:
     assert "Not enough answers yet: figures appear once at least 5 people" in post["text"]
     assert "Answers:" not in post["text"]
     assert "Staying" not in post["text"]
+
+
+@pytest.mark.pinned_instants
+def test_the_due_period_is_last_monday_at_ten_in_warsaw(clock: ManualClock) -> None:
+    service = weekly_service(clock, dt.timedelta(days=7))
+    today = clock.today(WARSAW)
+    monday = today - dt.timedelta(days=today.weekday())
+    expected = dt.datetime.combine(monday, dt.time(10), WARSAW)
+    if expected > clock.now():
+        expected = dt.datetime.combine(monday - dt.timedelta(days=7), dt.time(10), WARSAW)
+    due = service.due_period(service.now())
+    assert due == expected
+    assert due is not None
+    assert due.utcoffset() == expected.utcoffset()
+    # The grace period is real time: a second past it, the period is no longer due.
+    since = clock.now() - expected
+    assert weekly_service(clock, since).due_period(service.now()) == expected
+    assert weekly_service(clock, since - dt.timedelta(seconds=1)).due_period(service.now()) is None

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.sandbox.runtime import Sandbox
+from services.clock import ManualClock
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+WARSAW = ZoneInfo("Europe/Warsaw")  # TIMEZONE
 
 
 async def test_feedback_counts_one_vote_per_person_per_article(sandbox: Sandbox) -> None:
@@ -83,3 +89,28 @@ async def test_kbreload_reports_a_broken_article_and_keeps_serving(
         )
     await admin.send("/kbreload")
     assert "The guide is reloaded: 24 articles." in admin.last_text
+
+
+@pytest.mark.pinned_instants
+async def test_an_article_is_flagged_stale_from_the_day_after_its_limit(
+    sandbox: Sandbox, clock: ManualClock, tmp_path: Path
+) -> None:
+    content = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, content)
+    verified = clock.today(WARSAW) - dt.timedelta(days=30)
+    for path in (content / "pl").glob("pbh.*.md"):
+        text = path.read_text("utf-8")
+        path.write_text(text.replace("verified: 2026-11-23", f"verified: {verified}"), "utf-8")
+    await sandbox.start_bot(knowledge_dir=str(content), kb_stale_days=30)
+    reader = sandbox.user(language_code="en")
+    outdated = "may be outdated"
+    await reader.send("PBH")
+    assert f"Checked on {verified}" in reader.last_text
+    assert outdated not in reader.last_text
+    (offered, *_) = await reader.inline("PBH")
+    assert outdated not in offered["input_message_content"]["message_text"]
+    clock.advance(dt.timedelta(days=1))
+    await reader.send("PBH")
+    assert outdated in reader.last_text
+    (offered, *_) = await reader.inline("PBH")
+    assert outdated in offered["input_message_content"]["message_text"]

@@ -7,12 +7,18 @@ import asyncio
 import datetime as dt
 import sqlite3
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.server import FakeChat
+from services.clock import ManualClock
+from services.polls.parsing import MAX_DAYS_OPEN, PollLineError, parse_close_time
 
 K = 5
+WARSAW = ZoneInfo("Europe/Warsaw")  # TIMEZONE
 
 
 async def group_with_admin(sandbox: Sandbox, **settings: Any) -> tuple[TelegramUser, FakeChat]:
@@ -146,33 +152,25 @@ async def test_census_poll_in_a_channel(sandbox: Sandbox) -> None:
 
 
 async def test_a_close_time_survives_a_restart_and_a_missed_one_runs_at_start(
-    sandbox: Sandbox,
+    sandbox: Sandbox, clock: ManualClock
 ) -> None:
     admin, group = await group_with_admin(sandbox)
     await admin.send("/poll Lunch? | Yes | No | close: in 2 hours")
     await admin.send("/poll Dinner? | Yes | No | close: in 3 hours")
     await sandbox.stop_bot()
-    # While the bot is down, the first poll's time comes.
-    past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
-    with sqlite3.connect(sandbox.database_path) as db:
-        db.execute("UPDATE polls SET close_at = ? WHERE question = 'Lunch?'", (past,))
+    clock.advance(dt.timedelta(hours=2, minutes=5))  # the first poll's time comes while down
     await sandbox.start_bot(min_cell_size=K)
-    assert sandbox.bot is not None
-    scheduler = sandbox.bot.vyraj.scheduler.apscheduler
-    for _ in range(200):
-        if db_rows(sandbox, "SELECT closed_on IS NOT NULL FROM polls WHERE question = 'Lunch?'")[
-            0
-        ][0]:
-            break
-        await asyncio.sleep(0.02)
+    # The results are the last thing closing sends: wait for them, then look at the rest.
+    await sandbox.api.wait_until(lambda: "Fewer than 5 votes" in admin.last_text)
     lunch, dinner = poll_messages(sandbox, group)
     assert lunch["poll"]["is_closed"] is True
     assert dinner["poll"]["is_closed"] is False
-    job = scheduler.get_job("poll-close-2")
+    assert sandbox.bot is not None
+    job = sandbox.bot.vyraj.scheduler.apscheduler.get_job("poll-close-2")
     assert job is not None
-    expected = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)
-    assert abs((job.next_run_time - expected).total_seconds()) < 120
-    assert "Fewer than 5 votes" in admin.last_text
+    # APScheduler runs on real time: the 55 minutes the clock says are left, from now.
+    expected = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=55)
+    assert abs((job.next_run_time - expected).total_seconds()) < 60
 
 
 async def test_removed_from_a_group_mid_poll(sandbox: Sandbox) -> None:
@@ -184,7 +182,7 @@ async def test_removed_from_a_group_mid_poll(sandbox: Sandbox) -> None:
     assert db_rows(sandbox, "SELECT active FROM chats") == [(0,)]
 
 
-async def test_step_by_step_poll_from_a_private_chat(sandbox: Sandbox) -> None:
+async def test_step_by_step_poll_from_a_private_chat(sandbox: Sandbox, clock: ManualClock) -> None:
     admin, group = await group_with_admin(sandbox)
     stranger = sandbox.user("Stranger", language_code="en")
     await stranger.send("/newpoll")
@@ -217,8 +215,7 @@ async def test_step_by_step_poll_from_a_private_chat(sandbox: Sandbox) -> None:
     assert voter.last_answer == "Your vote: Wrocław"
     with sqlite3.connect(sandbox.database_path) as db:
         (close_at,) = db.execute("SELECT close_at FROM polls").fetchone()
-    closes = dt.datetime.fromisoformat(close_at)
-    assert abs(closes - (dt.datetime.now(dt.UTC) + dt.timedelta(days=3))) < dt.timedelta(minutes=5)
+    assert dt.datetime.fromisoformat(close_at) == clock.now() + dt.timedelta(days=3)
 
 
 async def test_the_wizard_ignores_stale_buttons_and_can_be_cancelled(sandbox: Sandbox) -> None:
@@ -237,7 +234,9 @@ async def test_the_wizard_ignores_stale_buttons_and_can_be_cancelled(sandbox: Sa
     assert db_rows(sandbox, "SELECT count(*) FROM polls") == [(0,)]
 
 
-async def test_native_poll_in_a_channel_closed_by_its_scheduled_job(sandbox: Sandbox) -> None:
+async def test_native_poll_in_a_channel_closed_by_its_scheduled_job(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
     await sandbox.start_bot(min_cell_size=K)
     owner = sandbox.user("Owner", language_code="en")
     channel = await sandbox.channel("Vyraj news", owner=owner)
@@ -253,13 +252,71 @@ async def test_native_poll_in_a_channel_closed_by_its_scheduled_job(sandbox: San
     job = scheduler.apscheduler.get_job("poll-close-1")
     assert job is not None  # its close time is scheduled
     # Bring the close time forward: the same job, run by APScheduler for real.
-    scheduler.schedule_close(1, dt.datetime.now(dt.UTC) + dt.timedelta(milliseconds=200))
-    for _ in range(300):
-        if message["poll"]["is_closed"] and "photo" in (poster.last_message or {}):
-            break
-        await asyncio.sleep(0.02)
+    scheduler.schedule_close(1, clock.now() + dt.timedelta(milliseconds=200))
+    await sandbox.api.wait_until(lambda: "photo" in (poster.last_message or {}))
+    assert message["poll"]["is_closed"]
     results = poster.last_message
     assert results is not None
     assert "• Planning: 6 (55%)" in results["caption"]
     assert "• Yes: 5 (45%)" in results["caption"]
     assert "Галасоў: 11" in results["caption"]  # a channel post has no sender: DEFAULT_LOCALE
+
+
+@pytest.mark.pinned_instants
+def test_close_times_are_real_time_from_now_in_the_time_zone(instant: dt.datetime) -> None:
+    def hours_until(close: dt.datetime) -> float:
+        return (close.astimezone(dt.UTC) - instant.astimezone(dt.UTC)) / dt.timedelta(hours=1)
+
+    assert hours_until(parse_close_time("in 1 hour", instant)) == 1
+    assert hours_until(parse_close_time("in 2 hours", instant)) == 2
+    assert hours_until(parse_close_time("через 3 дня", instant)) == 72
+    tomorrow = instant.date() + dt.timedelta(days=1)
+    end_of_tomorrow = parse_close_time(tomorrow.isoformat(), instant)
+    assert end_of_tomorrow.tzinfo == WARSAW
+    assert (end_of_tomorrow.date(), end_of_tomorrow.time()) == (tomorrow, dt.time(23, 59))
+    assert parse_close_time(f"in {MAX_DAYS_OPEN} days", instant)
+    for refused in (f"in {MAX_DAYS_OPEN + 1} days", (instant.date() - dt.timedelta(days=1))):
+        with pytest.raises(PollLineError):
+            parse_close_time(str(refused), instant)
+
+
+@pytest.mark.pinned_instants
+async def test_a_close_time_is_kept_scheduled_and_dated_by_the_clock(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    admin, _group = await group_with_admin(sandbox)
+    # From 23:59 in Warsaw, an hour later is a new day there but not yet in UTC.
+    await admin.send("/poll Lunch? | Yes | No | close: in 1 hour")
+    [(close_at,)] = db_rows(sandbox, "SELECT close_at FROM polls")
+    assert dt.datetime.fromisoformat(close_at) == clock.now() + dt.timedelta(hours=1)
+    assert sandbox.bot is not None
+    job = sandbox.bot.vyraj.scheduler.apscheduler.get_job("poll-close-1")
+    assert job is not None
+    # APScheduler runs on real time: an hour from now.
+    expected = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    assert abs((job.next_run_time - expected).total_seconds()) < 60
+    clock.advance(dt.timedelta(hours=1))
+    # What a start does for open polls: the close is due now, so it runs at once.
+    await sandbox.bot.vyraj.scheduler.restore_poll_closes(sandbox.bot.vyraj.storage)
+    await sandbox.api.wait_until(lambda: "Fewer than 5 votes" in admin.last_text)
+    closed_on = clock.today(WARSAW).isoformat()
+    assert db_rows(sandbox, "SELECT closed_on FROM polls") == [(closed_on,)]
+    await admin.send("/polls")
+    assert f"(Telegram poll; closed on {closed_on})" in admin.last_text
+
+
+async def test_the_wizards_close_buttons_count_from_the_clock(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    admin, _group = await group_with_admin(sandbox)
+    me = admin.in_chat(sandbox.api.private_chat(admin.user))
+    for close_button in ("In 1 day", "Not automatically"):
+        await me.send("/newpoll")
+        await me.click("Belarusians in Kraków")
+        await me.click("Census")
+        await me.click(1)  # a template question
+        await me.click(close_button)
+        await me.click("Post it")
+        assert "Posted in «Belarusians in Kraków»" in me.last_text
+    closes = [row[0] for row in db_rows(sandbox, "SELECT close_at FROM polls ORDER BY id")]
+    assert closes == [(clock.now() + dt.timedelta(days=1)).isoformat(), None]

@@ -25,13 +25,15 @@ from services.survey.questions import (
     with_answer,
 )
 
+THIS_YEAR = 2026  # the year options run to; the figures do not depend on it
+
 
 @st.composite
 def responses(draw: st.DrawFn) -> tuple[Answers, int]:
     """One complete set of answers (few options, so some cells grow large), with a weight."""
     answers: dict[str, Answer] = {}
     while (question := next_unanswered(answers)) is not None:
-        pool = (question.common or question.options)[:4]
+        pool = (question.common or question.options_in(THIS_YEAR))[:4]
         if question.multiple:
             value: Answer = draw(
                 st.one_of(
@@ -43,7 +45,7 @@ def responses(draw: st.DrawFn) -> tuple[Answers, int]:
             )
         else:
             value = draw(st.sampled_from((*pool, SKIPPED)))
-        answers = with_answer(answers, question.code, value)
+        answers = with_answer(answers, question.code, value, THIS_YEAR)
     return answers, draw(st.integers(min_value=1, max_value=12))
 
 

@@ -4,11 +4,16 @@ one message edited in place, summary, change, submit, resume after a restart, /f
 from __future__ import annotations
 
 import sqlite3
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
+from services.clock import ManualClock
+from services.survey.waves import iso_week
+
+WARSAW = ZoneInfo("Europe/Warsaw")  # TIMEZONE
 
 
 async def open_wave(sandbox: Sandbox, label: str = "2026 Q4") -> TelegramUser:
@@ -225,3 +230,27 @@ async def test_the_main_menu_leads_to_the_survey(sandbox: Sandbox) -> None:
     await in_group.click("📋 Survey")
     assert in_group.last_answer is not None
     assert "private chat" in in_group.last_answer
+
+
+@pytest.mark.pinned_instants
+async def test_the_year_question_and_the_stored_week_follow_the_clock(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    today = clock.today(WARSAW)
+    await open_wave(sandbox)
+    user = sandbox.user(language_code="en")
+    await user.send("/survey")
+    await user.click("I agree")
+    await user.click("Left after 24 Feb 2022")
+    await user.click("Poland")
+    assert "When did you leave Belarus?" in user.last_text
+    years = [label for label in user.last_buttons if label.isdigit()]
+    assert years == [str(year) for year in range(2020, today.year + 1)]
+    await user.click(str(today.year))
+    for _step in range(4):  # role, seniority, how, return
+        await user.click(1)
+    await user.click("Submit")
+    assert "Thank you" in user.last_text
+    [(_wave, week, answers)] = responses(sandbox)
+    assert week == iso_week(today)
+    assert f'"year_left":"{today.year}"' in str(answers)

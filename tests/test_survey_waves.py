@@ -7,13 +7,18 @@ import datetime as dt
 import sqlite3
 from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
+from services.clock import ManualClock
 from services.privacy import Keyring
 from services.survey.waves import forget_person, open_wave, submit_response
 from storage import open_storage
 
+WARSAW = ZoneInfo("Europe/Warsaw")  # TIMEZONE
 STAYING = {"status": "staying", "role": "qa", "seniority": "junior"}
 
 
@@ -73,7 +78,7 @@ async def test_closing_a_wave_destroys_its_key_and_unlinks_its_answers(sandbox: 
 
 
 async def test_stats_publish_nothing_below_k_and_full_stats_are_for_admins(
-    sandbox: Sandbox,
+    sandbox: Sandbox, clock: ManualClock
 ) -> None:
     admin = await start_with_admin(sandbox)
     member = sandbox.user(language_code="en")
@@ -84,8 +89,11 @@ async def test_stats_publish_nothing_below_k_and_full_stats_are_for_admins(
     for person in people[:4]:
         await answer_staying(person)
     await member.send("/stats")
-    assert "Not enough answers yet" in member.last_text
-    assert "4" not in member.last_text.replace("2026", "")
+    # The heading and the threshold, and no count at all: 4 people answered so far.
+    assert member.last_text == (
+        f"📊 Survey “autumn”, open since {clock.today(WARSAW).isoformat()}\n\n"
+        "Not enough answers yet: figures appear once at least 5 people have answered."
+    )
     for person in people[4:]:
         await answer_staying(person, role="DevOps" if person is people[5] else "QA")
     await member.send("/stats")
@@ -153,8 +161,9 @@ async def test_a_restart_mid_broadcast_messages_nobody_twice(sandbox: Sandbox) -
         await person.click(1)
     started = len(sandbox.api.calls)
     await admin.send("/wave open summer")
-    while sum(1 for c in sandbox.api.calls[started:] if "/notify" in str(c.params)) < 8:
-        await asyncio.sleep(0.01)
+    await sandbox.api.wait_until(
+        lambda: sum(1 for c in sandbox.api.calls[started:] if "/notify" in str(c.params)) >= 8
+    )
     await sandbox.stop_bot()  # a crash or a deploy in the middle of the broadcast
     await sandbox.start_bot(min_cell_size=5)
     assert sandbox.bot is not None
@@ -202,3 +211,19 @@ async def test_full_stats_show_the_trend_across_waves(sandbox: Sandbox) -> None:
     assert "Across waves" in texts
     assert "• first (N = 5): Staying in Belarus 100%" in texts
     assert "• second: Not enough answers yet" in texts
+
+
+@pytest.mark.pinned_instants
+async def test_waves_are_dated_by_the_day_in_the_time_zone(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    admin = await start_with_admin(sandbox)
+    opened = clock.today(WARSAW)
+    await admin.send("/wave open dated")
+    await admin.send("/stats")
+    assert f"“dated”, open since {opened.isoformat()}" in admin.last_text
+    clock.advance(dt.timedelta(hours=1))  # across midnight or a DST change at some instants
+    closed = clock.today(WARSAW)
+    await admin.send("/wave close")
+    await admin.send("/wave")
+    assert f"dated: {opened.isoformat()} to {closed.isoformat()}, key destroyed" in admin.last_text

@@ -37,9 +37,8 @@ async def test_vyraj_run_answers_start_and_stops_cleanly(sandbox: Sandbox, tmp_p
         update_id = await sandbox.api.push_update(
             sandbox.api.message_update(user.user, user.chat, {"text": "/start"})
         )
-        async with asyncio.timeout(60):
-            while not user.bot_messages:
-                await asyncio.sleep(0.1)
+        # The subprocess's reply reaches the local server as a sendMessage call.
+        await sandbox.api.wait_until(lambda: bool(user.bot_messages), timeout=60)
         assert "Привет! Я Vyraj" in user.last_text
         assert update_id > 0
     finally:

@@ -17,6 +17,7 @@ from bot.runners import serve_polling, serve_webhook
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.server import FakeChat, LocalBotApi
 from bot.settings import Settings
+from services.clock import Clock, SystemClock
 
 
 def free_port() -> int:
@@ -63,6 +64,8 @@ class Sandbox:
     api: LocalBotApi
     api_url: str
     database_path: Path
+    # The bot's clock; tests whose outcome depends on the date set a ManualClock.
+    clock: Clock = field(default_factory=SystemClock)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
     bot: RunningBot | None = None
     _next_user_id: int = 2**33 + 1001
@@ -90,7 +93,8 @@ class Sandbox:
                 **overrides,
             }
         settings = self.settings(**overrides)
-        vyraj = await create_vyraj(settings, settings.secret_key.get_secret_value().encode())  # type: ignore[union-attr]
+        secret = settings.secret_key.get_secret_value().encode()  # type: ignore[union-attr]
+        vyraj = await create_vyraj(settings, secret, self.clock)
         started = asyncio.Event()
         vyraj.dispatcher.startup.register(started.set)
         stop: asyncio.Event | None = None
@@ -158,9 +162,12 @@ class Sandbox:
 
 
 @contextlib.asynccontextmanager
-async def open_sandbox(database_path: Path) -> AsyncIterator[Sandbox]:
-    async with local_bot_api() as (api, url):
-        sandbox = Sandbox(api, url, database_path)
+async def open_sandbox(database_path: Path, clock: Clock | None = None) -> AsyncIterator[Sandbox]:
+    """The local server and a sandbox on it; the bot and the server read `clock` (the
+    system's by default)."""
+    clock = clock or SystemClock()
+    async with local_bot_api(LocalBotApi(clock=clock)) as (api, url):
+        sandbox = Sandbox(api, url, database_path, clock)
         try:
             yield sandbox
         finally:

@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.sandbox.telegram_html import EntityParseError, html_to_plain
+from services.clock import Clock, SystemClock
 
 JSON_FIELDS = {
     "reply_markup",
@@ -125,7 +126,13 @@ class Fault:
 class LocalBotApi:
     """State and behaviour of the local Bot API; `app` serves it over HTTP."""
 
-    def __init__(self, bot_id: int = 7000000001, bot_username: str = "vyraj_bot") -> None:
+    def __init__(
+        self,
+        bot_id: int = 7000000001,
+        bot_username: str = "vyraj_bot",
+        clock: Clock | None = None,
+    ) -> None:
+        self.clock = clock or SystemClock()
         self.bot = FakeUser(id=bot_id, first_name="Vyraj", username=bot_username, is_bot=True)
         self.token = f"{bot_id}:sandbox-{secrets.token_hex(8)}"
         self.users: dict[int, FakeUser] = {}
@@ -154,6 +161,7 @@ class LocalBotApi:
         self._event_seq = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._new_update = asyncio.Condition()
+        self._bot_called = asyncio.Condition()
         self._processed: dict[int, asyncio.Future[None]] = {}
         self._webhook_queue: asyncio.Queue[dict[str, Any]] | None = None
         self._webhook_task: asyncio.Task[None] | None = None
@@ -231,7 +239,15 @@ class LocalBotApi:
         except BotApiError as error:
             call.status = error.status
             return _error_response(error)
+        finally:
+            async with self._bot_called:
+                self._bot_called.notify_all()
         return web.json_response({"ok": True, "result": result})
+
+    async def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        """Return once `condition()` holds; it is checked again after every Bot API call."""
+        async with self._bot_called:
+            await asyncio.wait_for(self._bot_called.wait_for(condition), timeout)
 
     # ---- fault injection ----------------------------------------------------------------
 
@@ -443,7 +459,7 @@ class LocalBotApi:
         message_id = self._next_message_id(chat.id)
         message: dict[str, Any] = {
             "message_id": message_id,
-            "date": int(time.time()),
+            "date": self._unix_now(),
             "chat": chat.as_dict(),
             **payload,
         }
@@ -458,7 +474,7 @@ class LocalBotApi:
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         if kind == "edited_message":
-            message["edit_date"] = int(time.time())
+            message["edit_date"] = self._unix_now()
         self.messages[(chat.id, message_id)] = message
         return {kind: message}
 
@@ -500,7 +516,7 @@ class LocalBotApi:
             "my_chat_member": {
                 "chat": chat.as_dict(),
                 "from": by.as_dict(),
-                "date": int(time.time()),
+                "date": self._unix_now(),
                 "old_chat_member": _member(self.bot, old_status),
                 "new_chat_member": _member(self.bot, new_status),
             }
@@ -547,6 +563,10 @@ class LocalBotApi:
     @property
     def last_seq(self) -> int:
         return self.events[-1].seq if self.events else 0
+
+    def _unix_now(self) -> int:
+        """Message dates, by the same clock as the bot."""
+        return int(self.clock.now().timestamp())
 
     # ---- methods --------------------------------------------------------------------------
 
@@ -626,7 +646,7 @@ class LocalBotApi:
             "message_id": message_id,
             "from": self.bot.as_dict(),
             "chat": chat.as_dict(),
-            "date": int(time.time()),
+            "date": self._unix_now(),
             **payload,
         }
         markup = self._check_markup(params.get("reply_markup"))
@@ -674,7 +694,7 @@ class LocalBotApi:
             message["reply_markup"] = markup
         else:
             message.pop("reply_markup", None)
-        message["edit_date"] = int(time.time())
+        message["edit_date"] = self._unix_now()
         self.message_html[key] = raw
         self._record_event("edited", *key)
         return message

@@ -11,6 +11,7 @@ MAX_OPTIONS = 12  # Telegram's limit for polls
 MAX_OPTION = 100
 MAX_QUESTION = 300
 MAX_DAYS_OPEN = 90
+MAX_OPEN = dt.timedelta(days=MAX_DAYS_OPEN)
 
 
 class PollLineError(ValueError):
@@ -91,7 +92,8 @@ def parse_close_time(text: str, now: dt.datetime) -> dt.datetime:
         amount, unit = int(match.group(1)), match.group(2)
         step = next((size for pattern, size in _UNITS if pattern.match(unit)), None)
         if step is not None:
-            moment = now + amount * step
+            # Elapsed time, not wall time: "in 2 hours" is two hours across a DST change too.
+            moment = (now.astimezone(dt.UTC) + amount * step).astimezone(now.tzinfo)
     if moment is None:
         for pattern in _DATE_FORMATS:
             try:
@@ -102,6 +104,12 @@ def parse_close_time(text: str, now: dt.datetime) -> dt.datetime:
                 parsed = parsed.replace(hour=23, minute=59)
             moment = parsed.replace(tzinfo=now.tzinfo)
             break
-    if moment is None or moment <= now or moment - now > dt.timedelta(days=MAX_DAYS_OPEN):
+    if moment is None or not dt.timedelta(0) < _elapsed(now, moment) <= MAX_OPEN:
         raise PollLineError("close_time")
     return moment
+
+
+def _elapsed(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    # Aware datetimes in one zone compare and subtract as wall times (an autumn 02:30 equals
+    # the other 02:30); in UTC the difference is real.
+    return end.astimezone(dt.UTC) - start.astimezone(dt.UTC)

@@ -6,7 +6,6 @@ SKIPPED ("prefer not to say") for either. A question that does not apply has no 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -38,25 +37,30 @@ class Question:
     asked_of: tuple[str, ...] | None = None
     # For long lists: the options offered first; the rest come in a paged list.
     common: tuple[str, ...] = ()
+    # After `options`, the years from FIRST_YEAR to the current one.
+    yearly: bool = False
 
     def applies(self, answers: Answers) -> bool:
         return self.asked_of is None or answers.get("status") in self.asked_of
 
-    def accepts(self, value: Answer) -> bool:
+    def options_in(self, this_year: int) -> tuple[str, ...]:
+        """The options offered in `this_year` (by the bot's clock, in TIMEZONE)."""
+        if not self.yearly:
+            return self.options
+        return (*self.options, *(str(year) for year in range(FIRST_YEAR, this_year + 1)))
+
+    def accepts(self, value: Answer, this_year: int) -> bool:
         if value == SKIPPED:
             return True
+        options = self.options_in(this_year)
         if self.multiple:
             return (
                 isinstance(value, tuple)
                 and len(value) > 0
                 and len(set(value)) == len(value)
-                and all(option in self.options for option in value)
+                and all(option in options for option in value)
             )
-        return isinstance(value, str) and value in self.options
-
-
-def _years() -> tuple[str, ...]:
-    return ("before_2020", *(str(year) for year in range(FIRST_YEAR, dt.date.today().year + 1)))
+        return isinstance(value, str) and value in options
 
 
 _COUNTRIES_ABROAD = tuple(code for code in country_codes() if code != "BY")
@@ -64,7 +68,7 @@ _COUNTRIES_ABROAD = tuple(code for code in country_codes() if code != "BY")
 QUESTIONS: tuple[Question, ...] = (
     Question("status", ("left_before", "left_after", "planning", "considering", *IN_BELARUS)),
     Question("country", _COUNTRIES_ABROAD, asked_of=LEFT, common=COMMON_DESTINATIONS),
-    Question("year_left", _years(), asked_of=LEFT),
+    Question("year_left", ("before_2020",), asked_of=LEFT, yearly=True),
     Question("destinations", (*COMMON_DESTINATIONS, "other"), multiple=True, asked_of=MOVING),
     Question(
         "reasons",
@@ -102,10 +106,10 @@ def applicable(answers: Answers) -> list[Question]:
     return [question for question in QUESTIONS if question.applies(answers)]
 
 
-def with_answer(answers: Answers, code: str, value: Answer) -> dict[str, Answer]:
+def with_answer(answers: Answers, code: str, value: Answer, this_year: int) -> dict[str, Answer]:
     """The answers with one more; answers to questions that no longer apply are dropped."""
     question = BY_CODE.get(code)
-    if question is None or not question.applies(answers) or not question.accepts(value):
+    if question is None or not question.applies(answers) or not question.accepts(value, this_year):
         raise InvalidAnswerError(f"{code}={value!r}")
     updated = {**answers, code: value}
     still_asked = {question.code for question in applicable(updated)}
