@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 from bot.sandbox.runtime import Sandbox
+from services.knowledge import load_knowledge_base
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -27,6 +29,11 @@ async def test_feedback_counts_one_vote_per_person_per_article(sandbox: Sandbox)
     await other.click("👍")
     await admin.send("/kbstats")
     assert "pl-karta-pobytu: 👁 2 👍 1 👎 1" in admin.last_text
+    unconfirmed = load_knowledge_base(KNOWLEDGE).with_open_questions("en")
+    assert unconfirmed, "the guide has open questions, so /kbstats lists them"
+    assert "Open questions" in admin.last_text
+    for article in unconfirmed:
+        assert f"{article.id}: ❓ {len(article.open_questions)}" in admin.last_text
 
 
 async def test_forged_feedback_is_refused(sandbox: Sandbox) -> None:
@@ -64,7 +71,7 @@ async def test_kbreload_reports_a_broken_article_and_keeps_serving(
     admin = sandbox.user("Admin", language_code="en")
     await sandbox.start_bot(admin_ids=str(admin.user.id), knowledge_dir=str(content))
     broken = content / "pl" / "pbh.ru.md"
-    broken.write_text(broken.read_text("utf-8").replace("verified: 2026-11-23", "verified: soon"))
+    broken.write_text(re.sub(r"verified: [\d-]+", "verified: soon", broken.read_text("utf-8")))
     await admin.send("/kbreload")
     assert "previous version stays in service" in admin.last_text
     assert "pbh.ru.md" in admin.last_text
