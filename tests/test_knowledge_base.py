@@ -47,6 +47,7 @@ REQUIRED_TOPICS = {
     "am-overview",
     "rs-overview",
     "by-devby-surveys",
+    "by-passport",
 }
 
 
