@@ -48,6 +48,7 @@ REQUIRED_TOPICS = {
     "rs-overview",
     "by-devby-surveys",
     "by-passport",
+    "by-documents",
 }
 
 
