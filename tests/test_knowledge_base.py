@@ -49,6 +49,7 @@ REQUIRED_TOPICS = {
     "by-devby-surveys",
     "by-passport",
     "by-documents",
+    "by-visiting",
 }
 
 
