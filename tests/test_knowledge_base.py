@@ -50,6 +50,7 @@ REQUIRED_TOPICS = {
     "by-passport",
     "by-documents",
     "by-visiting",
+    "by-bank-accounts",
 }
 
 
