@@ -51,6 +51,7 @@ REQUIRED_TOPICS = {
     "by-documents",
     "by-visiting",
     "by-bank-accounts",
+    "by-humanitarian-protection",
 }
 
 
