@@ -52,6 +52,7 @@ REQUIRED_TOPICS = {
     "by-visiting",
     "by-bank-accounts",
     "by-humanitarian-protection",
+    "by-driving-licence",
 }
 
 
