@@ -53,6 +53,7 @@ REQUIRED_TOPICS = {
     "by-bank-accounts",
     "by-humanitarian-protection",
     "by-driving-licence",
+    "by-health-insurance",
 }
 
 
