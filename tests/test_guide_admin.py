@@ -89,4 +89,5 @@ async def test_kbreload_reports_a_broken_article_and_keeps_serving(
             .replace("[pl-pbh]", "[]")
         )
     await admin.send("/kbreload")
-    assert "The guide is reloaded: 24 articles." in admin.last_text
+    remaining = len(load_knowledge_base(KNOWLEDGE).ids) - 1
+    assert f"The guide is reloaded: {remaining} articles." in admin.last_text

@@ -54,6 +54,8 @@ REQUIRED_TOPICS = {
     "by-humanitarian-protection",
     "by-driving-licence",
     "by-health-insurance",
+    "by-taxes",
+    "by-military-service",
 }
 
 
