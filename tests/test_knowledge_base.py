@@ -56,6 +56,8 @@ REQUIRED_TOPICS = {
     "by-health-insurance",
     "by-taxes",
     "by-military-service",
+    "by-diploma-recognition",
+    "pl-pesel-nip",
 }
 
 
