@@ -58,6 +58,8 @@ REQUIRED_TOPICS = {
     "by-military-service",
     "by-diploma-recognition",
     "pl-pesel-nip",
+    "pl-family-reunification",
+    "rs-residence",
 }
 
 
