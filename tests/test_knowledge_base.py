@@ -60,6 +60,7 @@ REQUIRED_TOPICS = {
     "pl-pesel-nip",
     "pl-family-reunification",
     "rs-residence",
+    "am-residence",
 }
 
 
