@@ -7,8 +7,8 @@ import html
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 
 from handlers.access import is_admin, refuse
 from services.knowledge import ArticleError
@@ -16,6 +16,7 @@ from services.knowledge.library import KnowledgeLibrary
 from storage import Storage
 
 TOP = 15
+TOP_ARTICLES = 40
 
 
 async def unanswered(message: Message, storage: Storage, admin_ids: frozenset[int]) -> None:
@@ -32,16 +33,37 @@ async def unanswered(message: Message, storage: Storage, admin_ids: frozenset[in
     )
 
 
-async def kbstats(message: Message, storage: Storage, admin_ids: frozenset[int]) -> None:
+async def kbstats(
+    message: Message,
+    storage: Storage,
+    library: KnowledgeLibrary,
+    i18n: I18n,
+    admin_ids: frozenset[int],
+) -> None:
     if not is_admin(message, admin_ids):
         await refuse(message)
         return
     stats = await storage.knowledge_stats.article_stats()
-    if not stats:
-        await message.reply(_("No article has been read yet."))
-        return
-    lines = [f"{s.article_id}: 👁 {s.views} 👍 {s.helpful} 👎 {s.unhelpful}" for s in stats[:40]]
-    await message.reply(_("<b>Articles</b>: views and feedback") + "\n\n" + "\n".join(lines))
+    text = _("No article has been read yet.")
+    if stats:
+        lines = [
+            f"{s.article_id}: 👁 {s.views} 👍 {s.helpful} 👎 {s.unhelpful}"
+            for s in stats[:TOP_ARTICLES]
+        ]
+        text = _("<b>Articles</b>: views and feedback") + "\n\n" + "\n".join(lines)
+    await message.reply(text + open_questions_section(library, i18n.current_locale))
+
+
+def open_questions_section(library: KnowledgeLibrary, language: str) -> str:
+    """The articles with unconfirmed claims, so that admins re-check those first."""
+    unconfirmed = library.base.with_open_questions(language)
+    if not unconfirmed:
+        return ""
+    # Ids and counts only: the questions themselves are in each article's front matter.
+    lines = [f"{a.id}: ❓ {len(a.open_questions)}" for a in unconfirmed]
+    return (
+        "\n\n" + _("<b>Open questions</b> (claims not yet confirmed):") + "\n" + "\n".join(lines)
+    )
 
 
 async def kbreload(message: Message, library: KnowledgeLibrary, admin_ids: frozenset[int]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.sandbox.runtime import Sandbox
@@ -123,7 +125,7 @@ async def test_browse_countries_topics_article_and_back(running: Sandbox) -> Non
     text = user.last_text
     assert "PBH" in text
     assert "Sources:" in text
-    assert "Checked on 2026-11-23" in text
+    assert re.search(r"Checked on \d{4}-\d{2}-\d{2}", text)
     assert user.last_message is not None
     assert user.last_message["message_id"] == menu["message_id"]  # one message, edited
     await user.click("Back")
@@ -139,7 +141,7 @@ async def test_articles_come_in_the_users_language(running: Sandbox) -> None:
     assert "Грузія: выберыце тэму" in user.last_text
     await user.click(1)
     assert "Крыніцы:" in user.last_text
-    assert "Праверана 2026-11-23" in user.last_text
+    assert re.search(r"Праверана \d{4}-\d{2}-\d{2}", user.last_text)
 
 
 @pytest.mark.parametrize("data", ["kb:article:xx-nothing", "kb:country:fr", "kb:country:"])

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -44,6 +47,20 @@ REQUIRED_TOPICS = {
     "am-overview",
     "rs-overview",
     "by-devby-surveys",
+    "by-passport",
+    "by-documents",
+    "by-visiting",
+    "by-bank-accounts",
+    "by-humanitarian-protection",
+    "by-driving-licence",
+    "by-health-insurance",
+    "by-taxes",
+    "by-military-service",
+    "by-diploma-recognition",
+    "pl-pesel-nip",
+    "pl-family-reunification",
+    "rs-residence",
+    "am-residence",
 }
 
 
@@ -70,6 +87,64 @@ def test_stale_articles_say_so() -> None:
     assert f"Checked on {article.verified.isoformat()}" in fresh
 
 
+def test_every_source_names_the_page_not_just_the_site() -> None:
+    for article in load_knowledge_base(ROOT).articles.values():
+        for url in article.sources:
+            parts = urlparse(url)
+            assert parts.path.strip("/") or parts.query, f"{article.path}: {url} has no path"
+
+
+_NUMBER = re.compile(r"\d+(?:[ ,.\u00a0\u202f]\d+)*")
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+
+
+def figures(body: str) -> set[str]:
+    """The numbers in a text, written one way: 93 512 and 93,512 -> 93512; 1,5 and 1.5 -> 1.5."""
+    found = set()
+    for match in _NUMBER.finditer(_LINK_TARGET.sub("]", body)):
+        groups = re.split(r"[ ,.\u00a0\u202f]", match.group())
+        separators = re.findall(r"[ ,.\u00a0\u202f]", match.group())
+        if all(len(g) == 3 for g in groups[1:]) and "." not in separators:
+            found.add("".join(groups))  # thousands grouped with a comma or a space
+        elif len(groups) == 2 and separators[0] in ",.":
+            found.add(".".join(groups))  # a decimal point or comma
+        else:
+            found.update(groups)  # a list such as "20/25/32" or "3 4"
+    return found
+
+
+def test_figures_are_written_the_same_way_in_every_language() -> None:
+    versions: dict[str, dict[str, set[str]]] = defaultdict(dict)
+    for (article_id, language), article in load_knowledge_base(ROOT).articles.items():
+        versions[article_id][language] = figures(article.body)
+    for article_id, by_language in versions.items():
+        english = by_language["en"]
+        for language, found in by_language.items():
+            assert found == english, (
+                f"{article_id}: only in {language}: {sorted(found - english)}; "
+                f"only in en: {sorted(english - found)}"
+            )
+
+
+def test_figures_read_grouped_and_decimal_numbers_alike() -> None:
+    assert figures("93,512 visas; 1.5x; PLN 3,000-50,000") == {"93512", "1.5", "3000", "50000"}
+    assert figures("93 512 віз; 1,5 раза; 3 000-50 000 zł") == {
+        "93512",
+        "1.5",
+        "3000",
+        "50000",
+    }
+    assert figures("[mfa](https://example.org/2024/05) 20/25/32%") == {"20", "25", "32"}
+
+
+def test_open_questions_are_read_and_listed() -> None:
+    base = load_knowledge_base(ROOT)
+    for language in ("be", "ru", "en"):
+        listed = base.with_open_questions(language)
+        assert all(article.open_questions for article in listed)
+        assert [a.id for a in listed] == [a.id for a in base.with_open_questions("en")]
+
+
 GOOD = """---
 id: pl-test
 country: pl
@@ -92,6 +167,7 @@ Body with a [link](https://www.gov.pl) and **bold**.
         (("(https://www.gov.pl)", "(javascript:alert)"), "not a well-formed https URL"),
         (("id: pl-test", "id: ge-test"), "must look like pl-topic"),
         (("Body with", "# Heading\nBody with"), "headings"),
+        (("related: []", "related: []\nopen_questions: unknown"), "open_questions must be a list"),
     ],
 )
 def test_invalid_articles_are_reported_with_file_and_reason(

@@ -42,6 +42,7 @@ class Article:
     related: tuple[str, ...]
     body: str
     path: Path
+    open_questions: tuple[str, ...] = ()  # claims the sources did not confirm
 
 
 def parse_article(path: Path) -> Article:
@@ -83,6 +84,7 @@ def parse_article(path: Path) -> Article:
     if not isinstance(verified, dt.date):
         raise ArticleError(path, "verified must be a date (YYYY-MM-DD)")
     related = _strings(path, meta["related"] or [], "related")
+    open_questions = _strings(path, meta.get("open_questions") or [], "open_questions")
     body = parts[2].strip()
     if not body or len(body) > MAX_BODY:
         raise ArticleError(path, f"the body must be 1-{MAX_BODY} characters")
@@ -102,6 +104,7 @@ def parse_article(path: Path) -> Article:
         related,
         body,
         path,
+        open_questions,
     )
 
 
@@ -133,6 +136,11 @@ class KnowledgeBase:
             a for a in self.articles.values() if a.country == country and a.language == language
         ]
         return sorted(found, key=lambda article: article.path.name)
+
+    def with_open_questions(self, language: str) -> list[Article]:
+        """Articles whose facts are not all confirmed yet, in id order."""
+        found = [a for (_, lang), a in self.articles.items() if lang == language]
+        return sorted((a for a in found if a.open_questions), key=lambda article: article.id)
 
 
 def load_knowledge_base(root: Path) -> KnowledgeBase:
