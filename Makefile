@@ -8,10 +8,12 @@ LOCK := requirements.lock
 DEV_LOCK := requirements-dev.lock
 PO := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
-PYTHON_VERSION = import sys; print(sys.version)
+PYTHON_BUILD = import sys; print(sys.hexversion, sys.base_prefix)
+
+WANTED_BUILD := $(shell $(PYTHON) -c '$(PYTHON_BUILD)' 2>/dev/null)
 
 # A venv made by another interpreter, or whose interpreter is gone, is made again.
-ifneq ($(shell $(BIN)/python -c '$(PYTHON_VERSION)' 2>/dev/null),$(shell $(PYTHON) -c '$(PYTHON_VERSION)' 2>/dev/null))
+ifneq ($(shell $(BIN)/python -c '$(PYTHON_BUILD)' 2>/dev/null),$(WANTED_BUILD))
 REMAKE_VENV := yes
 $(STAMP): FORCE
 endif
@@ -31,7 +33,7 @@ help:
 
 # Dependencies come from the lock (hashes checked), the project itself without them.
 $(STAMP): $(DEV_LOCK) pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
+	@[ -n "$(WANTED_BUILD)" ] || { echo "$(PYTHON) does not run: set PYTHON=/path/to/python3.11 (or 3.12, 3.13)"; exit 1; }
 ifdef REMAKE_VENV
 	@if [ -d $(VENV) ]; then echo "$(VENV) is broken or not made by $(PYTHON): making it again"; fi
 	rm -rf $(VENV)

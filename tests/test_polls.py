@@ -4,6 +4,7 @@ command and on schedule (also across a restart), admins only, forged and repeate
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 from typing import Any
@@ -23,7 +24,7 @@ async def group_with_admin(sandbox: Sandbox, **settings: Any) -> tuple[TelegramU
 
 
 def db_rows(sandbox: Sandbox, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         return db.execute(sql).fetchall()
 
 
@@ -154,7 +155,7 @@ async def test_a_close_time_survives_a_restart_and_a_missed_one_runs_at_start(
     await sandbox.stop_bot()
     # While the bot is down, the first poll's time comes.
     past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db, db:
         db.execute("UPDATE polls SET close_at = ? WHERE question = 'Lunch?'", (past,))
     await sandbox.start_bot(min_cell_size=K)
     assert sandbox.bot is not None
@@ -215,7 +216,7 @@ async def test_step_by_step_poll_from_a_private_chat(sandbox: Sandbox) -> None:
     assert voter.last_answer == "Your vote: Warsaw, Wrocław"
     await voter.click("Warsaw", census)
     assert voter.last_answer == "Your vote: Wrocław"
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         (close_at,) = db.execute("SELECT close_at FROM polls").fetchone()
     closes = dt.datetime.fromisoformat(close_at)
     assert abs(closes - (dt.datetime.now(dt.UTC) + dt.timedelta(days=3))) < dt.timedelta(minutes=5)
