@@ -1,12 +1,25 @@
 # Everything a developer or CI needs; `make sandbox` and `make test` work on a fresh clone.
+# Another interpreter gets its own venv: make test PYTHON=python3.13 VENV=.venv-3.13
 PYTHON ?= python3.11
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
 PO := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
+PYTHON_BUILD = import sys; print(sys.hexversion, sys.base_prefix)
 
-.PHONY: help install sandbox test lint typecheck run eval bench locales extract-messages clean
+WANTED_BUILD := $(shell $(PYTHON) -c '$(PYTHON_BUILD)' 2>/dev/null)
+
+# A venv made by another interpreter, or whose interpreter is gone, is made again.
+ifneq ($(shell $(BIN)/python -c '$(PYTHON_BUILD)' 2>/dev/null),$(WANTED_BUILD))
+REMAKE_VENV := yes
+$(STAMP): FORCE
+endif
+
+.PHONY: help install sandbox test lint typecheck run eval bench locales extract-messages lock wheel \
+	clean FORCE
 
 help:
 	@echo "make sandbox   chat with the bot in this terminal (no token needed)"
@@ -15,14 +28,19 @@ help:
 	@echo "make eval      search accuracy on tests/eval/questions.yaml"
 	@echo "make bench     search latency (real guide, synthetic 5,000 x 3); digest time at 10k-1M"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"
+	@echo "make lock      refresh requirements*.lock from pyproject.toml's ranges"
+	@echo "make wheel     build dist/vyraj-*.whl (catalogs compiled inside)"
 
-$(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=/path/to/python3.11"; exit 1; }
+# Dependencies come from the lock (hashes checked), the project itself without them.
+$(STAMP): $(DEV_LOCK) pyproject.toml
+	@[ -n "$(WANTED_BUILD)" ] || { echo "$(PYTHON) does not run: set PYTHON=/path/to/python3.11 (or 3.12, 3.13)"; exit 1; }
+ifdef REMAKE_VENV
+	@if [ -d $(VENV) ]; then echo "$(VENV) is broken or not made by $(PYTHON): making it again"; fi
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+endif
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP) locales
@@ -61,5 +79,18 @@ extract-messages: $(STAMP)
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --ignore-obsolete \
 		--width=99
 
+# uv is needed only here; the locks hold every supported Python (3.11+) and platform.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+		--upgrade --quiet --custom-compile-command "make lock" -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --group build --constraint $(LOCK) \
+		--universal --python-version 3.11 --generate-hashes --upgrade --quiet \
+		--custom-compile-command "make lock" -o $(DEV_LOCK)
+
+wheel: install
+	rm -rf build dist
+	$(BIN)/python -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache $(MO)
+	rm -rf .venv .venv-* build dist .mypy_cache .ruff_cache .pytest_cache $(MO)

@@ -9,6 +9,7 @@ the bot runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import random
@@ -52,7 +53,7 @@ def synthetic_answers(rng: random.Random) -> Answers:
 def fill(path: Path, wave_id: int, count: int, distinct_sets: int, rng: random.Random) -> None:
     distinct = [encode_answers(synthetic_answers(rng)) for _ in range(distinct_sets)]
     weights = [1 / (rank + 1) for rank in range(len(distinct))]
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         rows = (
             (wave_id, os.urandom(32), "2026-W48", answers)
             for answers in rng.choices(distinct, weights=weights, k=count)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
@@ -19,8 +18,11 @@ from aiogram.utils.i18n import I18n
 from bot.broadcast import WaveBroadcaster
 from bot.digest import DigestService
 from bot.fsm_storage import PseudonymousFsmStorage
+from bot.health import heartbeat_file_for
+from bot.heartbeat import HeartbeatMiddleware
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
+from bot.package_data import package_folder
 from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
 from handlers import get_routers
@@ -36,7 +38,7 @@ from storage import SqliteStorage, Storage, open_storage
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 30.0
-KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+KNOWLEDGE_DIR = package_folder("bot.knowledge")
 
 
 class KeyMismatchError(Exception):
@@ -63,6 +65,8 @@ def create_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # `vyraj health` reads this file to tell a bot that reaches Telegram from a stuck one.
+    session.middleware(HeartbeatMiddleware(heartbeat_file_for(settings.database_path)))
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import time
 from pathlib import Path
 
 from bot.log_redaction import setup_logging
@@ -48,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="print the text; nothing is posted or recorded"
     )
     digest.add_argument("--chart", type=Path, help="with --dry-run: write the chart PNG here")
+    commands.add_parser(
+        "health", help="exit 0 if the database opens and the bot reached the Bot API lately"
+    )
     return parser
 
 
@@ -60,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return sandbox_command(args.db, args.script)
     if args.command == "digest":
         return digest_command(dry_run=args.dry_run, chart=args.chart)
+    if args.command == "health":
+        return health_command()
     parser.print_help()
     return 0
 
@@ -171,6 +177,21 @@ def digest_command(*, dry_run: bool, chart: Path | None) -> int:
         chart.write_bytes(drawn[0])
         print(f"\n[chart: {chart}]")
     return code
+
+
+def health_command() -> int:
+    """For container health checks: one line, exit 0 (healthy) or 1."""
+    from bot.health import HEALTHY_WITHIN_SECONDS, UnhealthyError, check_health
+
+    try:
+        settings = load_settings()
+        # A webhook bot calls the Bot API only when updates come: its heartbeat may be old.
+        max_age = None if settings.webhook_url else HEALTHY_WITHIN_SECONDS
+        print(check_health(settings.database_path, now=time.time(), max_age=max_age))
+    except (SettingsError, UnhealthyError) as exc:
+        print(f"unhealthy: {exc}")
+        return 1
+    return 0
 
 
 def sandbox_command(database: Path | None, script: Path | None) -> int:

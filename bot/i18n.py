@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +11,12 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from bot.package_data import package_folder
 from bot.settings import LOCALES
 from services.privacy import Keyring
 from storage import PreferencesRepository
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = package_folder("bot.locales")
 DOMAIN = "messages"
 
 
@@ -23,7 +25,11 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
     written = []
     for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        if mo_path.exists() and (
+            mo_path.stat().st_mtime >= po_path.stat().st_mtime
+            # An installed package's catalogs were compiled when it was built; maybe read-only.
+            or not os.access(mo_path, os.W_OK)
+        ):
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)

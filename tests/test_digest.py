@@ -4,6 +4,7 @@ retried through Telegram errors, differencing-protected, and on demand."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import sqlite3
@@ -71,7 +72,7 @@ def channel_posts(sandbox: Sandbox, channel: FakeChat) -> list[dict[str, Any]]:
 
 
 def recorded(sandbox: Sandbox) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         return db.execute("SELECT period_key, kind, status FROM digests").fetchall()
 
 

@@ -4,6 +4,7 @@ command and on schedule (also across a restart), admins only, forged and repeate
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 from typing import Any
@@ -29,7 +30,7 @@ async def group_with_admin(sandbox: Sandbox, **settings: Any) -> tuple[TelegramU
 
 
 def db_rows(sandbox: Sandbox, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         return db.execute(sql).fetchall()
 
 
@@ -213,7 +214,7 @@ async def test_step_by_step_poll_from_a_private_chat(sandbox: Sandbox, clock: Ma
     assert voter.last_answer == "Your vote: Warsaw, Wrocław"
     await voter.click("Warsaw", census)
     assert voter.last_answer == "Your vote: Wrocław"
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         (close_at,) = db.execute("SELECT close_at FROM polls").fetchone()
     assert dt.datetime.fromisoformat(close_at) == clock.now() + dt.timedelta(days=3)
 

@@ -3,6 +3,7 @@ one message edited in place, summary, change, submit, resume after a restart, /f
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,7 @@ async def open_wave(sandbox: Sandbox, label: str = "2026 Q4") -> TelegramUser:
 
 
 def responses(sandbox: Sandbox) -> list[tuple[object, ...]]:
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         return db.execute("SELECT wave_id, week, answers FROM survey_responses").fetchall()
 
 
@@ -117,7 +118,7 @@ async def test_declining_stores_nothing_and_stale_buttons_do_nothing(sandbox: Sa
     await user.send("/survey")
     await user.click("No, thanks")
     assert "Nothing was stored" in user.last_text
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         assert db.execute("SELECT count(*) FROM fsm_states").fetchone() == (0,)
     await user.send("/survey")
     await user.click("I agree")

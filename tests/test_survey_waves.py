@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 from collections import Counter
@@ -53,14 +54,14 @@ async def test_closing_a_wave_destroys_its_key_and_unlinks_its_answers(sandbox: 
     user = sandbox.user(language_code="en")
     await answer_staying(user)
     await answer_staying(user, role="DevOps")  # re-submitting replaces the response
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         (sealed_key,) = db.execute("SELECT key_sealed FROM survey_waves").fetchone()
         assert db.execute("SELECT count(*) FROM survey_responses").fetchone() == (1,)
     assert sealed_key in database_bytes(sandbox.database_path)
 
     await admin.send("/wave close")
     assert "key destroyed" in admin.last_text
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         assert db.execute("SELECT key_sealed FROM survey_waves").fetchone() == (None,)
     # Not in the file, not in the WAL: overwritten (secure_delete) and checkpointed.
     assert sealed_key not in database_bytes(sandbox.database_path)
@@ -68,7 +69,7 @@ async def test_closing_a_wave_destroys_its_key_and_unlinks_its_answers(sandbox: 
     # /forget can no longer find the closed wave's answer; it stays in the anonymous totals.
     await user.send("/forget")
     await user.click("Yes, delete everything")
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         assert db.execute("SELECT count(*) FROM survey_responses").fetchone() == (1,)
     await user.send("/survey")
     assert "No survey wave is open" in user.last_text
@@ -146,7 +147,7 @@ async def test_the_broadcast_paces_itself_honours_429_and_drops_blocked(
     assert retried.at - throttled.at >= 1.0  # retry_after honoured
     times = sorted(call.at for call in notices)
     assert all(later - earlier >= 1.0 for earlier, later in zip(times, times[25:], strict=False))
-    with sqlite3.connect(sandbox.database_path) as db:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
         assert db.execute("SELECT count(*) FROM wave_subscribers").fetchone() == (39,)
     assert (
         "Открыта новая волна" in subscribers[0].last_text or "winter" in subscribers[0].last_text

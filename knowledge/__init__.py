@@ -1,0 +1,1 @@
+"""The relocation guide's articles, installed with Vyraj as the data package `bot.knowledge`."""

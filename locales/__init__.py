@@ -1,0 +1,1 @@
+"""The gettext catalogs, installed with Vyraj as the data package `bot.locales`."""
