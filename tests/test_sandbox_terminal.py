@@ -86,7 +86,7 @@ async def test_native_poll_votes_reach_the_stored_tally_and_closepoll_by_reply_c
     assert text.endswith("> !vote 2\n(the polls in this chat are closed)\n")
     assert "(this poll allows only one answer)" in after(text, "!vote 1 2")
     assert "(no such option in the poll)" in after(text, "!vote 3")
-    with sqlite3.connect(database) as db:
+    with contextlib.closing(sqlite3.connect(database)) as db:
         assert db.execute("SELECT tallies FROM polls").fetchall() == [("[10, 0]",)]
     closed = after(text, "!reply 2 /closepoll@vyraj_bot")
     assert "1) Poland: 10  2) Georgia: 0\n     (closed)" in closed
