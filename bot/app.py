@@ -18,16 +18,16 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 
 from bot.broadcast import WaveBroadcaster
+from bot.chat_admins import ChatAdminCache
+from bot.commands import bot_commands
 from bot.digest import DigestService
 from bot.fsm_storage import PseudonymousFsmStorage
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
+from bot.poll_actions import CensusRefresher, close_and_report
 from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
 from handlers import get_routers
-from handlers.chat_admins import ChatAdminCache
-from handlers.commands import bot_commands
-from handlers.poll_actions import CensusRefresher, close_and_report
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from services.survey.waves import WaveAnnouncer

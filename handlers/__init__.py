@@ -2,27 +2,16 @@
 
 from aiogram import Router
 
-from handlers import (
-    ask,
-    cancel,
-    chats,
-    digest_admin,
-    errors,
-    fallback,
-    forget,
-    inline,
-    kb_admin,
-    language,
-    notify,
-    poll_wizard,
-    polls,
-    privacy,
-    relocate,
-    start,
-    stats,
-    survey,
-    survey_admin,
-)
+from handlers.admin import digest as digest_admin
+from handlers.admin import guide as kb_admin
+from handlers.admin import waves as survey_admin
+from handlers.common import cancel, errors, fallback, forget, language, privacy, start
+from handlers.guide import ask, inline, relocate
+from handlers.polls import chats
+from handlers.polls import commands as polls
+from handlers.polls import wizard as poll_wizard
+from handlers.survey import dialogue as survey
+from handlers.survey import notify, stats
 
 
 def get_routers() -> list[Router]:

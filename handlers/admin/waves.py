@@ -11,7 +11,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.access import is_admin, refuse
+from handlers.admin.access import is_admin, refuse
 from services.privacy import Keyring
 from services.survey.waves import MAX_LABEL, WaveAnnouncer, WaveError, close_wave, open_wave
 from storage import Storage

@@ -12,7 +12,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.access import is_admin, refuse
+from handlers.admin.access import is_admin, refuse
 
 
 class DigestPublisher(Protocol):

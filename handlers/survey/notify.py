@@ -12,7 +12,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.replies import edit_or_send
+from handlers.common.replies import edit_or_send
 from services.privacy import Keyring
 from storage import Storage
 

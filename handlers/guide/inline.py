@@ -13,7 +13,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from handlers.relocate import article_labels
+from handlers.guide.relocate import article_labels
 from services.knowledge import render_article
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.search import confident_hits

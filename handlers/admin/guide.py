@@ -10,7 +10,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.access import is_admin, refuse
+from handlers.admin.access import is_admin, refuse
 from services.knowledge import ArticleError
 from services.knowledge.library import KnowledgeLibrary
 from storage import Storage

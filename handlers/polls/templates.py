@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.survey_labels import flag
 from services.countries import country_name
 from services.polls.parsing import PollDraft
+from services.survey.labels import flag
 
 WHERE_COUNTRIES = ("PL", "LT", "GE", "UA", "UZ", "LV", "AM", "RS", "DE", "US")
 TEMPLATES = ("where", "status")

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 from aiogram.utils.i18n import gettext as _
 
-from handlers.survey_labels import option_label
-from handlers.survey_report import footnote, not_enough
 from services.charts import panels_chart
 from services.digest import Digest, Figure
+from services.survey.labels import option_label
+from services.survey.report import footnote, not_enough
 
 CAPTION_LIMIT = 1024
 

@@ -12,8 +12,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.menu import MenuCallback, main_menu_keyboard
-from handlers.replies import edit_or_send
+from handlers.common.menu import MenuCallback, main_menu_keyboard
+from handlers.common.replies import edit_or_send
 from services.privacy import Keyring
 from storage import Storage
 

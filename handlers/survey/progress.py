@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from handlers.survey_views import (
+from handlers.survey.views import (
     CHANGE,
     SUMMARY,
     SurveyCallback,

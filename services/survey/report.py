@@ -6,8 +6,8 @@ import html
 
 from aiogram.utils.i18n import gettext as _
 
-from handlers.survey_labels import option_label, question_short
 from services.survey.aggregates import OTHER, ChoiceTable, CrossTab, Table, WaveAggregates
+from services.survey.labels import option_label, question_short
 from storage import Wave
 
 TOP_COUNTRIES = 5

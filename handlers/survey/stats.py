@@ -8,9 +8,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.access import is_admin, refuse
-from handlers.survey_report import join_parts, render_full, render_headline, render_trend
+from handlers.admin.access import is_admin, refuse
 from services.survey.export import aggregates_csv
+from services.survey.report import join_parts, render_full, render_headline, render_trend
 from services.survey.waves import wave_aggregates
 from storage import Storage
 

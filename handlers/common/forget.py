@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.replies import edit_or_send
+from handlers.common.replies import edit_or_send
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from services.survey.waves import forget_person

@@ -13,8 +13,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.menu import MenuCallback
-from handlers.replies import edit_or_send
+from handlers.common.menu import MenuCallback
+from handlers.common.replies import edit_or_send
 from services.knowledge import ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring

@@ -7,8 +7,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.menu import MenuCallback, main_menu_keyboard
-from handlers.replies import edit_or_send
+from handlers.common.menu import MenuCallback, main_menu_keyboard
+from handlers.common.replies import edit_or_send
 
 
 def privacy_text() -> str:

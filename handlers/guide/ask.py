@@ -14,8 +14,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.menu import MenuCallback
-from handlers.relocate import BrowseCallback, article_view
+from handlers.common.menu import MenuCallback
+from handlers.guide.relocate import BrowseCallback, article_view
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.search import answer_question, fold
 from services.privacy import mask_long_numbers

@@ -18,9 +18,8 @@ from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.chat_admins import ChatAdminCache
-from handlers.chats import remember_chat
-from handlers.poll_actions import (
+from bot.chat_admins import ChatAdminCache
+from bot.poll_actions import (
     CensusRefresher,
     PollCloseScheduler,
     PollVoteCallback,
@@ -29,7 +28,8 @@ from handlers.poll_actions import (
     publish_poll,
     record_census_vote,
 )
-from handlers.poll_templates import TEMPLATES, template_draft
+from handlers.polls.chats import remember_chat
+from handlers.polls.templates import TEMPLATES, template_draft
 from services.polls.parsing import (
     MAX_OPTION,
     MAX_OPTIONS,

@@ -20,11 +20,11 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.chat_admins import ChatAdminCache
-from handlers.poll_actions import PollCloseScheduler, publish_poll
-from handlers.poll_templates import template_draft
-from handlers.polls import usage
-from handlers.replies import edit_or_send
+from bot.chat_admins import ChatAdminCache
+from bot.poll_actions import PollCloseScheduler, publish_poll
+from handlers.common.replies import edit_or_send
+from handlers.polls.commands import usage
+from handlers.polls.templates import template_draft
 from services.polls.parsing import (
     MAX_QUESTION,
     PollDraft,

@@ -10,8 +10,8 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.survey_labels import answer_label, option_label, question_short, question_text
 from services.countries import country_name
+from services.survey.labels import answer_label, option_label, question_short, question_text
 from services.survey.questions import (
     BY_CODE,
     COMMON_DESTINATIONS,

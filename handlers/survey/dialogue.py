@@ -15,11 +15,11 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.menu import MenuCallback
-from handlers.notify import notify_keyboard
-from handlers.replies import edit_or_send
-from handlers.survey_progress import Progress, apply_button
-from handlers.survey_views import SurveyCallback, consent_view
+from handlers.common.menu import MenuCallback
+from handlers.common.replies import edit_or_send
+from handlers.survey.notify import notify_keyboard
+from handlers.survey.progress import Progress, apply_button
+from handlers.survey.views import SurveyCallback, consent_view
 from services.privacy import Keyring
 from services.survey.questions import InvalidAnswerError, is_complete, next_unanswered
 from services.survey.waves import has_answered, submit_response

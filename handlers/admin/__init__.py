@@ -1,0 +1,1 @@
+"""Commands for the bot's admins: the guide, survey waves, the digest."""

@@ -1,0 +1,1 @@
+"""Shared plumbing: start, menu, language, privacy, cancel, forget, fallback, errors."""

@@ -1,0 +1,1 @@
+"""The relocation guide: browsing by country, questions, inline search."""

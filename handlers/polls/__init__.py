@@ -1,0 +1,1 @@
+"""Community polls in group chats: commands, the private wizard, templates, known chats."""

@@ -1,0 +1,1 @@
+"""The relocation survey: the dialogue, its views, wave notifications and public figures."""
