@@ -1,4 +1,4 @@
-"""Admin commands for the guide: /unanswered, /kbstats, /kbreload (ADMIN_IDS only)."""
+"""Admin commands for the guide: /unanswered, /kbstats, /kbreload."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from handlers.admin.access import is_admin, refuse
 from services.knowledge import ArticleError
 from services.knowledge.library import KnowledgeLibrary
 from storage import Storage
@@ -18,10 +17,7 @@ from storage import Storage
 TOP = 15
 
 
-async def unanswered(message: Message, storage: Storage, admin_ids: frozenset[int]) -> None:
-    if not is_admin(message, admin_ids):
-        await refuse(message)
-        return
+async def unanswered(message: Message, storage: Storage) -> None:
     questions = await storage.knowledge_stats.top_unanswered(TOP)
     if not questions:
         await message.reply(_("No unanswered questions so far."))
@@ -32,10 +28,7 @@ async def unanswered(message: Message, storage: Storage, admin_ids: frozenset[in
     )
 
 
-async def kbstats(message: Message, storage: Storage, admin_ids: frozenset[int]) -> None:
-    if not is_admin(message, admin_ids):
-        await refuse(message)
-        return
+async def kbstats(message: Message, storage: Storage) -> None:
     stats = await storage.knowledge_stats.article_stats()
     if not stats:
         await message.reply(_("No article has been read yet."))
@@ -44,10 +37,7 @@ async def kbstats(message: Message, storage: Storage, admin_ids: frozenset[int])
     await message.reply(_("<b>Articles</b>: views and feedback") + "\n\n" + "\n".join(lines))
 
 
-async def kbreload(message: Message, library: KnowledgeLibrary, admin_ids: frozenset[int]) -> None:
-    if not is_admin(message, admin_ids):
-        await refuse(message)
-        return
+async def kbreload(message: Message, library: KnowledgeLibrary) -> None:
     try:
         count = library.reload()
     except ArticleError as exc:

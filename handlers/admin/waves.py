@@ -11,7 +11,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from handlers.admin.access import is_admin, refuse
 from services.privacy import Keyring
 from services.survey.waves import MAX_LABEL, WaveAnnouncer, WaveError, close_wave, open_wave
 from storage import Storage
@@ -29,12 +28,8 @@ async def wave_command(
     command: CommandObject,
     storage: Storage,
     keyring: Keyring,
-    admin_ids: frozenset[int],
     broadcaster: WaveAnnouncer,
 ) -> None:
-    if not is_admin(message, admin_ids):
-        await refuse(message)
-        return
     verb, _space, rest = (command.args or "").strip().partition(" ")
     if verb == "":
         await list_waves(message, storage)
