@@ -15,6 +15,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
 from bot.broadcast import WaveBroadcaster
@@ -107,6 +108,7 @@ def create_dispatcher(
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.inline_query):
         observer.outer_middleware(ignore_bots)
     PreferredLocaleMiddleware(i18n, storage.preferences, keyring).setup(dispatcher)
+    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())  # answers every press once
     dispatcher.include_routers(*get_routers())
     return dispatcher
 

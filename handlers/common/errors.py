@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Router
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -19,11 +19,12 @@ async def on_error(event: ErrorEvent) -> bool:
     )
     update = event.update
     apology = _("Sorry, something went wrong on my side. Please try again.")
+    # A button press is answered already (CallbackAnswerMiddleware): apologise in its chat.
+    query = update.callback_query
+    message = update.message or (query.message if query is not None else None)
     try:
-        if update.message is not None and update.message.chat.type == "private":
-            await update.message.answer(apology)
-        elif update.callback_query is not None:
-            await update.callback_query.answer(apology)
+        if isinstance(message, Message) and message.chat.type == "private":
+            await message.answer(apology)
     except Exception:  # the apology itself must never raise further
         logger.warning("Could not deliver the apology", exc_info=True)
     return True

@@ -6,7 +6,10 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
+
+from handlers.common.replies import out_of_date
 
 
 def _addressed_to(text: str, username: str | None) -> bool:
@@ -34,8 +37,8 @@ async def not_text_private(message: Message) -> None:
     await message.answer(_("I understand only text messages and buttons. Send /help."))
 
 
-async def stale_button(query: CallbackQuery) -> None:
-    await query.answer(_("This button is no longer valid. Send /start for a fresh menu."))
+async def stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    callback_answer.text = out_of_date()
 
 
 def create_router() -> Router:

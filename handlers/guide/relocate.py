@@ -9,12 +9,13 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.menu import MenuCallback
-from handlers.common.replies import edit_or_send
+from handlers.common.replies import edit_or_send, out_of_date
 from services.knowledge import ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
@@ -122,6 +123,7 @@ async def browse(
     storage: Storage,
     i18n: I18n,
     kb_stale_days: int,
+    callback_answer: CallbackAnswer,
 ) -> None:
     knowledge = library.base
     language = i18n.current_locale
@@ -137,7 +139,7 @@ async def browse(
     else:
         view = None
     if view is None:  # forged or stale data: nothing by that name
-        await query.answer(_("This button is no longer valid. Send /start for a fresh menu."))
+        callback_answer.text = out_of_date()
         return
     await edit_or_send(query, *view)
 
@@ -148,13 +150,14 @@ async def feedback(
     library: KnowledgeLibrary,
     storage: Storage,
     keyring: Keyring,
+    callback_answer: CallbackAnswer,
 ) -> None:
     if callback_data.article not in library.base.ids:
-        await query.answer(_("This button is no longer valid. Send /start for a fresh menu."))
+        callback_answer.text = out_of_date()
         return
     voter = keyring.feedback_voter(query.from_user.id, callback_data.article)
     await storage.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
-    await query.answer(_("Thank you! Your vote is counted (one per person per article)."))
+    callback_answer.text = _("Thank you! Your vote is counted (one per person per article).")
 
 
 def create_router() -> Router:

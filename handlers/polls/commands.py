@@ -14,6 +14,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.types import Poll as TelegramPoll
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -167,6 +168,7 @@ async def on_census_vote(
     storage: Storage,
     keyring: Keyring,
     census_refresher: CensusRefresher,
+    callback_answer: CallbackAnswer,
 ) -> None:
     poll = await storage.polls.get_poll(callback_data.poll)
     message = query.message
@@ -177,19 +179,19 @@ async def on_census_vote(
         or poll.chat_key != keyring.chat_key(message.chat.id)
         or poll.message_id != message.message_id
     ):
-        await query.answer(_("This poll is not available."))
+        callback_answer.text = _("This poll is not available.")
         return
     if not poll.is_open:
-        await query.answer(_("This poll is closed."))
+        callback_answer.text = _("This poll is closed.")
         return
     choice = await record_census_vote(
         storage, keyring, poll, query.from_user.id, callback_data.option
     )
     if choice is None:
-        await query.answer(_("This option does not exist."))
+        callback_answer.text = _("This option does not exist.")
         return
     chosen = ", ".join(poll.options[index] for index in choice)
-    await query.answer(
+    callback_answer.text = (
         _("Your vote: {choice}").format(choice=chosen) if chosen else _("Your vote is withdrawn.")
     )
     census_refresher.request(poll.id)
@@ -303,21 +305,21 @@ async def on_close_button(
     chat_admins: ChatAdminCache,
     i18n: I18n,
     min_cell_size: int,
+    callback_answer: CallbackAnswer,
 ) -> None:
     message = query.message
     poll = await storage.polls.get_poll(callback_data.poll)
     if not isinstance(message, Message) or poll is None or not poll.is_open:
-        await query.answer(_("This poll is not open."))
+        callback_answer.text = _("This poll is not open.")
         return
     if poll.chat_key != keyring.chat_key(message.chat.id):
-        await query.answer(_("This poll is not available."))
+        callback_answer.text = _("This poll is not available.")
         return
     if message.chat.type != ChatType.CHANNEL and not await chat_admins.may_run_polls(
         bot, message.chat.id, query.from_user.id
     ):
-        await query.answer(_("Sorry: only this chat's administrators can run polls here."))
+        callback_answer.text = _("Sorry: only this chat's administrators can run polls here.")
         return
-    await query.answer()
     await close_poll(message, bot, storage, keyring, poll, i18n, min_cell_size, query.from_user.id)
     await message.edit_text(_("Closed: {poll}").format(poll=html.escape(poll.question)))
 

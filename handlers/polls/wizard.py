@@ -16,13 +16,14 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.chat_admins import ChatAdminCache
 from bot.poll_actions import PollCloseScheduler, publish_poll
-from handlers.common.replies import edit_or_send
+from handlers.common.replies import edit_or_send, out_of_date
 from handlers.polls.commands import usage
 from handlers.polls.templates import template_draft
 from services.polls.parsing import (
@@ -168,6 +169,7 @@ async def on_wizard_button(
     poll_scheduler: PollCloseScheduler,
     min_cell_size: int,
     timezone: ZoneInfo,
+    callback_answer: CallbackAnswer,
 ) -> None:
     data = await state.get_data()
     if callback_data.step == "cancel":
@@ -175,7 +177,7 @@ async def on_wizard_button(
         await edit_or_send(query, _("Cancelled. No poll was posted."))
         return
     if await state.get_state() is None or data.get("step") != callback_data.step:
-        await query.answer(_("This button is out of date."))
+        callback_answer.text = out_of_date()
         return
     step, value = callback_data.step, callback_data.value
     if step == "chat" and value in {str(i) for i in range(len(data["targets"]))}:
@@ -210,7 +212,7 @@ async def on_wizard_button(
                    min_cell_size, timezone)  # fmt: skip
         return
     else:
-        await query.answer(_("This button is out of date."))
+        callback_answer.text = out_of_date()
         return
     await state.set_state(PollWizard.choosing)
     await state.set_data(data)

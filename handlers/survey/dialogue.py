@@ -12,11 +12,12 @@ from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.menu import MenuCallback
-from handlers.common.replies import edit_or_send
+from handlers.common.replies import edit_or_send, out_of_date
 from handlers.survey.notify import notify_keyboard
 from handlers.survey.progress import Progress, apply_button
 from handlers.survey.views import SurveyCallback, consent_view
@@ -59,16 +60,20 @@ async def survey_deep_link(
 
 
 async def survey_from_menu(
-    query: CallbackQuery, state: FSMContext, storage: Storage, keyring: Keyring, min_cell_size: int
+    query: CallbackQuery,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    min_cell_size: int,
+    callback_answer: CallbackAnswer,
 ) -> None:
     message = query.message
     if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
-        await query.answer(
-            _("The survey is answered in a private chat with me: send me /survey there."),
-            show_alert=True,
+        callback_answer.text = _(
+            "The survey is answered in a private chat with me: send me /survey there."
         )
+        callback_answer.show_alert = True
         return
-    await query.answer()
     await offer_survey(message, state, storage, keyring, min_cell_size, user=query.from_user)
 
 
@@ -111,10 +116,12 @@ async def on_survey_button(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
+    callback_answer: CallbackAnswer,
 ) -> None:
     wave = await storage.survey.current_wave()
     if wave is None or wave.id != callback_data.wave:
-        await query.answer(_("This survey wave has closed."), show_alert=True)
+        callback_answer.text = _("This survey wave has closed.")
+        callback_answer.show_alert = True
         return
     action = callback_data.action
     if action == "decline":
@@ -132,7 +139,7 @@ async def on_survey_button(
         return
     if progress_ is None or progress_.wave != wave.id or callback_data.step != progress_.step:
         # A stale message, a double tap or forged data: nothing changes.
-        await query.answer(_("This button is out of date."))
+        callback_answer.text = out_of_date()
         return
     if action == "submit":
         await submit(query, state, storage, keyring, wave, progress_)
@@ -140,10 +147,10 @@ async def on_survey_button(
     try:
         changed = apply_button(progress_, callback_data)
     except InvalidAnswerError:
-        await query.answer(_("This button is out of date."))
+        callback_answer.text = out_of_date()
         return
     if changed is not None:
-        await query.answer(changed)
+        callback_answer.text = changed
         return
     await state.set_data(progress_.as_data())
     await show(query, progress_)
