@@ -13,7 +13,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -243,7 +243,11 @@ async def post_results(bot: Bot, chat_id: int, poll: Poll, k: int) -> None:
             chat_id,
             heading
             + "\n\n"
-            + _("Fewer than {k} votes: the results are not published.").format(k=k),
+            + ngettext(
+                "Fewer than {k} vote: the results are not published.",
+                "Fewer than {k} votes: the results are not published.",
+                k,
+            ).format(k=k),
         )
         return
     rows = [
@@ -259,7 +263,13 @@ async def post_results(bot: Bot, chat_id: int, poll: Poll, k: int) -> None:
         lines.append(f"• {html.escape(label)}: {count}{share}")
     if results.total is not None:
         lines.append(_("Votes: {count}").format(count=results.total))
-    lines.append(_("Options with fewer than {k} votes are not shown separately.").format(k=k))
+    lines.append(
+        ngettext(
+            "Options with fewer than {k} vote are not shown separately.",
+            "Options with fewer than {k} votes are not shown separately.",
+            k,
+        ).format(k=k)
+    )
     text = "\n".join(lines)
     if len(poll.options) >= CHART_MIN_OPTIONS and len(text) <= 1024:
         chart = bar_chart(poll.question, rows, shares=results.total is not None)

@@ -10,6 +10,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from services.privacy import Keyring
 from services.survey.waves import MAX_LABEL, WaveAnnouncer, WaveError, close_wave, open_wave
@@ -48,9 +49,11 @@ async def wave_command(
         subscribers = await storage.subscriptions.count()
         broadcaster.start(wave.id, wave.label)
         await message.reply(
-            _("Wave “{label}” is open. Telling {count} subscribers about it.").format(
-                label=html.escape(wave.label), count=subscribers
-            )
+            ngettext(
+                "Wave “{label}” is open. Telling {count} subscriber about it.",
+                "Wave “{label}” is open. Telling {count} subscribers about it.",
+                subscribers,
+            ).format(label=html.escape(wave.label), count=subscribers)
         )
     elif verb == "close":
         closed = await close_wave(storage, dt.date.today())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from services.survey.aggregates import OTHER, ChoiceTable, CrossTab, Table, WaveAggregates
 from services.survey.labels import option_label, question_short
@@ -67,8 +68,10 @@ def wave_heading(wave: Wave) -> str:
 
 
 def not_enough(k: int) -> str:
-    return _(
-        "Not enough answers yet: figures appear once at least {k} people have answered."
+    return ngettext(
+        "Not enough answers yet: figures appear once at least {k} person has answered.",
+        "Not enough answers yet: figures appear once at least {k} people have answered.",
+        k,
     ).format(k=k)
 
 
