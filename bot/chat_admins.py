@@ -7,6 +7,7 @@ import time
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import IS_ADMIN
 
 CACHE_SECONDS = 300
 
@@ -30,7 +31,7 @@ class ChatAdminCache:
             return cached[1]
         try:
             member = await bot.get_chat_member(chat_id, user_id)
-            allowed = member.status in ("creator", "administrator")
+            allowed = IS_ADMIN.check(member=member)
         except TelegramAPIError:
             allowed = False
         if len(self._answers) > 10_000:

@@ -6,12 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 from aiogram import Router
+from aiogram.filters import IS_MEMBER
 from aiogram.types import Chat, ChatMemberUpdated
 
 from services.privacy import Keyring
 from storage import ChatRecord, Storage
-
-PRESENT = ("member", "administrator", "creator", "restricted")
 
 
 async def remember_chat(storage: Storage, keyring: Keyring, chat: Chat, active: bool) -> None:
@@ -22,7 +21,7 @@ async def remember_chat(storage: Storage, keyring: Keyring, chat: Chat, active: 
 async def on_membership(event: ChatMemberUpdated, storage: Storage, keyring: Keyring) -> None:
     if event.chat.type not in ("group", "supergroup", "channel"):
         return  # a private chat: someone started or blocked the bot
-    present = event.new_chat_member.status in PRESENT
+    present = IS_MEMBER.check(member=event.new_chat_member)
     await remember_chat(storage, keyring, event.chat, present)
     if not present:
         chat_key = keyring.chat_key(event.chat.id)
