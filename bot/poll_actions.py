@@ -26,6 +26,7 @@ from storage import Poll, Storage
 
 logger = logging.getLogger(__name__)
 CHART_MIN_OPTIONS = 3
+CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
 
 
 class PollVoteCallback(CallbackData, prefix="pv"):
@@ -271,7 +272,7 @@ async def post_results(bot: Bot, chat_id: int, poll: Poll, k: int) -> None:
         ).format(k=k)
     )
     text = "\n".join(lines)
-    if len(poll.options) >= CHART_MIN_OPTIONS and len(text) <= 1024:
+    if len(poll.options) >= CHART_MIN_OPTIONS and len(text) <= CAPTION_LIMIT:
         chart = bar_chart(poll.question, rows, shares=results.total is not None)
         await bot.send_photo(
             chat_id, BufferedInputFile(chart, filename=f"poll-{poll.id}.png"), caption=text

@@ -13,8 +13,6 @@ from services.digest import Digest, Figure
 from services.survey.labels import option_label
 from services.survey.report import footnote, not_enough
 
-CAPTION_LIMIT = 1024
-
 
 def _period(digest: Digest) -> str:
     end = digest.period_end.strftime("%d.%m.%Y")

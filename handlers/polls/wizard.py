@@ -49,7 +49,6 @@ class PollWizard(StatesGroup):
     choosing = State()
     question = State()
     options = State()
-    close_time = State()
 
 
 def _buttons(step: str, choices: list[tuple[str, str]], width: int = 1) -> InlineKeyboardMarkup:
