@@ -7,6 +7,7 @@ import html
 from collections.abc import Callable
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from services.charts import panels_chart
 from services.digest import Digest, Figure
@@ -54,9 +55,12 @@ def headline(digest: Digest) -> str:
     lines.append(answers)
     if not digest.fresh:
         lines.append(
-            _(
+            ngettext(
+                "Fewer than {k} answer came in or changed since the last digest, so the "
+                "figures are the same as last time (a single new answer must not show).",
                 "Fewer than {k} answers came in or changed since the last digest, so the "
-                "figures are the same as last time (a single new answer must not show)."
+                "figures are the same as last time (a single new answer must not show).",
+                digest.k,
             ).format(k=digest.k)
         )
     return "\n".join(lines)
