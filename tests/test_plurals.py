@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import create_i18n
 from bot.sandbox.runtime import Sandbox
+from handlers.survey.views import published_view
 from services.survey.report import not_enough
 
 
@@ -28,3 +29,13 @@ def test_belarusian_and_russian_counts_take_three_forms() -> None:
             with i18n.use_locale(locale):
                 for k, text in forms.items():
                     assert text in not_enough(k), (locale, k)
+
+
+def test_the_consent_names_the_minimum_group_in_the_right_form() -> None:
+    i18n = create_i18n("en")
+    with i18n.context():
+        with i18n.use_locale("ru"):
+            assert "меньше 21 человека скрыта" in published_view(21)
+            assert "меньше 10 человек скрыта" in published_view(10)
+        with i18n.use_locale("be"):
+            assert "меншая за 21 чалавека" in published_view(21)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -38,6 +38,17 @@ class SurveyCallback(CallbackData, prefix="sv"):
     value: str = ""
 
 
+def published_view(k: int) -> str:
+    """What the survey publishes, with the minimum group size in the right plural form."""
+    return ngettext(
+        "<b>What is published:</b> totals only; any group smaller than {k} person is hidden "
+        "and cannot be worked out from the other figures.",
+        "<b>What is published:</b> totals only; any group smaller than {k} people is hidden "
+        "and cannot be worked out from the other figures.",
+        k,
+    ).format(k=k)
+
+
 def consent_view(wave: Wave, already_answered: bool, k: int) -> tuple[str, InlineKeyboardMarkup]:
     text = _(
         "<b>📋 Survey: {label}</b>\n\n"
@@ -49,11 +60,10 @@ def consent_view(wave: Wave, already_answered: bool, k: int) -> tuple[str, Inlin
         "wave's own key, and the week you answered. Never your id, name or username. When "
         "the wave closes its key is destroyed: from then on nobody, the operator included, "
         "can tell which answers were yours.\n\n"
-        "<b>What is published:</b> totals only; any group smaller than {k} people is hidden "
-        "and cannot be worked out from the other figures.\n\n"
+        "{published}\n\n"
         "<b>To delete your answers</b> while the wave is open: /forget.\n\n"
         "Nothing is stored until you press “I agree”."
-    ).format(label=wave.label, k=k)
+    ).format(label=wave.label, published=published_view(k))
     if already_answered:
         text += "\n\n" + _("You have already answered this wave; answering again replaces it.")
     builder = InlineKeyboardBuilder()
