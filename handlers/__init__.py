@@ -18,7 +18,8 @@ def get_routers() -> list[Router]:
         *common.get_routers(),
         *guide.get_routers(),
         *polls.get_routers(),
-        # Last: whatever no feature claimed gets a polite answer; then errors from any router.
+        # Last: any command or button no feature claimed gets a polite answer. Private text
+        # outside a dialogue is the guide's (ask.free_text) by filters, not by this order.
         fallback.create_router(),
-        errors.create_router(),
+        errors.create_router(),  # errors of any router, wherever it stands
     ]

@@ -53,6 +53,6 @@ def create_router() -> Router:
     router.message.register(
         text_in_a_dialogue, F.chat.type == ChatType.PRIVATE, F.text, ~StateFilter(None)
     )
-    router.message.register(not_text_private, F.chat.type == ChatType.PRIVATE)
+    router.message.register(not_text_private, F.chat.type == ChatType.PRIVATE, ~F.text)
     router.callback_query.register(stale_button)
     return router
