@@ -13,9 +13,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
 from bot.broadcast import WaveBroadcaster
+from bot.chat_admins import ChatAdminCache
+from bot.commands import bot_commands
 from bot.digest import DigestService
 from bot.fsm_storage import PseudonymousFsmStorage
 from bot.health import heartbeat_file_for
@@ -23,12 +26,10 @@ from bot.heartbeat import HeartbeatMiddleware
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
 from bot.package_data import package_folder
+from bot.poll_actions import CensusRefresher, close_and_report
 from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
 from handlers import get_routers
-from handlers.chat_admins import ChatAdminCache
-from handlers.commands import bot_commands
-from handlers.poll_actions import CensusRefresher, close_and_report
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
@@ -113,6 +114,7 @@ def create_dispatcher(
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.inline_query):
         observer.outer_middleware(ignore_bots)
     PreferredLocaleMiddleware(i18n, storage.preferences, keyring).setup(dispatcher)
+    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())  # answers every press once
     dispatcher.include_routers(*get_routers())
     return dispatcher
 

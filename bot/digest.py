@@ -23,11 +23,11 @@ from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 from apscheduler.triggers.cron import CronTrigger
 
-from handlers.digest_report import headline, render_digest_body, render_digest_chart
-from handlers.survey_report import join_parts
 from services.clock import Clock
 from services.digest import Digest, Snapshot, build_digest
+from services.digest_report import headline, render_digest_body, render_digest_chart
 from services.knowledge.library import KnowledgeLibrary
+from services.survey.report import join_parts
 from services.survey.waves import wave_aggregates
 from storage import Storage
 

@@ -1,50 +1,25 @@
-"""One router per user-facing feature, built fresh by `get_routers` in a fixed order."""
+"""One router per user-facing feature, grouped in feature packages; `get_routers` builds them
+fresh, in the order the dispatcher tries them."""
 
 from aiogram import Router
 
-from handlers import (
-    ask,
-    cancel,
-    chats,
-    digest_admin,
-    errors,
-    fallback,
-    forget,
-    inline,
-    kb_admin,
-    language,
-    notify,
-    poll_wizard,
-    polls,
-    privacy,
-    relocate,
-    start,
-    stats,
-    survey,
-    survey_admin,
-)
+from handlers import admin, common, guide, polls, survey
+from handlers.common import errors, fallback
 
 
 def get_routers() -> list[Router]:
-    """Feature routers first, then the fallback for everything unrecognised, then errors."""
+    """All routers, in order: the first handler whose filters pass takes the update."""
     return [
-        cancel.create_router(),
-        chats.create_router(),
-        survey.create_router(),
-        notify.create_router(),
-        start.create_router(),
-        language.create_router(),
-        relocate.create_router(),
-        ask.create_router(),
-        inline.create_router(),
-        kb_admin.create_router(),
-        survey_admin.create_router(),
-        digest_admin.create_router(),
-        stats.create_router(),
-        polls.create_router(),
-        poll_wizard.create_router(),
-        privacy.create_router(),
-        forget.create_router(),
+        # Admin commands first: `/stats full` is theirs (or refused) before the public /stats.
+        *admin.get_routers(),
+        # The survey before common: `/start survey` (a deep link) opens the survey, and any
+        # other /start the main menu.
+        *survey.get_routers(),
+        *common.get_routers(),
+        *guide.get_routers(),
+        *polls.get_routers(),
+        # Last: any command or button no feature claimed gets a polite answer. Private text
+        # outside a dialogue is the guide's (ask.free_text) by filters, not by this order.
         fallback.create_router(),
-        errors.create_router(),
+        errors.create_router(),  # errors of any router, wherever it stands
     ]

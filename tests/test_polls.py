@@ -227,9 +227,9 @@ async def test_the_wizard_ignores_stale_buttons_and_can_be_cancelled(sandbox: Sa
     assert first is not None
     await me.click(1)
     await me.press(first, "nw:chat:0")  # the same step again
-    assert me.last_answer == "This button is out of date."
+    assert me.last_answer == "This button is no longer valid. Send /start for a fresh menu."
     await me.press(first, "nw:kind:nonsense")
-    assert me.last_answer == "This button is out of date."
+    assert me.last_answer == "This button is no longer valid. Send /start for a fresh menu."
     await me.click("Cancel")
     assert "No poll was posted" in me.last_text
     assert db_rows(sandbox, "SELECT count(*) FROM polls") == [(0,)]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.runtime import Sandbox
-from handlers.ask import question_addressed_to
+from handlers.guide.ask import question_addressed_to
 from services.knowledge import load_knowledge_base
 from services.knowledge.search import SearchIndex, answer_question, fold, stems
 

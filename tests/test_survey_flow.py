@@ -129,7 +129,7 @@ async def test_declining_stores_nothing_and_stale_buttons_do_nothing(sandbox: Sa
     await user.click("Staying in Belarus", question)
     # The same tap again (a double tap or a second device) is out of date and changes nothing.
     await user.press(question, "sv:pick:1:status:left_before")
-    assert user.last_answer == "This button is out of date."
+    assert user.last_answer == "This button is no longer valid. Send /start for a fresh menu."
     for forged in (
         "sv:pick:1:role:astronaut",
         "sv:pick:1:status:staying",

@@ -1,0 +1,98 @@
+"""/wave for the bot's admins: open a wave (and tell subscribers), close it (destroying its
+key), list the waves."""
+
+from __future__ import annotations
+
+import html
+from zoneinfo import ZoneInfo
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from services.clock import Clock
+from services.privacy import Keyring
+from services.survey.waves import MAX_LABEL, WaveAnnouncer, WaveError, close_wave, open_wave
+from storage import Storage
+
+
+def usage() -> str:
+    return _(
+        "Usage:\n/wave: list the waves\n/wave open LABEL: open a new wave (e.g. /wave open "
+        "2026 Q4)\n/wave close: close the open wave and destroy its key"
+    )
+
+
+async def wave_command(
+    message: Message,
+    command: CommandObject,
+    storage: Storage,
+    keyring: Keyring,
+    broadcaster: WaveAnnouncer,
+    clock: Clock,
+    timezone: ZoneInfo,
+) -> None:
+    verb, _space, rest = (command.args or "").strip().partition(" ")
+    if verb == "":
+        await list_waves(message, storage)
+    elif verb == "open":
+        try:
+            wave = await open_wave(storage, keyring, rest, clock.today(timezone))
+        except WaveError as exc:
+            await message.reply(
+                _("A wave is already open; close it first with /wave close.")
+                if str(exc) == "already_open"
+                else _(
+                    "Give the wave a label of 1 to {limit} characters: /wave open 2026 Q4"
+                ).format(limit=MAX_LABEL)
+            )
+            return
+        subscribers = await storage.subscriptions.count()
+        broadcaster.start(wave.id, wave.label)
+        await message.reply(
+            ngettext(
+                "Wave “{label}” is open. Telling {count} subscriber about it.",
+                "Wave “{label}” is open. Telling {count} subscribers about it.",
+                subscribers,
+            ).format(label=html.escape(wave.label), count=subscribers)
+        )
+    elif verb == "close":
+        closed = await close_wave(storage, clock.today(timezone))
+        if closed is None:
+            await message.reply(_("No wave is open."))
+            return
+        await message.reply(
+            _(
+                "Wave “{label}” is closed and its key destroyed: its responses can no longer "
+                "be linked to anyone."
+            ).format(label=html.escape(closed.label))
+        )
+    else:
+        await message.reply(usage())
+
+
+async def list_waves(message: Message, storage: Storage) -> None:
+    waves = await storage.survey.waves()
+    if not waves:
+        await message.reply(_("No waves yet.") + "\n\n" + usage())
+        return
+    lines = []
+    for wave, responses in waves:
+        state = (
+            _("open since {date}").format(date=wave.opened_on.isoformat())
+            if wave.is_open
+            else _("{start} to {end}, key destroyed").format(
+                start=wave.opened_on.isoformat(),
+                end=wave.closed_on.isoformat() if wave.closed_on else "",
+            )
+        )
+        lines.append(f"#{wave.id} <b>{html.escape(wave.label)}</b>: {state}; {responses}")
+    await message.reply(_("<b>Waves</b> (label: dates; responses)") + "\n\n" + "\n".join(lines))
+
+
+def create_router() -> Router:
+    router = Router(name="survey_admin")
+    router.message.register(wave_command, Command("wave"))
+    return router

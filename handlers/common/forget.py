@@ -1,0 +1,67 @@
+"""/forget: after a confirmation, delete everything that can still be linked to the person."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.common.replies import edit_or_send
+from services.knowledge.library import KnowledgeLibrary
+from services.privacy import Keyring
+from services.survey.waves import forget_person
+from storage import Storage
+
+
+class ForgetCallback(CallbackData, prefix="forget"):
+    confirm: bool
+
+
+async def forget_command(message: Message) -> None:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🗑 Yes, delete everything"), callback_data=ForgetCallback(confirm=True))
+    builder.button(text=_("Cancel"), callback_data=ForgetCallback(confirm=False))
+    builder.adjust(1)
+    await message.answer(
+        _(
+            "This deletes your answers in the open survey wave, your “new wave” subscription, "
+            "your language and your 👍/👎 on articles. Answers in closed waves cannot be "
+            "linked to you by anyone any more (their keys are destroyed), so they stay in the "
+            "anonymous totals. Delete?"
+        ),
+        reply_markup=builder.as_markup(),
+    )
+
+
+async def on_forget_button(
+    query: CallbackQuery,
+    callback_data: ForgetCallback,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    library: KnowledgeLibrary,
+) -> None:
+    if not callback_data.confirm:
+        await edit_or_send(query, _("Nothing was deleted."))
+        return
+    await state.clear()
+    await forget_person(storage, keyring, query.from_user.id, library.base.ids)
+    await edit_or_send(
+        query,
+        _(
+            "🗑 Done. Nothing I keep can be linked to you any more. If you write to me again, "
+            "I will start from scratch."
+        ),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name="forget")
+    router.message.register(forget_command, Command("forget"), F.chat.type == ChatType.PRIVATE)
+    router.callback_query.register(on_forget_button, ForgetCallback.filter())
+    return router

@@ -1,0 +1,9 @@
+"""The relocation guide: browsing by country, questions, inline search."""
+
+from aiogram import Router
+
+from handlers.guide import ask, inline, relocate
+
+
+def get_routers() -> list[Router]:
+    return [relocate.create_router(), ask.create_router(), inline.create_router()]

@@ -1,0 +1,178 @@
+"""/relocate: browse the knowledge base, countries -> topics -> article, in one message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.common.menu import MenuCallback
+from handlers.common.replies import edit_or_send, out_of_date
+from services.clock import Clock
+from services.knowledge import ArticleLabels, KnowledgeBase, render_article
+from services.knowledge.library import KnowledgeLibrary
+from services.privacy import Keyring
+from storage import Storage
+
+
+class BrowseCallback(CallbackData, prefix="kb"):
+    view: Literal["countries", "country", "article"]
+    key: str = ""
+
+
+class FeedbackCallback(CallbackData, prefix="fb"):
+    article: str
+    helpful: bool
+
+
+def country_name(code: str) -> str:
+    names = {
+        "pl": _("🇵🇱 Poland"),
+        "ge": _("🇬🇪 Georgia"),
+        "lt": _("🇱🇹 Lithuania"),
+        "uz": _("🇺🇿 Uzbekistan"),
+        "lv": _("🇱🇻 Latvia"),
+        "am": _("🇦🇲 Armenia"),
+        "rs": _("🇷🇸 Serbia"),
+        "by": _("📊 The IT exodus in figures"),
+    }
+    return names.get(code, code)
+
+
+def article_labels() -> ArticleLabels:
+    return ArticleLabels(
+        sources=_("Sources"),
+        checked_on=_("Checked on {date}. Rules change: check the sources before acting."),
+        may_be_outdated=_("This was checked long ago and may be outdated."),
+    )
+
+
+def back_button(builder: InlineKeyboardBuilder, target: BrowseCallback) -> None:
+    builder.button(text=_("⬅️ Back"), callback_data=target)
+
+
+def countries_view(knowledge: KnowledgeBase) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for code in knowledge.countries():
+        builder.button(
+            text=country_name(code), callback_data=BrowseCallback(view="country", key=code)
+        )
+    builder.adjust(2)
+    return _("Where are you going, or where do you live? Choose a country:"), builder.as_markup()
+
+
+def country_view(
+    knowledge: KnowledgeBase, country: str, language: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for article in knowledge.in_country(country, language):
+        builder.button(
+            text=article.title, callback_data=BrowseCallback(view="article", key=article.id)
+        )
+    back_button(builder, BrowseCallback(view="countries"))
+    builder.adjust(1)
+    return _("{country}: choose a topic").format(
+        country=country_name(country)
+    ), builder.as_markup()
+
+
+def article_view(
+    knowledge: KnowledgeBase,
+    article_id: str,
+    language: str,
+    stale_after_days: int,
+    today: dt.date,
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    article = knowledge.get(article_id, language)
+    if article is None:
+        return None
+    builder = InlineKeyboardBuilder()
+    builder.button(text="👍", callback_data=FeedbackCallback(article=article.id, helpful=True))
+    builder.button(text="👎", callback_data=FeedbackCallback(article=article.id, helpful=False))
+    for related_id in article.related:
+        related = knowledge.get(related_id, language)
+        if related is not None:
+            builder.button(
+                text=f"→ {related.title}",
+                callback_data=BrowseCallback(view="article", key=related_id),
+            )
+    back_button(builder, BrowseCallback(view="country", key=article.country))
+    builder.adjust(2, *([1] * (len(article.related) + 1)))
+    text = render_article(
+        article, article_labels(), today=today, stale_after_days=stale_after_days
+    )
+    return text, builder.as_markup()
+
+
+async def relocate_command(message: Message, library: KnowledgeLibrary) -> None:
+    text, keyboard = countries_view(library.base)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def relocate_from_menu(query: CallbackQuery, library: KnowledgeLibrary) -> None:
+    await edit_or_send(query, *countries_view(library.base))
+
+
+async def browse(
+    query: CallbackQuery,
+    callback_data: BrowseCallback,
+    library: KnowledgeLibrary,
+    storage: Storage,
+    i18n: I18n,
+    kb_stale_days: int,
+    clock: Clock,
+    timezone: ZoneInfo,
+    callback_answer: CallbackAnswer,
+) -> None:
+    knowledge = library.base
+    language = i18n.current_locale
+    view: tuple[str, InlineKeyboardMarkup] | None
+    if callback_data.view == "countries":
+        view = countries_view(knowledge)
+    elif callback_data.view == "country" and callback_data.key in knowledge.countries():
+        view = country_view(knowledge, callback_data.key, language)
+    elif callback_data.view == "article":
+        today = clock.today(timezone)
+        view = article_view(knowledge, callback_data.key, language, kb_stale_days, today)
+        if view is not None:
+            await storage.knowledge_stats.record_view(callback_data.key)
+    else:
+        view = None
+    if view is None:  # forged or stale data: nothing by that name
+        callback_answer.text = out_of_date()
+        return
+    await edit_or_send(query, *view)
+
+
+async def feedback(
+    query: CallbackQuery,
+    callback_data: FeedbackCallback,
+    library: KnowledgeLibrary,
+    storage: Storage,
+    keyring: Keyring,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if callback_data.article not in library.base.ids:
+        callback_answer.text = out_of_date()
+        return
+    voter = keyring.feedback_voter(query.from_user.id, callback_data.article)
+    await storage.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
+    callback_answer.text = _("Thank you! Your vote is counted (one per person per article).")
+
+
+def create_router() -> Router:
+    router = Router(name="relocate")
+    router.callback_query.register(feedback, FeedbackCallback.filter())
+    router.message.register(relocate_command, Command("relocate"))
+    router.callback_query.register(relocate_from_menu, MenuCallback.filter(F.action == "relocate"))
+    router.callback_query.register(browse, BrowseCallback.filter())
+    return router

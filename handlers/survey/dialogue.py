@@ -1,0 +1,222 @@
+"""/survey: consent, then one question at a time in ONE message edited in place, a summary,
+and Submit. The unfinished survey lives in the (encrypted) FSM storage, so it resumes where it
+stopped, also after a restart; nothing is stored before "I agree"."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.common.menu import MenuCallback
+from handlers.common.replies import edit_or_send, out_of_date
+from handlers.survey.notify import notify_keyboard
+from handlers.survey.progress import Progress, apply_button
+from handlers.survey.views import SurveyCallback, consent_view
+from services.clock import Clock
+from services.privacy import Keyring
+from services.survey.questions import InvalidAnswerError, is_complete, next_unanswered
+from services.survey.waves import has_answered, submit_response
+from storage import Storage, Wave
+
+
+class SurveyStates(StatesGroup):
+    answering = State()
+
+
+async def survey_command(
+    message: Message,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    bot: Bot,
+    min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
+) -> None:
+    if message.chat.type != ChatType.PRIVATE:
+        username = (await bot.me()).username or ""
+        builder = InlineKeyboardBuilder()
+        builder.button(
+            text=_("📋 Take the survey privately"), url=f"https://t.me/{username}?start=survey"
+        )
+        await message.reply(
+            _("The survey is answered in a private chat with me, so nobody here sees it."),
+            reply_markup=builder.as_markup(),
+        )
+        return
+    this_year = clock.today(timezone).year
+    await offer_survey(message, state, storage, keyring, min_cell_size, this_year)
+
+
+async def survey_deep_link(
+    message: Message,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
+) -> None:
+    this_year = clock.today(timezone).year
+    await offer_survey(message, state, storage, keyring, min_cell_size, this_year)
+
+
+async def survey_from_menu(
+    query: CallbackQuery,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    min_cell_size: int,
+    clock: Clock,
+    timezone: ZoneInfo,
+    callback_answer: CallbackAnswer,
+) -> None:
+    message = query.message
+    if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
+        callback_answer.text = _(
+            "The survey is answered in a private chat with me: send me /survey there."
+        )
+        callback_answer.show_alert = True
+        return
+    this_year = clock.today(timezone).year
+    await offer_survey(
+        message, state, storage, keyring, min_cell_size, this_year, user=query.from_user
+    )
+
+
+async def offer_survey(
+    message: Message,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    k: int,
+    this_year: int,
+    *,
+    user: User | None = None,
+) -> None:
+    """Consent, the question where an unfinished survey stopped, or "no wave open"; `user`
+    when it is not the message's author (a menu button pressed under the bot's message)."""
+    user = user or message.from_user
+    if user is None:
+        return
+    wave = await storage.survey.current_wave()
+    if wave is None:
+        subscribed = await storage.subscriptions.is_subscribed(keyring.subscriber(user.id))
+        await message.answer(
+            _("No survey wave is open right now."), reply_markup=notify_keyboard(subscribed)
+        )
+        return
+    if await state.get_state() == SurveyStates.answering.state:
+        progress_ = Progress(await state.get_data(), this_year)
+        if progress_.wave == wave.id:
+            text, keyboard = progress_.view()
+            await message.answer(_("Let's continue where you stopped."))
+            await message.answer(text, reply_markup=keyboard)
+            return
+        await state.clear()
+    text, keyboard = consent_view(wave, await has_answered(storage, keyring, wave, user.id), k)
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def on_survey_button(
+    query: CallbackQuery,
+    callback_data: SurveyCallback,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    clock: Clock,
+    timezone: ZoneInfo,
+    callback_answer: CallbackAnswer,
+) -> None:
+    wave = await storage.survey.current_wave()
+    if wave is None or wave.id != callback_data.wave:
+        callback_answer.text = _("This survey wave has closed.")
+        callback_answer.show_alert = True
+        return
+    action = callback_data.action
+    if action == "decline":
+        await state.clear()
+        await edit_or_send(query, _("All right. Nothing was stored."))
+        return
+    today = clock.today(timezone)
+    answering = await state.get_state() == SurveyStates.answering.state
+    progress_ = Progress(await state.get_data(), today.year) if answering else None
+    if action == "agree":
+        if progress_ is None or progress_.wave != wave.id:
+            progress_ = Progress({"wave": wave.id}, today.year)
+            await state.set_state(SurveyStates.answering)
+            await state.set_data(progress_.as_data())
+        await show(query, progress_)
+        return
+    if progress_ is None or progress_.wave != wave.id or callback_data.step != progress_.step:
+        # A stale message, a double tap or forged data: nothing changes.
+        callback_answer.text = out_of_date()
+        return
+    if action == "submit":
+        await submit(query, state, storage, keyring, wave, progress_, today)
+        return
+    try:
+        changed = apply_button(progress_, callback_data)
+    except InvalidAnswerError:
+        callback_answer.text = out_of_date()
+        return
+    if changed is not None:
+        callback_answer.text = changed
+        return
+    await state.set_data(progress_.as_data())
+    await show(query, progress_)
+
+
+async def show(query: CallbackQuery, progress_: Progress) -> None:
+    text, keyboard = progress_.view()
+    await edit_or_send(query, text, keyboard)
+
+
+async def submit(
+    query: CallbackQuery,
+    state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
+    wave: Wave,
+    progress_: Progress,
+    today: dt.date,
+) -> None:
+    user: User = query.from_user
+    if not is_complete(progress_.answers):
+        missing = next_unanswered(progress_.answers)
+        progress_.go(missing.code if missing else "status")
+        await state.set_data(progress_.as_data())
+        await show(query, progress_)
+        return
+    await submit_response(storage, keyring, wave, user.id, progress_.answers, today)
+    await state.clear()
+    # The message that held the answers becomes neutral: the chat keeps no trail of them.
+    await edit_or_send(
+        query,
+        _(
+            "🙏 Thank you! Your answers are saved anonymously. /stats shows the results once "
+            "enough people have answered; /forget deletes your answers."
+        ),
+    )
+
+
+def create_router() -> Router:
+    router = Router(name="survey")
+    private = F.chat.type == ChatType.PRIVATE
+    router.message.register(
+        survey_deep_link, CommandStart(deep_link=True, magic=F.args == "survey"), private
+    )
+    router.message.register(survey_command, Command("survey"))
+    router.callback_query.register(on_survey_button, SurveyCallback.filter())
+    router.callback_query.register(survey_from_menu, MenuCallback.filter(F.action == "survey"))
+    return router

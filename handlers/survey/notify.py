@@ -1,0 +1,75 @@
+"""/notify: opt in or out of a message when a new survey wave opens. The chat id is kept
+sealed, under a pseudonym of its own that nothing links to survey answers."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.common.replies import edit_or_send
+from services.privacy import Keyring
+from storage import Storage
+
+
+class NotifyCallback(CallbackData, prefix="nt"):
+    on: bool
+
+
+def notify_keyboard(subscribed: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if subscribed:
+        builder.button(
+            text=_("🔕 Stop telling me about new waves"), callback_data=NotifyCallback(on=False)
+        )
+    else:
+        builder.button(
+            text=_("🔔 Tell me when a new wave opens"), callback_data=NotifyCallback(on=True)
+        )
+    return builder.as_markup()
+
+
+async def notify_command(message: Message, storage: Storage, keyring: Keyring) -> None:
+    user = message.from_user
+    if user is None:
+        return
+    subscribed = await storage.subscriptions.is_subscribed(keyring.subscriber(user.id))
+    text = (
+        _("🔔 You will get a message when a new survey wave opens.")
+        if subscribed
+        else _("You do not get messages about new survey waves.")
+    )
+    await message.answer(text, reply_markup=notify_keyboard(subscribed))
+
+
+async def on_notify_button(
+    query: CallbackQuery, callback_data: NotifyCallback, storage: Storage, keyring: Keyring
+) -> None:
+    user = query.from_user
+    subscriber = keyring.subscriber(user.id)
+    if callback_data.on:
+        wave = await storage.survey.current_wave()
+        payload = {"chat": user.id, "locale": get_i18n().current_locale}
+        await storage.subscriptions.subscribe(
+            subscriber,
+            keyring.subscriber_sealer.seal_json(payload),
+            # Someone subscribing now knows of the open wave already.
+            0 if wave is None else wave.id,
+        )
+        text = _("🔔 Done: I will tell you when a new survey wave opens.")
+    else:
+        await storage.subscriptions.unsubscribe(subscriber)
+        text = _("🔕 Done: no more messages about new waves.")
+    await edit_or_send(query, text, notify_keyboard(callback_data.on))
+
+
+def create_router() -> Router:
+    router = Router(name="notify")
+    router.message.register(notify_command, Command("notify"), F.chat.type == ChatType.PRIVATE)
+    router.callback_query.register(on_notify_button, NotifyCallback.filter())
+    return router

@@ -1,0 +1,184 @@
+"""The survey's screens as (text, keyboard) pairs, and its typed button data. No side effects."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from services.countries import country_name
+from services.survey.labels import answer_label, option_label, question_short, question_text
+from services.survey.questions import (
+    BY_CODE,
+    COMMON_DESTINATIONS,
+    SKIPPED,
+    Answers,
+    applicable,
+    previous_question,
+    progress,
+)
+from storage import Wave
+
+COUNTRIES_PER_PAGE = 16
+SUMMARY = "summary"
+CHANGE = "change"
+
+
+class SurveyCallback(CallbackData, prefix="sv"):
+    action: Literal[
+        "agree", "decline", "pick", "toggle", "done", "skip", "back", "page", "edit", "change",
+        "submit",
+    ]  # fmt: skip
+    wave: int
+    step: str = ""
+    value: str = ""
+
+
+def published_view(k: int) -> str:
+    """What the survey publishes, with the minimum group size in the right plural form."""
+    return ngettext(
+        "<b>What is published:</b> totals only; any group smaller than {k} person is hidden "
+        "and cannot be worked out from the other figures.",
+        "<b>What is published:</b> totals only; any group smaller than {k} people is hidden "
+        "and cannot be worked out from the other figures.",
+        k,
+    ).format(k=k)
+
+
+def consent_view(wave: Wave, already_answered: bool, k: int) -> tuple[str, InlineKeyboardMarkup]:
+    text = _(
+        "<b>📋 Survey: {label}</b>\n\n"
+        "<b>What I ask:</b> where you are with relocation, the country you live in and when "
+        "you left, or where you would like to go and why; your role and seniority; how the "
+        "move happened; whether you plan to return. Buttons only, no free text; every "
+        "question can be skipped.\n\n"
+        "<b>What I store:</b> your answers as option codes, under a pseudonym made with this "
+        "wave's own key, and the week you answered. Never your id, name or username. When "
+        "the wave closes its key is destroyed: from then on nobody, the operator included, "
+        "can tell which answers were yours.\n\n"
+        "{published}\n\n"
+        "<b>To delete your answers</b> while the wave is open: /forget.\n\n"
+        "Nothing is stored until you press “I agree”."
+    ).format(label=wave.label, published=published_view(k))
+    if already_answered:
+        text += "\n\n" + _("You have already answered this wave; answering again replaces it.")
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ I agree"), callback_data=SurveyCallback(action="agree", wave=wave.id)
+    )
+    builder.button(
+        text=_("No, thanks"), callback_data=SurveyCallback(action="decline", wave=wave.id)
+    )
+    builder.adjust(1)
+    return text, builder.as_markup()
+
+
+def country_pages(locale: str) -> list[list[str]]:
+    others = sorted(
+        (code for code in BY_CODE["country"].options if code not in COMMON_DESTINATIONS),
+        key=lambda code: country_name(code, locale),
+    )
+    return [
+        others[start : start + COUNTRIES_PER_PAGE]
+        for start in range(0, len(others), COUNTRIES_PER_PAGE)
+    ]
+
+
+def question_view(
+    wave_id: int,
+    answers: Answers,
+    code: str,
+    this_year: int,
+    page: int = 0,
+    picked: tuple[str, ...] = (),
+) -> tuple[str, InlineKeyboardMarkup]:
+    question = BY_CODE[code]
+    options = question.options_in(this_year)
+    position, count = progress(answers, code)
+    current = answers.get(code)
+    text = f"<b>{position}/{count}</b> · {question_text(code)}"
+    if current is not None and not question.multiple:
+        text += "\n\n" + _("Your answer: {answer}").format(answer=answer_label(code, current))
+    builder = InlineKeyboardBuilder()
+    widths: list[int] = []
+
+    def button(label: str, action: str, value: str = "", **extra: Any) -> None:
+        builder.button(
+            text=label,
+            callback_data=SurveyCallback(
+                action=action, wave=wave_id, step=code, value=value, **extra
+            ),
+        )
+
+    if question.multiple:
+        for option in question.options:
+            mark = "✅ " if option in picked else ""
+            button(mark + option_label(code, option), "toggle", option)
+        widths += [2] * ((len(question.options) + 1) // 2)
+        button(_("Done ➡️"), "done")
+        widths.append(1)
+    elif question.common:
+        pages = country_pages(get_i18n().current_locale)
+        shown = question.common if page == 0 else tuple(pages[page - 1])
+        for option in shown:
+            button(option_label(code, option), "pick", option)
+        widths += [2] * ((len(shown) + 1) // 2)
+        nav = 0
+        if page > 0:
+            button(_("◀️ Back to the list"), "page", str(page - 1))
+            nav += 1
+        if page < len(pages):
+            button(_("🌍 More countries ▶️") if page == 0 else "▶️", "page", str(page + 1))
+            nav += 1
+        widths.append(nav)
+    else:
+        for option in options:
+            button(option_label(code, option), "pick", option)
+        per_row = 1 if max(len(option_label(code, o)) for o in options) > 16 else 2
+        widths += [per_row] * ((len(options) + per_row - 1) // per_row)
+    button(_("Skip (prefer not to say)"), "skip")
+    widths.append(1)
+    if previous_question(answers, code) is not None:
+        button(_("⬅️ Back"), "back")
+        widths.append(1)
+    builder.adjust(*[width for width in widths if width])
+    return text, builder.as_markup()
+
+
+def summary_view(wave_id: int, answers: Answers) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Your answers</b>"), ""]
+    for question in applicable(answers):
+        value = answers.get(question.code, SKIPPED)
+        lines.append(f"{question_short(question.code)}: {answer_label(question.code, value)}")
+    lines += ["", _("Send them? You can change any answer first.")]
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Submit"),
+        callback_data=SurveyCallback(action="submit", wave=wave_id, step=SUMMARY),
+    )
+    builder.button(
+        text=_("✏️ Change an answer"),
+        callback_data=SurveyCallback(action="change", wave=wave_id, step=SUMMARY),
+    )
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
+
+
+def change_view(wave_id: int, answers: Answers) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    for question in applicable(answers):
+        builder.button(
+            text=question_short(question.code),
+            callback_data=SurveyCallback(
+                action="edit", wave=wave_id, step=CHANGE, value=question.code
+            ),
+        )
+    builder.button(
+        text=_("⬅️ Back"), callback_data=SurveyCallback(action="back", wave=wave_id, step=CHANGE)
+    )
+    builder.adjust(2)
+    return _("Which answer do you want to change?"), builder.as_markup()
