@@ -133,7 +133,8 @@ async def browse(
     elif callback_data.view == "article":
         view = article_view(knowledge, callback_data.key, language, kb_stale_days)
         if view is not None:
-            await storage.knowledge_stats.record_view(callback_data.key)
+            async with storage.transaction() as tx:
+                await tx.knowledge_stats.record_view(callback_data.key)
     else:
         view = None
     if view is None:  # forged or stale data: nothing by that name
@@ -153,7 +154,8 @@ async def feedback(
         await query.answer(_("This button is no longer valid. Send /start for a fresh menu."))
         return
     voter = keyring.feedback_voter(query.from_user.id, callback_data.article)
-    await storage.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
     await query.answer(_("Thank you! Your vote is counted (one per person per article)."))
 
 
