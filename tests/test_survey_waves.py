@@ -10,8 +10,9 @@ from pathlib import Path
 
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
+from services.forget import forget_person
 from services.privacy import Keyring
-from services.survey.waves import forget_person, open_wave, submit_response
+from services.survey.waves import open_wave, submit_response
 from storage import open_storage
 
 STAYING = {"status": "staying", "role": "qa", "seniority": "junior"}
