@@ -25,6 +25,8 @@ _DIGEST_COLUMNS = "period_key, kind, status, claimed_at, message_ids, snapshot"
 
 
 class SqliteDigestsReader:
+    """The reads; `SqliteDigests` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 

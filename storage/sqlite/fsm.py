@@ -6,6 +6,8 @@ import aiosqlite
 
 
 class SqliteFsmReader:
+    """The reads; `SqliteFsm` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 

@@ -8,6 +8,8 @@ from storage.interface import ArticleStats, UnansweredQuestion
 
 
 class SqliteKnowledgeStatsReader:
+    """The reads; `SqliteKnowledgeStats` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 

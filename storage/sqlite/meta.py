@@ -6,6 +6,8 @@ import aiosqlite
 
 
 class SqliteMetaReader:
+    """The reads; `SqliteMeta` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 

@@ -38,6 +38,8 @@ def _poll(row: aiosqlite.Row) -> Poll:
 
 
 class SqlitePollsReader:
+    """The reads; `SqlitePolls` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 

@@ -25,6 +25,8 @@ def _wave(row: aiosqlite.Row | tuple[object, ...]) -> Wave:
 
 
 class SqliteSurveyReader:
+    """The reads; `SqliteSurvey` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
@@ -117,6 +119,8 @@ class SqliteSurvey(SqliteSurveyReader):
 
 
 class SqliteSubscriptionsReader:
+    """The reads; `SqliteSubscriptions` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
