@@ -72,14 +72,16 @@ class SqliteStorage:
         async with self._write_lock:
             self._writing = task
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
                 tx = SqliteTransaction(self._writer)
                 try:
+                    await self._writer.execute("BEGIN IMMEDIATE")
                     yield tx
+                    await self._writer.commit()
                 except BaseException:
+                    # Also when cancelled or when BEGIN or COMMIT failed: never leave the
+                    # connection inside a transaction for the next writer.
                     await self._writer.rollback()
                     raise
-                await self._writer.commit()
                 if tx.key_destroyed:
                     # The old page with the key may still sit in the WAL: write it back and
                     # truncate the WAL.

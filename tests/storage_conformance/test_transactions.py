@@ -54,6 +54,28 @@ async def test_reads_outside_see_only_committed_data_and_are_not_held_up(
     assert await storage.meta.get("name") == "pending"
 
 
+async def test_a_cancelled_transaction_is_rolled_back_and_frees_the_writer(
+    storage: Storage,
+) -> None:
+    inside = asyncio.Event()
+
+    async def cancelled_part_way() -> None:
+        async with storage.transaction() as tx:
+            await tx.meta.set("lost", "1")
+            inside.set()
+            await asyncio.Event().wait()  # until cancelled
+
+    task = asyncio.create_task(cancelled_part_way())
+    await inside.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with storage.transaction() as tx:
+        await tx.meta.set("next", "1")
+    assert await storage.meta.get("lost") is None
+    assert await storage.meta.get("next") == "1"
+
+
 async def test_transactions_do_not_nest(storage: Storage) -> None:
     async with storage.transaction():
         with pytest.raises(RuntimeError, match="nest"):
