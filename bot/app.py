@@ -91,7 +91,7 @@ def create_dispatcher(
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
-        storage=PseudonymousFsmStorage(storage.fsm, keyring),
+        storage=PseudonymousFsmStorage(storage, keyring),
         events_isolation=events_isolation or SimpleEventIsolation(),
         # Handed to handlers as keyword arguments.
         keyring=keyring,
@@ -157,7 +157,8 @@ async def check_secret_key(storage: Storage, keyring: Keyring) -> None:
     expected = await storage.meta.get("key_check")
     actual = keyring.check_value()
     if expected is None:
-        await storage.meta.set("key_check", actual)
+        async with storage.transaction() as tx:
+            await tx.meta.set("key_check", actual)
     elif expected != actual:
         raise KeyMismatchError(
             "SECRET_KEY: does not match the key this database was created with "

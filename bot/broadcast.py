@@ -96,7 +96,8 @@ class WaveBroadcaster:
         sent = 0
         while batch := await self._storage.subscriptions.pending(wave_id, BATCH):
             for subscriber in batch:
-                await self._storage.subscriptions.mark_notified(subscriber.subscriber, wave_id)
+                async with self._storage.transaction() as tx:
+                    await tx.subscriptions.mark_notified(subscriber.subscriber, wave_id)
                 if await self._tell(subscriber, label):
                     sent += 1
         logger.info("New-wave broadcast finished: %d messages", sent)
@@ -107,7 +108,7 @@ class WaveBroadcaster:
             payload = self._keyring.subscriber_sealer.open_json(subscriber.chat_sealed)
             chat_id, locale = int(payload["chat"]), str(payload["locale"])
         except (UndecryptableError, KeyError, TypeError, ValueError):
-            await self._storage.subscriptions.unsubscribe(subscriber.subscriber)
+            await self._unsubscribe(subscriber)
             return False
         with self._i18n.context(), self._i18n.use_locale(locale):
             text = _(
@@ -123,9 +124,13 @@ class WaveBroadcaster:
                 await asyncio.sleep(exc.retry_after)
             except (TelegramForbiddenError, TelegramBadRequest):
                 # Blocked the bot, or the chat is gone: they will not hear from us again.
-                await self._storage.subscriptions.unsubscribe(subscriber.subscriber)
+                await self._unsubscribe(subscriber)
                 return False
             except (TelegramServerError, TelegramNetworkError):
                 await asyncio.sleep(min(2**attempt, 30))
         logger.warning("A new-wave message could not be delivered after %d tries", MAX_ATTEMPTS)
         return False
+
+    async def _unsubscribe(self, subscriber: Subscriber) -> None:
+        async with self._storage.transaction() as tx:
+            await tx.subscriptions.unsubscribe(subscriber.subscriber)

@@ -103,17 +103,21 @@ class DigestService:
             if await self._storage.digests.get(period_key) is not None:
                 return False
             composed = await self.compose(now)
-            if not await self._storage.digests.claim(
-                period_key, kind, now, composed.snapshot.to_json()
-            ):
+            async with self._storage.transaction() as tx:
+                claimed = await tx.digests.claim(
+                    period_key, kind, now, composed.snapshot.to_json()
+                )
+            if not claimed:
                 return False
             try:
                 message_ids = await self._send(self._chat_id, composed)
             except TelegramAPIError:
                 logger.exception("The digest for %s could not be posted", period_key)
-                await self._storage.digests.mark_failed(period_key)
+                async with self._storage.transaction() as tx:
+                    await tx.digests.mark_failed(period_key)
                 return False
-            await self._storage.digests.mark_posted(period_key, tuple(message_ids))
+            async with self._storage.transaction() as tx:
+                await tx.digests.mark_posted(period_key, tuple(message_ids))
             logger.info("Digest for %s posted", period_key)
             return True
 

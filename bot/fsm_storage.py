@@ -3,36 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import astuple
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
 from services.privacy import Keyring, UndecryptableError
-from storage import FsmRepository
+from storage import Storage
 
 
 class PseudonymousFsmStorage(BaseStorage):
     """Keeps a dialogue across restarts without storing who is having it."""
 
-    def __init__(self, repository: FsmRepository, keyring: Keyring) -> None:
-        self._repository = repository
+    def __init__(self, storage: Storage, keyring: Keyring) -> None:
+        self._storage = storage
         self._keyring = keyring
 
     def _key(self, key: StorageKey) -> str:
-        return self._keyring.fsm_pseudonym(
-            (
-                key.bot_id,
-                key.chat_id,
-                key.user_id,
-                key.thread_id,
-                key.business_connection_id,
-                key.destiny,
-            )
-        )
+        # (bot, chat, user, thread, business connection, destiny), in StorageKey's field order.
+        return self._keyring.fsm_pseudonym(astuple(key))
 
     async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
-        blob = await self._repository.load(self._key(key))
+        blob = await self._storage.fsm.load(self._key(key))
         if blob is None:
             return None, {}
         try:
@@ -43,11 +36,12 @@ class PseudonymousFsmStorage(BaseStorage):
 
     async def _store(self, key: StorageKey, state: str | None, data: Mapping[str, Any]) -> None:
         storage_key = self._key(key)
-        if state is None and not data:
-            await self._repository.delete(storage_key)
-            return
-        sealed = self._keyring.fsm_sealer.seal_json({"state": state, "data": dict(data)})
-        await self._repository.save(storage_key, sealed)
+        async with self._storage.transaction() as tx:
+            if state is None and not data:
+                await tx.fsm.delete(storage_key)
+            else:
+                sealed = self._keyring.fsm_sealer.seal_json({"state": state, "data": dict(data)})
+                await tx.fsm.save(storage_key, sealed)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         _, data = await self._load(key)

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from bot.package_data import package_folder
 from bot.settings import LOCALES
 from services.privacy import Keyring
-from storage import PreferencesRepository
+from storage import PreferencesReader
 
 LOCALES_DIR = package_folder("bot.locales")
 DOMAIN = "messages"
@@ -55,7 +55,7 @@ def locale_from_language_code(language_code: str | None) -> str | None:
 class PreferredLocaleMiddleware(I18nMiddleware):
     """Locale: the person's saved choice, else Telegram's language, else DEFAULT_LOCALE."""
 
-    def __init__(self, i18n: I18n, preferences: PreferencesRepository, keyring: Keyring) -> None:
+    def __init__(self, i18n: I18n, preferences: PreferencesReader, keyring: Keyring) -> None:
         super().__init__(i18n=i18n)
         self._preferences = preferences
         self._keyring = keyring

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from services.charts import bar_chart
+from services.polls.closing import BY_THE_BOT, close_poll, hour_stamp
 from services.polls.parsing import PollDraft
 from services.polls.results import final_results, live_counts
 from services.privacy import Keyring, respondent_pseudonym
@@ -38,10 +39,6 @@ class PollCloseScheduler(Protocol):
     """Closes polls at their close time, across restarts."""
 
     def schedule_close(self, poll_id: int, when: dt.datetime) -> None: ...
-
-
-def hour_stamp(now: dt.datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:00")
 
 
 def census_view(poll: Poll, k: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -87,21 +84,22 @@ async def publish_poll(
     """Record the poll, post it in the chat, schedule its close; audit the admin's action."""
     chat_key = keyring.chat_key(chat_id)
     key = keyring.poll_key_sealer.seal(os.urandom(32)) if draft.census else None
-    poll = await storage.polls.create_poll(
-        chat_key,
-        "census" if draft.census else "native",
-        draft.question,
-        draft.options,
-        draft.multiple,
-        now.date(),
-        None if draft.close_at is None else draft.close_at.astimezone(dt.UTC),
-        key,
-        locale,
-    )
+    async with storage.transaction() as tx:
+        poll = await tx.polls.create_poll(
+            chat_key,
+            "census" if draft.census else "native",
+            draft.question,
+            draft.options,
+            draft.multiple,
+            now.date(),
+            None if draft.close_at is None else draft.close_at.astimezone(dt.UTC),
+            key,
+            locale,
+        )
+    telegram_poll_id: str | None = None
     if draft.census:
         text, keyboard = census_view(poll, k)
         sent = await bot.send_message(chat_id, text, reply_markup=keyboard)
-        await storage.polls.attach_message(poll.id, sent.message_id, None)
     else:
         sent = await bot.send_poll(
             chat_id,
@@ -110,20 +108,20 @@ async def publish_poll(
             is_anonymous=True,
             allows_multiple_answers=draft.multiple,
         )
-        await storage.polls.attach_message(
-            poll.id, sent.message_id, sent.poll.id if sent.poll else None
+        telegram_poll_id = sent.poll.id if sent.poll else None
+    async with storage.transaction() as tx:
+        await tx.polls.attach_message(poll.id, sent.message_id, telegram_poll_id)
+        await tx.polls.audit(
+            hour_stamp(now),
+            "open",
+            chat_key,
+            BY_THE_BOT if admin_id is None else keyring.audit_admin(admin_id),
+            poll.id,
         )
+        refreshed = await tx.polls.get_poll(poll.id)
+    assert refreshed is not None
     if draft.close_at is not None:
         scheduler.schedule_close(poll.id, draft.close_at)
-    await storage.polls.audit(
-        hour_stamp(now),
-        "open",
-        chat_key,
-        "bot" if admin_id is None else keyring.audit_admin(admin_id),
-        poll.id,
-    )
-    refreshed = await storage.polls.get_poll(poll.id)
-    assert refreshed is not None
     return refreshed
 
 
@@ -136,10 +134,11 @@ async def record_census_vote(
     if not poll.is_open or poll.voter_key_sealed is None or not 0 <= option < len(poll.options):
         return None
     voter = respondent_pseudonym(keyring.poll_key_sealer.open(poll.voter_key_sealed), user_id)
-    current = await storage.polls.get_vote(poll.id, voter)
-    choice = tuple(sorted(set(current) ^ {option})) if poll.multiple else (option,)
-    if choice != current:
-        await storage.polls.vote(poll.id, voter, choice)
+    async with storage.transaction() as tx:
+        current = await tx.polls.get_vote(poll.id, voter)
+        choice = tuple(sorted(set(current) ^ {option})) if poll.multiple else (option,)
+        if choice != current and not await tx.polls.vote(poll.id, voter, choice):
+            return None  # closed since the poll was read
     return choice
 
 
@@ -177,8 +176,9 @@ class CensusRefresher:
         poll = await self._storage.polls.get_poll(poll_id)
         if poll is None or not poll.is_open or poll.message_id is None:
             return
-        tallies = await self._storage.polls.census_tallies(poll.id, len(poll.options))
-        await self._storage.polls.set_tallies(poll.id, tallies)
+        async with self._storage.transaction() as tx:
+            tallies = await tx.polls.census_tallies(poll.id, len(poll.options))
+            await tx.polls.set_tallies(poll.id, tallies)
         chat = await self._storage.polls.get_chat(poll.chat_key)
         if chat is None or not chat.active:
             return
@@ -207,31 +207,25 @@ async def close_and_report(
     k: int,
     i18n: I18n,
     now: dt.datetime,
+    closed_by: str = BY_THE_BOT,
 ) -> bool:
     """Close the poll (stopPoll, or the census message loses its buttons), destroy a census
-    key, and post the results. False if it was closed already."""
-    poll = await storage.polls.get_poll(poll_id)
-    if poll is None or not poll.is_open:
+    key, audit it as `closed_by`, and post the results. False if it was closed already."""
+    outcome = await close_poll(storage, poll_id, now, closed_by)
+    if outcome is None:
         return False
-    chat = await storage.polls.get_chat(poll.chat_key)
-    tallies = poll.tallies
-    if poll.kind == "census":
-        tallies = await storage.polls.census_tallies(poll.id, len(poll.options))
-    if not await storage.polls.close_poll(poll.id, now.date(), tallies):
-        return False
+    poll, chat = outcome
     if chat is None or not chat.active:
         return True  # the bot left the chat: closed in the records only
     chat_id = keyring.open_chat(chat.chat_sealed)[0]
-    closed = await storage.polls.get_poll(poll.id)
-    assert closed is not None
     with i18n.context(), i18n.use_locale(poll.locale):
         try:
             if poll.kind == "native" and poll.message_id is not None:
                 await bot.stop_poll(chat_id, poll.message_id)
             elif poll.message_id is not None:
-                text, _keyboard = census_view(closed, k)
+                text, _keyboard = census_view(poll, k)
                 await bot.edit_message_text(text, chat_id=chat_id, message_id=poll.message_id)
-            await post_results(bot, chat_id, closed, k)
+            await post_results(bot, chat_id, poll, k)
         except TelegramAPIError as exc:
             logger.warning("Poll %d closed, but the chat could not be told: %s", poll.id, exc)
     return True

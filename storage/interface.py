@@ -1,12 +1,14 @@
 """The storage interface every backend implements (SQLite now; PostgreSQL could follow).
 
 Keys about people are always pseudonyms computed by the caller; a backend never sees a
-Telegram id.
+Telegram id. Each repository comes in two shapes: a reader (`Storage.survey`, ...) that only
+reads committed data, and the full repository, reachable only inside `Storage.transaction()`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -88,71 +90,67 @@ class WaveAlreadyOpenError(Exception):
     """Only one survey wave may be open at a time."""
 
 
-class MetaRepository(Protocol):
+class MetaReader(Protocol):
     """Small named values about the installation itself."""
 
     async def get(self, name: str) -> str | None: ...
 
+
+class MetaRepository(MetaReader, Protocol):
     async def set(self, name: str, value: str) -> None: ...
 
 
-class PreferencesRepository(Protocol):
+class PreferencesReader(Protocol):
     """A person's settings, keyed by their pseudonym."""
 
     async def get_locale(self, person: str) -> str | None: ...
 
+
+class PreferencesRepository(PreferencesReader, Protocol):
     async def set_locale(self, person: str, locale: str) -> None: ...
 
     async def forget(self, person: str) -> None: ...
 
 
-class FsmRepository(Protocol):
+class FsmReader(Protocol):
     """Opaque, already encrypted dialogue state keyed by a pseudonymous key."""
 
     async def load(self, key: str) -> bytes | None: ...
 
+
+class FsmRepository(FsmReader, Protocol):
     async def save(self, key: str, blob: bytes) -> None: ...
 
     async def delete(self, key: str) -> None: ...
 
 
-class KnowledgeStatsRepository(Protocol):
+class KnowledgeStatsReader(Protocol):
     """Views, feedback and unanswered questions of the relocation guide."""
 
+    async def article_stats(self) -> list[ArticleStats]: ...
+
+    async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]: ...
+
+
+class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
     async def record_view(self, article_id: str) -> None: ...
 
     async def vote(self, voter: str, article_id: str, helpful: bool) -> None: ...
-
-    async def article_stats(self) -> list[ArticleStats]: ...
 
     async def forget_votes(self, voters: list[str]) -> None: ...
 
     async def record_unanswered(self, question_key: str, example: str) -> None: ...
 
-    async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]: ...
 
-
-class SurveyRepository(Protocol):
+class SurveyReader(Protocol):
     """Survey waves and their responses, keyed by per-wave pseudonyms."""
-
-    async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave: ...
-
-    async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
-        """Close the wave and destroy its key (overwritten on disk, WAL checkpointed)."""
 
     async def current_wave(self) -> Wave | None: ...
 
     async def waves(self) -> list[tuple[Wave, int]]:
         """Every wave, newest first, with its number of responses."""
 
-    async def save_response(
-        self, wave_id: int, respondent: bytes, week: str, answers: str
-    ) -> None:
-        """Insert or replace this person's response to the wave."""
-
     async def has_response(self, wave_id: int, respondent: bytes) -> bool: ...
-
-    async def delete_response(self, wave_id: int, respondent: bytes) -> bool: ...
 
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
         """Distinct answer sets of the wave with how many gave each."""
@@ -161,33 +159,69 @@ class SurveyRepository(Protocol):
         """How many times the wave's responses were added, replaced or deleted."""
 
 
-class SubscriptionRepository(Protocol):
+class SurveyRepository(SurveyReader, Protocol):
+    async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
+        """Raises WaveAlreadyOpenError while another wave is open."""
+
+    async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
+        """Close the wave and destroy its key (no copy of it survives the commit)."""
+
+    async def save_response(
+        self, wave_id: int, respondent: bytes, week: str, answers: str
+    ) -> None:
+        """Insert or replace this person's response to the wave, counting the change."""
+
+    async def delete_response(self, wave_id: int, respondent: bytes) -> bool: ...
+
+
+class SubscriptionReader(Protocol):
     """Who asked to hear about new waves: sealed chat ids, nothing linking them to responses."""
-
-    async def subscribe(
-        self, subscriber: bytes, chat_sealed: bytes, notified_wave: int
-    ) -> None: ...
-
-    async def unsubscribe(self, subscriber: bytes) -> bool: ...
 
     async def is_subscribed(self, subscriber: bytes) -> bool: ...
 
     async def pending(self, wave_id: int, limit: int) -> list[Subscriber]:
         """Subscribers not yet told about `wave_id`."""
 
-    async def mark_notified(self, subscriber: bytes, wave_id: int) -> None: ...
-
     async def count(self) -> int: ...
 
 
-class PollRepository(Protocol):
-    """Chats the bot is in, the polls run there, census votes and the admins' audit log."""
+class SubscriptionRepository(SubscriptionReader, Protocol):
+    async def subscribe(
+        self, subscriber: bytes, chat_sealed: bytes, notified_wave: int
+    ) -> None: ...
 
-    async def save_chat(self, chat: ChatRecord) -> None: ...
+    async def unsubscribe(self, subscriber: bytes) -> bool: ...
+
+    async def mark_notified(self, subscriber: bytes, wave_id: int) -> None: ...
+
+
+class PollReader(Protocol):
+    """Chats the bot is in, the polls run there, census votes and the admins' audit log."""
 
     async def get_chat(self, chat_key: bytes) -> ChatRecord | None: ...
 
     async def active_chats(self) -> list[ChatRecord]: ...
+
+    async def get_poll(self, poll_id: int) -> Poll | None: ...
+
+    async def poll_by_telegram_id(self, telegram_poll_id: str) -> Poll | None: ...
+
+    async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None: ...
+
+    async def chat_polls(self, chat_key: bytes, limit: int) -> list[Poll]:
+        """Open polls first, then the most recently closed."""
+
+    async def open_polls(self) -> list[Poll]: ...
+
+    async def get_vote(self, poll_id: int, voter: bytes) -> tuple[int, ...]: ...
+
+    async def census_tallies(self, poll_id: int, options: int) -> tuple[int, ...]: ...
+
+    async def polls_closed_between(self, start: dt.date, end: dt.date) -> list[Poll]: ...
+
+
+class PollRepository(PollReader, Protocol):
+    async def save_chat(self, chat: ChatRecord) -> None: ...
 
     async def create_poll(
         self,
@@ -206,40 +240,31 @@ class PollRepository(Protocol):
         self, poll_id: int, message_id: int, telegram_poll_id: str | None
     ) -> None: ...
 
-    async def get_poll(self, poll_id: int) -> Poll | None: ...
-
-    async def poll_by_telegram_id(self, telegram_poll_id: str) -> Poll | None: ...
-
-    async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None: ...
-
-    async def chat_polls(self, chat_key: bytes, limit: int) -> list[Poll]:
-        """Open polls first, then the most recently closed."""
-
-    async def open_polls(self) -> list[Poll]: ...
-
     async def set_tallies(self, poll_id: int, tallies: tuple[int, ...]) -> None: ...
 
     async def close_poll(self, poll_id: int, closed_on: dt.date, tallies: tuple[int, ...]) -> bool:
         """Close it, destroying a census poll's voter key and votes (the tallies stay);
         False if it was already closed."""
 
-    async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> None:
-        """Record or replace a census vote; an empty choice withdraws it."""
-
-    async def get_vote(self, poll_id: int, voter: bytes) -> tuple[int, ...]: ...
-
-    async def census_tallies(self, poll_id: int, options: int) -> tuple[int, ...]: ...
-
-    async def polls_closed_between(self, start: dt.date, end: dt.date) -> list[Poll]: ...
+    async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> bool:
+        """Record or replace a census vote, or withdraw it with an empty choice, in one
+        statement that checks the poll is still open; False if nothing changed (closed)."""
 
     async def audit(
         self, at_hour: str, action: str, chat_key: bytes, admin: str, poll_id: int | None
     ) -> None: ...
 
 
-class DigestRepository(Protocol):
+class DigestReader(Protocol):
     """The digests posted, so that no period is posted twice."""
 
+    async def get(self, period_key: str) -> DigestRecord | None: ...
+
+    async def last_posted(self) -> DigestRecord | None:
+        """The most recent digest that went out (its figures are the next one's baseline)."""
+
+
+class DigestRepository(DigestReader, Protocol):
     async def claim(
         self, period_key: str, kind: str, claimed_at: dt.datetime, snapshot: str
     ) -> bool:
@@ -249,14 +274,9 @@ class DigestRepository(Protocol):
 
     async def mark_failed(self, period_key: str) -> None: ...
 
-    async def get(self, period_key: str) -> DigestRecord | None: ...
 
-    async def last_posted(self) -> DigestRecord | None:
-        """The most recent digest that went out (its figures are the next one's baseline)."""
-
-
-class Storage(Protocol):
-    """Everything the bot persists, grouped by repository."""
+class Transaction(Protocol):
+    """One unit of work: every repository, reading and writing the same uncommitted state."""
 
     @property
     def meta(self) -> MetaRepository: ...
@@ -281,5 +301,38 @@ class Storage(Protocol):
 
     @property
     def digests(self) -> DigestRepository: ...
+
+
+class Storage(Protocol):
+    """Everything the bot persists. The properties only read committed data (long reads never
+    hold up writers); every write goes through `transaction()`."""
+
+    @property
+    def meta(self) -> MetaReader: ...
+
+    @property
+    def preferences(self) -> PreferencesReader: ...
+
+    @property
+    def fsm(self) -> FsmReader: ...
+
+    @property
+    def knowledge_stats(self) -> KnowledgeStatsReader: ...
+
+    @property
+    def survey(self) -> SurveyReader: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionReader: ...
+
+    @property
+    def polls(self) -> PollReader: ...
+
+    @property
+    def digests(self) -> DigestReader: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """`async with storage.transaction() as tx:` commits on success and rolls back on an
+        exception; transactions run one at a time and do not nest."""
 
     async def close(self) -> None: ...

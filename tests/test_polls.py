@@ -177,10 +177,21 @@ async def test_a_close_time_survives_a_restart_and_a_missed_one_runs_at_start(
 async def test_removed_from_a_group_mid_poll(sandbox: Sandbox) -> None:
     admin, group = await group_with_admin(sandbox)
     await admin.send("/poll census Still here? | Yes | No")
+    census = admin.last_message
+    assert census is not None
+    await admin.click("Yes", census)
+    assert db_rows(sandbox, "SELECT count(*) FROM poll_votes") == [(1,)]
     update = sandbox.api.bot_membership_update(group, admin.user, "kicked")
     await sandbox.api.wait_processed(await sandbox.api.push_update(update))
     assert db_rows(sandbox, "SELECT closed_on IS NOT NULL FROM polls") == [(1,)]
     assert db_rows(sandbox, "SELECT active FROM chats") == [(0,)]
+    # Closed the way an admin's close is: audited, no census vote left.
+    assert db_rows(sandbox, "SELECT action, admin FROM poll_audit ORDER BY id")[-1] == (
+        "close",
+        "bot",
+    )
+    assert db_rows(sandbox, "SELECT count(*) FROM poll_votes") == [(0,)]
+    assert db_rows(sandbox, "SELECT tallies FROM polls") == [("[1, 0]",)]
 
 
 async def test_step_by_step_poll_from_a_private_chat(sandbox: Sandbox, clock: ManualClock) -> None:

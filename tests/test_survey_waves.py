@@ -15,8 +15,9 @@ import pytest
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from services.clock import ManualClock
+from services.forget import forget_person
 from services.privacy import Keyring
-from services.survey.waves import forget_person, open_wave, submit_response
+from services.survey.waves import open_wave, submit_response
 from storage import open_storage
 
 WARSAW = ZoneInfo("Europe/Warsaw")  # TIMEZONE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import astuple
+
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command
@@ -12,9 +14,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.replies import edit_or_send
+from services.forget import forget_person
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
-from services.survey.waves import forget_person
 from storage import Storage
 
 
@@ -49,8 +51,9 @@ async def on_forget_button(
     if not callback_data.confirm:
         await edit_or_send(query, _("Nothing was deleted."))
         return
-    await state.clear()
-    await forget_person(storage, keyring, query.from_user.id, library.base.ids)
+    # The dialogue state goes in the same transaction as everything else.
+    fsm_key = keyring.fsm_pseudonym(astuple(state.key))
+    await forget_person(storage, keyring, query.from_user.id, library.base.ids, [fsm_key])
     await edit_or_send(
         query,
         _(

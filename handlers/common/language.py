@@ -52,9 +52,10 @@ async def set_language(
     keyring: Keyring,
     i18n: I18n,
 ) -> None:
-    await storage.preferences.set_locale(
-        keyring.user_pseudonym(query.from_user.id), callback_data.code
-    )
+    async with storage.transaction() as tx:
+        await tx.preferences.set_locale(
+            keyring.user_pseudonym(query.from_user.id), callback_data.code
+        )
     with i18n.use_locale(callback_data.code):
         await edit_or_send(
             query,

@@ -43,7 +43,8 @@ async def answer(
     if result.article_id is not None:
         view = article_view(knowledge, result.article_id, language, kb_stale_days, today)
         if view is not None:
-            await storage.knowledge_stats.record_view(result.article_id)
+            async with storage.transaction() as tx:
+                await tx.knowledge_stats.record_view(result.article_id)
             await message.reply(view[0], reply_markup=view[1])
             return
     builder = InlineKeyboardBuilder()
@@ -62,7 +63,8 @@ async def answer(
     example = mask_long_numbers(" ".join(question.split()))[:MAX_RECORDED_QUESTION]
     key = " ".join(fold(example).split())
     if key:
-        await storage.knowledge_stats.record_unanswered(key, example)
+        async with storage.transaction() as tx:
+            await tx.knowledge_stats.record_unanswered(key, example)
     builder.button(text=_("🧭 Relocation guide"), callback_data=MenuCallback(action="relocate"))
     await message.reply(
         _(

@@ -144,7 +144,8 @@ async def browse(
         today = clock.today(timezone)
         view = article_view(knowledge, callback_data.key, language, kb_stale_days, today)
         if view is not None:
-            await storage.knowledge_stats.record_view(callback_data.key)
+            async with storage.transaction() as tx:
+                await tx.knowledge_stats.record_view(callback_data.key)
     else:
         view = None
     if view is None:  # forged or stale data: nothing by that name
@@ -165,7 +166,8 @@ async def feedback(
         callback_answer.text = out_of_date()
         return
     voter = keyring.feedback_voter(query.from_user.id, callback_data.article)
-    await storage.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
     callback_answer.text = _("Thank you! Your vote is counted (one per person per article).")
 
 

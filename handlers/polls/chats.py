@@ -10,13 +10,19 @@ from aiogram.filters import IS_MEMBER
 from aiogram.types import Chat, ChatMemberUpdated
 
 from services.clock import Clock
+from services.polls.closing import close_chat_polls
 from services.privacy import Keyring
 from storage import ChatRecord, Storage
 
 
-async def remember_chat(storage: Storage, keyring: Keyring, chat: Chat, active: bool) -> None:
+def chat_record(keyring: Keyring, chat: Chat, active: bool) -> ChatRecord:
     sealed = keyring.seal_chat(chat.id, chat.title or "")
-    await storage.polls.save_chat(ChatRecord(keyring.chat_key(chat.id), sealed, chat.type, active))
+    return ChatRecord(keyring.chat_key(chat.id), sealed, chat.type, active)
+
+
+async def remember_chat(storage: Storage, keyring: Keyring, chat: Chat, active: bool) -> None:
+    async with storage.transaction() as tx:
+        await tx.polls.save_chat(chat_record(keyring, chat, active))
 
 
 async def on_membership(
@@ -24,17 +30,11 @@ async def on_membership(
 ) -> None:
     if event.chat.type not in ("group", "supergroup", "channel"):
         return  # a private chat: someone started or blocked the bot
-    present = IS_MEMBER.check(member=event.new_chat_member)
-    await remember_chat(storage, keyring, event.chat, present)
-    if not present:
-        chat_key = keyring.chat_key(event.chat.id)
-        today = clock.today(timezone)
-        for poll in await storage.polls.open_polls():
-            if poll.chat_key == chat_key:
-                tallies = poll.tallies
-                if poll.kind == "census":
-                    tallies = await storage.polls.census_tallies(poll.id, len(poll.options))
-                await storage.polls.close_poll(poll.id, today, tallies)
+    if IS_MEMBER.check(member=event.new_chat_member):
+        await remember_chat(storage, keyring, event.chat, active=True)
+    else:
+        removed = chat_record(keyring, event.chat, active=False)
+        await close_chat_polls(storage, removed, clock.local_now(timezone))
 
 
 def create_router() -> Router:

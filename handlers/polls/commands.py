@@ -25,7 +25,6 @@ from bot.poll_actions import (
     PollCloseScheduler,
     PollVoteCallback,
     close_and_report,
-    hour_stamp,
     publish_poll,
     record_census_vote,
 )
@@ -205,7 +204,8 @@ async def on_poll_update(event: TelegramPoll, storage: Storage) -> None:
     if poll is not None and poll.is_open:
         tallies = tuple(option.voter_count for option in event.options)
         if len(tallies) == len(poll.options):
-            await storage.polls.set_tallies(poll.id, tallies)
+            async with storage.transaction() as tx:
+                await tx.polls.set_tallies(poll.id, tallies)
 
 
 def describe(poll: Poll) -> str:
@@ -286,19 +286,11 @@ async def close_poll(
     now: dt.datetime,
     admin_id: int | None = None,
 ) -> None:
-    if await close_and_report(bot, storage, keyring, poll.id, k, i18n, now):
-        who = (
-            admin_id
-            if admin_id is not None
-            else (message.from_user.id if message.from_user else None)
-        )
-        await storage.polls.audit(
-            hour_stamp(now),
-            "close",
-            poll.chat_key,
-            "channel" if who is None else keyring.audit_admin(who),
-            poll.id,
-        )
+    who = (
+        admin_id if admin_id is not None else (message.from_user.id if message.from_user else None)
+    )
+    closed_by = "channel" if who is None else keyring.audit_admin(who)
+    await close_and_report(bot, storage, keyring, poll.id, k, i18n, now, closed_by)
 
 
 async def on_close_button(

@@ -53,17 +53,19 @@ async def on_notify_button(
     user = query.from_user
     subscriber = keyring.subscriber(user.id)
     if callback_data.on:
-        wave = await storage.survey.current_wave()
         payload = {"chat": user.id, "locale": get_i18n().current_locale}
-        await storage.subscriptions.subscribe(
-            subscriber,
-            keyring.subscriber_sealer.seal_json(payload),
-            # Someone subscribing now knows of the open wave already.
-            0 if wave is None else wave.id,
-        )
+        async with storage.transaction() as tx:
+            wave = await tx.survey.current_wave()
+            await tx.subscriptions.subscribe(
+                subscriber,
+                keyring.subscriber_sealer.seal_json(payload),
+                # Someone subscribing now knows of the open wave already.
+                0 if wave is None else wave.id,
+            )
         text = _("🔔 Done: I will tell you when a new survey wave opens.")
     else:
-        await storage.subscriptions.unsubscribe(subscriber)
+        async with storage.transaction() as tx:
+            await tx.subscriptions.unsubscribe(subscriber)
         text = _("🔕 Done: no more messages about new waves.")
     await edit_or_send(query, text, notify_keyboard(callback_data.on))
 

@@ -1,13 +1,11 @@
-"""Survey waves: opening and closing them (closing destroys the wave's pseudonym key),
-submitting a response, and forgetting a person."""
+"""Survey waves: opening and closing them (closing destroys the wave's pseudonym key) and
+submitting a response, each one transaction."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Protocol
 
 from services.privacy import Keyring, respondent_pseudonym
@@ -61,17 +59,19 @@ async def open_wave(storage: Storage, keyring: Keyring, label: str, today: dt.da
         raise WaveError("label")
     key = os.urandom(32)
     try:
-        return await storage.survey.open_wave(label, keyring.wave_key_sealer.seal(key), today)
+        async with storage.transaction() as tx:
+            return await tx.survey.open_wave(label, keyring.wave_key_sealer.seal(key), today)
     except WaveAlreadyOpenError as exc:
         raise WaveError("already_open") from exc
 
 
 async def close_wave(storage: Storage, today: dt.date) -> Wave | None:
     """Close the open wave, destroying its key; None when no wave is open."""
-    wave = await storage.survey.current_wave()
-    if wave is None:
-        return None
-    await storage.survey.close_wave(wave.id, today)
+    async with storage.transaction() as tx:
+        wave = await tx.survey.current_wave()
+        if wave is None:
+            return None
+        await tx.survey.close_wave(wave.id, today)
     return Wave(wave.id, wave.label, wave.opened_on, today, None)
 
 
@@ -84,41 +84,18 @@ def respondent(keyring: Keyring, wave: Wave, user_id: int) -> bytes:
 async def submit_response(
     storage: Storage, keyring: Keyring, wave: Wave, user_id: int, answers: Answers, today: dt.date
 ) -> None:
-    """Store (or replace) the person's response to the wave; answers must be complete."""
+    """Store (or replace) the person's response to the wave, with the wave's change counter;
+    answers must be complete."""
     if not is_complete(answers):
         raise WaveError("incomplete")
-    await storage.survey.save_response(
-        wave.id, respondent(keyring, wave, user_id), iso_week(today), encode_answers(answers)
-    )
+    async with storage.transaction() as tx:
+        await tx.survey.save_response(
+            wave.id, respondent(keyring, wave, user_id), iso_week(today), encode_answers(answers)
+        )
 
 
 async def has_answered(storage: Storage, keyring: Keyring, wave: Wave, user_id: int) -> bool:
     return await storage.survey.has_response(wave.id, respondent(keyring, wave, user_id))
-
-
-@dataclass(frozen=True)
-class Forgotten:
-    responses: int
-    subscription: bool
-
-
-async def forget_person(
-    storage: Storage, keyring: Keyring, user_id: int, article_ids: Iterable[str]
-) -> Forgotten:
-    """Delete what can still be linked to the person: open-wave responses, the subscription,
-    preferences and guide votes. Closed waves have no key left, so nothing there is theirs."""
-    responses = 0
-    wave = await storage.survey.current_wave()
-    if wave is not None and await storage.survey.delete_response(
-        wave.id, respondent(keyring, wave, user_id)
-    ):
-        responses += 1
-    subscription = await storage.subscriptions.unsubscribe(keyring.subscriber(user_id))
-    await storage.preferences.forget(keyring.user_pseudonym(user_id))
-    await storage.knowledge_stats.forget_votes(
-        [keyring.feedback_voter(user_id, article_id) for article_id in article_ids]
-    )
-    return Forgotten(responses, subscription)
 
 
 async def wave_aggregates(storage: Storage, wave_id: int, k: int) -> WaveAggregates:

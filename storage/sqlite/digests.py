@@ -24,33 +24,11 @@ def _digest(row: aiosqlite.Row) -> DigestRecord:
 _DIGEST_COLUMNS = "period_key, kind, status, claimed_at, message_ids, snapshot"
 
 
-class SqliteDigests:
+class SqliteDigestsReader:
+    """The reads; `SqliteDigests` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-
-    async def claim(
-        self, period_key: str, kind: str, claimed_at: dt.datetime, snapshot: str
-    ) -> bool:
-        cursor = await self._conn.execute(
-            "INSERT INTO digests (period_key, kind, status, claimed_at, snapshot) "
-            "VALUES (?, ?, 'posting', ?, ?) ON CONFLICT (period_key) DO NOTHING",
-            (period_key, kind, claimed_at.isoformat(), snapshot),
-        )
-        await self._conn.commit()
-        return cursor.rowcount > 0
-
-    async def mark_posted(self, period_key: str, message_ids: tuple[int, ...]) -> None:
-        await self._conn.execute(
-            "UPDATE digests SET status = 'posted', message_ids = ? WHERE period_key = ?",
-            (json.dumps(list(message_ids)), period_key),
-        )
-        await self._conn.commit()
-
-    async def mark_failed(self, period_key: str) -> None:
-        await self._conn.execute(
-            "UPDATE digests SET status = 'failed' WHERE period_key = ?", (period_key,)
-        )
-        await self._conn.commit()
 
     async def get(self, period_key: str) -> DigestRecord | None:
         async with self._conn.execute(
@@ -66,3 +44,26 @@ class SqliteDigests:
         ) as cur:
             row = await cur.fetchone()
         return None if row is None else _digest(row)
+
+
+class SqliteDigests(SqliteDigestsReader):
+    async def claim(
+        self, period_key: str, kind: str, claimed_at: dt.datetime, snapshot: str
+    ) -> bool:
+        cursor = await self._conn.execute(
+            "INSERT INTO digests (period_key, kind, status, claimed_at, snapshot) "
+            "VALUES (?, ?, 'posting', ?, ?) ON CONFLICT (period_key) DO NOTHING",
+            (period_key, kind, claimed_at.isoformat(), snapshot),
+        )
+        return cursor.rowcount > 0
+
+    async def mark_posted(self, period_key: str, message_ids: tuple[int, ...]) -> None:
+        await self._conn.execute(
+            "UPDATE digests SET status = 'posted', message_ids = ? WHERE period_key = ?",
+            (json.dumps(list(message_ids)), period_key),
+        )
+
+    async def mark_failed(self, period_key: str) -> None:
+        await self._conn.execute(
+            "UPDATE digests SET status = 'failed' WHERE period_key = ?", (period_key,)
+        )

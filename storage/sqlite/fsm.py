@@ -5,7 +5,9 @@ from __future__ import annotations
 import aiosqlite
 
 
-class SqliteFsm:
+class SqliteFsmReader:
+    """The reads; `SqliteFsm` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
@@ -14,14 +16,14 @@ class SqliteFsm:
             row = await cur.fetchone()
         return None if row is None else bytes(row[0])
 
+
+class SqliteFsm(SqliteFsmReader):
     async def save(self, key: str, blob: bytes) -> None:
         await self._conn.execute(
             "INSERT INTO fsm_states (key, blob) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET blob = excluded.blob",
             (key, blob),
         )
-        await self._conn.commit()
 
     async def delete(self, key: str) -> None:
         await self._conn.execute("DELETE FROM fsm_states WHERE key = ?", (key,))
-        await self._conn.commit()

@@ -7,31 +7,11 @@ import aiosqlite
 from storage.interface import ArticleStats, UnansweredQuestion
 
 
-class SqliteKnowledgeStats:
+class SqliteKnowledgeStatsReader:
+    """The reads; `SqliteKnowledgeStats` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-
-    async def record_view(self, article_id: str) -> None:
-        await self._conn.execute(
-            "INSERT INTO kb_views (article_id, views) VALUES (?, 1) "
-            "ON CONFLICT (article_id) DO UPDATE SET views = views + 1",
-            (article_id,),
-        )
-        await self._conn.commit()
-
-    async def vote(self, voter: str, article_id: str, helpful: bool) -> None:
-        await self._conn.execute(
-            "INSERT INTO kb_votes (voter, article_id, helpful) VALUES (?, ?, ?) "
-            "ON CONFLICT (voter) DO UPDATE SET helpful = excluded.helpful",
-            (voter, article_id, int(helpful)),
-        )
-        await self._conn.commit()
-
-    async def forget_votes(self, voters: list[str]) -> None:
-        await self._conn.executemany(
-            "DELETE FROM kb_votes WHERE voter = ?", [(voter,) for voter in voters]
-        )
-        await self._conn.commit()
 
     async def article_stats(self) -> list[ArticleStats]:
         async with self._conn.execute(
@@ -45,14 +25,6 @@ class SqliteKnowledgeStats:
             rows = await cur.fetchall()
         return [ArticleStats(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
-    async def record_unanswered(self, question_key: str, example: str) -> None:
-        await self._conn.execute(
-            "INSERT INTO kb_unanswered (question_key, example) VALUES (?, ?) "
-            "ON CONFLICT (question_key) DO UPDATE SET times = times + 1",
-            (question_key, example),
-        )
-        await self._conn.commit()
-
     async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]:
         async with self._conn.execute(
             "SELECT example, times FROM kb_unanswered ORDER BY times DESC, example LIMIT ?",
@@ -60,3 +32,31 @@ class SqliteKnowledgeStats:
         ) as cur:
             rows = await cur.fetchall()
         return [UnansweredQuestion(str(r[0]), int(r[1])) for r in rows]
+
+
+class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
+    async def record_view(self, article_id: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_views (article_id, views) VALUES (?, 1) "
+            "ON CONFLICT (article_id) DO UPDATE SET views = views + 1",
+            (article_id,),
+        )
+
+    async def vote(self, voter: str, article_id: str, helpful: bool) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_votes (voter, article_id, helpful) VALUES (?, ?, ?) "
+            "ON CONFLICT (voter) DO UPDATE SET helpful = excluded.helpful",
+            (voter, article_id, int(helpful)),
+        )
+
+    async def forget_votes(self, voters: list[str]) -> None:
+        await self._conn.executemany(
+            "DELETE FROM kb_votes WHERE voter = ?", [(voter,) for voter in voters]
+        )
+
+    async def record_unanswered(self, question_key: str, example: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_unanswered (question_key, example) VALUES (?, ?) "
+            "ON CONFLICT (question_key) DO UPDATE SET times = times + 1",
+            (question_key, example),
+        )

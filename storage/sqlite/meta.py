@@ -5,7 +5,9 @@ from __future__ import annotations
 import aiosqlite
 
 
-class SqliteMeta:
+class SqliteMetaReader:
+    """The reads; `SqliteMeta` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
@@ -14,10 +16,11 @@ class SqliteMeta:
             row = await cur.fetchone()
         return None if row is None else str(row[0])
 
+
+class SqliteMeta(SqliteMetaReader):
     async def set(self, name: str, value: str) -> None:
         await self._conn.execute(
             "INSERT INTO meta (name, value) VALUES (?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             (name, value),
         )
-        await self._conn.commit()

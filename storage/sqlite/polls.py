@@ -14,6 +14,9 @@ _POLL_COLUMNS = (
     "opened_on, close_at, closed_on, voter_key_sealed, locale"
 )
 
+# A vote counts only while its poll is open, checked in the vote's own statement.
+_STILL_OPEN = "EXISTS (SELECT 1 FROM polls WHERE id = ? AND closed_on IS NULL)"
+
 
 def _poll(row: aiosqlite.Row) -> Poll:
     return Poll(
@@ -34,7 +37,9 @@ def _poll(row: aiosqlite.Row) -> Poll:
     )
 
 
-class SqlitePolls:
+class SqlitePollsReader:
+    """The reads; `SqlitePolls` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
@@ -50,15 +55,6 @@ class SqlitePolls:
             f"SELECT {_POLL_COLUMNS} FROM polls WHERE {where}", args
         ) as cur:
             return [_poll(row) for row in await cur.fetchall()]
-
-    async def save_chat(self, chat: ChatRecord) -> None:
-        await self._conn.execute(
-            "INSERT INTO chats (chat_key, chat_sealed, kind, active) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (chat_key) DO UPDATE SET chat_sealed = excluded.chat_sealed, "
-            "kind = excluded.kind, active = excluded.active",
-            (chat.chat_key, chat.chat_sealed, chat.kind, int(chat.active)),
-        )
-        await self._conn.commit()
 
     async def get_chat(self, chat_key: bytes) -> ChatRecord | None:
         async with self._conn.execute(
@@ -76,6 +72,59 @@ class SqlitePolls:
         ) as cur:
             rows = await cur.fetchall()
         return [ChatRecord(bytes(r[0]), bytes(r[1]), str(r[2]), bool(r[3])) for r in rows]
+
+    async def get_poll(self, poll_id: int) -> Poll | None:
+        return await self._one("id = ?", (poll_id,))
+
+    async def poll_by_telegram_id(self, telegram_poll_id: str) -> Poll | None:
+        return await self._one("telegram_poll_id = ?", (telegram_poll_id,))
+
+    async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None:
+        return await self._one("chat_key = ? AND message_id = ?", (chat_key, message_id))
+
+    async def chat_polls(self, chat_key: bytes, limit: int) -> list[Poll]:
+        return await self._many(
+            "chat_key = ? ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
+            (chat_key, limit),
+        )
+
+    async def open_polls(self) -> list[Poll]:
+        return await self._many("closed_on IS NULL ORDER BY id", ())
+
+    async def get_vote(self, poll_id: int, voter: bytes) -> tuple[int, ...]:
+        async with self._conn.execute(
+            "SELECT choice FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, voter)
+        ) as cur:
+            row = await cur.fetchone()
+        return () if row is None else tuple(int(i) for i in json.loads(row[0]))
+
+    async def census_tallies(self, poll_id: int, options: int) -> tuple[int, ...]:
+        tallies = [0] * options
+        async with self._conn.execute(
+            "SELECT choice, count(*) FROM poll_votes WHERE poll_id = ? GROUP BY choice",
+            (poll_id,),
+        ) as cur:
+            for choice, count in await cur.fetchall():
+                for index in json.loads(choice):
+                    if 0 <= int(index) < options:
+                        tallies[int(index)] += int(count)
+        return tuple(tallies)
+
+    async def polls_closed_between(self, start: dt.date, end: dt.date) -> list[Poll]:
+        return await self._many(
+            "closed_on >= ? AND closed_on < ? ORDER BY closed_on, id",
+            (start.isoformat(), end.isoformat()),
+        )
+
+
+class SqlitePolls(SqlitePollsReader):
+    async def save_chat(self, chat: ChatRecord) -> None:
+        await self._conn.execute(
+            "INSERT INTO chats (chat_key, chat_sealed, kind, active) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (chat_key) DO UPDATE SET chat_sealed = excluded.chat_sealed, "
+            "kind = excluded.kind, active = excluded.active",
+            (chat.chat_key, chat.chat_sealed, chat.kind, int(chat.active)),
+        )
 
     async def create_poll(
         self,
@@ -106,7 +155,6 @@ class SqlitePolls:
                 locale,
             ),
         )
-        await self._conn.commit()
         poll = await self.get_poll(int(cursor.lastrowid or 0))
         assert poll is not None
         return poll
@@ -118,32 +166,12 @@ class SqlitePolls:
             "UPDATE polls SET message_id = ?, telegram_poll_id = ? WHERE id = ?",
             (message_id, telegram_poll_id, poll_id),
         )
-        await self._conn.commit()
-
-    async def get_poll(self, poll_id: int) -> Poll | None:
-        return await self._one("id = ?", (poll_id,))
-
-    async def poll_by_telegram_id(self, telegram_poll_id: str) -> Poll | None:
-        return await self._one("telegram_poll_id = ?", (telegram_poll_id,))
-
-    async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None:
-        return await self._one("chat_key = ? AND message_id = ?", (chat_key, message_id))
-
-    async def chat_polls(self, chat_key: bytes, limit: int) -> list[Poll]:
-        return await self._many(
-            "chat_key = ? ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
-            (chat_key, limit),
-        )
-
-    async def open_polls(self) -> list[Poll]:
-        return await self._many("closed_on IS NULL ORDER BY id", ())
 
     async def set_tallies(self, poll_id: int, tallies: tuple[int, ...]) -> None:
         await self._conn.execute(
             "UPDATE polls SET tallies = ? WHERE id = ? AND closed_on IS NULL",
             (json.dumps(list(tallies)), poll_id),
         )
-        await self._conn.commit()
 
     async def close_poll(self, poll_id: int, closed_on: dt.date, tallies: tuple[int, ...]) -> bool:
         cursor = await self._conn.execute(
@@ -154,46 +182,22 @@ class SqlitePolls:
         closed = cursor.rowcount > 0
         if closed:
             await self._conn.execute("DELETE FROM poll_votes WHERE poll_id = ?", (poll_id,))
-        await self._conn.commit()
         return closed
 
-    async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> None:
+    async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> bool:
         if choice:
-            await self._conn.execute(
-                "INSERT INTO poll_votes (poll_id, voter, choice) VALUES (?, ?, ?) "
+            cursor = await self._conn.execute(
+                "INSERT INTO poll_votes (poll_id, voter, choice) SELECT ?, ?, ? "
+                f"WHERE {_STILL_OPEN} "
                 "ON CONFLICT (poll_id, voter) DO UPDATE SET choice = excluded.choice",
-                (poll_id, voter, json.dumps(list(choice))),
+                (poll_id, voter, json.dumps(list(choice)), poll_id),
             )
         else:
-            await self._conn.execute(
-                "DELETE FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, voter)
+            cursor = await self._conn.execute(
+                f"DELETE FROM poll_votes WHERE poll_id = ? AND voter = ? AND {_STILL_OPEN}",
+                (poll_id, voter, poll_id),
             )
-        await self._conn.commit()
-
-    async def get_vote(self, poll_id: int, voter: bytes) -> tuple[int, ...]:
-        async with self._conn.execute(
-            "SELECT choice FROM poll_votes WHERE poll_id = ? AND voter = ?", (poll_id, voter)
-        ) as cur:
-            row = await cur.fetchone()
-        return () if row is None else tuple(int(i) for i in json.loads(row[0]))
-
-    async def census_tallies(self, poll_id: int, options: int) -> tuple[int, ...]:
-        tallies = [0] * options
-        async with self._conn.execute(
-            "SELECT choice, count(*) FROM poll_votes WHERE poll_id = ? GROUP BY choice",
-            (poll_id,),
-        ) as cur:
-            for choice, count in await cur.fetchall():
-                for index in json.loads(choice):
-                    if 0 <= int(index) < options:
-                        tallies[int(index)] += int(count)
-        return tuple(tallies)
-
-    async def polls_closed_between(self, start: dt.date, end: dt.date) -> list[Poll]:
-        return await self._many(
-            "closed_on >= ? AND closed_on < ? ORDER BY closed_on, id",
-            (start.isoformat(), end.isoformat()),
-        )
+        return cursor.rowcount > 0
 
     async def audit(
         self, at_hour: str, action: str, chat_key: bytes, admin: str, poll_id: int | None
@@ -203,4 +207,3 @@ class SqlitePolls:
             "VALUES (?, ?, ?, ?, ?)",
             (at_hour, action, chat_key, admin, poll_id),
         )
-        await self._conn.commit()

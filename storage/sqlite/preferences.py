@@ -5,7 +5,9 @@ from __future__ import annotations
 import aiosqlite
 
 
-class SqlitePreferences:
+class SqlitePreferencesReader:
+    """The reads; `SqlitePreferences` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
@@ -16,14 +18,14 @@ class SqlitePreferences:
             row = await cur.fetchone()
         return None if row is None else str(row[0])
 
+
+class SqlitePreferences(SqlitePreferencesReader):
     async def set_locale(self, person: str, locale: str) -> None:
         await self._conn.execute(
             "INSERT INTO preferences (person, locale) VALUES (?, ?) "
             "ON CONFLICT (person) DO UPDATE SET locale = excluded.locale",
             (person, locale),
         )
-        await self._conn.commit()
 
     async def forget(self, person: str) -> None:
         await self._conn.execute("DELETE FROM preferences WHERE person = ?", (person,))
-        await self._conn.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Callable
 
 import aiosqlite
 
@@ -23,31 +24,11 @@ def _wave(row: aiosqlite.Row | tuple[object, ...]) -> Wave:
     )
 
 
-class SqliteSurvey:
+class SqliteSurveyReader:
+    """The reads; `SqliteSurvey` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-
-    async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
-        try:
-            cursor = await self._conn.execute(
-                "INSERT INTO survey_waves (label, opened_on, key_sealed) VALUES (?, ?, ?)",
-                (label, opened_on.isoformat(), key_sealed),
-            )
-        except sqlite3.IntegrityError as exc:
-            await self._conn.rollback()
-            raise WaveAlreadyOpenError(label) from exc
-        await self._conn.commit()
-        return Wave(int(cursor.lastrowid or 0), label, opened_on, None, key_sealed)
-
-    async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
-        await self._conn.execute(
-            "UPDATE survey_waves SET closed_on = ?, key_sealed = NULL "
-            "WHERE id = ? AND closed_on IS NULL",
-            (closed_on.isoformat(), wave_id),
-        )
-        await self._conn.commit()
-        # The old page with the key may still sit in the WAL: write it back and truncate.
-        await self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def current_wave(self) -> Wave | None:
         async with self._conn.execute(
@@ -64,39 +45,12 @@ class SqliteSurvey:
             rows = await cur.fetchall()
         return [(_wave(row), int(row[5])) for row in rows]
 
-    async def save_response(
-        self, wave_id: int, respondent: bytes, week: str, answers: str
-    ) -> None:
-        await self._conn.execute(
-            "INSERT INTO survey_responses (wave_id, respondent, week, answers) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (wave_id, respondent) "
-            "DO UPDATE SET week = excluded.week, answers = excluded.answers",
-            (wave_id, respondent, week, answers),
-        )
-        await self._count_change(wave_id)
-        await self._conn.commit()
-
     async def has_response(self, wave_id: int, respondent: bytes) -> bool:
         async with self._conn.execute(
             "SELECT 1 FROM survey_responses WHERE wave_id = ? AND respondent = ?",
             (wave_id, respondent),
         ) as cur:
             return await cur.fetchone() is not None
-
-    async def delete_response(self, wave_id: int, respondent: bytes) -> bool:
-        cursor = await self._conn.execute(
-            "DELETE FROM survey_responses WHERE wave_id = ? AND respondent = ?",
-            (wave_id, respondent),
-        )
-        if cursor.rowcount > 0:
-            await self._count_change(wave_id)
-        await self._conn.commit()
-        return cursor.rowcount > 0
-
-    async def _count_change(self, wave_id: int) -> None:
-        await self._conn.execute(
-            "UPDATE survey_waves SET changes = changes + 1 WHERE id = ?", (wave_id,)
-        )
 
     async def changes(self, wave_id: int) -> int:
         async with self._conn.execute(
@@ -114,25 +68,61 @@ class SqliteSurvey:
         return [(str(row[0]), int(row[1])) for row in rows]
 
 
-class SqliteSubscriptions:
+class SqliteSurvey(SqliteSurveyReader):
+    def __init__(self, conn: aiosqlite.Connection, on_key_destroyed: Callable[[], None]) -> None:
+        super().__init__(conn)
+        self._on_key_destroyed = on_key_destroyed
+
+    async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
+        try:
+            cursor = await self._conn.execute(
+                "INSERT INTO survey_waves (label, opened_on, key_sealed) VALUES (?, ?, ?)",
+                (label, opened_on.isoformat(), key_sealed),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise WaveAlreadyOpenError(label) from exc
+        return Wave(int(cursor.lastrowid or 0), label, opened_on, None, key_sealed)
+
+    async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
+        await self._conn.execute(
+            "UPDATE survey_waves SET closed_on = ?, key_sealed = NULL "
+            "WHERE id = ? AND closed_on IS NULL",
+            (closed_on.isoformat(), wave_id),
+        )
+        # The old page with the key may still sit in the WAL: checkpointed after the commit.
+        self._on_key_destroyed()
+
+    async def save_response(
+        self, wave_id: int, respondent: bytes, week: str, answers: str
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO survey_responses (wave_id, respondent, week, answers) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (wave_id, respondent) "
+            "DO UPDATE SET week = excluded.week, answers = excluded.answers",
+            (wave_id, respondent, week, answers),
+        )
+        await self._count_change(wave_id)
+
+    async def delete_response(self, wave_id: int, respondent: bytes) -> bool:
+        cursor = await self._conn.execute(
+            "DELETE FROM survey_responses WHERE wave_id = ? AND respondent = ?",
+            (wave_id, respondent),
+        )
+        if cursor.rowcount > 0:
+            await self._count_change(wave_id)
+        return cursor.rowcount > 0
+
+    async def _count_change(self, wave_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE survey_waves SET changes = changes + 1 WHERE id = ?", (wave_id,)
+        )
+
+
+class SqliteSubscriptionsReader:
+    """The reads; `SqliteSubscriptions` adds the writes, for use inside a transaction only."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-
-    async def subscribe(self, subscriber: bytes, chat_sealed: bytes, notified_wave: int) -> None:
-        await self._conn.execute(
-            "INSERT INTO wave_subscribers (subscriber, chat_sealed, notified_wave) "
-            "VALUES (?, ?, ?) ON CONFLICT (subscriber) DO UPDATE SET "
-            "chat_sealed = excluded.chat_sealed",
-            (subscriber, chat_sealed, notified_wave),
-        )
-        await self._conn.commit()
-
-    async def unsubscribe(self, subscriber: bytes) -> bool:
-        cursor = await self._conn.execute(
-            "DELETE FROM wave_subscribers WHERE subscriber = ?", (subscriber,)
-        )
-        await self._conn.commit()
-        return cursor.rowcount > 0
 
     async def is_subscribed(self, subscriber: bytes) -> bool:
         async with self._conn.execute(
@@ -149,15 +139,30 @@ class SqliteSubscriptions:
             rows = await cur.fetchall()
         return [Subscriber(bytes(row[0]), bytes(row[1])) for row in rows]
 
+    async def count(self) -> int:
+        async with self._conn.execute("SELECT count(*) FROM wave_subscribers") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+class SqliteSubscriptions(SqliteSubscriptionsReader):
+    async def subscribe(self, subscriber: bytes, chat_sealed: bytes, notified_wave: int) -> None:
+        await self._conn.execute(
+            "INSERT INTO wave_subscribers (subscriber, chat_sealed, notified_wave) "
+            "VALUES (?, ?, ?) ON CONFLICT (subscriber) DO UPDATE SET "
+            "chat_sealed = excluded.chat_sealed",
+            (subscriber, chat_sealed, notified_wave),
+        )
+
+    async def unsubscribe(self, subscriber: bytes) -> bool:
+        cursor = await self._conn.execute(
+            "DELETE FROM wave_subscribers WHERE subscriber = ?", (subscriber,)
+        )
+        return cursor.rowcount > 0
+
     async def mark_notified(self, subscriber: bytes, wave_id: int) -> None:
         await self._conn.execute(
             "UPDATE wave_subscribers SET notified_wave = max(notified_wave, ?) "
             "WHERE subscriber = ?",
             (wave_id, subscriber),
         )
-        await self._conn.commit()
-
-    async def count(self) -> int:
-        async with self._conn.execute("SELECT count(*) FROM wave_subscribers") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0

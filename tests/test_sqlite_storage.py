@@ -1,15 +1,17 @@
-"""Migrations apply in order and upgrade every previous version; repositories round-trip."""
+"""The SQLite backend itself: migrations apply in order and upgrade every previous version;
+its pragmas, its read-only connection, and a failed start. Behaviour every backend shares is
+in tests/storage_conformance/."""
 
 from __future__ import annotations
 
+import gc
+import sqlite3
+import warnings
 from pathlib import Path
 
 import aiosqlite
 import pytest
-from aiogram.fsm.storage.base import StorageKey
 
-from bot.fsm_storage import PseudonymousFsmStorage
-from services.privacy import Keyring
 from storage import open_storage
 from storage.migrations import available_migrations, migrate, schema_version
 from storage.sqlite import connect
@@ -61,52 +63,37 @@ async def test_a_newer_database_is_refused(tmp_path: Path) -> None:
         await conn.close()
 
 
-async def test_pragmas_are_set(tmp_path: Path) -> None:
+async def test_pragmas_are_set_on_both_connections(tmp_path: Path) -> None:
     storage = await open_storage(f"sqlite:///{tmp_path}/p.sqlite3")
     try:
-        conn = storage._conn
-        async with conn.execute("PRAGMA journal_mode") as cursor:
-            assert (await cursor.fetchone())[0] == "wal"
-        async with conn.execute("PRAGMA foreign_keys") as cursor:
-            assert (await cursor.fetchone())[0] == 1
-        async with conn.execute("PRAGMA busy_timeout") as cursor:
-            assert (await cursor.fetchone())[0] > 0
+        for conn in (storage._writer, storage._reader):
+            async with conn.execute("PRAGMA journal_mode") as cursor:
+                assert (await cursor.fetchone())[0] == "wal"
+            async with conn.execute("PRAGMA foreign_keys") as cursor:
+                assert (await cursor.fetchone())[0] == 1
+            async with conn.execute("PRAGMA busy_timeout") as cursor:
+                assert (await cursor.fetchone())[0] > 0
     finally:
         await storage.close()
 
 
-async def test_preferences_round_trip_and_forget(tmp_path: Path) -> None:
+async def test_a_write_outside_a_transaction_fails_loudly(tmp_path: Path) -> None:
     storage = await open_storage(f"sqlite:///{tmp_path}/p.sqlite3")
     try:
-        await storage.preferences.set_locale("abc", "ru")
-        await storage.preferences.set_locale("abc", "en")
-        assert await storage.preferences.get_locale("abc") == "en"
-        await storage.preferences.forget("abc")
-        assert await storage.preferences.get_locale("abc") is None
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            await storage._reader.execute("INSERT INTO meta (name, value) VALUES ('a', 'b')")
+        assert await storage.meta.get("a") is None
     finally:
         await storage.close()
 
 
-async def test_fsm_state_survives_reopening_and_is_sealed(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/fsm.sqlite3"
-    keyring = Keyring(b"k" * 32)
-    key = StorageKey(bot_id=1, chat_id=5_000_000_001, user_id=5_000_000_001)
-    storage = await open_storage(url)
-    fsm = PseudonymousFsmStorage(storage.fsm, keyring)
-    await fsm.set_state(key, "Survey:status")
-    await fsm.update_data(key, {"step": 3})
-    await storage.close()
-
-    storage = await open_storage(url)
-    try:
-        fsm = PseudonymousFsmStorage(storage.fsm, keyring)
-        assert await fsm.get_state(key) == "Survey:status"
-        assert await fsm.get_data(key) == {"step": 3}
-        other_key_fsm = PseudonymousFsmStorage(storage.fsm, Keyring(b"z" * 32))
-        assert await other_key_fsm.get_state(key) is None
-        await fsm.set_state(key, None)
-        await fsm.set_data(key, {})
-        async with storage._conn.execute("SELECT count(*) FROM fsm_states") as cursor:
-            assert (await cursor.fetchone())[0] == 0
-    finally:
-        await storage.close()
+async def test_a_failed_start_closes_what_it_opened(tmp_path: Path) -> None:
+    path = tmp_path / "future.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 999")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(RuntimeError, match="newer"):
+            await open_storage(f"sqlite:///{path}")
+        gc.collect()  # a connection left open warns when it is collected
+    assert [w.message for w in caught if issubclass(w.category, ResourceWarning)] == []

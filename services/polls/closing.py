@@ -1,0 +1,52 @@
+"""Closing a poll, as one unit of work: tally, close, destroy census votes and key, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from storage import ChatRecord, Poll, Storage, Transaction
+
+BY_THE_BOT = "bot"  # the audit's "admin" when the bot acts on its own
+
+
+def hour_stamp(now: dt.datetime) -> str:
+    """The audit log's coarse time: no finer than the hour."""
+    return now.strftime("%Y-%m-%dT%H:00")
+
+
+async def close_poll(
+    storage: Storage, poll_id: int, now: dt.datetime, closed_by: str
+) -> tuple[Poll, ChatRecord | None] | None:
+    """Close the poll and audit it; returns it closed, with its chat, or None when it was
+    closed already (or never existed)."""
+    async with storage.transaction() as tx:
+        closed = await _close(tx, poll_id, now, closed_by)
+        if closed is None:
+            return None
+        return closed, await tx.polls.get_chat(closed.chat_key)
+
+
+async def close_chat_polls(storage: Storage, chat: ChatRecord, now: dt.datetime) -> list[Poll]:
+    """The bot left the chat: record it inactive and close its open polls in the records."""
+    async with storage.transaction() as tx:
+        await tx.polls.save_chat(chat)
+        closed: list[Poll] = []
+        for poll in await tx.polls.open_polls():
+            if poll.chat_key == chat.chat_key:
+                done = await _close(tx, poll.id, now, BY_THE_BOT)
+                if done is not None:
+                    closed.append(done)
+        return closed
+
+
+async def _close(tx: Transaction, poll_id: int, now: dt.datetime, closed_by: str) -> Poll | None:
+    poll = await tx.polls.get_poll(poll_id)
+    if poll is None or not poll.is_open:
+        return None
+    tallies = poll.tallies
+    if poll.kind == "census":
+        tallies = await tx.polls.census_tallies(poll.id, len(poll.options))
+    if not await tx.polls.close_poll(poll.id, now.date(), tallies):
+        return None
+    await tx.polls.audit(hour_stamp(now), "close", poll.chat_key, closed_by, poll.id)
+    return await tx.polls.get_poll(poll.id)

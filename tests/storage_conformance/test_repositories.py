@@ -1,0 +1,153 @@
+"""Every repository round-trips through a transaction and reads back on the storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import astuple
+from pathlib import Path
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+
+from bot.fsm_storage import PseudonymousFsmStorage
+from services.privacy import Keyring
+from storage import ChatRecord, Storage, WaveAlreadyOpenError
+from tests.storage_conformance.backends import OpenStorage
+
+DAY = dt.date(2026, 11, 23)
+
+
+async def test_meta_round_trip(storage: Storage) -> None:
+    assert await storage.meta.get("key_check") is None
+    async with storage.transaction() as tx:
+        await tx.meta.set("key_check", "a")
+        await tx.meta.set("key_check", "b")
+    assert await storage.meta.get("key_check") == "b"
+
+
+async def test_preferences_round_trip_and_forget(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.preferences.set_locale("abc", "ru")
+        await tx.preferences.set_locale("abc", "en")
+    assert await storage.preferences.get_locale("abc") == "en"
+    async with storage.transaction() as tx:
+        await tx.preferences.forget("abc")
+    assert await storage.preferences.get_locale("abc") is None
+
+
+async def test_fsm_state_survives_reopening_and_is_sealed(
+    open_backend: OpenStorage, tmp_path: Path
+) -> None:
+    keyring = Keyring(b"k" * 32)
+    key = StorageKey(bot_id=1, chat_id=5_000_000_001, user_id=5_000_000_001)
+    storage = await open_backend(tmp_path)
+    try:
+        fsm = PseudonymousFsmStorage(storage, keyring)
+        await fsm.set_state(key, "Survey:status")
+        await fsm.update_data(key, {"step": 3})
+    finally:
+        await storage.close()
+
+    storage = await open_backend(tmp_path)
+    try:
+        fsm = PseudonymousFsmStorage(storage, keyring)
+        assert await fsm.get_state(key) == "Survey:status"
+        assert await fsm.get_data(key) == {"step": 3}
+        assert await PseudonymousFsmStorage(storage, Keyring(b"z" * 32)).get_state(key) is None
+        await fsm.set_state(key, None)
+        await fsm.set_data(key, {})
+        assert await storage.fsm.load(keyring.fsm_pseudonym(astuple(key))) is None
+    finally:
+        await storage.close()
+
+
+async def test_guide_views_votes_and_unanswered_questions(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.record_view("visa")
+        await tx.knowledge_stats.record_view("visa")
+        await tx.knowledge_stats.vote("v1", "visa", helpful=True)
+        await tx.knowledge_stats.vote("v2", "visa", helpful=False)
+        await tx.knowledge_stats.vote("v2", "visa", helpful=True)  # a changed mind
+        await tx.knowledge_stats.record_unanswered("tax", "Tax?")
+        await tx.knowledge_stats.record_unanswered("tax", "Taxes?")
+    (stats,) = await storage.knowledge_stats.article_stats()
+    assert (stats.article_id, stats.views, stats.helpful, stats.unhelpful) == ("visa", 2, 2, 0)
+    (question,) = await storage.knowledge_stats.top_unanswered(5)
+    assert (question.example, question.times) == ("Tax?", 2)
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.forget_votes(["v1", "v2"])
+    (stats,) = await storage.knowledge_stats.article_stats()
+    assert (stats.helpful, stats.unhelpful) == (0, 0)
+
+
+async def test_one_open_wave_responses_and_the_change_counter(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        wave = await tx.survey.open_wave("spring", b"sealed", DAY)
+    with pytest.raises(WaveAlreadyOpenError):
+        async with storage.transaction() as tx:
+            await tx.survey.open_wave("again", b"sealed", DAY)
+    async with storage.transaction() as tx:
+        await tx.survey.save_response(wave.id, b"r1", "2026-W48", "a")
+        await tx.survey.save_response(wave.id, b"r1", "2026-W48", "b")
+        await tx.survey.save_response(wave.id, b"r2", "2026-W48", "b")
+        assert await tx.survey.delete_response(wave.id, b"r2")
+        assert not await tx.survey.delete_response(wave.id, b"nobody")
+    assert await storage.survey.response_groups(wave.id) == [("b", 1)]
+    assert await storage.survey.changes(wave.id) == 4
+    assert await storage.survey.has_response(wave.id, b"r1")
+    async with storage.transaction() as tx:
+        await tx.survey.close_wave(wave.id, DAY)
+    assert await storage.survey.current_wave() is None
+    ((closed, responses),) = await storage.survey.waves()
+    assert (closed.closed_on, closed.key_sealed, responses) == (DAY, None, 1)
+
+
+async def test_subscriptions(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.subscriptions.subscribe(b"s1", b"chat1", 0)
+        await tx.subscriptions.subscribe(b"s2", b"chat2", 3)
+    assert await storage.subscriptions.count() == 2
+    assert [s.subscriber for s in await storage.subscriptions.pending(3, 10)] == [b"s1"]
+    async with storage.transaction() as tx:
+        await tx.subscriptions.mark_notified(b"s1", 3)
+        assert await tx.subscriptions.unsubscribe(b"s2")
+        assert not await tx.subscriptions.unsubscribe(b"s2")
+    assert await storage.subscriptions.pending(3, 10) == []
+    assert not await storage.subscriptions.is_subscribed(b"s2")
+
+
+async def test_a_census_poll_counts_votes_until_it_closes(storage: Storage) -> None:
+    chat = ChatRecord(b"chat", b"sealed", "supergroup", active=True)
+    async with storage.transaction() as tx:
+        await tx.polls.save_chat(chat)
+        poll = await tx.polls.create_poll(
+            b"chat", "census", "Q?", ("a", "b"), False, DAY, None, b"key", "en"
+        )
+        await tx.polls.attach_message(poll.id, 7, None)
+        assert await tx.polls.vote(poll.id, b"v1", (0,))
+        assert await tx.polls.vote(poll.id, b"v2", (1,))
+        assert await tx.polls.vote(poll.id, b"v2", ())  # withdrawn
+    assert await storage.polls.get_chat(b"chat") == chat
+    assert await storage.polls.poll_by_message(b"chat", 7) is not None
+    assert await storage.polls.census_tallies(poll.id, 2) == (1, 0)
+    assert await storage.polls.get_vote(poll.id, b"v1") == (0,)
+    async with storage.transaction() as tx:
+        assert await tx.polls.close_poll(poll.id, DAY, (1, 0))
+        assert not await tx.polls.close_poll(poll.id, DAY, (1, 0))
+        assert not await tx.polls.vote(poll.id, b"v3", (1,))  # closed: refused
+    closed = await storage.polls.get_poll(poll.id)
+    assert closed is not None
+    assert (closed.tallies, closed.voter_key_sealed, closed.is_open) == ((1, 0), None, False)
+    assert await storage.polls.get_vote(poll.id, b"v1") == ()
+    assert await storage.polls.polls_closed_between(DAY, DAY + dt.timedelta(days=1)) == [closed]
+
+
+async def test_a_digest_period_is_claimed_once(storage: Storage) -> None:
+    at = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+    async with storage.transaction() as tx:
+        assert await tx.digests.claim("2026-W48", "scheduled", at, "{}")
+        assert not await tx.digests.claim("2026-W48", "scheduled", at, "{}")
+        await tx.digests.mark_posted("2026-W48", (1, 2))
+    last = await storage.digests.last_posted()
+    assert last is not None
+    assert (last.status, last.message_ids) == ("posted", (1, 2))
