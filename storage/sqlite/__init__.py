@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiosqlite
 
 from storage.migrations import migrate
-from storage.sqlite.connection import connect, sqlite_path_from_url
+from storage.sqlite.connection import connect, connect_read_only, sqlite_path_from_url
 from storage.sqlite.digests import SqliteDigests
 from storage.sqlite.fsm import SqliteFsm
 from storage.sqlite.knowledge import SqliteKnowledgeStats
@@ -15,7 +15,13 @@ from storage.sqlite.polls import SqlitePolls
 from storage.sqlite.preferences import SqlitePreferences
 from storage.sqlite.survey import SqliteSubscriptions, SqliteSurvey
 
-__all__ = ["SqliteStorage", "connect", "open_storage", "sqlite_path_from_url"]
+__all__ = [
+    "SqliteStorage",
+    "connect",
+    "connect_read_only",
+    "open_storage",
+    "sqlite_path_from_url",
+]
 
 
 class SqliteStorage:
@@ -73,7 +79,7 @@ async def open_storage(url: str) -> SqliteStorage:
     conn = await connect(sqlite_path_from_url(url))
     try:
         await migrate(conn)
-    except Exception:
+    except BaseException:
         await conn.close()
         raise
     return SqliteStorage(conn)
