@@ -74,7 +74,8 @@ class Vyraj:
         await self.census_refresher.stop()
         await self.storage.close()
         await self.bot.session.close()
-        logger.info("Database closed")
+        if self.started:  # a failed start says only why it failed
+            logger.info("Database closed")
 
 
 def create_bot(settings: Settings) -> Bot:

@@ -88,11 +88,8 @@ async def run_bot(settings: Settings) -> None:
         master = prepare_database(settings, new_files)
         vyraj = await _open(create_vyraj(settings, master.value), settings.database_path)
         if master.generated_at is not None:
-            logger.warning(
-                "SECRET_KEY is not set: generated a new one in %s (mode 0600). Back it up: "
-                "without it the database cannot be read.",
-                master.generated_at,
-            )
+            # Said once the start succeeded: a failed start removes the key file again.
+            vyraj.dispatcher.startup.register(lambda: announce_new_key(master.generated_at))
         if settings.webhook_url:
             await serve_webhook(vyraj, budget=budget)
         else:
@@ -101,6 +98,14 @@ async def run_bot(settings: Settings) -> None:
         if vyraj is None or not vyraj.started:
             new_files.remove()
         raise
+
+
+def announce_new_key(path: Path | None) -> None:
+    logger.warning(
+        "SECRET_KEY is not set: generated a new one in %s (mode 0600). Back it up: without it "
+        "the database cannot be read.",
+        path,
+    )
 
 
 def prepare_database(settings: Settings, new_files: NewFiles) -> MasterSecret:

@@ -41,4 +41,8 @@ async def connect(path: Path) -> aiosqlite.Connection:
 
 def connect_read_only(path: Path) -> aiosqlite.Connection:
     """Open (await it) an existing database read-only: nothing is created, migrated or written."""
-    return aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    if not path.with_name(path.name + "-wal").exists():
+        # No bot has it open: read the file as it is, without creating a -shm file beside it.
+        uri += "&immutable=1"
+    return aiosqlite.connect(uri, uri=True)

@@ -32,7 +32,7 @@ def inspect_database(path: Path) -> DatabaseFile:
     """What is at `path`; raises DatabaseFileError when Vyraj must not (or cannot) use it."""
     try:
         info = path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return DatabaseFile.MISSING
     except OSError as exc:
         raise DatabaseFileError(f"{path} cannot be read ({exc.strerror})") from None
@@ -54,7 +54,8 @@ def inspect_database(path: Path) -> DatabaseFile:
     try:
         return _inspect_sqlite(path)
     except sqlite3.DatabaseError as exc:
-        raise DatabaseFileError(f"{path} is damaged ({exc}); restore a backup") from None
+        cause = " ".join(str(exc).replace("*** in database main ***", "").split())
+        raise DatabaseFileError(f"{path} is damaged ({cause}); restore a backup") from None
 
 
 def _require_writable(path: Path, info: os.stat_result) -> None:
@@ -68,7 +69,8 @@ def _require_writable(path: Path, info: os.stat_result) -> None:
 
 
 def _inspect_sqlite(path: Path) -> DatabaseFile:
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    # immutable: no locks and no -shm file, so inspecting leaves nothing behind.
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
     try:
         application_id = _pragma(conn, "application_id")
         version = _pragma(conn, "user_version")
