@@ -4,6 +4,7 @@ file behind; the real `vyraj` command against the local Bot API server."""
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import resource
 import signal
@@ -18,8 +19,11 @@ import pytest
 
 from bot.app import check_secret_key
 from bot.sandbox.runtime import Sandbox, free_port
+from bot.secret_key import MasterSecret, key_file_for, resolve_master_secret
+from bot.settings import Settings, SettingsError, load_settings
 from services.privacy import Keyring
 from storage import open_storage
+from storage.sqlite.inspection import DatabaseFileError, inspect_database
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "k" * 64
@@ -156,30 +160,23 @@ async def test_an_unreachable_api_gives_up_within_the_budget(tmp_path: Path) -> 
     assert files_under(tmp_path) == {}
 
 
-@pytest.mark.parametrize(
-    ("method", "status", "reply"),
-    [
-        ("getMe", 502, "html"),
-        ("setMyCommands", 500, "json"),
-        ("setMyCommands", 500, "drop"),
-        ("deleteWebhook", 429, "json"),
-    ],
-)
-async def test_one_transient_error_at_start_is_retried(
-    sandbox: Sandbox, tmp_path: Path, method: str, status: int, reply: str
-) -> None:
-    sandbox.api.fail_next(method, status=status, reply=reply, retry_after=1)  # type: ignore[arg-type]
+async def test_transient_errors_at_start_are_retried(sandbox: Sandbox, tmp_path: Path) -> None:
+    api = sandbox.api
+    api.fail_next("getMe", status=502, description="Bad Gateway", reply="html")
+    api.fail_next("setMyCommands", status=500)
+    api.fail_next("setMyCommands", status=500, reply="drop")
+    api.fail_next("deleteWebhook", status=429, retry_after=1)
     # A token pasted with a trailing space is the token.
-    env = telegram(sandbox, BOT_TOKEN=sandbox.api.token + " ", SECRET_KEY=KEY)
+    env = telegram(sandbox, BOT_TOKEN=api.token + " ", SECRET_KEY=KEY)
     process = await start_vyraj(tmp_path, DATABASE_URL="sqlite:///vyraj.sqlite3", **env)
     async with asyncio.timeout(HANG_SECONDS):
-        while not any(call.method == "getUpdates" for call in sandbox.api.calls):
+        while not any(call.method == "getUpdates" for call in api.calls):
             await asyncio.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     finished = await finish(process)
     assert finished.code == 0, finished.stderr
-    failed = [call for call in sandbox.api.calls if call.status != 200]
-    assert [call.method for call in failed] == [method]
+    failed = [call.method for call in api.calls if call.status != 200]
+    assert failed == ["getMe", "setMyCommands", "setMyCommands", "deleteWebhook"]
 
 
 async def test_a_lasting_server_error_fails_cleanly_and_removes_the_new_database(
@@ -309,9 +306,23 @@ def text_file(_data: bytes) -> bytes:
     return b"Dear diary,\n" * 500
 
 
-@pytest.mark.parametrize(
-    "damage", [garbage_header, truncated, random_page, zeroed_page, text_file]
-)
+DAMAGES = [garbage_header, truncated, random_page, zeroed_page, text_file]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+async def test_every_kind_of_damage_is_recognised(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    database = tmp_path / "v.sqlite3"
+    await make_vyraj_database(database)
+    database.write_bytes(damage(database.read_bytes()))
+    with pytest.raises(DatabaseFileError, match=r"damaged.*restore a backup") as raised:
+        inspect_database(database)
+    assert "\n" not in str(raised.value)
+    assert entries(tmp_path) == [database]
+
+
+@pytest.mark.parametrize("damage", [garbage_header, zeroed_page])
 async def test_a_damaged_database_points_to_a_backup(
     sandbox: Sandbox, tmp_path: Path, damage: Callable[[bytes], bytes]
 ) -> None:
@@ -435,3 +446,42 @@ async def test_digest_dry_run_without_data_says_there_is_no_chart(tmp_path: Path
     assert "[no chart: too few answers to draw one; chart.png not written]" in finished.stdout
     assert "<b>" not in finished.stdout
     assert files_under(tmp_path) == before  # read-only: not even a -wal file
+
+
+# ---- where the key comes from -----------------------------------------------------------
+
+
+def settings_for(database: Path, **values: object) -> Settings:
+    return Settings(_env_file=None, database_url=f"sqlite:///{database}", **values)  # type: ignore[arg-type]
+
+
+def test_secret_key_file_is_read_and_nothing_is_written_beside_the_database(
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "secrets" / "vyraj_key"
+    secret.parent.mkdir()
+    secret.write_text(KEY + "\n")
+    secret.chmod(0o600)
+    settings = settings_for(tmp_path / "v.sqlite3", secret_key_file=str(secret))
+    master = resolve_master_secret(settings, database_is_new=True)
+    assert master == MasterSecret(KEY.encode())
+    assert entries(tmp_path) == [secret.parent]
+
+
+def test_a_key_file_readable_by_others_is_warned_about_once(
+    tmp_path: Path, captured_logs: io.StringIO
+) -> None:
+    key = key_file_for(tmp_path / "v.sqlite3")
+    key.write_text(KEY)
+    key.chmod(0o644)
+    resolve_master_secret(settings_for(tmp_path / "v.sqlite3"), database_is_new=False)
+    (line,) = captured_logs.getvalue().splitlines()
+    assert line == (
+        f"WARNING bot.secret_key: {key} is readable by group or others (mode 0644): "
+        "restrict it with chmod 600"
+    )
+
+
+def test_both_key_settings_are_refused() -> None:
+    with pytest.raises(SettingsError, match=r"^SECRET_KEY and SECRET_KEY_FILE: set only one"):
+        load_settings(_env_file=None, secret_key=KEY, secret_key_file="/run/secrets/vyraj_key")
