@@ -55,6 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return run_subcommand(parser, args)
+    except KeyboardInterrupt:  # Ctrl-C while modules load, before our handlers are set
+        print("Stopped by SIGINT", file=sys.stderr)
+        return 0
+
+
+def run_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "run":
         return run_command()
     if args.command == "sandbox":

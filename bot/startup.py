@@ -3,6 +3,7 @@ says why in one line, closes what it opened and removes the files it created."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -47,7 +48,8 @@ class NewFiles:
     def remove(self) -> None:
         for path in reversed(self.paths):
             if path.is_dir():
-                path.rmdir()
+                with contextlib.suppress(OSError):  # someone put a file there meanwhile
+                    path.rmdir()
             else:
                 path.unlink(missing_ok=True)
 
@@ -80,27 +82,29 @@ async def reach_telegram(settings: Settings, budget: StartBudget) -> None:
 async def run_bot(settings: Settings) -> None:
     """Everything `vyraj run` does, from reaching Telegram until it is stopped."""
     load_library(settings)  # a missing or empty KNOWLEDGE_DIR stops the start here
-    budget = StartBudget.from_now()
-    await reach_telegram(settings, budget)
+    await reach_telegram(settings, StartBudget.from_now())
     new_files = NewFiles()
     vyraj: Vyraj | None = None
     try:
         master = prepare_database(settings, new_files)
         vyraj = await _open(create_vyraj(settings, master.value), settings.database_path)
-        if master.generated_at is not None:
+        generated = master.generated_at
+        if generated is not None:
             # Said once the start succeeded: a failed start removes the key file again.
-            vyraj.dispatcher.startup.register(lambda: announce_new_key(master.generated_at))
+            vyraj.dispatcher.startup.register(lambda: announce_new_key(generated))
+        # The runners give their own Telegram calls a fresh budget: opening the database may
+        # take a while on a slow machine, and that is no reason to give up on Telegram.
         if settings.webhook_url:
-            await serve_webhook(vyraj, budget=budget)
+            await serve_webhook(vyraj)
         else:
-            await serve_polling(vyraj, budget=budget)
+            await serve_polling(vyraj)
     except BaseException:
         if vyraj is None or not vyraj.started:
             new_files.remove()
         raise
 
 
-def announce_new_key(path: Path | None) -> None:
+def announce_new_key(path: Path) -> None:
     logger.warning(
         "SECRET_KEY is not set: generated a new one in %s (mode 0600). Back it up: without it "
         "the database cannot be read.",

@@ -25,7 +25,8 @@ T = TypeVar("T")
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
-# Every failing start must end well within 10 s, interpreter start-up included.
+# Each group of start-up calls (reaching Telegram; then the menu and webhook) gives up after this,
+# so a failing start ends within seconds and a restart policy can take over.
 START_BUDGET_SECONDS = 5.0
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 1.6
@@ -41,7 +42,7 @@ class StartupError(Exception):
 
 @dataclass(frozen=True)
 class StartBudget:
-    """The moment by which start-up must have succeeded or given up."""
+    """The moment by which a group of start-up calls must have succeeded or given up."""
 
     deadline: float
 
