@@ -94,10 +94,12 @@ async def run_bot(settings: Settings) -> None:
             vyraj.dispatcher.startup.register(lambda: announce_new_key(generated))
         # The runners give their own Telegram calls a fresh budget: opening the database may
         # take a while on a slow machine, and that is no reason to give up on Telegram.
-        if settings.webhook_url:
-            await serve_webhook(vyraj)
-        else:
-            await serve_polling(vyraj)
+        try:
+            await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
+        except sqlite3.DatabaseError as exc:
+            if vyraj.started:
+                raise
+            raise database_failure(settings.database_path, exc) from None  # in on_startup
     except BaseException:
         if vyraj is None or not vyraj.started:
             new_files.remove()
@@ -178,12 +180,16 @@ async def _open(opening: Awaitable[T], path: Path) -> T:
         return await opening
     except KeyMismatchError as exc:
         raise StartupError(str(exc), EXIT_CONFIG) from None
-    except sqlite3.OperationalError as exc:
-        raise StartupError(
-            f"DATABASE_URL: {path} cannot be used ({exc}); check free disk space and permissions"
-        ) from None
     except sqlite3.DatabaseError as exc:
-        raise StartupError(f"DATABASE_URL: {path} is damaged ({exc}); restore a backup") from None
+        raise database_failure(path, exc) from None
+
+
+def database_failure(path: Path, exc: sqlite3.DatabaseError) -> StartupError:
+    if isinstance(exc, sqlite3.OperationalError):
+        return StartupError(
+            f"DATABASE_URL: {path} cannot be used ({exc}); check free disk space and permissions"
+        )
+    return StartupError(f"DATABASE_URL: {path} is damaged ({exc}); restore a backup")
 
 
 def _inspect(path: Path) -> DatabaseFile:
