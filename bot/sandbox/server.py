@@ -2,7 +2,8 @@
 
 It keeps users, chats and messages in memory, validates requests the way Telegram does where
 it matters (lengths, HTML, button data, "message is not modified"), records every call, can be
-told to fail (429 with retry_after, 5xx), and delivers updates by long polling or webhook.
+told to fail (429 with retry_after, 5xx, an HTML error page, a dropped connection), and
+delivers updates by long polling or webhook.
 """
 
 from __future__ import annotations
