@@ -120,6 +120,10 @@ def prepare_database(settings: Settings, new_files: NewFiles) -> MasterSecret:
     state = _inspect(path)
     if state is DatabaseFile.MISSING:
         _make_folders(path.parent, new_files)
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            raise StartupError(
+                f"DATABASE_URL: the folder {path.parent} is on a read-only file system"
+            )
         if not os.access(path.parent, os.W_OK | os.X_OK):
             raise StartupError(f"DATABASE_URL: the folder {path.parent} is not writable")
         new_files.add(path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))

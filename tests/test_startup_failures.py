@@ -355,6 +355,19 @@ async def test_a_read_only_database(sandbox: Sandbox, tmp_path: Path) -> None:
     assert files_under(tmp_path) == before
 
 
+def test_a_read_only_file_system_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Mounting one needs root; the answer of statvfs is what Vyraj goes by.
+    database = tmp_path / "v.sqlite3"
+    database.write_bytes(b"")
+    monkeypatch.setattr(os, "statvfs", lambda _path: ReadOnlyFileSystem())
+    with pytest.raises(DatabaseFileError, match=r"v\.sqlite3 is on a read-only file system$"):
+        inspect_database(database)
+
+
+class ReadOnlyFileSystem:
+    f_flag = os.ST_RDONLY
+
+
 async def test_a_full_disk_at_start(sandbox: Sandbox, tmp_path: Path) -> None:
     env = telegram(sandbox, DATABASE_URL="sqlite:///data/v.sqlite3")
     finished = await finish(await spawn(tmp_path / "work", (), env, limit_file_size(16 * 1024)))

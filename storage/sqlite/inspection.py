@@ -59,9 +59,14 @@ def inspect_database(path: Path) -> DatabaseFile:
 
 
 def _require_writable(path: Path, info: os.stat_result) -> None:
+    mode = stat.S_IMODE(info.st_mode)
+    if os.statvfs(path).f_flag & os.ST_RDONLY:
+        raise DatabaseFileError(f"{path} is on a read-only file system")
     # Mode bits are checked too: root may write anything, but a 0444 file says "do not".
-    if not info.st_mode & 0o222 or not os.access(path, os.W_OK):
-        raise DatabaseFileError(f"{path} is read-only (mode {stat.S_IMODE(info.st_mode):04o})")
+    if not mode & 0o222:
+        raise DatabaseFileError(f"{path} is read-only (mode {mode:04o})")
+    if not os.access(path, os.W_OK):
+        raise DatabaseFileError(f"{path} cannot be written by this user (mode {mode:04o})")
     folder = path.parent
     if not os.access(folder, os.W_OK | os.X_OK):
         # SQLite keeps its -wal and -shm files beside the database.
