@@ -60,6 +60,25 @@ class Vyraj:
     scheduler: Scheduler
     census_refresher: CensusRefresher
     digests: DigestService
+    i18n: I18n
+    started: bool = False  # set once every start-up step succeeded
+    closed: bool = False
+
+    def mark_started(self) -> None:
+        self.started = True
+
+    async def close(self) -> None:
+        """Stop the background work and close the database and the bot session; idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        await self.broadcaster.stop()
+        self.scheduler.shutdown()
+        await self.census_refresher.stop()
+        await self.storage.close()
+        await self.bot.session.close()
+        if self.started:  # a failed start says only why it failed
+            logger.info("Database closed")
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -152,11 +171,14 @@ def create_digest_service(
     )
 
 
-async def check_secret_key(storage: Storage, keyring: Keyring) -> None:
-    """Refuse to start with a key that cannot read this database's pseudonyms."""
+async def check_secret_key(storage: Storage, keyring: Keyring, *, record: bool = True) -> None:
+    """Refuse to start with a key that cannot read this database's pseudonyms; a database
+    without a check value gets one unless `record` is false (read-only)."""
     expected = await storage.meta.get("key_check")
     actual = keyring.check_value()
     if expected is None:
+        if not record:
+            return
         async with storage.transaction() as tx:
             await tx.meta.set("key_check", actual)
     elif expected != actual:
@@ -173,8 +195,8 @@ async def create_vyraj(
     system's unless a test or the sandbox sets one."""
     clock = clock or SystemClock()
     storage = await open_storage(settings.database_url)
-    keyring = Keyring(master_secret)
     try:
+        keyring = Keyring(master_secret)
         await check_secret_key(storage, keyring)
         i18n = create_i18n(settings.default_locale)
         tracker = InFlightTracker()
@@ -204,7 +226,7 @@ async def create_vyraj(
         raise
     vyraj = Vyraj(
         settings, bot, dispatcher, storage, keyring, tracker, broadcaster, scheduler,
-        census_refresher, digests,
+        census_refresher, digests, i18n,
     )  # fmt: skip
 
     zone = ZoneInfo(settings.timezone)
@@ -218,7 +240,6 @@ async def create_vyraj(
     scheduler.schedule_digest(digests.trigger, digests.run_due, settings.digest_grace)
 
     async def on_startup() -> None:
-        await set_commands(bot, i18n)
         wave = await storage.survey.current_wave()
         if wave is not None:
             # Carry on telling subscribers about the open wave if a restart interrupted it.
@@ -236,8 +257,7 @@ async def create_vyraj(
         await census_refresher.stop()
         if not await tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
             logger.warning("%d updates still running at shutdown", tracker.in_flight)
-        await storage.close()
-        logger.info("Database closed")
+        await vyraj.close()
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)

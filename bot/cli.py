@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.log_redaction import setup_logging
-from bot.secret_key import resolve_master_secret
 from bot.settings import SettingsError, load_settings
 
 EXIT_CONFIG = 2
@@ -58,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return run_subcommand(parser, args)
+    except KeyboardInterrupt:  # Ctrl-C while modules load, before our handlers are set
+        print("Stopped by SIGINT", file=sys.stderr)
+        return 0
+
+
+def run_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "run":
         return run_command()
     if args.command == "sandbox":
@@ -80,33 +89,10 @@ def run_command() -> int:
         print(NO_TOKEN, file=sys.stderr)
         return EXIT_CONFIG
     # aiogram takes seconds to import: only after the settings are known to be good.
-    from bot.app import KeyMismatchError, create_vyraj
-    from bot.runners import serve_polling, serve_webhook
+    from bot.startup import run_bot
 
     setup_logging()
-    master = resolve_master_secret(settings)
-    if master.generated_at is not None:
-        logging.getLogger("vyraj").warning(
-            "SECRET_KEY is not set: generated a new one in %s (mode 0600). Back it up: without "
-            "it the database cannot be read.",
-            master.generated_at,
-        )
-
-    async def serve() -> None:
-        vyraj = await create_vyraj(settings, master.value)
-        if settings.webhook_url:
-            await serve_webhook(vyraj)
-        else:
-            await serve_polling(vyraj)
-
-    try:
-        asyncio.run(serve())
-    except KeyMismatchError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_CONFIG
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return run_start_up(lambda: run_bot(settings))
 
 
 def digest_command(*, dry_run: bool, chart: Path | None) -> int:
@@ -122,61 +108,45 @@ def digest_command(*, dry_run: bool, chart: Path | None) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    from bot.app import (
-        KNOWLEDGE_DIR,
-        KeyMismatchError,
-        check_secret_key,
-        create_bot,
-        create_digest_service,
-    )
-    from bot.i18n import create_i18n
-    from services.clock import SystemClock
-    from services.knowledge.library import KnowledgeLibrary
-    from services.privacy import Keyring
-    from storage import open_storage
+    from bot.digest_command import post_digest, print_digest
 
     setup_logging()
-    master = resolve_master_secret(settings)
+    if dry_run:
+        return run_start_up(lambda: print_digest(settings, chart))
+    return run_start_up(lambda: post_digest(settings))
 
-    drawn: list[bytes] = []
 
-    async def go() -> int:
-        storage = await open_storage(settings.database_url)
-        try:
-            await check_secret_key(storage, Keyring(master.value))
-            library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
-            i18n = create_i18n(settings.default_locale)
-            clock = SystemClock()
-            if dry_run:
-                service = create_digest_service(None, storage, library, i18n, settings, clock)
-                composed = await service.compose(service.now())
-                print("\n\n".join([composed.caption, *composed.messages]))
-                if composed.chart is not None:
-                    drawn.append(composed.chart)
-                return 0
-            bot = create_bot(settings)
-            try:
-                service = create_digest_service(bot, storage, library, i18n, settings, clock)
-                posted = await service.post_now()
-            finally:
-                await bot.session.close()
-            if not posted:
-                print("The digest could not be posted (see the log).", file=sys.stderr)
-                return 1
-            print("The digest is posted.")
-            return 0
-        finally:
-            await storage.close()
+def run_start_up(main: Callable[[], Awaitable[int | None]]) -> int:
+    """Run `main`; a failed start (or a stop signal during it) is one line, never a traceback."""
+    from bot.telegram_retry import StartupError
+
+    stopped_by: list[signal.Signals] = []
+
+    async def guarded() -> int | None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            # Replaced by the runners' own handlers once the bot serves.
+            loop.add_signal_handler(signum, _cancel, task, signum, stopped_by)
+        return await main()
 
     try:
-        code = asyncio.run(go())
-    except KeyMismatchError as exc:
+        return asyncio.run(guarded()) or 0
+    except StartupError as exc:
         print(exc, file=sys.stderr)
-        return EXIT_CONFIG
-    if chart is not None and drawn:
-        chart.write_bytes(drawn[0])
-        print(f"\n[chart: {chart}]")
-    return code
+        return exc.exit_code
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        cause = stopped_by[0].name if stopped_by else "an interrupt"
+        print(f"Stopped by {cause} before start-up finished", file=sys.stderr)
+        return 0
+
+
+def _cancel(
+    task: asyncio.Task[int | None], signum: signal.Signals, log: list[signal.Signals]
+) -> None:
+    log.append(signum)
+    task.cancel()
 
 
 def health_command() -> int:

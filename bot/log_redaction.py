@@ -23,3 +23,5 @@ def setup_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Its INFO lines ("Adding job tentatively", "Running job") say nothing an operator needs.
+    logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))

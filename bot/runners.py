@@ -5,27 +5,50 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-from bot.app import Vyraj
+from bot.app import Vyraj, set_commands
+from bot.telegram_retry import StartBudget, call_telegram
 
 logger = logging.getLogger(__name__)
 
 
-async def serve_polling(
-    vyraj: Vyraj, *, handle_as_tasks: bool = True, handle_signals: bool = True
+async def call_at_start(
+    vyraj: Vyraj, budget: StartBudget, call: Callable[[], Awaitable[object]]
 ) -> None:
-    """Long polling until stopped (SIGINT/SIGTERM or `dispatcher.stop_polling`)."""
-    await vyraj.bot.delete_webhook(drop_pending_updates=False)
-    await vyraj.dispatcher.start_polling(
-        vyraj.bot,
-        handle_as_tasks=handle_as_tasks,
-        handle_signals=handle_signals,
-        polling_timeout=10,
-    )
+    settings = vyraj.settings
+    await call_telegram(budget, call, api_url=settings.telegram_api_url, token=vyraj.bot.token)
+
+
+async def serve_polling(
+    vyraj: Vyraj,
+    *,
+    handle_as_tasks: bool = True,
+    handle_signals: bool = True,
+    budget: StartBudget | None = None,
+) -> None:
+    """Long polling until stopped (SIGINT/SIGTERM or `dispatcher.stop_polling`); closes
+    everything the bot holds however it ends, a failed start included."""
+    budget = budget or StartBudget.from_now()
+    try:
+        await call_at_start(vyraj, budget, lambda: set_commands(vyraj.bot, vyraj.i18n))
+        await call_at_start(
+            vyraj, budget, lambda: vyraj.bot.delete_webhook(drop_pending_updates=False)
+        )
+        vyraj.dispatcher.startup.register(vyraj.mark_started)  # runs after Vyraj's own
+        # aiogram emits startup outside its own try/finally: ours closes on that path too.
+        await vyraj.dispatcher.start_polling(
+            vyraj.bot,
+            handle_as_tasks=handle_as_tasks,
+            handle_signals=handle_signals,
+            polling_timeout=10,
+        )
+    finally:
+        await vyraj.close()
 
 
 def create_webhook_app(vyraj: Vyraj, *, handle_in_background: bool = True) -> web.Application:
@@ -51,11 +74,29 @@ async def serve_webhook(
     stop: asyncio.Event | None = None,
     handle_in_background: bool = True,
     handle_signals: bool = True,
+    budget: StartBudget | None = None,
 ) -> None:
-    """Listen on WEBHOOK_LISTEN, register WEBHOOK_URL with Telegram, serve until stopped."""
+    """Listen on WEBHOOK_LISTEN, register WEBHOOK_URL with Telegram, serve until stopped;
+    closes everything the bot holds however it ends."""
+    try:
+        await _serve_webhook(vyraj, stop, handle_in_background, handle_signals, budget)
+    finally:
+        await vyraj.close()
+
+
+async def _serve_webhook(
+    vyraj: Vyraj,
+    stop: asyncio.Event | None,
+    handle_in_background: bool,
+    handle_signals: bool,
+    budget: StartBudget | None,
+) -> None:
     settings = vyraj.settings
     assert settings.webhook_url is not None
     assert settings.webhook_secret is not None
+    webhook_url, secret = settings.webhook_url, settings.webhook_secret.get_secret_value()
+    budget = budget or StartBudget.from_now()
+    await call_at_start(vyraj, budget, lambda: set_commands(vyraj.bot, vyraj.i18n))
     stop = stop or asyncio.Event()
     if handle_signals:
         loop = asyncio.get_running_loop()
@@ -70,11 +111,15 @@ async def serve_webhook(
     try:
         site = web.TCPSite(runner, settings.listen_host, settings.listen_port)
         await site.start()
-        await vyraj.bot.set_webhook(
-            settings.webhook_url,
-            secret_token=settings.webhook_secret.get_secret_value(),
-            allowed_updates=vyraj.dispatcher.resolve_used_update_types(),
+        allowed_updates = vyraj.dispatcher.resolve_used_update_types()
+        await call_at_start(
+            vyraj,
+            budget,
+            lambda: vyraj.bot.set_webhook(
+                webhook_url, secret_token=secret, allowed_updates=allowed_updates
+            ),
         )
+        vyraj.mark_started()
         logger.info("Webhook server listening on %s", settings.webhook_listen)
         await stop.wait()
     finally:

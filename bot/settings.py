@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = "sqlite:///data/vyraj.sqlite3"
     secret_key: SecretStr | None = None
+    # A file holding the key instead (a Docker or systemd secret, outside the data folder).
+    secret_key_file: Path | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     default_locale: Locale = "be"
     timezone: str = "Europe/Warsaw"
@@ -51,6 +53,7 @@ class Settings(BaseSettings):
     @field_validator(
         "bot_token",
         "secret_key",
+        "secret_key_file",
         "webhook_secret",
         "webhook_url",
         "knowledge_dir",
@@ -61,6 +64,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _strip_token(cls, value: object) -> object:
+        # A token pasted with a trailing space or newline is still the token.
+        return value.strip() if isinstance(value, str) else value
 
     @field_validator("bot_token")
     @classmethod
@@ -162,6 +171,12 @@ class Settings(BaseSettings):
         if not value.startswith("/"):
             raise ValueError("must start with /")
         return value
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Settings:
+        if self.secret_key is not None and self.secret_key_file is not None:
+            raise ValueError("SECRET_KEY and SECRET_KEY_FILE: set only one of them")
+        return self
 
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:

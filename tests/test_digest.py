@@ -245,6 +245,7 @@ async def test_vyraj_digest_dry_run_and_now(sandbox: Sandbox, tmp_path: Path) ->
     assert code == 0, output
     assert "Answers: 6" in output
     assert "• Staying in Belarus: 6 (100%)" in output
+    assert "<b>" not in output  # printed as a reader sees it, not as HTML
     assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
     assert recorded(sandbox) == []  # a dry run records nothing
     code, output = await run_cli(sandbox, tmp_path, "--now")

@@ -99,6 +99,7 @@ def test_load_settings_reports_the_variable() -> None:
 
 def test_generated_key_file_is_private_and_reused(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/db/v.sqlite3")  # type: ignore[call-arg]
+    settings.database_path.parent.mkdir()  # `vyraj run` makes the folder before the key
     first = resolve_master_secret(settings)
     assert first.generated_at == key_file_for(settings.database_path)
     assert first.generated_at.stat().st_mode & 0o777 == 0o600

@@ -2,7 +2,8 @@
 
 It keeps users, chats and messages in memory, validates requests the way Telegram does where
 it matters (lengths, HTML, button data, "message is not modified"), records every call, can be
-told to fail (429 with retry_after, 5xx), and delivers updates by long polling or webhook.
+told to fail (429 with retry_after, 5xx, an HTML error page, a dropped connection), and
+delivers updates by long polling or webhook.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
@@ -42,14 +43,23 @@ JSON_FIELDS = {
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
+# How a fault answers: Bot API JSON, a proxy's HTML error page, or a connection dropped unanswered.
+FaultReply = Literal["json", "html", "drop"]
 
 
 class BotApiError(Exception):
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        reply: FaultReply = "json",
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
+        self.reply = reply
 
 
 def bad_request(what: str) -> BotApiError:
@@ -121,6 +131,7 @@ class Fault:
     retry_after: int | None
     remaining: int
     chat_id: int | None = None
+    reply: FaultReply = "json"
 
 
 class LocalBotApi:
@@ -225,7 +236,10 @@ class LocalBotApi:
         if request.match_info["token"] != self.token:
             return _error_response(BotApiError(401, "Unauthorized"))
         params = await _read_params(request)
-        return await self._call(method, params)
+        response = await self._call(method, params)
+        if response.status == DROPPED and request.transport is not None:
+            request.transport.abort()  # the client sees the connection reset, with no reply
+        return response
 
     async def _call(self, method: str, params: dict[str, Any]) -> web.Response:
         call = RecordedCall(method, params)
@@ -260,9 +274,10 @@ class LocalBotApi:
         description: str | None = None,
         count: int = 1,
         chat_id: int | None = None,
+        reply: FaultReply = "json",
     ) -> None:
         """Make the next `count` calls of `method` (any method if None; to `chat_id` only if
-        given) fail."""
+        given) fail, answering as `reply` says."""
         if description is None:
             description = (
                 f"Too Many Requests: retry after {retry_after}"
@@ -277,6 +292,7 @@ class LocalBotApi:
                 retry_after if status == 429 else None,
                 count,
                 chat_id,
+                reply,
             )
         )
 
@@ -286,7 +302,7 @@ class LocalBotApi:
                 continue
             if fault.remaining > 0 and fault.method in (None, method):
                 fault.remaining -= 1
-                raise BotApiError(fault.status, fault.description, fault.retry_after)
+                raise BotApiError(fault.status, fault.description, fault.retry_after, fault.reply)
 
     # ---- updates ------------------------------------------------------------------------
 
@@ -976,7 +992,15 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
         return form
 
 
+DROPPED = 499  # marks a response that is never sent: the connection is aborted instead
+
+
 def _error_response(error: BotApiError) -> web.Response:
+    if error.reply == "html":
+        page = f"<html><body><h1>{error.status} {error.description}</h1></body></html>"
+        return web.Response(status=error.status, text=page, content_type="text/html")
+    if error.reply == "drop":
+        return web.Response(status=DROPPED)
     body: dict[str, Any] = {
         "ok": False,
         "error_code": error.status,

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import aiosqlite
 
 from storage.migrations import migrate
-from storage.sqlite.connection import connect, sqlite_path_from_url
+from storage.sqlite.connection import connect, connect_read_only, sqlite_path_from_url
 from storage.sqlite.digests import SqliteDigests, SqliteDigestsReader
 from storage.sqlite.fsm import SqliteFsm, SqliteFsmReader
 from storage.sqlite.knowledge import SqliteKnowledgeStats, SqliteKnowledgeStatsReader
@@ -25,7 +25,14 @@ from storage.sqlite.survey import (
     SqliteSurveyReader,
 )
 
-__all__ = ["SqliteStorage", "SqliteTransaction", "connect", "open_storage", "sqlite_path_from_url"]
+__all__ = [
+    "SqliteStorage",
+    "SqliteTransaction",
+    "connect",
+    "connect_read_only",
+    "open_storage",
+    "sqlite_path_from_url",
+]
 
 
 class SqliteTransaction:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from bot.poll_actions import record_census_vote
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from bot.poll_actions import record_census_vote
 from services.forget import forget_person
 from services.polls.closing import close_poll
 from services.privacy import Keyring, respondent_pseudonym

@@ -1,0 +1,216 @@
+"""Starting up: reach Telegram, check the database and its key, then serve. A failed start
+says why in one line, closes what it opened and removes the files it created."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from bot.app import (
+    KNOWLEDGE_DIR,
+    KeyMismatchError,
+    Vyraj,
+    check_secret_key,
+    create_bot,
+    create_vyraj,
+)
+from bot.runners import serve_polling, serve_webhook
+from bot.secret_key import MasterSecret, SecretKeyError, resolve_master_secret
+from bot.settings import Settings
+from bot.telegram_retry import EXIT_CONFIG, StartBudget, StartupError, call_telegram
+from services.knowledge.articles import ArticleError
+from services.knowledge.library import KnowledgeLibrary
+from services.privacy import Keyring
+from storage.migrations import available_migrations, schema_version
+from storage.sqlite import SqliteStorage, connect_read_only, open_storage
+from storage.sqlite.inspection import DatabaseFile, DatabaseFileError, inspect_database
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class NewFiles:
+    """Files and folders this start created, to remove again if it fails."""
+
+    paths: list[Path] = field(default_factory=list)
+
+    def add(self, *paths: Path) -> None:
+        self.paths.extend(paths)
+
+    def remove(self) -> None:
+        for path in reversed(self.paths):
+            if path.is_dir():
+                with contextlib.suppress(OSError):  # someone put a file there meanwhile
+                    path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
+
+
+def load_library(settings: Settings) -> KnowledgeLibrary:
+    """The relocation guide's articles; a missing, empty or broken KNOWLEDGE_DIR stops here."""
+    root = settings.knowledge_dir or KNOWLEDGE_DIR
+    if not root.is_dir():
+        raise StartupError(f"KNOWLEDGE_DIR: {root} is not a folder", EXIT_CONFIG)
+    try:
+        library = KnowledgeLibrary(root)
+    except ArticleError as exc:
+        raise StartupError(f"KNOWLEDGE_DIR: {exc}", EXIT_CONFIG) from None
+    if not library.base.ids:
+        raise StartupError(
+            f"KNOWLEDGE_DIR: {root} holds no articles (<topic>/<id>.<lang>.md)", EXIT_CONFIG
+        )
+    return library
+
+
+async def reach_telegram(settings: Settings, budget: StartBudget) -> None:
+    """getMe: proves the token is accepted and TELEGRAM_API_URL answers."""
+    bot = create_bot(settings)
+    try:
+        await call_telegram(budget, bot.get_me, api_url=settings.telegram_api_url, token=bot.token)
+    finally:
+        await bot.session.close()
+
+
+async def run_bot(settings: Settings) -> None:
+    """Everything `vyraj run` does, from reaching Telegram until it is stopped."""
+    load_library(settings)  # a missing or empty KNOWLEDGE_DIR stops the start here
+    await reach_telegram(settings, StartBudget.from_now())
+    new_files = NewFiles()
+    vyraj: Vyraj | None = None
+    try:
+        master = prepare_database(settings, new_files)
+        vyraj = await _open(create_vyraj(settings, master.value), settings.database_path)
+        generated = master.generated_at
+        if generated is not None:
+            # Said once the start succeeded: a failed start removes the key file again.
+            vyraj.dispatcher.startup.register(lambda: announce_new_key(generated))
+        # The runners give their own Telegram calls a fresh budget: opening the database may
+        # take a while on a slow machine, and that is no reason to give up on Telegram.
+        try:
+            await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
+        except sqlite3.DatabaseError as exc:
+            if vyraj.started:
+                raise
+            raise database_failure(settings.database_path, exc) from None  # in on_startup
+    except BaseException:
+        if vyraj is None or not vyraj.started:
+            new_files.remove()
+        raise
+
+
+def announce_new_key(path: Path) -> None:
+    logger.warning(
+        "SECRET_KEY is not set: generated a new one in %s (mode 0600). Back it up: without it "
+        "the database cannot be read.",
+        path,
+    )
+
+
+def prepare_database(settings: Settings, new_files: NewFiles) -> MasterSecret:
+    """Check the file at DATABASE_URL and find its key, creating only what a new one needs."""
+    path = settings.database_path
+    state = _inspect(path)
+    if state is DatabaseFile.MISSING:
+        _make_folders(path.parent, new_files)
+        if os.statvfs(path.parent).f_flag & os.ST_RDONLY:
+            raise StartupError(
+                f"DATABASE_URL: the folder {path.parent} is on a read-only file system"
+            )
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise StartupError(f"DATABASE_URL: the folder {path.parent} is not writable")
+        new_files.add(path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"))
+    try:
+        master = resolve_master_secret(settings, database_is_new=state is not DatabaseFile.VYRAJ)
+    except SecretKeyError as exc:
+        raise StartupError(str(exc), EXIT_CONFIG) from None
+    if master.generated_at is not None:
+        new_files.add(master.generated_at)
+    return master
+
+
+async def open_existing_storage(settings: Settings, *, read_only: bool) -> SqliteStorage:
+    """The existing database with its key checked (`vyraj digest`); never creates one."""
+    path = settings.database_path
+    if _inspect(path) is not DatabaseFile.VYRAJ:
+        raise StartupError(
+            f"DATABASE_URL: {path} holds no Vyraj data yet (`vyraj run` creates it); "
+            "there is nothing to digest"
+        )
+    try:
+        master = resolve_master_secret(settings, database_is_new=False)
+    except SecretKeyError as exc:
+        raise StartupError(str(exc), EXIT_CONFIG) from None
+    storage = await _open(_open_storage(path, settings.database_url, read_only), path)
+    try:
+        await check_secret_key(storage, Keyring(master.value), record=not read_only)
+    except KeyMismatchError as exc:
+        await storage.close()
+        raise StartupError(str(exc), EXIT_CONFIG) from None
+    except BaseException:
+        await storage.close()
+        raise
+    return storage
+
+
+async def _open_storage(path: Path, url: str, read_only: bool) -> SqliteStorage:
+    if not read_only:
+        return await open_storage(url)
+    conn = await connect_read_only(path)
+    try:
+        version = await schema_version(conn)
+    except BaseException:
+        await conn.close()
+        raise
+    if version != len(available_migrations()):
+        await conn.close()
+        raise StartupError(
+            f"DATABASE_URL: {path} is at schema version {version}; "
+            "`vyraj run` upgrades it (read-only here)"
+        )
+    # Reads and (refused) writes alike go to the one read-only connection.
+    return SqliteStorage(conn, conn)
+
+
+async def _open(opening: Awaitable[T], path: Path) -> T:
+    """Await `opening`, turning database and key failures into one line."""
+    try:
+        return await opening
+    except KeyMismatchError as exc:
+        raise StartupError(str(exc), EXIT_CONFIG) from None
+    except sqlite3.DatabaseError as exc:
+        raise database_failure(path, exc) from None
+
+
+def database_failure(path: Path, exc: sqlite3.DatabaseError) -> StartupError:
+    if isinstance(exc, sqlite3.OperationalError):
+        return StartupError(
+            f"DATABASE_URL: {path} cannot be used ({exc}); check free disk space and permissions"
+        )
+    return StartupError(f"DATABASE_URL: {path} is damaged ({exc}); restore a backup")
+
+
+def _inspect(path: Path) -> DatabaseFile:
+    try:
+        return inspect_database(path)
+    except DatabaseFileError as exc:
+        raise StartupError(f"DATABASE_URL: {exc}") from None
+
+
+def _make_folders(folder: Path, new_files: NewFiles) -> None:
+    missing = [parent for parent in (folder, *folder.parents) if not parent.exists()]
+    for parent in reversed(missing):
+        try:
+            parent.mkdir()
+        except OSError as exc:
+            raise StartupError(
+                f"DATABASE_URL: cannot create the folder {parent} ({exc.strerror})"
+            ) from None
+        new_files.add(parent)
