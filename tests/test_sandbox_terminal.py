@@ -104,7 +104,7 @@ async def test_a_new_wave_notice_prints_for_the_subscriber_labelled() -> None:
         "/wave open Spring 2027",
     )
     opened = after(text, "/wave open Spring 2027")
-    assert "Telling 1 subscribers about it." in opened
+    assert "Telling 1 subscriber about it." in opened
     assert "[to Bob] bot #3: 📋 A new Vyraj survey wave is open: Spring 2027." in opened
 
 
