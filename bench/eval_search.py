@@ -30,10 +30,13 @@ class Tally:
         def share(part: int, whole: int) -> str:
             return f"{part / whole:6.1%} ({part:>2}/{whole:<3})" if whole else " " * 15
 
-        return (
-            f"{name:<26}{share(self.top1, self.answerable)} {share(self.top3, self.answerable)} "
-            f"{share(self.confident_wrong, self.answerable)} {share(self.false_answers, self.nulls)}"
+        cells = (
+            share(self.top1, self.answerable),
+            share(self.top3, self.answerable),
+            share(self.confident_wrong, self.answerable),
+            share(self.false_answers, self.nulls),
         )
+        return f"{name:<26}" + " ".join(cells)
 
 
 def main() -> int:

@@ -26,6 +26,9 @@ FIELD_WEIGHTS = {"keywords": 3.0, "title": 2.5, "body": 1.0}
 HEADLINE_WEIGHT = FIELD_WEIGHTS["title"]
 FUZZY_FACTOR = 0.6
 PHRASE_WEIGHT = 2.0
+# A word in the titles or keywords of this few articles ("PBH") is evidence alone; "living"
+# or "card" is not, except in the card of the country asked about.
+DISTINCTIVE_ARTICLES = 3
 CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
 _CYRILLIC = {
     "а": "a",
@@ -82,7 +85,7 @@ _STOPWORD_TEXT = """
     by bil bila
     bilo bili budu budet budze bio bila slishal chuli slishali skazhite padkazhyce podskazhite
     pozhaluista kali laska privet pryvitanne hi hello thanks dziakui spasibo skolko kolki chtoby
-    kab shchob en iana iany iano ion uzho uzh
+    kab shchob en iana iany iano ion uzho uzh use dla hto ih while kakoi kakaia kakoe kakikh
     """
 
 
@@ -134,6 +137,10 @@ def _words(text: str) -> list[str]:
         if (len(word) >= 2 and word not in _STOPWORDS and not word.isdigit())
         or (word.isdigit() and len(word) >= 3)
     ]
+
+
+# Every article is for Belarusians: naming Belarus says nothing about the topic.
+_HOME_NAMES = "Беларусь Беларусі Belarus belarusian беларус беларусы белорус белорусы Biełaruś"
 
 
 def stems(text: str) -> list[str]:
@@ -192,6 +199,19 @@ COUNTRY_NAMES = {
     "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan",
     "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade",
 }
+# Łacinka and taraškievica spellings fold differently from the Cyrillic ones.
+_OTHER_SPELLINGS = {
+    "pl": "Polšča Polščy Polšču Polščа Varšava Varšavie",
+    "ge": "Hruzija Hruzii Hruziju Tbilisi",
+    "lt": "Litva Litvie Litvu Lietuva Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
+    "uz": "Uzbiekistan Taškient",
+    "lv": "Łatvija Łatvii Латвіі Ryha",
+    "am": "Armienija Jerevan",
+    "rs": "Sierbija Sierbii Bialhrad",
+}
+COUNTRY_NAMES = {
+    code: f"{names} {_OTHER_SPELLINGS[code]}" for code, names in COUNTRY_NAMES.items()
+}
 NAMED_COUNTRY_BOOST = 1.6
 OTHER_COUNTRY_PENALTY = 0.5
 
@@ -221,13 +241,15 @@ def _foreign_stems() -> frozenset[str]:
         for name in all_names(code)
         if len(name.split()) == 1
     ]
-    found = {stem for name in names for stem in stems(name)} | set(stems(_FOREIGN_ALIASES))
-    return frozenset(stem for stem in found if len(stem) >= 4 and stem not in ours)
+    found = {stem for name in names for stem in stems(name) if len(stem) >= 4}
+    # Aliases are chosen by hand, so short ones ("UAE", "USA") are safe too.
+    found |= {stem for stem in stems(_FOREIGN_ALIASES) if len(stem) >= 3}
+    return frozenset(found - ours)
 
 
 FOREIGN_STEMS = _foreign_stems()
 FOREIGN_PENALTY = 0.1
-_PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values())
+_PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values(), stems(_HOME_NAMES))
 
 
 @dataclass(frozen=True)
@@ -242,7 +264,7 @@ class SearchHit:
     @property
     def has_evidence(self) -> bool:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
-        return self.in_headline or (self.words >= 1 and self.words + self.near_misses >= 2)
+        return self.in_headline or self.words >= 2
 
 
 # Coverage is also measured over every stretch of this many topic words, so that context
@@ -251,22 +273,24 @@ COVERAGE_WINDOW = 4
 
 
 def _best_coverage(
-    matched: npt.NDArray[np.float64], possible: npt.NDArray[np.float64]
+    matched: npt.NDArray[np.float64], possible: npt.NDArray[np.float64], window_rows: list[int]
 ) -> npt.NDArray[np.float64]:
     """Per article, the better of whole-question coverage and best-window coverage.
 
-    `matched` and `possible` hold one row per question word, one column per article.
+    `matched` and `possible` hold one row per question term, one column per article; windows
+    run over `window_rows` (the topic words, in order).
     """
-    whole = matched.sum(axis=0) / np.maximum(possible.sum(axis=0), 1e-9)
-    if matched.shape[0] <= COVERAGE_WINDOW:
+    whole: npt.NDArray[np.float64] = matched.sum(axis=0) / np.maximum(possible.sum(axis=0), 1e-9)
+    if len(window_rows) <= COVERAGE_WINDOW:
         return whole
     zero = np.zeros((1, matched.shape[1]))
-    matched_sums = np.vstack((zero, matched.cumsum(axis=0)))
-    possible_sums = np.vstack((zero, possible.cumsum(axis=0)))
+    matched_sums = np.vstack((zero, matched[window_rows].cumsum(axis=0)))
+    possible_sums = np.vstack((zero, possible[window_rows].cumsum(axis=0)))
     window_matched = matched_sums[COVERAGE_WINDOW:] - matched_sums[:-COVERAGE_WINDOW]
     window_possible = possible_sums[COVERAGE_WINDOW:] - possible_sums[:-COVERAGE_WINDOW]
     windows = window_matched / np.maximum(window_possible, 1e-9)
-    return np.maximum(whole, windows.max(axis=0))
+    best: npt.NDArray[np.float64] = np.maximum(whole, windows.max(axis=0))
+    return best
 
 
 class SearchIndex:
@@ -349,10 +373,16 @@ class SearchIndex:
         named = countries_named(words)
         size = len(self._ids)
         scores = np.zeros(size)
+        # A known two-word name counts towards coverage as one more word, which its
+        # (often common) halves alone would not ("ВНЖ по работе").
+        phrase_matched = np.zeros(size)
+        phrase_possible = 0.0
         for pair in dict.fromkeys(_pairs(words)):
             if pair in self._postings:
                 slots, pair_weights = self._postings[pair]
                 scores[slots] += pair_weights * self._idf[pair]
+                phrase_matched[slots] += self._idf[pair]
+                phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
         # when the question names nothing else.
         place_names = _PLACE_STEMS.intersection(term.stem for term in terms)
@@ -363,6 +393,7 @@ class SearchIndex:
         exact_words = np.zeros(size)
         near_misses = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
+        named_cards = self._is_card & np.isin(self._country, sorted(named))
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
@@ -380,7 +411,10 @@ class SearchIndex:
                 best_value[slots[better]] = values[better]
                 best_share[slots[better]] = idf * factor
                 if is_topic and factor == 1.0:
-                    in_headline[slots[stem_weights >= HEADLINE_WEIGHT]] = True
+                    headline = slots[stem_weights >= HEADLINE_WEIGHT]
+                    if len(slots) > DISTINCTIVE_ARTICLES:
+                        headline = headline[named_cards[headline]]
+                    in_headline[headline] = True
             scores += best_value
             matched[row] = counts * best_share
             if is_topic and expanded:
@@ -396,7 +430,12 @@ class SearchIndex:
                 slots, stem_weights = self._postings[stem]
                 mentions[slots[stem_weights >= HEADLINE_WEIGHT]] = 1.0
             scores *= mentions
-        coverage = _best_coverage(matched, possible)
+        topic_rows = [row for row, term in enumerate(terms) if term.stem not in place_names]
+        coverage = _best_coverage(
+            np.vstack((matched, phrase_matched)),
+            np.vstack((possible, np.full(size, phrase_possible))),
+            topic_rows,
+        )
         found = np.flatnonzero(scores > 0)
         if found.size > limit:
             # The `limit` best, plus any tied with the last of them (ties break by id).
@@ -434,7 +473,7 @@ class Answer:
 
 
 MIN_SCORE = 4.0
-MIN_COVERAGE = 0.3
+MIN_COVERAGE = 0.35
 CLEAR_LEAD = 1.25
 # A hit scoring under this share of the best one is never offered, even when the best one
 # fails the evidence or coverage test: the weaker hit is not a better answer, just a survivor.
@@ -447,22 +486,24 @@ def _is_confident(hit: SearchHit) -> bool:
 
 def confident_hits(index: SearchIndex, question: str, limit: int = 3) -> list[SearchHit]:
     """Hits above the confidence threshold and near the best hit, best first."""
-    ranked = index.search(question, limit=limit + 2)
+    return _confident(index.search(question, limit=limit + 2))[:limit]
+
+
+def _confident(ranked: list[SearchHit]) -> list[SearchHit]:
     if not ranked:
         return []
     floor = MIN_SHARE_OF_BEST * ranked[0].score
-    return [hit for hit in ranked if _is_confident(hit) and hit.score >= floor][:limit]
+    return [hit for hit in ranked if _is_confident(hit) and hit.score >= floor]
 
 
 def answer_question(index: SearchIndex, question: str) -> Answer:
     """One article when it clearly leads every other hit, a few choices, or nothing."""
     ranked = index.search(question, limit=5)
-    hits = confident_hits(index, question)
+    hits = _confident(ranked)[:3]
     if not hits:
         return Answer(None, ())
-    rivals = [hit for hit in ranked if hit is not hits[0] and hit.score > hits[0].score]
     runner_up = hits[1].score if len(hits) > 1 else 0.0
-    # Beaten by a hit that failed the tests, it is not the answer; at most one of the choices.
-    if not rivals and hits[0].score >= CLEAR_LEAD * runner_up:
+    # Beaten by a hit that failed the tests, it is not the answer, only one of the choices.
+    if ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up:
         return Answer(hits[0].article_id, ())
     return Answer(None, tuple(hit.article_id for hit in hits))
