@@ -187,7 +187,8 @@ def _one_edit_apart(a: str, b: str) -> bool:
 
 
 # Words that name a country or its main cities, in our languages and their common inflections.
-# Łacinka and taraškievica spellings (Polšča, Letuva) fold differently, so they are listed too.
+# Łacinka, taraškievica and local spellings (Polšča, Letuva, Srbija) fold differently, so they
+# are listed too.
 COUNTRY_NAMES = {
     "pl": "Польша Польшча Польшу Польше Polska Poland polish польский польскі Варшава Warszawa "
     "Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw Polšča Polščy Polšču Varšava Varšavie",
@@ -195,10 +196,12 @@ COUNTRY_NAMES = {
     "Sakartvelo Hruzija Hruzii Hruziju",
     "lt": "Литва Літва Літве Литве Литву Lithuania lithuanian литовский літоўскі Lietuva Вильнюс "
     "Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
-    "uz": "Узбекистан Узбекістан Uzbekistan uzbek узбекский Ташкент Tashkent Uzbiekistan Taškient",
+    "uz": "Узбекистан Узбекістан Uzbekistan uzbek узбекский Ташкент Tashkent Uzbiekistan Taškient "
+    "Ozbekiston",
     "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha",
-    "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan",
-    "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade Sierbija Sierbii Bialhrad",
+    "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan Hayastan",
+    "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade Sierbija Sierbii Bialhrad Srbija "
+    "Srbiji Beograd",
 }
 NAMED_COUNTRY_BOOST = 1.6
 OTHER_COUNTRY_PENALTY = 0.5
