@@ -25,7 +25,7 @@ help:
 	@echo "make sandbox   chat with the bot in this terminal (no token needed)"
 	@echo "make test      ruff, mypy and pytest"
 	@echo "make run       run the bot for real (needs BOT_TOKEN)"
-	@echo "make eval      search accuracy on tests/eval/questions.yaml"
+	@echo "make eval      search accuracy per language and kind (tuning set and holdout)"
 	@echo "make bench     search latency (real guide, synthetic 5,000 x 3); digest time at 10k-1M"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"
 	@echo "make lock      refresh requirements*.lock from pyproject.toml's ranges"

@@ -9,7 +9,14 @@ import pytest
 from bot.sandbox.runtime import Sandbox
 from handlers.guide.ask import question_addressed_to
 from services.knowledge import load_knowledge_base
-from services.knowledge.search import SearchIndex, answer_question, fold, stems
+from services.knowledge.search import (
+    Answer,
+    SearchHit,
+    SearchIndex,
+    answer_question,
+    fold,
+    stems,
+)
 
 ROOT = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -55,6 +62,78 @@ def test_a_country_outside_the_guide_is_not_answered_with_another_country() -> N
     index = SearchIndex(load_knowledge_base(ROOT))
     assert answer_question(index, "tax residency in Lithuania 2026").article_id is not None
     assert answer_question(index, "tax residency in Canada 2026") == answer_question(index, "")
+
+
+class FixedRanking(SearchIndex):
+    """An index whose ranking is given, to test what is made of it."""
+
+    def __init__(self, hits: list[SearchHit]) -> None:
+        self._hits = hits
+
+    def search(self, question: str, limit: int = 3) -> list[SearchHit]:
+        return self._hits[:limit]
+
+
+def test_a_much_weaker_hit_is_not_promoted_when_the_best_fails() -> None:
+    # The best hit lacks coverage; one scoring a third of it is no answer in its place.
+    best = SearchHit("lt-work-residence", 26.7, coverage=0.2, words=2, in_headline=True)
+    weak = SearchHit("lt-security-questionnaire", 9.0, coverage=0.9, words=2, in_headline=True)
+    assert answer_question(FixedRanking([best, weak]), "q") == Answer(None, ())
+
+
+def test_a_hit_beaten_by_a_failed_one_is_a_choice_not_an_answer() -> None:
+    best = SearchHit("lt-work-residence", 10.0, coverage=0.2, words=2, in_headline=True)
+    close = SearchHit("lt-blue-card", 8.0, coverage=0.9, words=2, in_headline=True)
+    assert answer_question(FixedRanking([best, close]), "q") == Answer(None, ("lt-blue-card",))
+
+
+def test_the_issues_promotion_example_finds_the_right_article(index: SearchIndex) -> None:
+    answer = answer_question(index, "внж по работе литва сколько делается")
+    assert answer.article_id == "lt-work-residence"
+
+
+def test_context_around_the_key_phrase_does_not_sink_the_answer(index: SearchIndex) -> None:
+    key = "внж по работе литва"
+    longer = f"{key} сколько ждать"
+    message = (
+        "Здравствуйте! Я уже полгода в Вильнюсе по визе, работодатель готов оформлять "
+        f"документы. Подскажите, {longer} решения и можно ли пока работать?"
+    )
+    for question in (key, longer, message):
+        assert answer_question(index, question).article_id == "lt-work-residence", question
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["draniki recipe", "how to cook draniki", "як зрабіць дранікі", "как сварить картошку"],
+)
+def test_a_near_miss_of_a_short_word_is_not_evidence(index: SearchIndex, question: str) -> None:
+    # cook ~ book/look, draniki ~ grani, картошку ~ карточка: other words, not typos.
+    assert answer_question(index, question) == Answer(None, ())
+
+
+def test_ujo_is_a_stopword_and_a_rate_is_a_term() -> None:
+    assert stems("ужо ўжо уже") == []
+    assert "1pct" in stems("ИП 1% как открыть")
+    assert stems("1 процент") == stems("1%") != stems("12%")
+
+
+def test_a_rate_tells_the_georgian_1_percent_from_polish_taxes(index: SearchIndex) -> None:
+    assert answer_question(index, "ИП 1% как открыть").article_id == "ge-individual-entrepreneur"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["latvia weather in march", "serbia football score yesterday", "погода в Тбилиси на завтра"],
+)
+def test_a_country_and_a_generic_word_are_not_enough(index: SearchIndex, question: str) -> None:
+    assert answer_question(index, question) == Answer(None, ())
+
+
+@pytest.mark.parametrize("country", ["польские", "литовские"])
+def test_licence_exchange_is_answered_whichever_country(index: SearchIndex, country: str) -> None:
+    answer = answer_question(index, f"как обменять белорусские права на {country}")
+    assert answer.article_id == "by-driving-licence"
 
 
 @pytest.mark.parametrize(

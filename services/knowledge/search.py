@@ -2,7 +2,8 @@
 
 Questions arrive in Belarusian, Russian, English or a mix, in Latin or Cyrillic, with typos and
 inflections. Text is folded to one Latin spelling, words are cut to a short stem (which absorbs
-most inflection), and a stem one edit away from a known one still counts, for less.
+most inflection), and a long word one edit away from a known one still counts, for less, though
+never as evidence on its own.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ FIELD_WEIGHTS = {"keywords": 3.0, "title": 2.5, "body": 1.0}
 HEADLINE_WEIGHT = FIELD_WEIGHTS["title"]
 FUZZY_FACTOR = 0.6
 PHRASE_WEIGHT = 2.0
+# A word in the titles or keywords of this few articles ("PBH") is evidence alone; "living"
+# or "card" is not, except in the card of the country asked about.
+DISTINCTIVE_ARTICLES = 3
 CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
 _CYRILLIC = {
     "а": "a",
@@ -81,17 +85,23 @@ _STOPWORD_TEXT = """
     by bil bila
     bilo bili budu budet budze bio bila slishal chuli slishali skazhite padkazhyce podskazhite
     pozhaluista kali laska privet pryvitanne hi hello thanks dziakui spasibo skolko kolki chtoby
-    kab shchob en iana iany iano ion
+    kab shchob en iana iany iano ion uzho uzh use dla hto ih while kakoi kakaia kakoe kakikh
     """
 
 
 _IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
+# "1%" and "1 процент" are one term ("1pct"): the rate is what tells a 1% regime from a 12% one.
+_PERCENT = re.compile(r"(\d+)(?:[.,](\d+))?\s*(?:%|(?:процент|працэнт|percent)\w*)", re.IGNORECASE)
 
 
 def fold(text: str) -> str:
     """Lowercase, one Latin spelling for Cyrillic and Polish, no accents or punctuation."""
     # "IT" is the topic of half the guide, but lowercase "it" is an English stopword.
-    text = _IT.sub(" infotech ", text).casefold()
+    text = _IT.sub(" infotech ", text)
+    text = _PERCENT.sub(
+        lambda rate: f" {rate[1]}p{rate[2]}pct " if rate[2] else f" {rate[1]}pct ", text
+    )
+    text = text.casefold()
     text = "".join(_CYRILLIC.get(char, char) for char in text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char))
@@ -120,17 +130,49 @@ def _stem(word: str) -> str:
     return word[:STEM]
 
 
-def stems(text: str) -> list[str]:
+def _words(text: str) -> list[str]:
     return [
-        _stem(word)
+        word
         for word in fold(text).split()
         if (len(word) >= 2 and word not in _STOPWORDS and not word.isdigit())
         or (word.isdigit() and len(word) >= 3)
     ]
 
 
+# Every article is for Belarusians: naming Belarus says nothing about the topic.
+_HOME_NAMES = "Беларусь Беларусі Belarus belarusian беларус беларусы белорус белорусы Biełaruś"
+
+
+def stems(text: str) -> list[str]:
+    return [_stem(word) for word in _words(text)]
+
+
+# Below this many letters one edit turns a word into another word (cook/book, grani/draniki).
+FUZZY_MIN_WORD = 6
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word of a question: its stem, and whether a near miss may be a typo of it."""
+
+    stem: str
+    may_be_typo: bool
+
+
+def query_terms(text: str) -> list[Term]:
+    """The question's words in order, each stem once."""
+    terms: dict[str, Term] = {}
+    for word in _words(text):
+        stem = _stem(word)
+        typo = len(word) >= FUZZY_MIN_WORD
+        if stem not in terms or (typo and not terms[stem].may_be_typo):
+            terms[stem] = Term(stem, typo)
+    return list(terms.values())
+
+
 def _one_edit_apart(a: str, b: str) -> bool:
-    if abs(len(a) - len(b)) > 1 or a == b:
+    # A typo rarely hits the first letter; a different first letter is usually another word.
+    if abs(len(a) - len(b)) > 1 or a == b or a[:1] != b[:1]:
         return False
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
@@ -145,17 +187,21 @@ def _one_edit_apart(a: str, b: str) -> bool:
 
 
 # Words that name a country or its main cities, in our languages and their common inflections.
+# Łacinka, taraškievica and local spellings (Polšča, Letuva, Srbija) fold differently, so they
+# are listed too.
 COUNTRY_NAMES = {
     "pl": "Польша Польшча Польшу Польше Polska Poland polish польский польскі Варшава Warszawa "
-    "Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw",
+    "Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw Polšča Polščy Polšču Varšava Varšavie",
     "ge": "Грузия Грузія Georgia georgian грузинский Тбилиси Тбілісі Tbilisi Батуми Batumi "
-    "Sakartvelo",
+    "Sakartvelo Hruzija Hruzii Hruziju",
     "lt": "Литва Літва Літве Литве Литву Lithuania lithuanian литовский літоўскі Lietuva Вильнюс "
-    "Вільнюс Vilnius",
-    "uz": "Узбекистан Узбекістан Uzbekistan uzbek узбекский Ташкент Tashkent",
-    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga",
-    "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan",
-    "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade",
+    "Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
+    "uz": "Узбекистан Узбекістан Uzbekistan uzbek узбекский Ташкент Tashkent Uzbiekistan Taškient "
+    "Ozbekiston",
+    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha",
+    "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan Hayastan",
+    "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade Sierbija Sierbii Bialhrad Srbija "
+    "Srbiji Beograd",
 }
 NAMED_COUNTRY_BOOST = 1.6
 OTHER_COUNTRY_PENALTY = 0.5
@@ -186,27 +232,55 @@ def _foreign_stems() -> frozenset[str]:
         for name in all_names(code)
         if len(name.split()) == 1
     ]
-    found = {stem for name in names for stem in stems(name)} | set(stems(_FOREIGN_ALIASES))
-    return frozenset(stem for stem in found if len(stem) >= 4 and stem not in ours)
+    found = {stem for name in names for stem in stems(name) if len(stem) >= 4}
+    # Aliases are chosen by hand, so short ones ("UAE", "USA") are safe too.
+    found |= {stem for stem in stems(_FOREIGN_ALIASES) if len(stem) >= 3}
+    return frozenset(found - ours)
 
 
 FOREIGN_STEMS = _foreign_stems()
 FOREIGN_PENALTY = 0.1
-_PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values())
+_PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values(), stems(_HOME_NAMES))
 
 
 @dataclass(frozen=True)
 class SearchHit:
     article_id: str
     score: float
-    coverage: float  # share of the question's weight that matched
-    words: int = 0  # how many of the question's words it matched
-    in_headline: bool = False  # some matched in its title or keywords
+    coverage: float  # share of the question's weight matched, in its best-covered stretch
+    words: int = 0  # topic words (not place names) it matched exactly, not as a likely typo
+    in_headline: bool = False  # a distinctive one of those is in its title or keywords
 
     @property
     def has_evidence(self) -> bool:
-        """One word found only in an article's text is a coincidence, not an answer."""
-        return self.words >= 2 or self.in_headline
+        """One word found only in an article's text, or only typo guesses, is a coincidence."""
+        return self.in_headline or self.words >= 2
+
+
+# Coverage is also measured over every stretch of this many topic words, so that context
+# around the key phrase of a long message does not sink it.
+COVERAGE_WINDOW = 4
+
+
+def _best_coverage(
+    matched: npt.NDArray[np.float64], possible: npt.NDArray[np.float64], window_rows: list[int]
+) -> npt.NDArray[np.float64]:
+    """Per article, the better of whole-question coverage and best-window coverage.
+
+    `matched` and `possible` hold one row per question term, one column per article; windows
+    run over `window_rows` (the topic words, in order).
+    """
+    whole: npt.NDArray[np.float64] = matched.sum(axis=0) / np.maximum(possible.sum(axis=0), 1e-9)
+    if len(window_rows) <= COVERAGE_WINDOW:
+        return whole
+    zero = np.zeros((1, matched.shape[1]))
+    matched_sums = np.vstack((zero, matched[window_rows].cumsum(axis=0)))
+    possible_sums = np.vstack((zero, possible[window_rows].cumsum(axis=0)))
+    window_matched = matched_sums[COVERAGE_WINDOW:] - matched_sums[:-COVERAGE_WINDOW]
+    window_possible = possible_sums[COVERAGE_WINDOW:] - possible_sums[:-COVERAGE_WINDOW]
+    windows = window_matched / np.maximum(window_possible, 1e-9)
+    best: npt.NDArray[np.float64] = np.maximum(whole, windows.max(axis=0))
+    return best
 
 
 class SearchIndex:
@@ -260,11 +334,12 @@ class SearchIndex:
                 self._by_deletion[variant].append(stem)
         self._max_idf = max(self._idf.values(), default=1.0)
 
-    def _expand(self, stem: str) -> list[tuple[str, float]]:
-        """The stem itself if known, else known stems one edit away (for words of 4+ letters)."""
+    def _expand(self, term: Term) -> list[tuple[str, float]]:
+        """The stem itself if known, else (for long words) known stems one edit away."""
+        stem = term.stem
         if stem in self._idf:
             return [(stem, 1.0)]
-        if len(stem) < 4:
+        if not term.may_be_typo or len(stem) < 4:
             return []
         candidates = {
             candidate
@@ -281,32 +356,40 @@ class SearchIndex:
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
 
     def search(self, question: str, limit: int = 3) -> list[SearchHit]:
+        terms = query_terms(question[:1000])[:30]
         words = stems(question[:1000])[:30]
-        named = countries_named(words)
-        query = list(dict.fromkeys(words))
-        if not query or not self._ids:
+        if not terms or not self._ids:
             return []
+        named = countries_named(words)
         size = len(self._ids)
         scores = np.zeros(size)
-        matched = np.zeros(size)
+        # A known two-word name counts towards coverage as one more word, which its
+        # (often common) halves alone would not ("ВНЖ по работе").
+        phrase_matched = np.zeros(size)
+        phrase_possible = 0.0
         for pair in dict.fromkeys(_pairs(words)):
             if pair in self._postings:
                 slots, pair_weights = self._postings[pair]
                 scores[slots] += pair_weights * self._idf[pair]
-        # Coverage measures the topic: a country's name alone ("coworkings in Tbilisi") is not
-        # one, except for a country card, whose topic is the country.
-        place_names = _PLACE_STEMS.intersection(query)
-        if place_names == set(query):
+                phrase_matched[slots] += self._idf[pair]
+                phrase_possible += self._idf[pair]
+        # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
+        # when the question names nothing else.
+        place_names = _PLACE_STEMS.intersection(term.stem for term in terms)
+        if len(place_names) == len(terms):
             place_names = frozenset()
-        possible = np.zeros(size)
-        words_matched = np.zeros(size)
+        possible = np.zeros((len(terms), size))
+        matched = np.zeros((len(terms), size))
+        exact_words = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
-        for stem in query:
-            expanded = self._expand(stem)
-            counts = self._is_card if stem in place_names else 1.0
-            possible += counts * max((self._idf[c] for c, _ in expanded), default=self._max_idf)
-            if not expanded:
-                continue
+        named_cards = self._is_card & np.isin(self._country, sorted(named))
+        for row, term in enumerate(terms):
+            expanded = self._expand(term)
+            is_topic = term.stem not in place_names
+            counts = 1.0 if is_topic else self._is_card
+            possible[row] = counts * max(
+                (self._idf[c] for c, _ in expanded), default=self._max_idf
+            )
             best_value = np.zeros(size)
             best_share = np.zeros(size)
             for candidate, factor in expanded:
@@ -316,10 +399,15 @@ class SearchIndex:
                 better = values > best_value[slots]
                 best_value[slots[better]] = values[better]
                 best_share[slots[better]] = idf * factor
-                in_headline[slots[stem_weights >= HEADLINE_WEIGHT]] = True
+                if is_topic and factor == 1.0:
+                    headline = slots[stem_weights >= HEADLINE_WEIGHT]
+                    if len(slots) > DISTINCTIVE_ARTICLES:
+                        headline = headline[named_cards[headline]]
+                    in_headline[headline] = True
             scores += best_value
-            matched += counts * best_share
-            words_matched += best_value > 0
+            matched[row] = counts * best_share
+            if is_topic and expanded and expanded[0][1] == 1.0:
+                exact_words[best_value > 0] += 1
         if named:
             scores *= self._country_factor(named)
         for stem in FOREIGN_STEMS.intersection(words):
@@ -330,6 +418,12 @@ class SearchIndex:
                 slots, stem_weights = self._postings[stem]
                 mentions[slots[stem_weights >= HEADLINE_WEIGHT]] = 1.0
             scores *= mentions
+        topic_rows = [row for row, term in enumerate(terms) if term.stem not in place_names]
+        coverage = _best_coverage(
+            np.vstack((matched, phrase_matched)),
+            np.vstack((possible, np.full(size, phrase_possible))),
+            topic_rows,
+        )
         found = np.flatnonzero(scores > 0)
         if found.size > limit:
             # The `limit` best, plus any tied with the last of them (ties break by id).
@@ -339,8 +433,8 @@ class SearchIndex:
             SearchHit(
                 self._ids[slot],
                 float(scores[slot]),
-                float(matched[slot] / possible[slot]),
-                int(words_matched[slot]),
+                float(coverage[slot]),
+                int(exact_words[slot]),
                 bool(in_headline[slot]),
             )
             for slot in found
@@ -366,23 +460,37 @@ class Answer:
 
 
 MIN_SCORE = 4.0
-MIN_COVERAGE = 0.3
+MIN_COVERAGE = 0.35
 CLEAR_LEAD = 1.25
+# A hit scoring under this share of the best one is never offered, even when the best one
+# fails the evidence or coverage test: the weaker hit is not a better answer, just a survivor.
+MIN_SHARE_OF_BEST = 0.5
+
+
+def _is_confident(hit: SearchHit) -> bool:
+    return hit.score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
 
 
 def confident_hits(index: SearchIndex, question: str, limit: int = 3) -> list[SearchHit]:
-    """Hits above the confidence threshold, best first."""
-    return [
-        hit
-        for hit in index.search(question, limit=limit)
-        if hit.score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
-    ]
+    """Hits above the confidence threshold and near the best hit, best first."""
+    return _confident(index.search(question, limit=limit + 2))[:limit]
+
+
+def _confident(ranked: list[SearchHit]) -> list[SearchHit]:
+    if not ranked:
+        return []
+    floor = MIN_SHARE_OF_BEST * ranked[0].score
+    return [hit for hit in ranked if _is_confident(hit) and hit.score >= floor]
 
 
 def answer_question(index: SearchIndex, question: str) -> Answer:
-    hits = confident_hits(index, question)
+    """One article when it clearly leads every other hit, a few choices, or nothing."""
+    ranked = index.search(question, limit=5)
+    hits = _confident(ranked)[:3]
     if not hits:
         return Answer(None, ())
-    if len(hits) == 1 or hits[0].score >= CLEAR_LEAD * hits[1].score:
+    runner_up = hits[1].score if len(hits) > 1 else 0.0
+    # Beaten by a hit that failed the tests, it is not the answer, only one of the choices.
+    if ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up:
         return Answer(hits[0].article_id, ())
     return Answer(None, tuple(hit.article_id for hit in hits))
