@@ -21,7 +21,7 @@ class ArticleStats:
 
 @dataclass(frozen=True)
 class UnansweredQuestion:
-    example: str
+    terms: str  # normalised search terms, never the text as typed
     times: int
 
 
@@ -127,7 +127,7 @@ class KnowledgeStatsRepository(Protocol):
 
     async def forget_votes(self, voters: list[str]) -> None: ...
 
-    async def record_unanswered(self, question_key: str, example: str) -> None: ...
+    async def record_unanswered(self, terms: str) -> None: ...
 
     async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]: ...
 

@@ -45,17 +45,17 @@ class SqliteKnowledgeStats:
             rows = await cur.fetchall()
         return [ArticleStats(str(r[0]), int(r[1]), int(r[2]), int(r[3])) for r in rows]
 
-    async def record_unanswered(self, question_key: str, example: str) -> None:
+    async def record_unanswered(self, terms: str) -> None:
         await self._conn.execute(
-            "INSERT INTO kb_unanswered (question_key, example) VALUES (?, ?) "
-            "ON CONFLICT (question_key) DO UPDATE SET times = times + 1",
-            (question_key, example),
+            "INSERT INTO kb_unanswered (terms) VALUES (?) "
+            "ON CONFLICT (terms) DO UPDATE SET times = times + 1",
+            (terms,),
         )
         await self._conn.commit()
 
     async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]:
         async with self._conn.execute(
-            "SELECT example, times FROM kb_unanswered ORDER BY times DESC, example LIMIT ?",
+            "SELECT terms, times FROM kb_unanswered ORDER BY times DESC, terms LIMIT ?",
             (limit,),
         ) as cur:
             rows = await cur.fetchall()
