@@ -24,6 +24,7 @@ from services.knowledge.question_terms import question_terms
 from services.knowledge.search import answer_question
 from storage import Storage
 
+
 async def answer(
     message: Message,
     question: str,

@@ -28,7 +28,9 @@ async def unanswered(message: Message, storage: Storage, admin_ids: frozenset[in
         return
     lines = [f"{q.times} × {html.escape(q.terms)}" for q in questions]
     await message.reply(
-        _("<b>Unanswered questions</b> (search terms only), most frequent first:") + "\n\n" + "\n".join(lines)
+        _("<b>Unanswered questions</b> (search terms only), most frequent first:")
+        + "\n\n"
+        + "\n".join(lines)
     )
 
 

@@ -32,7 +32,8 @@ def test_no_terms_can_hold_an_id_a_contact_or_a_link(question: str) -> None:
     terms = question_terms(question, VOCABULARY)
     assert re.search(r"\d{5}", terms) is None
     assert "@" not in terms
-    assert "://" not in terms and "www" not in terms
+    assert "://" not in terms
+    assert "www" not in terms
     assert re.fullmatch(r"[a-z0-9 ]*", terms)  # so no e-mail or domain can be spelled either
 
 
@@ -65,7 +66,7 @@ def test_names_contacts_and_document_numbers_are_dropped(
     terms = question_terms(question, VOCABULARY)
     assert kept in terms
     for fragment in dropped:
-        assert fragment not in terms.split() and f" {fragment} " not in f" {terms} "
+        assert f" {fragment} " not in f" {terms} "
 
 
 def test_words_the_guide_lacks_are_kept_so_admins_see_the_gap() -> None:
