@@ -18,8 +18,8 @@ def privacy_text() -> str:
         "(encrypted). Both are filed under a pseudonym: a keyed hash of your Telegram id that "
         "cannot be turned back into the id without the server's secret key. Your 👍/👎 on an "
         "article is filed under a separate pseudonym for each article. When I cannot answer a "
-        "question, I keep only its search terms for the admins, cut to word stems (\"karta "
-        "pobytu\" becomes \"kart pobit\"), with no link to you. Names and other capitalised "
+        'question, I keep only its search terms for the admins, cut to word stems ("karta '
+        'pobytu" becomes "kart pobit"), with no link to you. Names and other capitalised '
         "words the guide does not know, e-mail addresses, @usernames, links, phone and document "
         "numbers and any number of five or more digits are dropped first.\n\n"
         "<b>Survey answers</b> are option codes filed under a pseudonym made with the wave's "
