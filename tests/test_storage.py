@@ -110,3 +110,20 @@ async def test_fsm_state_survives_reopening_and_is_sealed(tmp_path: Path) -> Non
             assert (await cursor.fetchone())[0] == 0
     finally:
         await storage.close()
+
+
+async def test_questions_kept_as_typed_are_deleted_by_the_upgrade(tmp_path: Path) -> None:
+    conn = await connect(tmp_path / "v5.sqlite3")
+    try:
+        await migrate(conn, target=5)
+        await conn.execute(
+            "INSERT INTO kb_unanswered (question_key, example) VALUES (?, ?)",
+            ("ivan petrov", "Ivan Petrov, passport MP1234567"),
+        )
+        await conn.commit()
+        await migrate(conn)
+        async with conn.execute("SELECT count(*) FROM kb_unanswered") as cursor:
+            assert (await cursor.fetchone()) == (0,)
+    finally:
+        await conn.close()
+    assert b"MP1234567" not in (tmp_path / "v5.sqlite3").read_bytes()
