@@ -12,7 +12,7 @@ import re
 from services.knowledge.search import fold, stems
 
 MAX_TERMS = 30
-# Phone numbers written with spaces, dashes, dots or brackets: "+48 600-100-200", "8 (029) 1...".
+# Numbers written with spaces, dashes, dots or brackets: "+48 600-100-200", "8 (029) 123-45-67".
 _SPACED_NUMBER = re.compile(r"(?<!\w)\+?\(?\d[\d\s().\-/]*\d(?!\w)")
 MIN_IDENTIFYING_DIGITS = 5
 _LONG_DIGIT_RUN = re.compile(r"\d{5,}")
