@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _NONCE_BYTES = 12
-# Telegram user and chat ids have 5 or more digits; any such run is masked where text is kept.
-_LONG_NUMBER = re.compile(r"(?<![\w.])-?\d{5,}")
+# Telegram user and chat ids have 5 or more digits; any such run is masked where text is kept,
+# glued to letters too ("id6100040001").
+_LONG_NUMBER = re.compile(r"(?<!\d)-?\d{5,}")
 
 
 def mask_long_numbers(text: str) -> str:

@@ -23,7 +23,7 @@ class ArticleStats:
 
 @dataclass(frozen=True)
 class UnansweredQuestion:
-    example: str
+    terms: str  # normalised search terms, never the text as typed
     times: int
 
 
@@ -139,7 +139,7 @@ class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
 
     async def forget_votes(self, voters: list[str]) -> None: ...
 
-    async def record_unanswered(self, question_key: str, example: str) -> None: ...
+    async def record_unanswered(self, terms: str) -> None: ...
 
 
 class SurveyReader(Protocol):

@@ -94,6 +94,7 @@ async def test_privacy_explains_what_a_copied_database_reveals(running: Sandbox)
     user = running.user(language_code="be")
     await user.send("/privacy")
     assert "скапіюе базу" in user.last_text
+    assert "толькі яго пошукавыя словы" in user.last_text  # what is kept of a question
 
 
 async def test_group_answers_commands_addressed_to_it_and_ignores_chatter(

@@ -39,3 +39,4 @@ def test_log_redaction_masks_ids_but_keeps_ports_and_words() -> None:
     assert "1001234567890" not in line
     assert "127.0.0.1:8080" in line
     assert "update 12" in line
+    assert redact("from id6100040001, user_5123456789") == "from id<id>, user_<id>"

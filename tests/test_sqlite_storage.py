@@ -97,3 +97,20 @@ async def test_a_failed_start_closes_what_it_opened(tmp_path: Path) -> None:
             await open_storage(f"sqlite:///{path}")
         gc.collect()  # a connection left open warns when it is collected
     assert [w.message for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+async def test_questions_kept_as_typed_are_deleted_by_the_upgrade(tmp_path: Path) -> None:
+    conn = await connect(tmp_path / "v5.sqlite3")
+    try:
+        await migrate(conn, target=5)
+        await conn.execute(
+            "INSERT INTO kb_unanswered (question_key, example) VALUES (?, ?)",
+            ("ivan petrov", "Ivan Petrov, passport MP1234567"),
+        )
+        await conn.commit()
+        await migrate(conn)
+        async with conn.execute("SELECT count(*) FROM kb_unanswered") as cursor:
+            assert (await cursor.fetchone()) == (0,)
+    finally:
+        await conn.close()
+    assert b"MP1234567" not in (tmp_path / "v5.sqlite3").read_bytes()

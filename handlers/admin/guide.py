@@ -23,9 +23,11 @@ async def unanswered(message: Message, storage: Storage) -> None:
     if not questions:
         await message.reply(_("No unanswered questions so far."))
         return
-    lines = [f"{q.times} × {html.escape(q.example)}" for q in questions]
+    lines = [f"{q.times} × {html.escape(q.terms)}" for q in questions]
     await message.reply(
-        _("<b>Unanswered questions</b>, most frequent first:") + "\n\n" + "\n".join(lines)
+        _("<b>Unanswered questions</b> (search terms only), most frequent first:")
+        + "\n\n"
+        + "\n".join(lines)
     )
 
 

@@ -18,8 +18,10 @@ def privacy_text() -> str:
         "(encrypted). Both are filed under a pseudonym: a keyed hash of your Telegram id that "
         "cannot be turned back into the id without the server's secret key. Your 👍/👎 on an "
         "article is filed under a separate pseudonym for each article. When I cannot answer a "
-        "question, I keep its words (long numbers masked) for the admins, with no link to "
-        "you.\n\n"
+        'question, I keep only its search terms for the admins, cut to word stems ("karta '
+        'pobytu" becomes "kart pobit"), with no link to you. Names and other capitalised '
+        "words the guide does not know, e-mail addresses, @usernames, links, phone and document "
+        "numbers and any number of five or more digits are dropped first.\n\n"
         "<b>Survey answers</b> are option codes filed under a pseudonym made with the wave's "
         "own key, with the week you answered. When a wave closes its key is destroyed: from "
         "then on nobody, the operator included, can link its answers to anyone, and /forget "
@@ -29,7 +31,9 @@ def privacy_text() -> str:
         "<b>Published figures</b> never show a group smaller than the minimum cell size, nor "
         "let one be worked out from the other figures.\n\n"
         "<b>What I never store:</b> your Telegram id, chat id, name, username, phone or the "
-        "texts of your messages. The logs mask every id.\n\n"
+        "texts of your messages. The logs mask every id, and when a reply from Telegram or an "
+        "update cannot be read, the log names only the error and the method, never the "
+        "content.\n\n"
         "<b>If someone copied the database</b> without the secret key, they would see only "
         "random-looking pseudonyms and language codes: not who you are, nor whether you have "
         "used the bot. The key is kept apart from the database.\n\n"

@@ -20,11 +20,9 @@ from handlers.common.menu import MenuCallback
 from handlers.guide.relocate import BrowseCallback, article_view
 from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
-from services.knowledge.search import answer_question, fold
-from services.privacy import mask_long_numbers
+from services.knowledge.question_terms import question_terms
+from services.knowledge.search import answer_question
 from storage import Storage
-
-MAX_RECORDED_QUESTION = 200
 
 
 async def answer(
@@ -59,12 +57,11 @@ async def answer(
         builder.adjust(1)
         await message.reply(_("Which of these did you mean?"), reply_markup=builder.as_markup())
         return
-    # Only the words, long numbers masked: no user, chat, time or message id goes with them.
-    example = mask_long_numbers(" ".join(question.split()))[:MAX_RECORDED_QUESTION]
-    key = " ".join(fold(example).split())
-    if key:
+    # Only the search terms, nothing personal: no user, chat, time or message id goes with them.
+    terms = question_terms(question, library.index.vocabulary)
+    if terms:
         async with storage.transaction() as tx:
-            await tx.knowledge_stats.record_unanswered(key, example)
+            await tx.knowledge_stats.record_unanswered(terms)
     builder.button(text=_("🧭 Relocation guide"), callback_data=MenuCallback(action="relocate"))
     await message.reply(
         _(

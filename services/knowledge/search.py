@@ -333,6 +333,8 @@ class SearchIndex:
             for variant in _deletions(stem):
                 self._by_deletion[variant].append(stem)
         self._max_idf = max(self._idf.values(), default=1.0)
+        # Every single-word stem the guide knows (what a question's terms are checked against).
+        self.vocabulary = frozenset(stem for stem in self._idf if "+" not in stem)
 
     def _expand(self, term: Term) -> list[tuple[str, float]]:
         """The stem itself if known, else (for long words) known stems one edit away."""

@@ -27,7 +27,7 @@ class SqliteKnowledgeStatsReader:
 
     async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]:
         async with self._conn.execute(
-            "SELECT example, times FROM kb_unanswered ORDER BY times DESC, example LIMIT ?",
+            "SELECT terms, times FROM kb_unanswered ORDER BY times DESC, terms LIMIT ?",
             (limit,),
         ) as cur:
             rows = await cur.fetchall()
@@ -54,9 +54,9 @@ class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
             "DELETE FROM kb_votes WHERE voter = ?", [(voter,) for voter in voters]
         )
 
-    async def record_unanswered(self, question_key: str, example: str) -> None:
+    async def record_unanswered(self, terms: str) -> None:
         await self._conn.execute(
-            "INSERT INTO kb_unanswered (question_key, example) VALUES (?, ?) "
-            "ON CONFLICT (question_key) DO UPDATE SET times = times + 1",
-            (question_key, example),
+            "INSERT INTO kb_unanswered (terms) VALUES (?) "
+            "ON CONFLICT (terms) DO UPDATE SET times = times + 1",
+            (terms,),
         )
