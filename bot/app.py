@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -66,6 +67,12 @@ class Vyraj:
 
     def mark_started(self) -> None:
         self.started = True
+        # `vyraj health` reads this file to tell a bot that reaches Telegram from a stuck one;
+        # it starts only now (the start-up calls just succeeded), so a failed start leaves none.
+        path = heartbeat_file_for(self.settings.database_path)
+        with contextlib.suppress(OSError):
+            path.touch()
+        self.bot.session.middleware(HeartbeatMiddleware(path))
 
     async def close(self) -> None:
         """Stop the background work and close the database and the bot session; idempotent."""
@@ -85,8 +92,6 @@ def create_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    # `vyraj health` reads this file to tell a bot that reaches Telegram from a stuck one.
-    session.middleware(HeartbeatMiddleware(heartbeat_file_for(settings.database_path)))
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramUnauthorizedError
 from bot.app import create_bot
 from bot.cli import main
 from bot.health import HEALTHY_WITHIN_SECONDS, heartbeat_file_for
+from bot.heartbeat import HeartbeatMiddleware
 from bot.sandbox.runtime import Sandbox
 
 
@@ -49,6 +50,7 @@ async def test_heartbeat_follows_successful_calls_at_most_every_interval(
 ) -> None:
     heartbeat = heartbeat_file_for(sandbox.database_path)
     wrong_token = create_bot(sandbox.settings(bot_token="42:not-the-sandbox-token"))
+    wrong_token.session.middleware(HeartbeatMiddleware(heartbeat))
     try:
         with pytest.raises(TelegramUnauthorizedError):
             await wrong_token.get_me()
@@ -58,6 +60,9 @@ async def test_heartbeat_follows_successful_calls_at_most_every_interval(
 
     bot = create_bot(sandbox.settings())
     try:
+        await bot.get_me()
+        assert not heartbeat.exists()  # a bot that has not started serving keeps no heartbeat
+        bot.session.middleware(HeartbeatMiddleware(heartbeat))
         await bot.get_me()
         assert heartbeat.exists()
         os.utime(heartbeat, (1000, 1000))
