@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import yaml
+from record import machine, save_results
 
 from services.knowledge import load_knowledge_base
 from services.knowledge.search import SearchIndex, answer_question
@@ -14,15 +15,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
+    started = machine()
     index = SearchIndex(load_knowledge_base(ROOT / "knowledge"))
+    figures = {}
     # questions.yaml is the tuning set; holdout.yaml was written blind, without the search code.
     for name in ("questions.yaml", "holdout.yaml"):
         print(f"== tests/eval/{name}")
-        evaluate(index, yaml.safe_load((ROOT / "tests/eval" / name).read_text("utf-8")))
+        questions = yaml.safe_load((ROOT / "tests/eval" / name).read_text("utf-8"))
+        figures[name] = evaluate(index, questions)
+    save_results("eval_search", figures, started)
     return 0
 
 
-def evaluate(index: SearchIndex, questions: list[dict[str, str | None]]) -> None:
+def evaluate(index: SearchIndex, questions: list[dict[str, str | None]]) -> dict[str, float]:
     top1 = top3 = answerable = wrong_null = nulls = 0
     misses = []
     for item in questions:
@@ -48,6 +53,12 @@ def evaluate(index: SearchIndex, questions: list[dict[str, str | None]]) -> None
     print(f"wrong answers to no-match questions: {wrong_null / nulls:.1%}")
     if "-v" in sys.argv:
         print("\n".join(misses))
+    return {
+        "questions": len(questions),
+        "top1": round(top1 / answerable, 4),
+        "top3": round(top3 / answerable, 4),
+        "wrong_no_match": round(wrong_null / nulls, 4),
+    }
 
 
 if __name__ == "__main__":
