@@ -370,7 +370,7 @@ async def run_comparison(args: argparse.Namespace, questions: list[str]) -> dict
             "updates_per_path": args.updates,
             "users": args.users,
             "rounds": args.rounds,
-            "latency_rate": args.rate,
+            "latency_rates": args.rates,
             "latency_updates": args.latency_updates,
             "burst_users": args.burst_users,
         }
@@ -394,13 +394,15 @@ async def run_comparison(args: argparse.Namespace, questions: list[str]) -> dict
             figures["throughput"] = await run_rounds(bots, args, questions)
             figures["latency"] = {}
             for path_name in args.latency_paths:
-                figures["latency"][path_name] = {
-                    name: await measure_latency(
-                        bot, path_name, args.rate, args.latency_updates, questions, args.timeout
-                    )
-                    for name, bot in bots.items()
-                }
-                print_latency(path_name, figures["latency"][path_name])
+                for rate in args.rates:
+                    key = f"{path_name} at {rate:.0f}/s"
+                    figures["latency"][key] = {
+                        name: await measure_latency(
+                            bot, path_name, rate, args.latency_updates, questions, args.timeout
+                        )
+                        for name, bot in bots.items()
+                    }
+                    print_latency(path_name, figures["latency"][key])
             figures["memory"] = {}
             for name, bot in bots.items():
                 before = memory_mib(bot.pid)[0]
@@ -490,7 +492,7 @@ def print_memory(figures: dict[str, dict[str, float]], burst_users: int) -> None
             f"memory {name}: idle {f['idle_rss_mib']:.1f} MiB "
             f"({f['idle_rss_mib'] / echo_idle:.2f}x echo idle); "
             f"{burst_users} new users: {f['rss_before_burst_mib']:.1f} -> "
-            f"{f['rss_after_burst_mib']:.1f} MiB (+{f['burst_growth_mib']:.1f})"
+            f"{f['rss_after_burst_mib']:.1f} MiB ({f['burst_growth_mib']:+.1f})"
         )
 
 
@@ -537,7 +539,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=600, help="per path, bot and round")
     parser.add_argument("--users", type=int, default=200, help="distinct users sending them")
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds")
-    parser.add_argument("--rate", type=float, default=250.0, help="latency: updates per second")
+    parser.add_argument(
+        "--rates", type=float, nargs="+", default=[100.0, 250.0], help="latency: updates/s"
+    )
     parser.add_argument("--latency-updates", type=int, default=1000)
     parser.add_argument("--latency-paths", nargs="+", choices=PATHS, default=["question"])
     parser.add_argument("--burst-users", type=int, default=2000, help="memory: new users")
