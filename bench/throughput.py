@@ -139,7 +139,8 @@ class BotUnderTest:
         while not waiter.done():
             # Wake now and then to notice a crashed bot instead of waiting out the timeout.
             await asyncio.wait({waiter}, timeout=1.0)
-            if not waiter.done():
+            if not waiter.done() and self.process.poll() is not None:
+                waiter.cancel()
                 self.check_alive()
         waiter.result()
 
