@@ -62,6 +62,7 @@ eval: install
 bench: install
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/digest_speed.py
+	$(BIN)/python bench/throughput.py
 
 lint: install
 	$(BIN)/ruff check .

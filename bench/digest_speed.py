@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from record import machine, save_results
+
 from services.privacy import Keyring
 from services.survey.questions import SKIPPED, Answers, next_unanswered, with_answer
 from services.survey.waves import encode_answers, open_wave, wave_aggregates
@@ -88,13 +90,24 @@ async def measure(count: int, distinct_sets: int) -> tuple[float, float, int]:
 
 
 def main() -> int:
+    started = machine()
+    runs = []
     # Drawn from 5,000 distinct answer sets (Zipf-weighted); the last line is a harsher case.
     for count, distinct_sets in [(n, 5_000) for n in SIZES] + [(1_000_000, 100_000)]:
         filled, took, groups = asyncio.run(measure(count, distinct_sets))
+        runs.append(
+            {
+                "responses": count,
+                "distinct_answer_sets": groups,
+                "digest_ms": round(took * 1000, 1),
+                "fill_s": round(filled, 1),
+            }
+        )
         print(
             f"digest over {count:>9,} responses ({groups:,} distinct answer sets): "
             f"{took * 1000:7.1f} ms (database filled in {filled:.1f} s)"
         )
+    save_results("digest_speed", {"runs": runs}, started)
     return 0
 
 

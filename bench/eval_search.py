@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
+from record import machine, save_results
 
 from services.knowledge import load_knowledge_base
 from services.knowledge.search import SearchIndex, answer_question
@@ -40,16 +41,22 @@ class Tally:
 
 
 def main() -> int:
+    started = machine()
     index = SearchIndex(load_knowledge_base(ROOT / "knowledge"))
+    figures = {}
     # questions.yaml is the tuning set; holdout.yaml was written blind and is only reported.
     names = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
     for name in names or ("questions.yaml", "holdout.yaml"):
         print(f"== tests/eval/{name}")
-        evaluate(index, yaml.safe_load((ROOT / "tests/eval" / name).read_text("utf-8")))
+        questions = yaml.safe_load((ROOT / "tests/eval" / name).read_text("utf-8"))
+        figures[name] = {
+            group: asdict(tally) for group, tally in evaluate(index, questions).items()
+        }
+    save_results("eval_search", figures, started)
     return 0
 
 
-def evaluate(index: SearchIndex, questions: list[dict[str, str | None]]) -> None:
+def evaluate(index: SearchIndex, questions: list[dict[str, str | None]]) -> dict[str, Tally]:
     groups: dict[str, Tally] = defaultdict(Tally)
     misses = []
     for item in questions:
@@ -76,6 +83,7 @@ def evaluate(index: SearchIndex, questions: list[dict[str, str | None]]) -> None
         print(groups[name].row(name))
     if "-v" in sys.argv:
         print("\n".join(misses))
+    return dict(groups)
 
 
 if __name__ == "__main__":
