@@ -1,0 +1,63 @@
+"""`vyraj backup` and `vyraj restore`: the database copied out and put back; never the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.instance_lock import hold_database_lock
+from bot.secret_key import key_file_for, resolve_master_secret
+from bot.settings import Settings
+from services.privacy import Keyring
+from storage.sqlite.backup import CopyFacts, inspect_copy, put_in_place, snapshot
+
+
+class RefusedError(Exception):
+    """A backup or restore that cannot go ahead; the message is one line for the operator."""
+
+
+def key_location(settings: Settings) -> str:
+    """Where this installation's key lives, for telling the operator to store it apart."""
+    if settings.secret_key is not None:
+        return "in SECRET_KEY (the environment or .env)"
+    return f"in the key file {key_file_for(settings.database_path)}"
+
+
+def _stamp(now: dt.datetime) -> str:
+    return now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def back_up(settings: Settings, target: Path, *, force: bool, now: dt.datetime) -> Path:
+    """Snapshot the database into `target` (a file, or a folder to name one in)."""
+    if target.is_dir():
+        target = target / f"vyraj-{_stamp(now)}.sqlite3"
+    snapshot(settings.database_path, target, overwrite=force)
+    return target
+
+
+def restore(settings: Settings, copy: Path, *, now: dt.datetime) -> Path | None:
+    """Put a checked copy in place of the database; return where the replaced one is kept."""
+    database = settings.database_path
+    if copy.resolve() == database.resolve():
+        raise RefusedError(f"{copy}: is the database itself")
+    facts = inspect_copy(copy)
+    _check_key(settings, copy, facts)
+    keep_as = database.with_name(f"{database.name}.before-restore-{_stamp(now)}")
+    # Held while the file is swapped, so a bot can neither be running nor start meanwhile.
+    with hold_database_lock(database):
+        put_in_place(copy, database, keep_as=keep_as)
+    return keep_as if keep_as.exists() else None
+
+
+def _check_key(settings: Settings, copy: Path, facts: CopyFacts) -> None:
+    master = resolve_master_secret(settings)
+    if master.generated_at is not None:
+        # Restoring must not invent a key: a new one could never read the copy.
+        master.generated_at.unlink()
+        raise RefusedError(
+            f"no key: set SECRET_KEY or put the key file at {master.generated_at} first"
+        )
+    if facts.key_check is None:
+        raise RefusedError(f"{copy}: holds no key check, so its key cannot be verified")
+    if facts.key_check != Keyring(master.value).check_value():
+        raise RefusedError(f"{copy}: does not match the key {key_location(settings)}")
