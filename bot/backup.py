@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
+import re
 from pathlib import Path
 
 from bot.instance_lock import hold_database_lock
 from bot.secret_key import key_file_for, resolve_master_secret
 from bot.settings import Settings
+from services.clock import Clock
 from services.privacy import Keyring
-from storage.sqlite.backup import CopyFacts, inspect_copy, put_in_place, snapshot
+from storage.sqlite.backup import (
+    CopyFacts,
+    UnusableCopyError,
+    inspect_copy,
+    put_in_place,
+    snapshot,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class RefusedError(Exception):
@@ -27,12 +39,41 @@ def _stamp(now: dt.datetime) -> str:
     return now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+# Names sort as they were taken: rotation removes the first ones.
+_BACKUP_NAME = re.compile(r"^vyraj-\d{8}T\d{6}Z\.sqlite3$")
+
+
 def back_up(settings: Settings, target: Path, *, force: bool, now: dt.datetime) -> Path:
     """Snapshot the database into `target` (a file, or a folder to name one in)."""
     if target.is_dir():
         target = target / f"vyraj-{_stamp(now)}.sqlite3"
     snapshot(settings.database_path, target, overwrite=force)
     return target
+
+
+def back_up_into_rotation(
+    settings: Settings, folder: Path, *, keep: int, now: dt.datetime
+) -> Path:
+    """Snapshot into `folder` (created, mode 0700), then delete all but the newest `keep`."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    written = back_up(settings, folder, force=False, now=now)
+    taken = sorted(path for path in folder.iterdir() if _BACKUP_NAME.match(path.name))
+    for old in taken[:-keep]:
+        old.unlink()
+    return written
+
+
+async def take_daily_backup(settings: Settings, folder: Path, clock: Clock) -> Path | None:
+    """The scheduler's job: a failed backup is logged and the bot carries on."""
+    try:
+        written = await asyncio.to_thread(
+            back_up_into_rotation, settings, folder, keep=settings.backup_keep, now=clock.now()
+        )
+    except (UnusableCopyError, OSError) as exc:
+        logger.error("The daily backup failed: %s", exc)
+        return None
+    logger.info("Daily backup written to %s", written)
+    return written
 
 
 def restore(settings: Settings, copy: Path, *, now: dt.datetime) -> Path | None:

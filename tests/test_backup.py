@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import os
 import secrets
 import sqlite3
@@ -14,8 +15,10 @@ from pathlib import Path
 import aiosqlite
 
 from bot.app import check_secret_key
+from bot.backup import back_up_into_rotation
 from bot.instance_lock import hold_database_lock
 from bot.sandbox.runtime import Sandbox
+from bot.settings import load_settings
 from services.privacy import Keyring
 from storage import open_storage
 from storage.sqlite import connect
@@ -49,7 +52,7 @@ async def start_vyraj(env: dict[str, str], *args: str) -> asyncio.subprocess.Pro
         "-m",
         "bot",
         *args,
-        cwd=ROOT,
+        cwd=ROOT / "tests",  # a folder without a .env, so only `env` configures it
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -276,3 +279,40 @@ async def test_a_backup_of_a_live_bot_holds_no_user_id_and_restores(
     result = await vyraj(vyraj_env(restored, sandbox.secret_key), "restore", str(copy))
     assert result.code == 0, result.stderr
     assert find_ids(restored.read_bytes(), user_ids) == []
+
+
+async def test_daily_backups_rotate_and_leave_other_files_alone(tmp_path: Path) -> None:
+    live = tmp_path / "vyraj.sqlite3"
+    await new_database(live)
+    folder = tmp_path / "backups"
+    settings = load_settings(database_url=f"sqlite:///{live}", _env_file=None)
+    day = dt.datetime(2026, 11, 20, 3, 30, tzinfo=dt.UTC)
+
+    written = [
+        back_up_into_rotation(settings, folder, keep=2, now=day + dt.timedelta(days=n))
+        for n in range(2)
+    ]
+    (folder / "notes.txt").write_text("mine")
+    written.append(back_up_into_rotation(settings, folder, keep=2, now=day + dt.timedelta(days=2)))
+
+    assert names_in(folder) == sorted(["notes.txt", written[1].name, written[2].name])
+    assert written[2].name == "vyraj-20261122T033000Z.sqlite3"
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+async def test_the_bot_schedules_a_daily_backup_only_with_backup_dir(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    running = await sandbox.start_bot()
+    assert running.vyraj.scheduler.apscheduler.get_job("daily-backup") is None
+    await sandbox.stop_bot()
+    folder = tmp_path / "daily"
+    running = await sandbox.start_bot(backup_dir=str(folder), backup_keep=3)
+
+    job = running.vyraj.scheduler.apscheduler.get_job("daily-backup")
+    assert job is not None
+    assert str(job.trigger) == "cron[hour='3', minute='30']"
+    written = await job.func()
+
+    assert written == folder / f"vyraj-{sandbox.clock.now():%Y%m%dT%H%M%SZ}.sqlite3"
+    assert people_in(written) == set()  # a sound copy of the live database
