@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     backup = commands.add_parser(
         "backup", help="copy the database consistently, even while the bot runs (never the key)"
     )
-    backup.add_argument("path", type=Path, help="the copy's file, or a folder to name one in")
+    backup.add_argument(
+        "path", help="the copy's file, or a folder to name one in (ending in / creates it)"
+    )
     backup.add_argument("--force", action="store_true", help="replace an existing file")
     restore = commands.add_parser(
         "restore", help="check a backup against the key and put it in place (bot stopped)"
@@ -224,13 +226,16 @@ def locked_run_command() -> int:
         return EXIT_CONFIG
 
 
-def backup_command(target: Path, *, force: bool) -> int:
+def backup_command(path: str, *, force: bool) -> int:
     """One line on a refusal; else where the copy is, and where the key is that it lacks."""
     from bot.backup import back_up, key_location
     from storage.sqlite.backup import UnusableCopyError
 
+    target = Path(path)
     try:
         settings = load_settings()
+        if path.endswith("/"):
+            target.mkdir(mode=0o700, parents=True, exist_ok=True)
         written = back_up(settings, target, force=force, now=dt.datetime.now(dt.UTC))
     except (SettingsError, UnusableCopyError) as exc:
         print(f"backup refused: {exc}", file=sys.stderr)
