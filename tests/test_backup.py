@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import os
 import secrets
+import signal
 import sqlite3
 import sys
 from dataclasses import dataclass
@@ -317,3 +318,33 @@ async def test_the_bot_schedules_a_daily_backup_only_with_backup_dir(
 
     assert written == folder / f"vyraj-{sandbox.clock.now():%Y%m%dT%H%M%SZ}.sqlite3"
     assert people_in(written) == set()  # a sound copy of the live database
+
+
+async def test_a_running_bot_holds_its_database_until_it_stops(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    live = tmp_path / "data" / "vyraj.sqlite3"
+    await new_database(live)
+    copy = tmp_path / "copy.sqlite3"
+    assert (await vyraj(vyraj_env(live), "backup", str(copy))).code == 0
+    env = {**vyraj_env(live), "BOT_TOKEN": sandbox.api.token, "TELEGRAM_API_URL": sandbox.api_url}
+    bot = await start_vyraj(env, "run")
+    try:
+        user = sandbox.user(language_code="en")
+        await sandbox.api.push_update(
+            sandbox.api.message_update(user.user, user.chat, {"text": "/start"})
+        )
+        # Its reply reaches the local server once the process is up and serving.
+        await sandbox.api.wait_until(lambda: bool(user.bot_messages), timeout=60)
+
+        restore, second_bot = await asyncio.gather(
+            vyraj(env, "restore", str(copy)), vyraj(env, "run")
+        )
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        stopped = await finish(bot)
+
+    assert stopped.code == 0, stopped.stderr
+    assert_refused(restore, "restore refused", "in use by another Vyraj process")
+    assert_refused(second_bot, "in use by another Vyraj process")
+    assert (await vyraj(env, "restore", str(copy))).code == 0
