@@ -72,7 +72,8 @@ async def take_daily_backup(settings: Settings, folder: Path, clock: Clock) -> P
     except (UnusableCopyError, OSError) as exc:
         logger.error("The daily backup failed: %s", exc)
         return None
-    logger.info("Daily backup written to %s", written)
+    # Not the file's name: its timestamp would be masked in the log like an id.
+    logger.info("Daily backup written into %s", folder)
     return written
 
 

@@ -127,6 +127,7 @@ def put_in_place(copy: Path, database: Path, *, keep_as: Path) -> None:
                 source.backup(new)
         except sqlite3.Error as exc:
             raise UnusableCopyError(f"{copy}: cannot be copied: {exc}") from None
+        inspect_copy(temporary)  # what goes in place is checked, not only what was read
         _sync(temporary)
         if database.exists():
             database.rename(keep_as)
