@@ -17,6 +17,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
+from bot.backup import take_daily_backup
 from bot.broadcast import WaveBroadcaster
 from bot.chat_admins import ChatAdminCache
 from bot.commands import bot_commands
@@ -243,6 +244,8 @@ async def create_vyraj(
 
     scheduler.set_poll_closer(close_poll_now)
     scheduler.schedule_digest(digests.trigger, digests.run_due, settings.digest_grace)
+    if (backup_dir := settings.backup_dir) is not None:
+        scheduler.schedule_daily_backup(lambda: take_daily_backup(settings, backup_dir, clock))
 
     async def on_startup() -> None:
         wave = await storage.survey.current_wave()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import signal
 import sys
@@ -53,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "health", help="exit 0 if the database opens and the bot reached the Bot API lately"
     )
+    backup = commands.add_parser(
+        "backup", help="copy the database consistently, even while the bot runs (never the key)"
+    )
+    backup.add_argument(
+        "path", help="the copy's file, or a folder to name one in (ending in / creates it)"
+    )
+    backup.add_argument("--force", action="store_true", help="replace an existing file")
+    restore = commands.add_parser(
+        "restore", help="check a backup against the key and put it in place (bot stopped)"
+    )
+    restore.add_argument("path", type=Path, help="a file written by vyraj backup")
     return parser
 
 
@@ -68,13 +80,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "run":
-        return run_command()
+        return locked_run_command()
     if args.command == "sandbox":
         return sandbox_command(args.db, args.script)
     if args.command == "digest":
         return digest_command(dry_run=args.dry_run, chart=args.chart)
     if args.command == "health":
         return health_command()
+    if args.command == "backup":
+        return backup_command(args.path, force=args.force)
+    if args.command == "restore":
+        return restore_command(args.path)
     parser.print_help()
     return 0
 
@@ -161,6 +177,69 @@ def health_command() -> int:
     except (SettingsError, UnhealthyError) as exc:
         print(f"unhealthy: {exc}")
         return 1
+    return 0
+
+
+def locked_run_command() -> int:
+    """`run_command` holding the database's lock, so a second bot or a restore is refused."""
+    from bot.instance_lock import DatabaseBusyError, hold_database_lock
+
+    try:
+        database = load_settings().database_path
+    except SettingsError:
+        return run_command()  # which reports the setting
+    try:
+        with hold_database_lock(database):
+            return run_command()
+    except DatabaseBusyError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def backup_command(path: str, *, force: bool) -> int:
+    """One line on a refusal; else where the copy is, and where the key is that it lacks."""
+    from bot.backup import back_up, key_location
+    from storage.sqlite.backup import UnusableCopyError
+
+    target = Path(path)
+    try:
+        settings = load_settings()
+        if path.endswith("/"):
+            target.mkdir(mode=0o700, parents=True, exist_ok=True)
+        written = back_up(settings, target, force=force, now=dt.datetime.now(dt.UTC))
+    except (SettingsError, UnusableCopyError) as exc:
+        print(f"backup refused: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"backup refused: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Backed up {settings.database_path} to {written}.")
+    print(
+        f"The key is not in the backup: it is {key_location(settings)}. Keep a copy of the key "
+        "stored apart from the backups: without it a backup cannot be restored, and the two "
+        "together open what the database keeps sealed."
+    )
+    return 0
+
+
+def restore_command(copy: Path) -> int:
+    """Refuse in one line, or put the backup in place and say where the old file is kept."""
+    from bot.backup import RefusedError, restore
+    from bot.instance_lock import DatabaseBusyError
+    from storage.sqlite.backup import UnusableCopyError
+
+    try:
+        settings = load_settings()
+        kept = restore(settings, copy, now=dt.datetime.now(dt.UTC))
+    except (SettingsError, RefusedError, UnusableCopyError, DatabaseBusyError) as exc:
+        print(f"restore refused: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"restore refused: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"Restored {copy} into {settings.database_path}.")
+    if kept is not None:
+        print(f"The database it replaced is kept as {kept}.")
     return 0
 
 

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from services.clock import Clock, SystemClock
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 PollCloser = Callable[[int], Awaitable[object]]
 # APScheduler itself runs on real time, whatever clock the bot reads.
 APSCHEDULER_TIME = SystemClock()
+BACKUP_TIME = dt.time(3, 30)
 
 
 class Scheduler:
@@ -70,6 +72,18 @@ class Scheduler:
             id="digest",
             replace_existing=True,
             misfire_grace_time=int(grace.total_seconds()) or None,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def schedule_daily_backup(self, run: Callable[[], Awaitable[object]]) -> None:
+        """Run the backup job every day at BACKUP_TIME in TIMEZONE, when the bot is quiet."""
+        self._scheduler.add_job(
+            run,
+            CronTrigger(hour=BACKUP_TIME.hour, minute=BACKUP_TIME.minute),
+            id="daily-backup",
+            replace_existing=True,
+            misfire_grace_time=None,
             coalesce=True,
             max_instances=1,
         )

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     digest_schedule: str = "0 10 * * mon"
     digest_locale: Locale | None = None
     digest_grace: dt.timedelta = dt.timedelta(hours=12)
+    # Daily backups (never the key) into this folder, keeping the newest BACKUP_KEEP.
+    backup_dir: Path | None = None
+    backup_keep: int = Field(default=7, ge=1, le=1000)
 
     @field_validator(
         "bot_token",
@@ -59,6 +62,7 @@ class Settings(BaseSettings):
         "knowledge_dir",
         "digest_chat_id",
         "digest_locale",
+        "backup_dir",
         mode="before",
     )
     @classmethod
