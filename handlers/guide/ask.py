@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -21,6 +20,7 @@ from handlers.guide.relocate import BrowseCallback, article_view
 from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.search import answer_question, fold
+from services.policy import Policy
 from services.privacy import mask_long_numbers
 from storage import Storage
 
@@ -80,12 +80,17 @@ async def free_text(
     library: KnowledgeLibrary,
     storage: Storage,
     i18n: I18n,
-    kb_stale_days: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
     await answer(
-        message, message.text or "", library, storage, i18n, kb_stale_days, clock.today(timezone)
+        message,
+        message.text or "",
+        library,
+        storage,
+        i18n,
+        policy.kb_stale_days,
+        clock.today(policy.timezone),
     )
 
 
@@ -95,9 +100,8 @@ async def ask_command(
     library: KnowledgeLibrary,
     storage: Storage,
     i18n: I18n,
-    kb_stale_days: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
     if not command.args or not command.args.strip():
         await message.reply(
@@ -105,7 +109,13 @@ async def ask_command(
         )
         return
     await answer(
-        message, command.args, library, storage, i18n, kb_stale_days, clock.today(timezone)
+        message,
+        command.args,
+        library,
+        storage,
+        i18n,
+        policy.kb_stale_days,
+        clock.today(policy.timezone),
     )
 
 
@@ -144,9 +154,8 @@ async def group_question(
     library: KnowledgeLibrary,
     storage: Storage,
     i18n: I18n,
-    kb_stale_days: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
     if not question:
         username = (await bot.me()).username or ""
@@ -156,7 +165,15 @@ async def group_question(
             )
         )
         return
-    await answer(message, question, library, storage, i18n, kb_stale_days, clock.today(timezone))
+    await answer(
+        message,
+        question,
+        library,
+        storage,
+        i18n,
+        policy.kb_stale_days,
+        clock.today(policy.timezone),
+    )
 
 
 def create_router() -> Router:

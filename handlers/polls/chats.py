@@ -3,13 +3,12 @@ inactive when removed, and their open polls closed in the records."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from aiogram import Router
 from aiogram.filters import IS_MEMBER
 from aiogram.types import Chat, ChatMemberUpdated
 
 from services.clock import Clock
+from services.policy import Policy
 from services.polls.closing import close_chat_polls
 from services.privacy import Keyring
 from storage import ChatRecord, Storage
@@ -26,7 +25,7 @@ async def remember_chat(storage: Storage, keyring: Keyring, chat: Chat, active: 
 
 
 async def on_membership(
-    event: ChatMemberUpdated, storage: Storage, keyring: Keyring, clock: Clock, timezone: ZoneInfo
+    event: ChatMemberUpdated, storage: Storage, keyring: Keyring, clock: Clock, policy: Policy
 ) -> None:
     if event.chat.type not in ("group", "supergroup", "channel"):
         return  # a private chat: someone started or blocked the bot
@@ -34,7 +33,7 @@ async def on_membership(
         await remember_chat(storage, keyring, event.chat, active=True)
     else:
         removed = chat_record(keyring, event.chat, active=False)
-        await close_chat_polls(storage, removed, clock.local_now(timezone))
+        await close_chat_polls(storage, removed, clock.local_now(policy.timezone))
 
 
 def create_router() -> Router:

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from bot.poll_actions import record_census_vote
 from services.forget import forget_person
 from services.polls.closing import close_poll
+from services.polls.voting import record_census_vote
 from services.privacy import Keyring, respondent_pseudonym
 from services.survey.waves import WaveError, encode_answers, open_wave, submit_response
 from storage import ChatRecord, Storage, Wave
