@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import sqlite3
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.i18n import create_i18n
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.server import FakeChat
+from handlers.polls.wizard import close_time_refused
 from services.clock import ManualClock
 from services.polls.parsing import MAX_DAYS_OPEN, PollLineError, parse_close_time
 
@@ -212,6 +215,7 @@ async def test_step_by_step_poll_from_a_private_chat(sandbox: Sandbox, clock: Ma
     await me.click("Several answers")
     await me.send("sometime")  # not a time
     assert "did not understand the close time" in me.last_text
+    assert "close:" not in me.last_text  # a /poll line's prefix: this step refuses it
     await me.send("in 3 days")
     assert "Preview" in me.last_text
     assert "• Wrocław" in me.last_text
@@ -273,6 +277,18 @@ async def test_native_poll_in_a_channel_closed_by_its_scheduled_job(
     assert "• Planning: 6 (55%)" in results["caption"]
     assert "• Yes: 5 (45%)" in results["caption"]
     assert "Галасоў: 11" in results["caption"]  # a channel post has no sender: DEFAULT_LOCALE
+
+
+@pytest.mark.parametrize("locale", ["be", "ru", "en"])
+def test_the_wizards_close_time_refusal_suggests_only_what_it_accepts(locale: str) -> None:
+    now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=WARSAW)
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale(locale):
+        refusal = close_time_refused()
+    examples = re.findall(r"[«“](.+?)[»”]", refusal)
+    assert len(examples) == 3, refusal
+    for example in examples:
+        assert parse_close_time(example, now) > now, example
 
 
 @pytest.mark.pinned_instants
