@@ -20,10 +20,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.chat_admins import ChatAdminCache
 from bot.poll_actions import PollActions, PollVoteCallback
-from handlers.polls.chats import remember_chat
 from handlers.polls.templates import TEMPLATES, template_draft
 from services.clock import Clock
 from services.policy import Policy
+from services.polls.chats import remember_chat
 from services.polls.parsing import (
     MAX_OPTION,
     MAX_OPTIONS,
@@ -140,7 +140,8 @@ async def poll_command(
     except PollLineError as exc:
         await message.reply(usage(exc.code))
         return
-    await remember_chat(storage, keyring, message.chat, active=True)
+    chat = message.chat
+    await remember_chat(storage, keyring, chat.id, chat.title or "", chat.type)
     await poll_actions.publish(
         message.chat.id,
         draft,

@@ -34,7 +34,7 @@ def census_text(poll: Poll, min_cell_size: int) -> str:
 
 
 def census_button_labels(poll: Poll, min_cell_size: int) -> list[str]:
-    """One label per option with its count, or `<k` while the count is below k."""
+    """One label per option with its count, or `<min` while the count is below the minimum."""
     counts = live_counts(poll.tallies, min_cell_size)
     return [
         f"{option} · {count if count is not None else f'<{min_cell_size}'}"
@@ -53,15 +53,14 @@ class ResultsView:
 
 def results_view(poll: Poll, min_cell_size: int) -> ResultsView:
     """The closed poll's results, small options folded away; no bars below the threshold."""
-    k = min_cell_size
-    results = final_results(poll.tallies, k, multiple=poll.multiple)
+    results = final_results(poll.tallies, min_cell_size, multiple=poll.multiple)
     heading = _("📊 Results: {question}").format(question=html.escape(poll.question))
     if results is None:
         refused = ngettext(
             "Fewer than {k} vote: the results are not published.",
             "Fewer than {k} votes: the results are not published.",
-            k,
-        ).format(k=k)
+            min_cell_size,
+        ).format(k=min_cell_size)
         return ResultsView(heading + "\n\n" + refused, (), shares=False)
     bars = tuple(
         (_("Other options together") if index == OTHER else poll.options[int(index)], count)
@@ -77,7 +76,7 @@ def results_view(poll: Poll, min_cell_size: int) -> ResultsView:
         ngettext(
             "Options with fewer than {k} vote are not shown separately.",
             "Options with fewer than {k} votes are not shown separately.",
-            k,
-        ).format(k=k)
+            min_cell_size,
+        ).format(k=min_cell_size)
     )
     return ResultsView("\n".join(lines), bars, shares=results.total is not None)
