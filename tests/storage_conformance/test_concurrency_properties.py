@@ -126,10 +126,13 @@ class StorageMachine(RuleBasedStateMachine):
 
     async def forget(self, user: int, _argument: object) -> None:
         person = self.people[user]
+        closed_before = set(self.closed_polls)
         await forget_person(self.storage, KEYRING, user, ARTICLES)
         # Deleting a response is a change of the wave, as the change counter sees it.
         self.changes += 1 if person.answer is not None else 0
-        self.people[user] = Person(forgotten=True)
+        # A poll closed earlier keeps its tallies: those votes are no longer anyone's.
+        kept = {poll: option for poll, option in person.votes.items() if poll in closed_before}
+        self.people[user] = Person(votes=kept, forgotten=True)
 
     async def settle(self, user: int, article: str) -> None:
         async with self.storage.transaction() as tx:
