@@ -189,6 +189,7 @@ async def _next_step(
     view: tuple[str, InlineKeyboardMarkup],
     **data: Any,
 ) -> None:
+    """Keep the answer given, move to `step` and show its question in the same message."""
     await state.update_data(**data)
     await state.set_state(step)
     await edit_or_send(query, *view)
@@ -285,7 +286,7 @@ async def on_multiple(
     )
 
 
-async def on_close_button(
+async def on_close_choice(
     query: CallbackQuery,
     callback_data: WizardCallback,
     state: FSMContext,
@@ -364,7 +365,7 @@ def create_router() -> Router:
     router.callback_query.register(on_kind, PollWizard.kind, _pressed("kind"))
     router.callback_query.register(on_content, PollWizard.content, _pressed("content"))
     router.callback_query.register(on_multiple, PollWizard.multiple, _pressed("multiple"))
-    router.callback_query.register(on_close_button, PollWizard.close, _pressed("close"))
+    router.callback_query.register(on_close_choice, PollWizard.close, _pressed("close"))
     router.callback_query.register(on_post, PollWizard.preview, _pressed("post"))
     router.callback_query.register(on_stale_button, WizardCallback.filter())
     router.message.register(on_question, PollWizard.question, *typed)
