@@ -21,6 +21,7 @@ from bot.backup import take_daily_backup
 from bot.broadcast import WaveBroadcaster
 from bot.chat_admins import ChatAdminCache
 from bot.commands import bot_commands
+from bot.dependencies import Dependencies
 from bot.digest import DigestService
 from bot.fsm_storage import PseudonymousFsmStorage
 from bot.health import heartbeat_file_for
@@ -28,14 +29,14 @@ from bot.heartbeat import HeartbeatMiddleware
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
 from bot.package_data import package_folder
-from bot.poll_actions import CensusRefresher, close_and_report
+from bot.poll_actions import PollActions
 from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
 from handlers import get_routers
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
+from services.policy import Policy
 from services.privacy import Keyring
-from services.survey.waves import WaveAnnouncer
 from storage import SqliteStorage, Storage, open_storage
 
 logger = logging.getLogger(__name__)
@@ -60,8 +61,8 @@ class Vyraj:
     tracker: InFlightTracker
     broadcaster: WaveBroadcaster
     scheduler: Scheduler
-    census_refresher: CensusRefresher
-    digests: DigestService
+    poll_actions: PollActions
+    digest_service: DigestService
     i18n: I18n
     started: bool = False  # set once every start-up step succeeded
     closed: bool = False
@@ -82,7 +83,7 @@ class Vyraj:
         self.closed = True
         await self.broadcaster.stop()
         self.scheduler.shutdown()
-        await self.census_refresher.stop()
+        await self.poll_actions.stop()
         await self.storage.close()
         await self.bot.session.close()
         if self.started:  # a failed start says only why it failed
@@ -100,40 +101,30 @@ def create_bot(settings: Settings) -> Bot:
     )
 
 
+def policy_of(settings: Settings) -> Policy:
+    return Policy(
+        admin_ids=settings.admin_ids,
+        min_cell_size=settings.min_cell_size,
+        kb_stale_days=settings.kb_stale_days,
+        timezone=ZoneInfo(settings.timezone),
+    )
+
+
 def create_dispatcher(
     *,
-    settings: Settings,
-    storage: Storage,
-    keyring: Keyring,
+    dependencies: Dependencies,
     i18n: I18n,
     tracker: InFlightTracker,
-    library: KnowledgeLibrary,
-    broadcaster: WaveAnnouncer,
-    scheduler: Scheduler,
-    census_refresher: CensusRefresher,
-    digests: DigestService,
-    clock: Clock,
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
+    storage, keyring = dependencies["storage"], dependencies["keyring"]
     dispatcher = Dispatcher(
         storage=PseudonymousFsmStorage(storage, keyring),
         events_isolation=events_isolation or SimpleEventIsolation(),
-        # Handed to handlers as keyword arguments.
-        keyring=keyring,
-        admin_ids=settings.admin_ids,
-        library=library,
-        kb_stale_days=settings.kb_stale_days,
-        min_cell_size=settings.min_cell_size,
     )
-    dispatcher["broadcaster"] = broadcaster
-    dispatcher["digests"] = digests
-    dispatcher["poll_scheduler"] = scheduler
-    dispatcher["census_refresher"] = census_refresher
-    dispatcher["chat_admins"] = ChatAdminCache(settings.admin_ids)
-    dispatcher["timezone"] = ZoneInfo(settings.timezone)
-    dispatcher["clock"] = clock
-    # Handlers ask for `storage`; aiogram hands its FSM storage over as `fsm_storage`.
-    dispatcher["storage"] = storage
+    # Handed to handlers as keyword arguments. Handlers ask for `storage`; aiogram hands its
+    # FSM storage over as `fsm_storage`.
+    dispatcher.workflow_data.update(dependencies)
     dispatcher.update.outer_middleware(tracker)
     ignore_bots = IgnoreBotsMiddleware()
     for observer in (dispatcher.message, dispatcher.callback_query, dispatcher.inline_query):
@@ -208,42 +199,45 @@ async def create_vyraj(
         tracker = InFlightTracker()
         library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
+        policy = policy_of(settings)
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
         scheduler = Scheduler(settings.timezone, clock)
-        digests = create_digest_service(bot, storage, library, i18n, settings, clock)
-        census_refresher = CensusRefresher(
-            bot, storage, keyring, i18n, settings.min_cell_size, settings.census_refresh_seconds
+        digest_service = create_digest_service(bot, storage, library, i18n, settings, clock)
+        poll_actions = PollActions(
+            bot, storage, keyring, i18n, scheduler, policy, clock, settings.census_refresh_seconds
         )
-        dispatcher = create_dispatcher(
-            settings=settings,
+        dependencies = Dependencies(
             storage=storage,
             keyring=keyring,
-            i18n=i18n,
-            tracker=tracker,
-            library=library,
-            broadcaster=broadcaster,
-            scheduler=scheduler,
-            census_refresher=census_refresher,
-            digests=digests,
+            policy=policy,
             clock=clock,
+            library=library,
+            chat_admins=ChatAdminCache(settings.admin_ids),
+            broadcaster=broadcaster,
+            digest_service=digest_service,
+            poll_actions=poll_actions,
         )
+        dispatcher = create_dispatcher(dependencies=dependencies, i18n=i18n, tracker=tracker)
     except BaseException:
         await storage.close()
         raise
     vyraj = Vyraj(
-        settings, bot, dispatcher, storage, keyring, tracker, broadcaster, scheduler,
-        census_refresher, digests, i18n,
-    )  # fmt: skip
-
-    zone = ZoneInfo(settings.timezone)
-
-    async def close_poll_now(poll_id: int) -> bool:
-        return await close_and_report(
-            bot, storage, keyring, poll_id, settings.min_cell_size, i18n, clock.local_now(zone)
-        )
-
-    scheduler.set_poll_closer(close_poll_now)
-    scheduler.schedule_digest(digests.trigger, digests.run_due, settings.digest_grace)
+        settings=settings,
+        bot=bot,
+        dispatcher=dispatcher,
+        storage=storage,
+        keyring=keyring,
+        tracker=tracker,
+        broadcaster=broadcaster,
+        scheduler=scheduler,
+        poll_actions=poll_actions,
+        digest_service=digest_service,
+        i18n=i18n,
+    )
+    scheduler.set_poll_closer(poll_actions.close)
+    scheduler.schedule_digest(
+        digest_service.trigger, digest_service.run_due, settings.digest_grace
+    )
     if (backup_dir := settings.backup_dir) is not None:
         scheduler.schedule_daily_backup(lambda: take_daily_backup(settings, backup_dir, clock))
 
@@ -256,13 +250,13 @@ async def create_vyraj(
         # Polls whose close time passed while the bot was down are closed now.
         await scheduler.restore_poll_closes(storage)
         # A digest missed while the bot was down goes out now if still within DIGEST_GRACE.
-        await digests.run_due()
+        await digest_service.run_due()
         logger.info("Vyraj is up")
 
     async def on_shutdown() -> None:
         await broadcaster.stop()
         scheduler.shutdown()
-        await census_refresher.stop()
+        await poll_actions.stop()
         if not await tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
             logger.warning("%d updates still running at shutdown", tracker.in_flight)
         await vyraj.close()

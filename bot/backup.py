@@ -32,6 +32,8 @@ def key_location(settings: Settings) -> str:
     """Where this installation's key lives, for telling the operator to store it apart."""
     if settings.secret_key is not None:
         return "in SECRET_KEY (the environment or .env)"
+    if settings.secret_key_file is not None:
+        return f"in SECRET_KEY_FILE ({settings.secret_key_file})"
     return f"in the key file {key_file_for(settings.database_path)}"
 
 

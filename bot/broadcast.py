@@ -25,7 +25,8 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from services.privacy import Keyring, UndecryptableError
+from services.privacy import Keyring
+from services.survey.subscriptions import open_subscriber
 from storage import Storage, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -104,13 +105,12 @@ class WaveBroadcaster:
         return sent
 
     async def _tell(self, subscriber: Subscriber, label: str) -> bool:
-        try:
-            payload = self._keyring.subscriber_sealer.open_json(subscriber.chat_sealed)
-            chat_id, locale = int(payload["chat"]), str(payload["locale"])
-        except (UndecryptableError, KeyError, TypeError, ValueError):
+        record = open_subscriber(self._keyring, subscriber.chat_sealed)
+        if record is None:
             await self._unsubscribe(subscriber)
             return False
-        with self._i18n.context(), self._i18n.use_locale(locale):
+        chat_id = record.chat_id
+        with self._i18n.context(), self._i18n.use_locale(record.locale):
             text = _(
                 "📋 A new Vyraj survey wave is open: {label}. Send /survey to take part; it "
                 "takes about two minutes. To stop these messages: /notify"

@@ -33,10 +33,6 @@ class Scheduler:
         self._clock = clock
         self._close_poll: PollCloser | None = None
 
-    @property
-    def apscheduler(self) -> AsyncIOScheduler:
-        return self._scheduler
-
     def set_poll_closer(self, close_poll: PollCloser) -> None:
         self._close_poll = close_poll
 
@@ -47,6 +43,11 @@ class Scheduler:
     def shutdown(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+
+    def next_run(self, job_id: str) -> dt.datetime | None:
+        """When the job (`digest`, `poll-close-<id>`) runs next, by real time; None if never."""
+        job = self._scheduler.get_job(job_id)
+        return None if job is None else job.next_run_time
 
     def schedule_close(self, poll_id: int, when: dt.datetime) -> None:
         """Close the poll at `when` by the clock (now, if that has passed)."""

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from services.privacy import Keyring, respondent_pseudonym
 from storage import Storage
-
-
-@dataclass(frozen=True)
-class Forgotten:
-    responses: int
-    subscription: bool
 
 
 async def forget_person(
@@ -21,18 +14,16 @@ async def forget_person(
     user_id: int,
     article_ids: Iterable[str],
     fsm_keys: Iterable[str] = (),
-) -> Forgotten:
+) -> None:
     """Delete the open wave's response, the subscription, preferences, guide votes, the given
     dialogue states and votes in open census polls. Closed waves and polls have no key left,
     so nothing there is theirs any more."""
     async with storage.transaction() as tx:
-        responses = 0
         wave = await tx.survey.current_wave()
         if wave is not None and wave.key_sealed is not None:
             key = keyring.wave_key_sealer.open(wave.key_sealed)
-            if await tx.survey.delete_response(wave.id, respondent_pseudonym(key, user_id)):
-                responses += 1
-        subscription = await tx.subscriptions.unsubscribe(keyring.subscriber(user_id))
+            await tx.survey.delete_response(wave.id, respondent_pseudonym(key, user_id))
+        await tx.subscriptions.unsubscribe(keyring.subscriber(user_id))
         await tx.preferences.forget(keyring.user_pseudonym(user_id))
         await tx.knowledge_stats.forget_votes(
             [keyring.feedback_voter(user_id, article_id) for article_id in article_ids]
@@ -43,4 +34,3 @@ async def forget_person(
             if poll.voter_key_sealed is not None:
                 key = keyring.poll_key_sealer.open(poll.voter_key_sealed)
                 await tx.polls.vote(poll.id, respondent_pseudonym(key, user_id), ())
-    return Forgotten(responses, subscription)

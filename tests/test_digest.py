@@ -64,7 +64,7 @@ async def answer(sandbox: Sandbox, count: int, status: str = "Staying in Belarus
 
 def digests(sandbox: Sandbox) -> DigestService:
     assert sandbox.bot is not None
-    return sandbox.bot.vyraj.digests
+    return sandbox.bot.vyraj.digest_service
 
 
 def channel_posts(sandbox: Sandbox, channel: FakeChat) -> list[dict[str, Any]]:
@@ -97,10 +97,11 @@ async def test_the_schedule_posts_once_when_the_clock_passes_it(sandbox: Sandbox
     assert recorded(sandbox) == [("2027-01-01T10:00:00+01:00", "scheduled", "posted")]
     # Past the grace period, a missed digest is skipped rather than posted late.
     assert not await service.run_due(NEW_YEAR + dt.timedelta(hours=13, days=365))
-    job = sandbox.bot.vyraj.scheduler.apscheduler.get_job("digest") if sandbox.bot else None
-    assert job is not None
-    assert (job.next_run_time.month, job.next_run_time.day) == (1, 1)
-    assert job.next_run_time.hour == 10
+    assert sandbox.bot is not None
+    next_run = sandbox.bot.vyraj.scheduler.next_run("digest")
+    assert next_run is not None
+    assert (next_run.month, next_run.day) == (1, 1)
+    assert next_run.hour == 10
 
 
 async def test_after_downtime_the_missed_digest_goes_out_once(

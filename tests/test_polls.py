@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import sqlite3
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.i18n import create_i18n
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.server import FakeChat
+from handlers.polls.wizard import close_time_refused
 from services.clock import ManualClock
 from services.polls.parsing import MAX_DAYS_OPEN, PollLineError, parse_close_time
 
@@ -113,10 +116,12 @@ async def test_census_poll_in_a_group_hides_small_counts_and_counts_people_once(
     await voters[5].click("No", census)  # changes the vote
     # The same person tapping a hundred times at once counts once.
     await asyncio.gather(*(voters[0].press(census, "pv:1:0") for _ in range(100)))
-    assert sandbox.bot is not None
-    await sandbox.bot.vyraj.census_refresher.flush()
-    buttons = [b["text"] for row in census["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons == ["Yes · 5", f"No · <{K}"]
+
+    def buttons() -> list[str]:
+        return [b["text"] for row in census["reply_markup"]["inline_keyboard"] for b in row]
+
+    # The refresher edits the message a moment after the last vote.
+    await sandbox.api.wait_until(lambda: buttons() == ["Yes · 5", f"No · <{K}"])
     assert db_rows(sandbox, "SELECT count(*) FROM poll_votes") == [(6,)]
     for forged in ("pv:99:0", "pv:1:7", "pv:1:-1", "pv:x:y"):
         await voters[1].press(census, forged)
@@ -167,11 +172,11 @@ async def test_a_close_time_survives_a_restart_and_a_missed_one_runs_at_start(
     assert lunch["poll"]["is_closed"] is True
     assert dinner["poll"]["is_closed"] is False
     assert sandbox.bot is not None
-    job = sandbox.bot.vyraj.scheduler.apscheduler.get_job("poll-close-2")
-    assert job is not None
+    next_run = sandbox.bot.vyraj.scheduler.next_run("poll-close-2")
+    assert next_run is not None
     # APScheduler runs on real time: the 55 minutes the clock says are left, from now.
     expected = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=55)
-    assert abs((job.next_run_time - expected).total_seconds()) < 60
+    assert abs((next_run - expected).total_seconds()) < 60
 
 
 async def test_removed_from_a_group_mid_poll(sandbox: Sandbox) -> None:
@@ -210,6 +215,7 @@ async def test_step_by_step_poll_from_a_private_chat(sandbox: Sandbox, clock: Ma
     await me.click("Several answers")
     await me.send("sometime")  # not a time
     assert "did not understand the close time" in me.last_text
+    assert "close:" not in me.last_text  # a /poll line's prefix: this step refuses it
     await me.send("in 3 days")
     assert "Preview" in me.last_text
     assert "• Wrocław" in me.last_text
@@ -261,8 +267,7 @@ async def test_native_poll_in_a_channel_closed_by_its_scheduled_job(
         )
     assert sandbox.bot is not None
     scheduler = sandbox.bot.vyraj.scheduler
-    job = scheduler.apscheduler.get_job("poll-close-1")
-    assert job is not None  # its close time is scheduled
+    assert scheduler.next_run("poll-close-1") is not None  # its close time is scheduled
     # Bring the close time forward: the same job, run by APScheduler for real.
     scheduler.schedule_close(1, clock.now() + dt.timedelta(milliseconds=200))
     await sandbox.api.wait_until(lambda: "photo" in (poster.last_message or {}))
@@ -272,6 +277,18 @@ async def test_native_poll_in_a_channel_closed_by_its_scheduled_job(
     assert "• Planning: 6 (55%)" in results["caption"]
     assert "• Yes: 5 (45%)" in results["caption"]
     assert "Галасоў: 11" in results["caption"]  # a channel post has no sender: DEFAULT_LOCALE
+
+
+@pytest.mark.parametrize("locale", ["be", "ru", "en"])
+def test_the_wizards_close_time_refusal_suggests_only_what_it_accepts(locale: str) -> None:
+    now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=WARSAW)
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale(locale):
+        refusal = close_time_refused()
+    examples = re.findall(r"[«“](.+?)[»”]", refusal)
+    assert len(examples) == 3, refusal
+    for example in examples:
+        assert parse_close_time(example, now) > now, example
 
 
 @pytest.mark.pinned_instants
@@ -302,11 +319,11 @@ async def test_a_close_time_is_kept_scheduled_and_dated_by_the_clock(
     [(close_at,)] = db_rows(sandbox, "SELECT close_at FROM polls")
     assert dt.datetime.fromisoformat(close_at) == clock.now() + dt.timedelta(hours=1)
     assert sandbox.bot is not None
-    job = sandbox.bot.vyraj.scheduler.apscheduler.get_job("poll-close-1")
-    assert job is not None
+    next_run = sandbox.bot.vyraj.scheduler.next_run("poll-close-1")
+    assert next_run is not None
     # APScheduler runs on real time: an hour from now.
     expected = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-    assert abs((job.next_run_time - expected).total_seconds()) < 60
+    assert abs((next_run - expected).total_seconds()) < 60
     clock.advance(dt.timedelta(hours=1))
     # What a start does for open polls: the close is due now, so it runs at once.
     await sandbox.bot.vyraj.scheduler.restore_poll_closes(sandbox.bot.vyraj.storage)

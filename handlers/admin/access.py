@@ -9,13 +9,14 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.admin.figures import asks_for_full
+from services.policy import Policy
 
 
 class IsBotAdmin(Filter):
-    """Passes messages from the bot's admins (`admin_ids`, a Dispatcher keyword argument)."""
+    """Passes messages from the bot's admins (`policy.admin_ids`)."""
 
-    async def __call__(self, message: Message, admin_ids: frozenset[int]) -> bool:
-        return message.from_user is not None and message.from_user.id in admin_ids
+    async def __call__(self, message: Message, policy: Policy) -> bool:
+        return message.from_user is not None and message.from_user.id in policy.admin_ids
 
 
 async def refuse(message: Message) -> None:

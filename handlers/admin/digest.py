@@ -22,18 +22,18 @@ class DigestPublisher(Protocol):
 async def digest_command(
     message: Message,
     command: CommandObject,
-    digests: DigestPublisher,
+    digest_service: DigestPublisher,
 ) -> None:
     if message.from_user is None:
         return  # IsBotAdmin let it through, so there is a sender
     verb = (command.args or "").strip().lower()
     if verb == "preview":
         try:
-            await digests.preview(message.from_user.id)
+            await digest_service.preview(message.from_user.id)
         except TelegramAPIError:
             await message.reply(_("I cannot write to you privately: start a chat with me first."))
     elif verb == "now":
-        if await digests.post_now():
+        if await digest_service.post_now():
             await message.reply(_("The digest is posted."))
         else:
             await message.reply(

@@ -8,6 +8,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
+from services.policy import Policy
 from services.survey.export import aggregates_csv
 from services.survey.report import join_parts, render_full, render_trend
 from services.survey.waves import wave_aggregates
@@ -21,18 +22,18 @@ def asks_for_full(message: Message, command: CommandObject) -> bool:
     return (command.args or "").strip().lower() == "full"
 
 
-async def full_stats_command(message: Message, storage: Storage, min_cell_size: int) -> None:
+async def full_stats_command(message: Message, storage: Storage, policy: Policy) -> None:
     waves = await storage.survey.waves()
     if not waves:
         await message.reply(_("No survey has run yet, so there are no figures."))
         return
     wave = waves[0][0]  # the open wave, or the latest one
-    aggregates = await wave_aggregates(storage, wave.id, min_cell_size)
+    aggregates = await wave_aggregates(storage, wave.id, policy.min_cell_size)
     parts = render_full(wave, aggregates)
     if len(waves) > 1:
         # The shown wave's figures are at hand already; only the older ones are computed.
         trend = [(wave, aggregates)] + [
-            (other, await wave_aggregates(storage, other.id, min_cell_size))
+            (other, await wave_aggregates(storage, other.id, policy.min_cell_size))
             for other, _count in waves[1:TREND_WAVES]
         ]
         parts.append(render_trend(trend))

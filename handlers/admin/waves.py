@@ -4,7 +4,6 @@ key), list the waves."""
 from __future__ import annotations
 
 import html
-from zoneinfo import ZoneInfo
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -13,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from services.clock import Clock
+from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.waves import MAX_LABEL, WaveAnnouncer, WaveError, close_wave, open_wave
 from storage import Storage
@@ -32,14 +32,14 @@ async def wave_command(
     keyring: Keyring,
     broadcaster: WaveAnnouncer,
     clock: Clock,
-    timezone: ZoneInfo,
+    policy: Policy,
 ) -> None:
     verb, _space, rest = (command.args or "").strip().partition(" ")
     if verb == "":
         await list_waves(message, storage)
     elif verb == "open":
         try:
-            wave = await open_wave(storage, keyring, rest, clock.today(timezone))
+            wave = await open_wave(storage, keyring, rest, clock.today(policy.timezone))
         except WaveError as exc:
             await message.reply(
                 _("A wave is already open; close it first with /wave close.")
@@ -59,7 +59,7 @@ async def wave_command(
             ).format(label=html.escape(wave.label), count=subscribers)
         )
     elif verb == "close":
-        closed = await close_wave(storage, clock.today(timezone))
+        closed = await close_wave(storage, clock.today(policy.timezone))
         if closed is None:
             await message.reply(_("No wave is open."))
             return

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -22,6 +21,7 @@ from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.question_terms import question_terms
 from services.knowledge.search import answer_question
+from services.policy import Policy
 from storage import Storage
 
 
@@ -77,12 +77,17 @@ async def free_text(
     library: KnowledgeLibrary,
     storage: Storage,
     i18n: I18n,
-    kb_stale_days: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
     await answer(
-        message, message.text or "", library, storage, i18n, kb_stale_days, clock.today(timezone)
+        message,
+        message.text or "",
+        library,
+        storage,
+        i18n,
+        policy.kb_stale_days,
+        clock.today(policy.timezone),
     )
 
 
@@ -92,9 +97,8 @@ async def ask_command(
     library: KnowledgeLibrary,
     storage: Storage,
     i18n: I18n,
-    kb_stale_days: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
     if not command.args or not command.args.strip():
         await message.reply(
@@ -102,7 +106,13 @@ async def ask_command(
         )
         return
     await answer(
-        message, command.args, library, storage, i18n, kb_stale_days, clock.today(timezone)
+        message,
+        command.args,
+        library,
+        storage,
+        i18n,
+        policy.kb_stale_days,
+        clock.today(policy.timezone),
     )
 
 
@@ -141,9 +151,8 @@ async def group_question(
     library: KnowledgeLibrary,
     storage: Storage,
     i18n: I18n,
-    kb_stale_days: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
     if not question:
         username = (await bot.me()).username or ""
@@ -153,7 +162,15 @@ async def group_question(
             )
         )
         return
-    await answer(message, question, library, storage, i18n, kb_stale_days, clock.today(timezone))
+    await answer(
+        message,
+        question,
+        library,
+        storage,
+        i18n,
+        policy.kb_stale_days,
+        clock.today(policy.timezone),
+    )
 
 
 def create_router() -> Router:

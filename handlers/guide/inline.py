@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from aiogram import Router
 from aiogram.types import (
     InlineQuery,
@@ -18,6 +16,7 @@ from services.clock import Clock
 from services.knowledge import render_article
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.search import confident_hits
+from services.policy import Policy
 
 MAX_RESULTS = 5
 
@@ -26,20 +25,19 @@ async def inline_search(
     query: InlineQuery,
     library: KnowledgeLibrary,
     i18n: I18n,
-    kb_stale_days: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
     language = i18n.current_locale
     hits = confident_hits(library.index, query.query, limit=MAX_RESULTS)
-    today = clock.today(timezone)
+    today = clock.today(policy.timezone)
     results: list[InlineQueryResultUnion] = []
     for hit in hits:
         article = library.base.get(hit.article_id, language)
         if article is None:
             continue
         text = render_article(
-            article, article_labels(), today=today, stale_after_days=kb_stale_days
+            article, article_labels(), today=today, stale_after_days=policy.kb_stale_days
         )
         results.append(
             InlineQueryResultArticle(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from aiogram import F, Router
 from aiogram.filters import Command
@@ -20,6 +19,7 @@ from handlers.common.replies import edit_or_send, out_of_date
 from services.clock import Clock
 from services.knowledge import ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary
+from services.policy import Policy
 from services.privacy import Keyring
 from storage import Storage
 
@@ -128,9 +128,8 @@ async def browse(
     library: KnowledgeLibrary,
     storage: Storage,
     i18n: I18n,
-    kb_stale_days: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
     callback_answer: CallbackAnswer,
 ) -> None:
     knowledge = library.base
@@ -141,8 +140,8 @@ async def browse(
     elif callback_data.view == "country" and callback_data.key in knowledge.countries():
         view = country_view(knowledge, callback_data.key, language)
     elif callback_data.view == "article":
-        today = clock.today(timezone)
-        view = article_view(knowledge, callback_data.key, language, kb_stale_days, today)
+        today = clock.today(policy.timezone)
+        view = article_view(knowledge, callback_data.key, language, policy.kb_stale_days, today)
         if view is not None:
             async with storage.transaction() as tx:
                 await tx.knowledge_stats.record_view(callback_data.key)

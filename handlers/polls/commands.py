@@ -6,31 +6,24 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, User
 from aiogram.types import Poll as TelegramPoll
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import I18n, get_i18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.chat_admins import ChatAdminCache
-from bot.poll_actions import (
-    CensusRefresher,
-    PollCloseScheduler,
-    PollVoteCallback,
-    close_and_report,
-    publish_poll,
-    record_census_vote,
-)
-from handlers.polls.chats import remember_chat
+from bot.poll_actions import PollActions, PollVoteCallback
 from handlers.polls.templates import TEMPLATES, template_draft
 from services.clock import Clock
+from services.policy import Policy
+from services.polls.chats import remember_chat
 from services.polls.parsing import (
     MAX_OPTION,
     MAX_OPTIONS,
@@ -39,6 +32,7 @@ from services.polls.parsing import (
     PollLineError,
     parse_poll_line,
 )
+from services.polls.voting import record_census_vote, record_native_counts
 from services.privacy import Keyring
 from storage import Poll, Storage
 
@@ -128,9 +122,8 @@ async def poll_command(
     storage: Storage,
     keyring: Keyring,
     chat_admins: ChatAdminCache,
-    poll_scheduler: PollCloseScheduler,
-    min_cell_size: int,
-    timezone: ZoneInfo,
+    poll_actions: PollActions,
+    policy: Policy,
     clock: Clock,
 ) -> None:
     elsewhere = _(
@@ -142,24 +135,18 @@ async def poll_command(
     if not command.args or not command.args.strip():
         await message.reply(usage())
         return
-    now = clock.local_now(timezone)
     try:
-        draft = draft_from(command.args, now)
+        draft = draft_from(command.args, clock.local_now(policy.timezone))
     except PollLineError as exc:
         await message.reply(usage(exc.code))
         return
-    await remember_chat(storage, keyring, message.chat, active=True)
-    await publish_poll(
-        bot,
-        storage,
-        keyring,
-        poll_scheduler,
-        chat_id=message.chat.id,
-        draft=draft,
-        locale=get_i18n().current_locale,
+    chat = message.chat
+    await remember_chat(storage, keyring, chat.id, chat.title or "", chat.type)
+    await poll_actions.publish(
+        message.chat.id,
+        draft,
+        get_i18n().current_locale,
         admin_id=message.from_user.id if message.from_user else None,
-        k=min_cell_size,
-        now=now,
     )
 
 
@@ -168,7 +155,7 @@ async def on_census_vote(
     callback_data: PollVoteCallback,
     storage: Storage,
     keyring: Keyring,
-    census_refresher: CensusRefresher,
+    poll_actions: PollActions,
     callback_answer: CallbackAnswer,
 ) -> None:
     poll = await storage.polls.get_poll(callback_data.poll)
@@ -195,17 +182,14 @@ async def on_census_vote(
     callback_answer.text = (
         _("Your vote: {choice}").format(choice=chosen) if chosen else _("Your vote is withdrawn.")
     )
-    census_refresher.request(poll.id)
+    poll_actions.vote_recorded(poll.id)
 
 
 async def on_poll_update(event: TelegramPoll, storage: Storage) -> None:
     """Telegram's counts of an anonymous poll the bot sent: the only way to know them."""
-    poll = await storage.polls.poll_by_telegram_id(event.id)
-    if poll is not None and poll.is_open:
-        tallies = tuple(option.voter_count for option in event.options)
-        if len(tallies) == len(poll.options):
-            async with storage.transaction() as tx:
-                await tx.polls.set_tallies(poll.id, tallies)
+    await record_native_counts(
+        storage, event.id, tuple(option.voter_count for option in event.options)
+    )
 
 
 def describe(poll: Poll) -> str:
@@ -244,10 +228,7 @@ async def closepoll_command(
     storage: Storage,
     keyring: Keyring,
     chat_admins: ChatAdminCache,
-    i18n: I18n,
-    min_cell_size: int,
-    timezone: ZoneInfo,
-    clock: Clock,
+    poll_actions: PollActions,
 ) -> None:
     elsewhere = _("Send /closepoll in the group or channel of the poll.")
     if not await admin_in_poll_chat(message, bot, chat_admins, elsewhere):
@@ -259,8 +240,7 @@ async def closepoll_command(
         if poll is None or not poll.is_open:
             await message.reply(_("That message is not an open poll of mine."))
             return
-        now = clock.local_now(timezone)
-        await close_poll(message, bot, storage, keyring, poll, i18n, min_cell_size, now)
+        await close_as(poll_actions, keyring, poll, message.from_user)
         return
     open_polls = [poll for poll in await storage.polls.chat_polls(chat_key, 50) if poll.is_open]
     if not open_polls:
@@ -275,22 +255,12 @@ async def closepoll_command(
     await message.reply(_("Which poll should I close?"), reply_markup=builder.as_markup())
 
 
-async def close_poll(
-    message: Message,
-    bot: Bot,
-    storage: Storage,
-    keyring: Keyring,
-    poll: Poll,
-    i18n: I18n,
-    k: int,
-    now: dt.datetime,
-    admin_id: int | None = None,
+async def close_as(
+    poll_actions: PollActions, keyring: Keyring, poll: Poll, who: User | None
 ) -> None:
-    who = (
-        admin_id if admin_id is not None else (message.from_user.id if message.from_user else None)
-    )
-    closed_by = "channel" if who is None else keyring.audit_admin(who)
-    await close_and_report(bot, storage, keyring, poll.id, k, i18n, now, closed_by)
+    """Close the poll, audited as the admin who asked (a channel's post has no sender)."""
+    closed_by = "channel" if who is None else keyring.audit_admin(who.id)
+    await poll_actions.close(poll.id, closed_by)
 
 
 async def on_close_button(
@@ -300,10 +270,7 @@ async def on_close_button(
     storage: Storage,
     keyring: Keyring,
     chat_admins: ChatAdminCache,
-    i18n: I18n,
-    min_cell_size: int,
-    timezone: ZoneInfo,
-    clock: Clock,
+    poll_actions: PollActions,
     callback_answer: CallbackAnswer,
 ) -> None:
     message = query.message
@@ -319,10 +286,7 @@ async def on_close_button(
     ):
         callback_answer.text = _("Sorry: only this chat's administrators can run polls here.")
         return
-    now = clock.local_now(timezone)
-    await close_poll(
-        message, bot, storage, keyring, poll, i18n, min_cell_size, now, query.from_user.id
-    )
+    await close_as(poll_actions, keyring, poll, query.from_user)
     await message.edit_text(_("Closed: {poll}").format(poll=html.escape(poll.question)))
 
 

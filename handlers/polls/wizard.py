@@ -1,18 +1,17 @@
 """/newpoll in a private chat: a step-by-step poll for a chat where the person is an
 administrator: target chat, kind, a ready template or one's own question and options, single
-or multiple choice, close time, preview, post."""
+or multiple choice, close time, preview, post. Each step is its own state."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -22,11 +21,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.chat_admins import ChatAdminCache
-from bot.poll_actions import PollCloseScheduler, publish_poll
+from bot.poll_actions import PollActions
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.polls.commands import usage
 from handlers.polls.templates import template_draft
 from services.clock import Clock
+from services.policy import Policy
 from services.polls.parsing import (
     MAX_QUESTION,
     PollDraft,
@@ -47,9 +47,14 @@ class WizardCallback(CallbackData, prefix="nw"):
 
 
 class PollWizard(StatesGroup):
-    choosing = State()
+    chat = State()
+    kind = State()
+    content = State()
     question = State()
     options = State()
+    multiple = State()
+    close = State()
+    preview = State()
 
 
 def _buttons(step: str, choices: list[tuple[str, str]], width: int = 1) -> InlineKeyboardMarkup:
@@ -59,6 +64,11 @@ def _buttons(step: str, choices: list[tuple[str, str]], width: int = 1) -> Inlin
     builder.button(text=_("✖️ Cancel"), callback_data=WizardCallback(step="cancel"))
     builder.adjust(width)
     return builder.as_markup()
+
+
+def _pressed(step: str) -> CallbackQueryFilter:
+    """A button of this step: the filter pairs it with the state of the same name."""
+    return WizardCallback.filter(F.step == step)
 
 
 async def newpoll_command(
@@ -86,8 +96,8 @@ async def newpoll_command(
             )
         )
         return
-    await state.set_state(PollWizard.choosing)
-    await state.set_data({"targets": targets, "step": "chat"})
+    await state.set_state(PollWizard.chat)
+    await state.set_data({"targets": targets})
     choices = [(str(index), title) for index, (_id, title) in enumerate(targets)]
     await message.answer(_("Where should the poll go?"), reply_markup=_buttons("chat", choices))
 
@@ -113,6 +123,12 @@ def content_view() -> tuple[str, InlineKeyboardMarkup]:
     )
 
 
+def multiple_view() -> tuple[str, InlineKeyboardMarkup]:
+    return _("One answer per person, or several?"), _buttons(
+        "multiple", [("0", _("One answer")), ("1", _("Several answers"))]
+    )
+
+
 def close_view() -> tuple[str, InlineKeyboardMarkup]:
     return _(
         "When should it close? Pick one, or write a time like “in 2 days” or “2026-12-01”."
@@ -126,6 +142,14 @@ def close_view() -> tuple[str, InlineKeyboardMarkup]:
             ("7d", _("In a week")),
         ],
         width=2,
+    )
+
+
+def close_time_refused() -> str:
+    """What the close step accepts: a bare time, without the "close:" of a /poll line."""
+    return _(
+        "I did not understand the close time: write e.g. “in 2 days”, “3h” or “2026-12-01” "
+        "(up to 90 days ahead)."
     )
 
 
@@ -158,99 +182,68 @@ def draft_of(data: dict[str, Any]) -> PollDraft:
     )
 
 
-async def on_wizard_button(
+async def _next_step(
+    query: CallbackQuery,
+    state: FSMContext,
+    step: State,
+    view: tuple[str, InlineKeyboardMarkup],
+    **data: Any,
+) -> None:
+    """Keep the answer given, move to `step` and show its question in the same message."""
+    await state.update_data(**data)
+    await state.set_state(step)
+    await edit_or_send(query, *view)
+
+
+async def on_chat(
     query: CallbackQuery,
     callback_data: WizardCallback,
     state: FSMContext,
-    bot: Bot,
-    storage: Storage,
-    keyring: Keyring,
-    chat_admins: ChatAdminCache,
-    poll_scheduler: PollCloseScheduler,
-    min_cell_size: int,
-    timezone: ZoneInfo,
-    clock: Clock,
     callback_answer: CallbackAnswer,
 ) -> None:
-    data = await state.get_data()
-    if callback_data.step == "cancel":
-        await state.clear()
-        await edit_or_send(query, _("Cancelled. No poll was posted."))
-        return
-    if await state.get_state() is None or data.get("step") != callback_data.step:
+    targets = (await state.get_data())["targets"]
+    if callback_data.value not in {str(index) for index in range(len(targets))}:
         callback_answer.text = out_of_date()
         return
-    step, value = callback_data.step, callback_data.value
-    if step == "chat" and value in {str(i) for i in range(len(data["targets"]))}:
-        data.update(chat=value, step="kind")
-        view = kind_view()
-    elif step == "kind" and value in ("native", "census"):
-        data.update(kind=value, step="content")
-        view = content_view()
-    elif step == "content" and value in ("where", "status"):
-        template = template_draft(value)
-        assert template is not None
-        data.update(question=template.question, options=list(template.options), step="close")
-        view = close_view()
-    elif step == "content" and value == "own":
-        data.update(step="question")
+    await _next_step(query, state, PollWizard.kind, kind_view(), chat=callback_data.value)
+
+
+async def on_kind(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if callback_data.value not in ("native", "census"):
+        callback_answer.text = out_of_date()
+        return
+    await _next_step(query, state, PollWizard.content, content_view(), kind=callback_data.value)
+
+
+async def on_content(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if callback_data.value == "own":
         await state.set_state(PollWizard.question)
-        await state.set_data(data)
         await edit_or_send(
             query, _("Send the question (up to {n} characters).").format(n=MAX_QUESTION)
         )
         return
-    elif step == "multiple" and value in ("0", "1"):
-        data.update(multiple=value == "1", step="close")
-        view = close_view()
-    elif step == "close" and (value == "none" or value in CLOSE_CHOICES):
-        close = None
-        if value != "none":
-            close = (clock.now() + CLOSE_CHOICES[value]).astimezone(timezone).isoformat()
-        data.update(close=close, step="post")
-        view = preview_view(data)
-    elif step == "post" and value == "yes":
-        await post(query, state, data, bot, storage, keyring, chat_admins, poll_scheduler,
-                   min_cell_size, clock.local_now(timezone))  # fmt: skip
-        return
-    else:
+    template = template_draft(callback_data.value)
+    if template is None:
         callback_answer.text = out_of_date()
         return
-    await state.set_state(PollWizard.choosing)
-    await state.set_data(data)
-    await edit_or_send(query, *view)
-
-
-async def post(
-    query: CallbackQuery,
-    state: FSMContext,
-    data: dict[str, Any],
-    bot: Bot,
-    storage: Storage,
-    keyring: Keyring,
-    chat_admins: ChatAdminCache,
-    poll_scheduler: PollCloseScheduler,
-    k: int,
-    now: dt.datetime,
-) -> None:
-    chat_id, title = data["targets"][int(data["chat"])]
-    await state.clear()
-    if not await chat_admins.may_run_polls(bot, int(chat_id), query.from_user.id):
-        await edit_or_send(query, _("You are no longer an administrator there."))
-        return
-    await publish_poll(
-        bot,
-        storage,
-        keyring,
-        poll_scheduler,
-        chat_id=int(chat_id),
-        draft=draft_of(data),
-        locale=get_i18n().current_locale,
-        admin_id=query.from_user.id,
-        k=k,
-        now=now,
+    await _next_step(
+        query,
+        state,
+        PollWizard.close,
+        close_view(),
+        question=template.question,
+        options=list(template.options),
     )
-    await edit_or_send(query, _("Posted in «{chat}».").format(chat=html.escape(str(title))))
 
 
 async def on_question(message: Message, state: FSMContext) -> None:
@@ -260,7 +253,7 @@ async def on_question(message: Message, state: FSMContext) -> None:
             _("Send the question as text, up to {n} characters.").format(n=MAX_QUESTION)
         )
         return
-    await state.update_data(question=question, step="options")
+    await state.update_data(question=question)
     await state.set_state(PollWizard.options)
     await message.answer(_("Now send the options, one per line (2 to 12)."))
 
@@ -273,53 +266,114 @@ async def on_options(message: Message, state: FSMContext, clock: Clock) -> None:
     except PollLineError as exc:
         await message.answer(usage(exc.code).split("\n\n")[0])
         return
-    await state.update_data(options=list(draft.options), step="multiple")
-    await state.set_state(PollWizard.choosing)
-    await message.answer(
-        _("One answer per person, or several?"),
-        reply_markup=_buttons("multiple", [("0", _("One answer")), ("1", _("Several answers"))]),
+    await state.update_data(options=list(draft.options))
+    await state.set_state(PollWizard.multiple)
+    text, keyboard = multiple_view()
+    await message.answer(text, reply_markup=keyboard)
+
+
+async def on_multiple(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if callback_data.value not in ("0", "1"):
+        callback_answer.text = out_of_date()
+        return
+    await _next_step(
+        query, state, PollWizard.close, close_view(), multiple=callback_data.value == "1"
     )
 
 
-async def on_close_time(
-    message: Message, state: FSMContext, timezone: ZoneInfo, clock: Clock
+async def on_close_choice(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    policy: Policy,
+    clock: Clock,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    data = await state.get_data()
-    try:
-        close_at = parse_close_time(message.text or "", clock.local_now(timezone))
-    except PollLineError:
-        await message.answer(usage("close_time").split("\n\n")[0])
+    value = callback_data.value
+    if value != "none" and value not in CLOSE_CHOICES:
+        callback_answer.text = out_of_date()
         return
-    data.update(close=close_at.isoformat(), step="post")
-    await state.set_state(PollWizard.choosing)
-    await state.set_data(data)
+    close = None
+    if value != "none":
+        close = (clock.now() + CLOSE_CHOICES[value]).astimezone(policy.timezone).isoformat()
+    data = await state.update_data(close=close)
+    await _next_step(query, state, PollWizard.preview, preview_view(data))
+
+
+async def on_close_time(message: Message, state: FSMContext, policy: Policy, clock: Clock) -> None:
+    try:
+        close_at = parse_close_time(message.text or "", clock.local_now(policy.timezone))
+    except PollLineError:
+        await message.answer(close_time_refused())
+        return
+    data = await state.update_data(close=close_at.isoformat())
+    await state.set_state(PollWizard.preview)
     text, keyboard = preview_view(data)
     await message.answer(text, reply_markup=keyboard)
 
 
-async def on_text_while_choosing(
-    message: Message, state: FSMContext, timezone: ZoneInfo, clock: Clock
+async def on_post(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    bot: Bot,
+    chat_admins: ChatAdminCache,
+    poll_actions: PollActions,
+    callback_answer: CallbackAnswer,
 ) -> None:
-    """Text while buttons are shown: a close time at that step, otherwise a reminder."""
-    data = await state.get_data()
-    if data.get("step") == "close":
-        await on_close_time(message, state, timezone, clock)
+    if callback_data.value != "yes":
+        callback_answer.text = out_of_date()
         return
+    data = await state.get_data()
+    chat_id, title = data["targets"][int(data["chat"])]
+    await state.clear()
+    if not await chat_admins.may_run_polls(bot, int(chat_id), query.from_user.id):
+        await edit_or_send(query, _("You are no longer an administrator there."))
+        return
+    await poll_actions.publish(
+        int(chat_id), draft_of(data), get_i18n().current_locale, admin_id=query.from_user.id
+    )
+    await edit_or_send(query, _("Posted in «{chat}».").format(chat=html.escape(str(title))))
+
+
+async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await edit_or_send(query, _("Cancelled. No poll was posted."))
+
+
+async def on_stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    """A button of another step than the current one: pressed twice, or from an old message."""
+    callback_answer.text = out_of_date()
+
+
+async def on_text_instead_of_buttons(message: Message) -> None:
     await message.answer(_("Please use the buttons above, or /cancel."))
 
 
 def create_router() -> Router:
     router = Router(name="poll_wizard")
     private = F.chat.type == ChatType.PRIVATE
+    typed = (private, F.text, ~F.text.startswith("/"))
     router.message.register(newpoll_command, Command("newpoll"), private)
-    router.callback_query.register(on_wizard_button, WizardCallback.filter())
-    router.message.register(
-        on_question, PollWizard.question, private, F.text, ~F.text.startswith("/")
-    )
-    router.message.register(
-        on_options, PollWizard.options, private, F.text, ~F.text.startswith("/")
-    )
-    router.message.register(
-        on_text_while_choosing, PollWizard.choosing, private, F.text, ~F.text.startswith("/")
-    )
+    router.callback_query.register(on_cancel, _pressed("cancel"))
+    router.callback_query.register(on_chat, PollWizard.chat, _pressed("chat"))
+    router.callback_query.register(on_kind, PollWizard.kind, _pressed("kind"))
+    router.callback_query.register(on_content, PollWizard.content, _pressed("content"))
+    router.callback_query.register(on_multiple, PollWizard.multiple, _pressed("multiple"))
+    router.callback_query.register(on_close_choice, PollWizard.close, _pressed("close"))
+    router.callback_query.register(on_post, PollWizard.preview, _pressed("post"))
+    router.callback_query.register(on_stale_button, WizardCallback.filter())
+    router.message.register(on_question, PollWizard.question, *typed)
+    router.message.register(on_options, PollWizard.options, *typed)
+    router.message.register(on_close_time, PollWizard.close, *typed)
+    waiting_for_a_button = StateFilter(
+        PollWizard.chat, PollWizard.kind, PollWizard.content, PollWizard.multiple,
+        PollWizard.preview,
+    )  # fmt: skip
+    router.message.register(on_text_instead_of_buttons, waiting_for_a_button, *typed)
     return router

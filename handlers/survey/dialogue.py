@@ -5,7 +5,6 @@ stopped, also after a restart; nothing is stored before "I agree"."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -23,6 +22,7 @@ from handlers.survey.notify import notify_keyboard
 from handlers.survey.progress import Progress, apply_button
 from handlers.survey.views import SurveyCallback, consent_view
 from services.clock import Clock
+from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.questions import InvalidAnswerError, is_complete, next_unanswered
 from services.survey.waves import has_answered, submit_response
@@ -39,9 +39,8 @@ async def survey_command(
     storage: Storage,
     keyring: Keyring,
     bot: Bot,
-    min_cell_size: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
     if message.chat.type != ChatType.PRIVATE:
         username = (await bot.me()).username or ""
@@ -54,8 +53,8 @@ async def survey_command(
             reply_markup=builder.as_markup(),
         )
         return
-    this_year = clock.today(timezone).year
-    await offer_survey(message, state, storage, keyring, min_cell_size, this_year)
+    this_year = clock.today(policy.timezone).year
+    await offer_survey(message, state, storage, keyring, policy.min_cell_size, this_year)
 
 
 async def survey_deep_link(
@@ -63,12 +62,11 @@ async def survey_deep_link(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
-    min_cell_size: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
 ) -> None:
-    this_year = clock.today(timezone).year
-    await offer_survey(message, state, storage, keyring, min_cell_size, this_year)
+    this_year = clock.today(policy.timezone).year
+    await offer_survey(message, state, storage, keyring, policy.min_cell_size, this_year)
 
 
 async def survey_from_menu(
@@ -76,9 +74,8 @@ async def survey_from_menu(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
-    min_cell_size: int,
+    policy: Policy,
     clock: Clock,
-    timezone: ZoneInfo,
     callback_answer: CallbackAnswer,
 ) -> None:
     message = query.message
@@ -88,9 +85,9 @@ async def survey_from_menu(
         )
         callback_answer.show_alert = True
         return
-    this_year = clock.today(timezone).year
+    this_year = clock.today(policy.timezone).year
     await offer_survey(
-        message, state, storage, keyring, min_cell_size, this_year, user=query.from_user
+        message, state, storage, keyring, policy.min_cell_size, this_year, user=query.from_user
     )
 
 
@@ -135,7 +132,7 @@ async def on_survey_button(
     storage: Storage,
     keyring: Keyring,
     clock: Clock,
-    timezone: ZoneInfo,
+    policy: Policy,
     callback_answer: CallbackAnswer,
 ) -> None:
     wave = await storage.survey.current_wave()
@@ -148,7 +145,7 @@ async def on_survey_button(
         await state.clear()
         await edit_or_send(query, _("All right. Nothing was stored."))
         return
-    today = clock.today(timezone)
+    today = clock.today(policy.timezone)
     answering = await state.get_state() == SurveyStates.answering.state
     progress_ = Progress(await state.get_data(), today.year) if answering else None
     if action == "agree":

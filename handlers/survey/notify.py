@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.replies import edit_or_send
 from services.privacy import Keyring
+from services.survey.subscriptions import subscribe, unsubscribe
 from storage import Storage
 
 
@@ -50,22 +51,11 @@ async def notify_command(message: Message, storage: Storage, keyring: Keyring) -
 async def on_notify_button(
     query: CallbackQuery, callback_data: NotifyCallback, storage: Storage, keyring: Keyring
 ) -> None:
-    user = query.from_user
-    subscriber = keyring.subscriber(user.id)
     if callback_data.on:
-        payload = {"chat": user.id, "locale": get_i18n().current_locale}
-        async with storage.transaction() as tx:
-            wave = await tx.survey.current_wave()
-            await tx.subscriptions.subscribe(
-                subscriber,
-                keyring.subscriber_sealer.seal_json(payload),
-                # Someone subscribing now knows of the open wave already.
-                0 if wave is None else wave.id,
-            )
+        await subscribe(storage, keyring, query.from_user.id, get_i18n().current_locale)
         text = _("🔔 Done: I will tell you when a new survey wave opens.")
     else:
-        async with storage.transaction() as tx:
-            await tx.subscriptions.unsubscribe(subscriber)
+        await unsubscribe(storage, keyring, query.from_user.id)
         text = _("🔕 Done: no more messages about new waves.")
     await edit_or_send(query, text, notify_keyboard(callback_data.on))
 

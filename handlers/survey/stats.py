@@ -7,18 +7,19 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from services.policy import Policy
 from services.survey.report import render_headline
 from services.survey.waves import wave_aggregates
 from storage import Storage
 
 
-async def stats_command(message: Message, storage: Storage, min_cell_size: int) -> None:
+async def stats_command(message: Message, storage: Storage, policy: Policy) -> None:
     waves = await storage.survey.waves()
     if not waves:
         await message.reply(_("No survey has run yet, so there are no figures."))
         return
     wave = waves[0][0]  # the open wave, or the latest one
-    aggregates = await wave_aggregates(storage, wave.id, min_cell_size)
+    aggregates = await wave_aggregates(storage, wave.id, policy.min_cell_size)
     await message.reply(render_headline(wave, aggregates))
 
 

@@ -1,5 +1,5 @@
-"""What a poll may show: live counts hide options below k; final results fold small options
-into "other options" (kept at k or more), exactly like the survey's tables."""
+"""What a poll may show: live counts hide options below the minimum cell size; final results
+fold small options into "other options" (kept at that size or more), like the survey's tables."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from services.survey.aggregates import OTHER, fold_small_categories
 
 
-def live_counts(tallies: tuple[int, ...], k: int) -> list[int | None]:
-    """Counts shown on the buttons while the poll is open: None below k."""
-    return [count if count >= k else None for count in tallies]
+def live_counts(tallies: tuple[int, ...], min_cell_size: int) -> list[int | None]:
+    """Counts shown on the buttons while the poll is open: None below the minimum."""
+    return [count if count >= min_cell_size else None for count in tallies]
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,20 @@ class PollResults:
     total: int | None
 
 
-def final_results(tallies: tuple[int, ...], k: int, *, multiple: bool) -> PollResults | None:
-    """None when fewer than k took part (as far as the tallies tell)."""
+def final_results(
+    tallies: tuple[int, ...], min_cell_size: int, *, multiple: bool
+) -> PollResults | None:
+    """None when fewer than `min_cell_size` took part (as far as the tallies tell)."""
     if multiple:
-        # Options are chosen independently: each is shown only if at least k chose it.
-        shown = [(index, count) for index, count in enumerate(tallies) if count >= k]
+        # Options are chosen independently: each is shown only if enough people chose it.
+        shown = [(index, count) for index, count in enumerate(tallies) if count >= min_cell_size]
         if not shown:
             return None
         shown.sort(key=lambda row: (-row[1], row[0]))
         return PollResults(tuple(shown), None)
-    table = fold_small_categories("poll", {str(i): n for i, n in enumerate(tallies)}, k)
+    table = fold_small_categories(
+        "poll", {str(i): n for i, n in enumerate(tallies)}, min_cell_size
+    )
     if table is None:
         return None
     rows: list[tuple[int | str, int]] = [(int(name), count) for name, count in table.cells]

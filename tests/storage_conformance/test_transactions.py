@@ -150,8 +150,7 @@ async def test_a_failure_part_way_through_forget_deletes_nothing(storage: Storag
     assert await storage.fsm.load("fsm-key") == b"state"
     assert await storage.polls.get_vote(poll.id, voter) == (1,)
 
-    forgotten = await forget_person(storage, KEYRING, user_id, ["visa"], ["fsm-key"])
-    assert (forgotten.responses, forgotten.subscription) == (1, True)
+    await forget_person(storage, KEYRING, user_id, ["visa"], ["fsm-key"])
     assert await storage.survey.response_groups(wave.id) == []
     assert not await storage.subscriptions.is_subscribed(KEYRING.subscriber(user_id))
     assert await storage.preferences.get_locale(KEYRING.user_pseudonym(user_id)) is None

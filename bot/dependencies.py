@@ -1,0 +1,29 @@
+"""What the dispatcher hands to handlers: every keyword argument, its one name and its type."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from bot.chat_admins import ChatAdminCache
+from bot.digest import DigestService
+from bot.poll_actions import PollActions
+from services.clock import Clock
+from services.knowledge.library import KnowledgeLibrary
+from services.policy import Policy
+from services.privacy import Keyring
+from services.survey.waves import WaveAnnouncer
+from storage import Storage
+
+
+class Dependencies(TypedDict):
+    """Handlers ask for these by name; aiogram adds its own (bot, state, i18n, ...)."""
+
+    storage: Storage
+    keyring: Keyring
+    policy: Policy
+    clock: Clock
+    library: KnowledgeLibrary
+    chat_admins: ChatAdminCache
+    broadcaster: WaveAnnouncer
+    digest_service: DigestService
+    poll_actions: PollActions

@@ -1,0 +1,53 @@
+"""Publishing a poll, in two units of work around the Telegram post: record it (with a fresh
+census key), then attach the posted message and audit who opened it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from services.polls.closing import hour_stamp
+from services.polls.parsing import PollDraft
+from services.privacy import Keyring
+from storage import Poll, Storage
+
+
+async def record_poll(
+    storage: Storage,
+    keyring: Keyring,
+    chat_id: int,
+    draft: PollDraft,
+    locale: str,
+    now: dt.datetime,
+) -> Poll:
+    """The poll as drafted, not yet posted; a census poll gets its own sealed voter key."""
+    key = keyring.poll_key_sealer.seal(os.urandom(32)) if draft.census else None
+    async with storage.transaction() as tx:
+        return await tx.polls.create_poll(
+            keyring.chat_key(chat_id),
+            "census" if draft.census else "native",
+            draft.question,
+            draft.options,
+            draft.multiple,
+            now.date(),
+            None if draft.close_at is None else draft.close_at.astimezone(dt.UTC),
+            key,
+            locale,
+        )
+
+
+async def record_posted(
+    storage: Storage,
+    poll: Poll,
+    message_id: int,
+    telegram_poll_id: str | None,
+    opened_by: str,
+    now: dt.datetime,
+) -> Poll:
+    """Attach the posted message to the poll and audit its opening by `opened_by`."""
+    async with storage.transaction() as tx:
+        await tx.polls.attach_message(poll.id, message_id, telegram_poll_id)
+        await tx.polls.audit(hour_stamp(now), "open", poll.chat_key, opened_by, poll.id)
+        posted = await tx.polls.get_poll(poll.id)
+    assert posted is not None  # polls are only deleted when their chat is forgotten
+    return posted
