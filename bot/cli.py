@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "run":
-        return locked_run_command()
+        return run_command()
     if args.command == "sandbox":
         return sandbox_command(args.db, args.script)
     if args.command == "digest":
@@ -178,22 +178,6 @@ def health_command() -> int:
         print(f"unhealthy: {exc}")
         return 1
     return 0
-
-
-def locked_run_command() -> int:
-    """`run_command` holding the database's lock, so a second bot or a restore is refused."""
-    from bot.instance_lock import DatabaseBusyError, hold_database_lock
-
-    try:
-        database = load_settings().database_path
-    except SettingsError:
-        return run_command()  # which reports the setting
-    try:
-        with hold_database_lock(database):
-            return run_command()
-    except DatabaseBusyError as exc:
-        print(exc, file=sys.stderr)
-        return EXIT_CONFIG
 
 
 def backup_command(path: str, *, force: bool) -> int:

@@ -1,4 +1,9 @@
-"""One process at a time owns a database: `vyraj run` and `vyraj restore` hold its lock file."""
+"""One process at a time owns a database: `vyraj run` and `vyraj restore` hold a lock on it.
+
+The lock is `flock` on the database file itself: no extra file is ever created (not beside a file
+Vyraj did not create, nor left behind by a failed start), and on Linux it is independent of the
+POSIX locks SQLite takes. The descriptor stays open for the holder's life, since closing any
+descriptor of the file would drop SQLite's own POSIX locks in this process."""
 
 from __future__ import annotations
 
@@ -13,18 +18,15 @@ class DatabaseBusyError(Exception):
     """Another process (a running bot, or a restore) holds the database's lock."""
 
 
-def lock_file_for(database_path: Path) -> Path:
-    return database_path.with_name(database_path.name + ".lock")
-
-
 @contextlib.contextmanager
 def hold_database_lock(database_path: Path) -> Iterator[None]:
-    """Hold the lock beside the database until the block ends; refuse if someone else has it.
-
-    The kernel drops the lock with the process, so a crash never leaves it stale."""
-    path = lock_file_for(database_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    """Hold the database's lock until the block ends; refuse if someone else has it. A missing
+    database has nobody to refuse. The kernel drops the lock with the process: never stale."""
+    try:
+        fd = os.open(database_path, os.O_RDONLY)
+    except FileNotFoundError:
+        yield
+        return
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -20,6 +20,7 @@ from bot.app import (
     create_bot,
     create_vyraj,
 )
+from bot.instance_lock import DatabaseBusyError, hold_database_lock
 from bot.runners import serve_polling, serve_webhook
 from bot.secret_key import MasterSecret, SecretKeyError, resolve_master_secret
 from bot.settings import Settings
@@ -95,7 +96,11 @@ async def run_bot(settings: Settings) -> None:
         # The runners give their own Telegram calls a fresh budget: opening the database may
         # take a while on a slow machine, and that is no reason to give up on Telegram.
         try:
-            await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
+            with hold_database_lock(settings.database_path):
+                await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
+        except DatabaseBusyError as exc:
+            await vyraj.close()
+            raise StartupError(str(exc), EXIT_CONFIG) from None
         except sqlite3.DatabaseError as exc:
             if vyraj.started:
                 raise
