@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from bot.instance_lock import hold_database_lock
-from bot.secret_key import key_file_for, resolve_master_secret
+from bot.secret_key import SecretKeyError, key_file_for, resolve_master_secret
 from bot.settings import Settings
 from services.clock import Clock
 from services.privacy import Keyring
@@ -94,13 +94,11 @@ def restore(settings: Settings, copy: Path, *, now: dt.datetime) -> Path | None:
 
 
 def _check_key(settings: Settings, copy: Path, facts: CopyFacts) -> None:
-    master = resolve_master_secret(settings)
-    if master.generated_at is not None:
-        # Restoring must not invent a key: a new one could never read the copy.
-        master.generated_at.unlink()
-        raise RefusedError(
-            f"no key: set SECRET_KEY or put the key file at {master.generated_at} first"
-        )
+    # Restoring never invents a key: a new one could never read the copy.
+    try:
+        master = resolve_master_secret(settings, database_is_new=False)
+    except SecretKeyError as exc:
+        raise RefusedError(f"no key: {exc}") from None
     if facts.key_check is None:
         raise RefusedError(f"{copy}: holds no key check, so its key cannot be verified")
     if facts.key_check != Keyring(master.value).check_value():

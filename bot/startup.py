@@ -83,6 +83,7 @@ async def reach_telegram(settings: Settings, budget: StartBudget) -> None:
 async def run_bot(settings: Settings) -> None:
     """Everything `vyraj run` does, from reaching Telegram until it is stopped."""
     load_library(settings)  # a missing or empty KNOWLEDGE_DIR stops the start here
+    refuse_if_in_use(settings.database_path)
     await reach_telegram(settings, StartBudget.from_now())
     new_files = NewFiles()
     vyraj: Vyraj | None = None
@@ -98,7 +99,7 @@ async def run_bot(settings: Settings) -> None:
         try:
             with hold_database_lock(settings.database_path):
                 await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
-        except DatabaseBusyError as exc:
+        except DatabaseBusyError as exc:  # another bot took it since `refuse_if_in_use`
             await vyraj.close()
             raise StartupError(str(exc), EXIT_CONFIG) from None
         except sqlite3.DatabaseError as exc:
@@ -109,6 +110,15 @@ async def run_bot(settings: Settings) -> None:
         if vyraj is None or not vyraj.started:
             new_files.remove()
         raise
+
+
+def refuse_if_in_use(database: Path) -> None:
+    """Say at once when another Vyraj process holds the database (before reaching Telegram)."""
+    try:
+        with hold_database_lock(database):
+            pass  # nothing of SQLite's is open yet, so closing this descriptor drops no lock
+    except DatabaseBusyError as exc:
+        raise StartupError(str(exc), EXIT_CONFIG) from None
 
 
 def announce_new_key(path: Path) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import aiosqlite
 
 from bot.app import check_secret_key
-from bot.backup import back_up_into_rotation
+from bot.backup import back_up_into_rotation, take_daily_backup
 from bot.instance_lock import hold_database_lock
 from bot.sandbox.runtime import Sandbox
 from bot.settings import load_settings
@@ -306,15 +306,15 @@ async def test_the_bot_schedules_a_daily_backup_only_with_backup_dir(
     sandbox: Sandbox, tmp_path: Path
 ) -> None:
     running = await sandbox.start_bot()
-    assert running.vyraj.scheduler.apscheduler.get_job("daily-backup") is None
+    assert running.vyraj.scheduler.next_run("daily-backup") is None
     await sandbox.stop_bot()
     folder = tmp_path / "daily"
     running = await sandbox.start_bot(backup_dir=str(folder), backup_keep=3)
 
-    job = running.vyraj.scheduler.apscheduler.get_job("daily-backup")
-    assert job is not None
-    assert str(job.trigger) == "cron[hour='3', minute='30']"
-    written = await job.func()
+    next_run = running.vyraj.scheduler.next_run("daily-backup")
+    assert next_run is not None
+    assert (next_run.hour, next_run.minute) == (3, 30)  # in TIMEZONE
+    written = await take_daily_backup(running.vyraj.settings, folder, sandbox.clock)
 
     assert written == folder / f"vyraj-{sandbox.clock.now():%Y%m%dT%H%M%SZ}.sqlite3"
     assert people_in(written) == set()  # a sound copy of the live database
