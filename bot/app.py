@@ -33,7 +33,7 @@ from handlers import get_routers
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
-from services.survey.waves import WaveAnnouncer
+from services.survey.waves import WaveAnnouncer, publish_due_snapshots
 from storage import SqliteStorage, Storage, open_storage
 
 logger = logging.getLogger(__name__)
@@ -240,6 +240,8 @@ async def create_vyraj(
     scheduler.schedule_digest(digests.trigger, digests.run_due, settings.digest_grace)
 
     async def on_startup() -> None:
+        # Waves stored before snapshots existed get their first published figures.
+        await publish_due_snapshots(storage, settings.min_cell_size)
         wave = await storage.survey.current_wave()
         if wave is not None:
             # Carry on telling subscribers about the open wave if a restart interrupted it.

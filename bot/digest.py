@@ -28,7 +28,8 @@ from services.digest import Digest, Snapshot, build_digest
 from services.digest_report import headline, render_digest_body, render_digest_chart
 from services.knowledge.library import KnowledgeLibrary
 from services.survey.report import join_parts
-from services.survey.waves import wave_aggregates
+from services.survey.snapshot import published_figures
+from services.survey.waves import published_aggregates
 from storage import Storage
 
 logger = logging.getLogger(__name__)
@@ -134,16 +135,18 @@ class DigestService:
         baseline = Snapshot.from_json(last.snapshot) if last else None
         since = last.claimed_at.date() if last else (now - DEFAULT_PERIOD).date()
         stats = await storage.knowledge_stats.article_stats()
+        # One read: the figures and their version come from the same publication.
+        survey = await storage.survey.snapshot(wave.id) if wave else None
         digest, snapshot = build_digest(
             now=now,
             k=k,
             wave=wave,
-            aggregates=await wave_aggregates(storage, wave.id, k) if wave else None,
-            changes=await storage.survey.changes(wave.id) if wave else 0,
+            aggregates=published_figures(survey, k) if wave else None,
+            survey_version=survey.version if survey else 0,
             baseline=baseline,
             baseline_date=since,
             previous_wave=previous,
-            previous_aggregates=await wave_aggregates(storage, previous.id, k)
+            previous_aggregates=await published_aggregates(storage, previous.id, k)
             if previous
             else None,
             closed_polls=await storage.polls.polls_closed_between(

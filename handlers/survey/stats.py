@@ -1,4 +1,5 @@
-"""/stats: the current wave's headline figures for anyone (`/stats full` is the admins')."""
+"""/stats: the current wave's published headline figures for anyone (`/stats full` is the
+admins')."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from services.survey.report import render_headline
-from services.survey.waves import wave_aggregates
+from services.survey.waves import published_aggregates
 from storage import Storage
 
 
@@ -18,7 +19,7 @@ async def stats_command(message: Message, storage: Storage, min_cell_size: int) 
         await message.reply(_("No survey has run yet, so there are no figures."))
         return
     wave = waves[0][0]  # the open wave, or the latest one
-    aggregates = await wave_aggregates(storage, wave.id, min_cell_size)
+    aggregates = await published_aggregates(storage, wave.id, min_cell_size)
     await message.reply(render_headline(wave, aggregates))
 
 
