@@ -187,13 +187,13 @@ async def test_a_hundred_concurrent_submissions_make_one_response(tmp_path: Path
         answers = [{**STAYING, "role": role} for role in ("qa", "devops") * 50]
         await asyncio.gather(
             *(
-                submit_response(storage, keyring, wave, 4242, a, dt.date(2026, 11, 23))
+                submit_response(storage, keyring, wave, 4242, a, dt.date(2026, 11, 23), 5)
                 for a in answers
             )
         )
         groups = await storage.survey.response_groups(wave.id)
         assert sum(count for _, count in groups) == 1
-        await submit_response(storage, keyring, wave, 4343, STAYING, dt.date(2026, 11, 23))
+        await submit_response(storage, keyring, wave, 4343, STAYING, dt.date(2026, 11, 23), 5)
         forgotten = await forget_person(storage, keyring, 4242, [])
         assert forgotten.responses == 1
         assert sum(count for _, count in await storage.survey.response_groups(wave.id)) == 1
