@@ -33,7 +33,6 @@ async def wave_command(
     broadcaster: WaveAnnouncer,
     clock: Clock,
     timezone: ZoneInfo,
-    min_cell_size: int,
 ) -> None:
     verb, _space, rest = (command.args or "").strip().partition(" ")
     if verb == "":
@@ -60,7 +59,7 @@ async def wave_command(
             ).format(label=html.escape(wave.label), count=subscribers)
         )
     elif verb == "close":
-        closed = await close_wave(storage, clock.today(timezone), min_cell_size)
+        closed = await close_wave(storage, clock.today(timezone))
         if closed is None:
             await message.reply(_("No wave is open."))
             return

@@ -68,14 +68,13 @@ async def open_wave(storage: Storage, keyring: Keyring, label: str, today: dt.da
         raise WaveError("already_open") from exc
 
 
-async def close_wave(storage: Storage, today: dt.date, k: int) -> Wave | None:
-    """Close the open wave, destroying its key; None when no wave is open. Its final figures
-    are published only if k respondents changed since the last snapshot, else that stays."""
+async def close_wave(storage: Storage, today: dt.date) -> Wave | None:
+    """Close the open wave, destroying its key; None when no wave is open. Its last snapshot
+    stays its figures: k changes publish at once, so fewer are pending here."""
     async with storage.transaction() as tx:
         wave = await tx.survey.current_wave()
         if wave is None:
             return None
-        await publish_if_due(tx.survey, wave.id, k)
         await tx.survey.close_wave(wave.id, today)
     return Wave(wave.id, wave.label, wave.opened_on, today, None)
 

@@ -187,9 +187,7 @@ class StorageMachine(RuleBasedStateMachine):
 
     @invariant()
     def changed_respondents_are_counted_once_and_published_at_k(self) -> None:
-        assert self.run(self.storage.survey.changed_respondents(self.wave.id)) == len(
-            self.changed
-        )
+        assert self.run(self.storage.survey.changed_respondents(self.wave.id)) == len(self.changed)
         snapshot = self.run(self.storage.survey.snapshot(self.wave.id))
         assert (snapshot.version if snapshot else 0) == self.snapshots
 
