@@ -128,7 +128,7 @@ class DigestService:
 
     async def compose(self, now: dt.datetime) -> ComposedDigest:
         storage, k = self._storage, self._k
-        waves = [wave for wave, _count in await storage.survey.waves()]
+        waves = await storage.survey.recent_waves(2)
         wave = waves[0] if waves else None
         previous = waves[1] if len(waves) > 1 else None
         last = await storage.digests.last_posted()

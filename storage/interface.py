@@ -159,6 +159,9 @@ class SurveyReader(Protocol):
     async def waves(self) -> list[tuple[Wave, int]]:
         """Every wave, newest first, with its number of responses."""
 
+    async def recent_waves(self, limit: int) -> list[Wave]:
+        """The newest waves first, without counting anything (cheap at any size)."""
+
     async def has_response(self, wave_id: int, respondent: bytes) -> bool: ...
 
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:

@@ -22,18 +22,18 @@ def asks_for_full(message: Message, command: CommandObject) -> bool:
 
 
 async def full_stats_command(message: Message, storage: Storage, min_cell_size: int) -> None:
-    waves = await storage.survey.waves()
+    waves = await storage.survey.recent_waves(TREND_WAVES)
     if not waves:
         await message.reply(_("No survey has run yet, so there are no figures."))
         return
-    wave = waves[0][0]  # the open wave, or the latest one
+    wave = waves[0]  # the open wave, or the latest one
     aggregates = await published_aggregates(storage, wave.id, min_cell_size)
     parts = render_full(wave, aggregates)
     if len(waves) > 1:
         # The shown wave's figures are at hand already; only the older ones are read.
         trend = [(wave, aggregates)] + [
             (other, await published_aggregates(storage, other.id, min_cell_size))
-            for other, _count in waves[1:TREND_WAVES]
+            for other in waves[1:]
         ]
         parts.append(render_trend(trend))
     for text in join_parts(parts):

@@ -14,11 +14,11 @@ from storage import Storage
 
 
 async def stats_command(message: Message, storage: Storage, min_cell_size: int) -> None:
-    waves = await storage.survey.waves()
+    waves = await storage.survey.recent_waves(1)
     if not waves:
         await message.reply(_("No survey has run yet, so there are no figures."))
         return
-    wave = waves[0][0]  # the open wave, or the latest one
+    wave = waves[0]  # the open wave, or the latest one
     aggregates = await published_aggregates(storage, wave.id, min_cell_size)
     await message.reply(render_headline(wave, aggregates))
 

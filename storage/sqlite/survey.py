@@ -45,6 +45,13 @@ class SqliteSurveyReader:
             rows = await cur.fetchall()
         return [(_wave(row), int(row[5])) for row in rows]
 
+    async def recent_waves(self, limit: int) -> list[Wave]:
+        async with self._conn.execute(
+            f"SELECT {_WAVE_COLUMNS} FROM survey_waves ORDER BY id DESC LIMIT ?", (limit,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_wave(row) for row in rows]
+
     async def has_response(self, wave_id: int, respondent: bytes) -> bool:
         async with self._conn.execute(
             "SELECT 1 FROM survey_responses WHERE wave_id = ? AND respondent = ?",

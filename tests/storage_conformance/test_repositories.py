@@ -112,6 +112,7 @@ async def test_one_open_wave_responses_and_distinct_changes(storage: Storage) ->
     assert await storage.survey.current_wave() is None
     ((closed, responses),) = await storage.survey.waves()
     assert (closed.closed_on, closed.key_sealed, responses) == (DAY, None, 2)
+    assert await storage.survey.recent_waves(1) == [closed]
 
 
 async def test_subscriptions(storage: Storage) -> None:
