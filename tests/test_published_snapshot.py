@@ -62,14 +62,16 @@ async def answer(user: TelegramUser, status: str = "Staying in Belarus") -> None
 
 
 async def published(sandbox: Sandbox, admin: TelegramUser, member: TelegramUser) -> list[Any]:
-    """Everything an attacker can read: /stats, /stats full with its CSV, and the digest."""
+    """Everything an attacker can read: /stats, /stats full with its CSV, the digest, and
+    the admins' list of waves."""
     stats = [m.get("text") for m in await member.send("/stats")]
     full = await admin.send("/stats full")
     texts = [m.get("text") for m in full if "text" in m]
     csv = [sandbox.api.files[m["document"]["file_id"]] for m in full if "document" in m]
     digest = (await digests(sandbox).compose(NEW_YEAR)).digest
     figures = [(f.category, f.count, f.share) for f in (*digest.status, *digest.countries)]
-    return [stats, texts, csv, (digest.respondents, figures)]
+    waves = [m.get("text") for m in await admin.send("/wave")]
+    return [stats, texts, csv, (digest.respondents, figures), waves]
 
 
 def posted_figures(sandbox: Sandbox) -> list[tuple[Any, ...]]:
@@ -116,11 +118,12 @@ async def attack(sandbox: Sandbox, action: Action) -> None:
     assert await digests(sandbox).post_now(NEW_YEAR)
     before = await published(sandbox, admin, member)
     assert "Answers: 5" in before[0][0]
+    assert "; 5" in before[4][0]
 
     await action(sandbox, people)
 
     after = await published(sandbox, admin, member)
-    names = ("/stats", "/stats full", "CSV", "digest")
+    names = ("/stats", "/stats full", "CSV", "digest", "/wave")
     for name, was, now in zip(names, before, after, strict=True):
         assert now == was, f"{name} moved"
     assert await digests(sandbox).post_now(NEW_YEAR + dt.timedelta(days=7))

@@ -13,7 +13,7 @@ from typing import Protocol
 from services.privacy import Keyring, respondent_pseudonym
 from services.survey.aggregates import WaveAggregates, aggregate_wave
 from services.survey.questions import BY_CODE, Answer, Answers, is_complete
-from services.survey.snapshot import aggregates_to_json, published_figures
+from services.survey.snapshot import aggregates_from_json, aggregates_to_json, published_figures
 from storage import Storage, SurveyReader, SurveyRepository, Wave, WaveAlreadyOpenError
 
 MAX_LABEL = 40
@@ -118,14 +118,12 @@ async def wave_aggregates(survey: SurveyReader, wave_id: int, k: int) -> WaveAgg
     )
 
 
-async def publish_if_due(survey: SurveyRepository, wave_id: int, k: int) -> bool:
+async def publish_if_due(survey: SurveyRepository, wave_id: int, k: int) -> None:
     """Replace the wave's snapshot once at least k distinct respondents answered or changed
-    their answers since the last one; True if it did."""
-    if await survey.changed_respondents(wave_id) < k:
-        return False
-    aggregates = await wave_aggregates(survey, wave_id, k)
-    await survey.publish_snapshot(wave_id, aggregates_to_json(aggregates))
-    return True
+    their answers since the last one."""
+    if await survey.changed_respondents(wave_id) >= k:
+        aggregates = await wave_aggregates(survey, wave_id, k)
+        await survey.publish_snapshot(wave_id, aggregates_to_json(aggregates))
 
 
 async def publish_due_snapshots(storage: Storage, k: int) -> None:
@@ -139,3 +137,9 @@ async def publish_due_snapshots(storage: Storage, k: int) -> None:
 async def published_aggregates(storage: Storage, wave_id: int, k: int) -> WaveAggregates:
     """What /stats, the CSV and the digest show of a wave: its snapshot, never live rows."""
     return published_figures(await storage.survey.snapshot(wave_id), k)
+
+
+async def published_respondents(storage: Storage, wave_id: int) -> int | None:
+    """How many answers the wave's snapshot counts; None before its first (or below k)."""
+    snapshot = await storage.survey.snapshot(wave_id)
+    return None if snapshot is None else aggregates_from_json(snapshot.figures).respondents
