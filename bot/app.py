@@ -37,6 +37,7 @@ from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.policy import Policy
 from services.privacy import Keyring
+from services.survey.waves import publish_due_snapshots
 from storage import SqliteStorage, Storage, open_storage
 
 logger = logging.getLogger(__name__)
@@ -242,6 +243,8 @@ async def create_vyraj(
         scheduler.schedule_daily_backup(lambda: take_daily_backup(settings, backup_dir, clock))
 
     async def on_startup() -> None:
+        # Waves stored before snapshots existed get their first published figures.
+        await publish_due_snapshots(storage, settings.min_cell_size)
         wave = await storage.survey.current_wave()
         if wave is not None:
             # Carry on telling subscribers about the open wave if a restart interrupted it.

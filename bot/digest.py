@@ -28,7 +28,8 @@ from services.digest import Digest, Snapshot, build_digest
 from services.digest_report import headline, render_digest_body, render_digest_chart
 from services.knowledge.library import KnowledgeLibrary
 from services.survey.report import join_parts
-from services.survey.waves import wave_aggregates
+from services.survey.snapshot import published_figures
+from services.survey.waves import published_aggregates
 from storage import Storage
 
 logger = logging.getLogger(__name__)
@@ -127,23 +128,25 @@ class DigestService:
 
     async def compose(self, now: dt.datetime) -> ComposedDigest:
         storage, k = self._storage, self._k
-        waves = [wave for wave, _count in await storage.survey.waves()]
+        waves = await storage.survey.recent_waves(2)
         wave = waves[0] if waves else None
         previous = waves[1] if len(waves) > 1 else None
         last = await storage.digests.last_posted()
         baseline = Snapshot.from_json(last.snapshot) if last else None
         since = last.claimed_at.date() if last else (now - DEFAULT_PERIOD).date()
         stats = await storage.knowledge_stats.article_stats()
+        # One read: the figures and their version come from the same publication.
+        survey = await storage.survey.snapshot(wave.id) if wave else None
         digest, snapshot = build_digest(
             now=now,
             k=k,
             wave=wave,
-            aggregates=await wave_aggregates(storage, wave.id, k) if wave else None,
-            changes=await storage.survey.changes(wave.id) if wave else 0,
+            aggregates=published_figures(survey, k) if wave else None,
+            survey_version=survey.version if survey else 0,
             baseline=baseline,
             baseline_date=since,
             previous_wave=previous,
-            previous_aggregates=await wave_aggregates(storage, previous.id, k)
+            previous_aggregates=await published_aggregates(storage, previous.id, k)
             if previous
             else None,
             closed_polls=await storage.polls.polls_closed_between(

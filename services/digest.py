@@ -2,9 +2,9 @@
 the last digest and since the previous wave, polls closed in the period, and the guide's
 activity.
 
-Differencing protection: new survey figures are published only once at least k responses
-were added, replaced or deleted since the figures last published; otherwise the digest
-repeats them, so no single new answer can be told from the difference of two digests.
+Differencing protection: the survey figures are the wave's published snapshot, which moves only
+once at least k distinct respondents answered or changed their answers; while it has not moved
+since the last digest, the digest repeats the figures and says so.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Snapshot:
     """The figures a digest published: the baseline of the next one."""
 
     wave_id: int | None = None
-    changes: int = 0
+    survey_version: int = 0  # of the wave's published snapshot; 0: none yet
     respondents: int | None = None
     status: Mapping[str, int] = field(default_factory=dict)
     countries: Mapping[str, int] = field(default_factory=dict)
@@ -42,7 +42,7 @@ class Snapshot:
         raw = json.loads(text)
         return cls(
             wave_id=raw.get("wave_id"),
-            changes=int(raw.get("changes", 0)),
+            survey_version=int(raw.get("survey_version", 0)),
             respondents=raw.get("respondents"),
             status={str(k): int(v) for k, v in raw.get("status", {}).items()},
             countries={str(k): int(v) for k, v in raw.get("countries", {}).items()},
@@ -74,7 +74,7 @@ class Digest:
     wave: Wave | None
     respondents: int | None
     new_respondents: int | None
-    fresh: bool  # False: figures repeated, too few changes since the last digest
+    fresh: bool  # False: figures repeated, the survey's snapshot has not moved since
     status: tuple[Figure, ...]
     countries: tuple[Figure, ...]
     previous_wave: Wave | None
@@ -125,7 +125,7 @@ def build_digest(
     k: int,
     wave: Wave | None,
     aggregates: WaveAggregates | None,
-    changes: int,
+    survey_version: int,
     baseline: Snapshot | None,
     baseline_date: dt.date | None,
     previous_wave: Wave | None,
@@ -134,19 +134,21 @@ def build_digest(
     views: Mapping[str, int],
     unanswered: int,
 ) -> tuple[Digest, Snapshot]:
-    """The digest for `now`, and the snapshot to record as the next one's baseline."""
+    """The digest for `now`, and the snapshot to record as the next one's baseline.
+
+    `aggregates` are the wave's published snapshot, `survey_version` its version."""
     same_wave = baseline is not None and wave is not None and baseline.wave_id == wave.id
     published: Snapshot
     if wave is None or aggregates is None or aggregates.respondents is None:
-        published = Snapshot(None if wave is None else wave.id, changes)
+        published = Snapshot(None if wave is None else wave.id, survey_version)
         fresh = True
-    elif same_wave and baseline is not None and changes - baseline.changes < k:
-        published = baseline  # too few changes: repeat the last figures exactly
+    elif same_wave and baseline is not None and survey_version == baseline.survey_version:
+        published = baseline  # the snapshot has not moved: repeat the last figures exactly
         fresh = False
     else:
         published = Snapshot(
             wave.id,
-            changes,
+            survey_version,
             aggregates.respondents,
             table_counts(aggregates.tables.get("status")),
             table_counts(aggregates.tables.get("country")),
@@ -205,7 +207,7 @@ def build_digest(
     )
     snapshot = Snapshot(
         published.wave_id,
-        published.changes,
+        published.survey_version,
         published.respondents,
         published.status,
         published.countries,

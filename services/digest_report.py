@@ -56,10 +56,12 @@ def headline(digest: Digest) -> str:
     if not digest.fresh:
         lines.append(
             ngettext(
-                "Fewer than {k} answer came in or changed since the last digest, so the "
-                "figures are the same as last time (a single new answer must not show).",
-                "Fewer than {k} answers came in or changed since the last digest, so the "
-                "figures are the same as last time (a single new answer must not show).",
+                "The figures are the same as last time: they are updated only once at least "
+                "{k} person has answered or changed their answers (a single new answer must "
+                "not show).",
+                "The figures are the same as last time: they are updated only once at least "
+                "{k} people have answered or changed their answers (a single new answer must "
+                "not show).",
                 digest.k,
             ).format(k=digest.k)
         )

@@ -41,6 +41,15 @@ class Wave:
 
 
 @dataclass(frozen=True)
+class SurveySnapshot:
+    """A wave's published figures: `figures` is the suppressed aggregates as JSON."""
+
+    wave_id: int
+    version: int  # grows by one at each publication
+    figures: str
+
+
+@dataclass(frozen=True)
 class Subscriber:
     subscriber: bytes
     chat_sealed: bytes
@@ -150,13 +159,20 @@ class SurveyReader(Protocol):
     async def waves(self) -> list[tuple[Wave, int]]:
         """Every wave, newest first, with its number of responses."""
 
+    async def recent_waves(self, limit: int) -> list[Wave]:
+        """The newest waves first, without counting anything (cheap at any size)."""
+
     async def has_response(self, wave_id: int, respondent: bytes) -> bool: ...
 
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
         """Distinct answer sets of the wave with how many gave each."""
 
-    async def changes(self, wave_id: int) -> int:
-        """How many times the wave's responses were added, replaced or deleted."""
+    async def changed_respondents(self, wave_id: int) -> int:
+        """How many distinct respondents answered or changed their answers since the wave's
+        snapshot was published (a re-submit of the same answers is no change)."""
+
+    async def snapshot(self, wave_id: int) -> SurveySnapshot | None:
+        """The wave's published figures; None until it first had enough respondents."""
 
 
 class SurveyRepository(SurveyReader, Protocol):
@@ -164,14 +180,19 @@ class SurveyRepository(SurveyReader, Protocol):
         """Raises WaveAlreadyOpenError while another wave is open."""
 
     async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
-        """Close the wave and destroy its key (no copy of it survives the commit)."""
+        """Close the wave and destroy its key (no copy of it survives the commit); its
+        changed marks are cleared."""
 
     async def save_response(
         self, wave_id: int, respondent: bytes, week: str, answers: str
     ) -> None:
-        """Insert or replace this person's response to the wave, counting the change."""
+        """Insert or replace this person's response to the wave, marking it changed unless
+        the answers are the same as before."""
 
     async def delete_response(self, wave_id: int, respondent: bytes) -> bool: ...
+
+    async def publish_snapshot(self, wave_id: int, figures: str) -> SurveySnapshot:
+        """Store the wave's new published figures and clear its changed marks."""
 
 
 class SubscriptionReader(Protocol):

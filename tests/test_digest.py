@@ -89,10 +89,11 @@ async def test_the_schedule_posts_once_when_the_clock_passes_it(sandbox: Sandbox
     posts = channel_posts(sandbox, channel)
     assert "photo" in posts[0]  # the chart first, the headline as its caption
     assert "Vyraj digest, " in posts[0]["caption"]
-    assert "Answers: 7" in posts[0]["caption"]
+    # The snapshot published at the 5th answer; the 6th and 7th are not yet k changes.
+    assert "Answers: 5" in posts[0]["caption"]
     text = "\n".join(post.get("text", "") for post in posts[1:])
-    assert "• Staying in Belarus: 4 (57%)" not in text  # 4 < k: never shown
-    assert "Other (smaller groups): 7 (100%)" in text
+    assert "• Staying in Belarus: 4 (80%)" not in text  # 4 < k: never shown
+    assert "Other (smaller groups): 5 (100%)" in text
     assert "self-selected" in text
     assert recorded(sandbox) == [("2027-01-01T10:00:00+01:00", "scheduled", "posted")]
     # Past the grace period, a missed digest is skipped rather than posted late.
@@ -138,7 +139,7 @@ async def test_after_downtime_the_missed_digest_goes_out_once(
 async def test_a_single_new_answer_never_shows_in_the_next_digest(sandbox: Sandbox) -> None:
     admin, channel = await start(sandbox)
     await admin.send("/wave open 2026 Q4")
-    await answer(sandbox, 6)
+    await answer(sandbox, 6)  # the snapshot holds the first 5; the 6th is 1 change
     service = digests(sandbox)
     assert await service.run_due(NEW_YEAR)
     await answer(sandbox, 1, "Left after 24 Feb 2022")
@@ -147,12 +148,13 @@ async def test_a_single_new_answer_never_shows_in_the_next_digest(sandbox: Sandb
         p.get("caption", p.get("text", "")) for p in channel_posts(sandbox, channel)
     )
     assert "figures are the same as last time" in second
+    assert "Answers: 6" not in second
     assert "Answers: 7" not in second
-    await answer(sandbox, 4, "Left after 24 Feb 2022")  # now 5 changes since the figures
+    await answer(sandbox, 3, "Left after 24 Feb 2022")  # now 5 changes since the snapshot
     assert await service.post_now(NEW_YEAR + dt.timedelta(days=14))
     third = channel_posts(sandbox, channel)[-3:]
     caption = next(p["caption"] for p in third if "caption" in p)
-    assert "Answers: 11 (+5 since the last digest)" in caption
+    assert "Answers: 10 (+5 since the last digest)" in caption
 
 
 async def test_telegram_errors_are_retried_without_duplicates(sandbox: Sandbox) -> None:
@@ -244,8 +246,8 @@ async def test_vyraj_digest_dry_run_and_now(sandbox: Sandbox, tmp_path: Path) ->
     await sandbox.stop_bot()
     code, output = await run_cli(sandbox, tmp_path, "--dry-run", "--chart", "chart.png")
     assert code == 0, output
-    assert "Answers: 6" in output
-    assert "• Staying in Belarus: 6 (100%)" in output
+    assert "Answers: 5" in output  # the snapshot: the 6th answer is not yet k changes
+    assert "• Staying in Belarus: 5 (100%)" in output
     assert "<b>" not in output  # printed as a reader sees it, not as HTML
     assert (tmp_path / "chart.png").read_bytes().startswith(b"\x89PNG")
     assert recorded(sandbox) == []  # a dry run records nothing
@@ -263,7 +265,7 @@ async def test_vyraj_digest_dry_run_and_now(sandbox: Sandbox, tmp_path: Path) ->
     assert code == 0, output
     assert "The digest is posted." in output
     assert [row[1:] for row in recorded(sandbox)] == [("manual", "posted")]
-    assert "Answers: 6" in channel_posts(sandbox, channel)[0]["caption"]
+    assert "Answers: 5" in channel_posts(sandbox, channel)[0]["caption"]
 
 
 async def test_the_digest_compares_waves_and_lists_closed_polls(sandbox: Sandbox) -> None:

@@ -96,11 +96,11 @@ async def test_stats_publish_nothing_below_k_and_full_stats_are_for_admins(
         f"📊 Survey “autumn”, open since {clock.today(WARSAW).isoformat()}\n\n"
         "Not enough answers yet: figures appear once at least 5 people have answered."
     )
-    for person in people[4:]:
-        await answer_staying(person, role="DevOps" if person is people[5] else "QA")
+    await answer_staying(people[4], role="DevOps")  # the 5th: the first snapshot
+    await answer_staying(people[5])  # one more respondent does not move it
     await member.send("/stats")
-    assert "Answers: 6" in member.last_text
-    assert "Staying in Belarus: 6 (100%)" in member.last_text
+    assert "Answers: 5" in member.last_text
+    assert "Staying in Belarus: 5 (100%)" in member.last_text
     await member.send("/stats full")
     assert "only for the bot's admins" in member.last_text
     await admin.send("/stats full")
@@ -108,15 +108,14 @@ async def test_stats_publish_nothing_below_k_and_full_stats_are_for_admins(
     assert len(documents) == 1
     csv_text = sandbox.api.files[documents[0]["document"]["file_id"]].decode()
     texts = "\n".join(m.get("text", "") for m in admin.bot_messages)
-    # QA has 5, DevOps 1: DevOps can't be shown, and showing QA would give it away (6 - 5),
-    # so both fold into "Other".
-    assert "• Other (smaller groups): 6 (100%)" in texts
+    # In the snapshot QA has 4, DevOps 1: both below 5, so both fold into "Other".
+    assert "• Other (smaller groups): 5 (100%)" in texts
     assert "QA" not in texts
     assert "DevOps" not in texts
-    assert "role,*other*,,6" in csv_text
+    assert "role,*other*,,5" in csv_text
     assert ",qa," not in csv_text
     assert ",devops," not in csv_text
-    assert "status,staying,,6" in csv_text
+    assert "status,staying,,5" in csv_text
 
 
 async def test_the_broadcast_paces_itself_honours_429_and_drops_blocked(
@@ -187,13 +186,13 @@ async def test_a_hundred_concurrent_submissions_make_one_response(tmp_path: Path
         answers = [{**STAYING, "role": role} for role in ("qa", "devops") * 50]
         await asyncio.gather(
             *(
-                submit_response(storage, keyring, wave, 4242, a, dt.date(2026, 11, 23))
+                submit_response(storage, keyring, wave, 4242, a, dt.date(2026, 11, 23), 5)
                 for a in answers
             )
         )
         groups = await storage.survey.response_groups(wave.id)
         assert sum(count for _, count in groups) == 1
-        await submit_response(storage, keyring, wave, 4343, STAYING, dt.date(2026, 11, 23))
+        await submit_response(storage, keyring, wave, 4343, STAYING, dt.date(2026, 11, 23), 5)
         await forget_person(storage, keyring, 4242, [])
         assert sum(count for _, count in await storage.survey.response_groups(wave.id)) == 1
     finally:

@@ -1,5 +1,5 @@
-"""/stats full for the bot's admins: every table, the cross-tabs, the trend across waves, and
-a CSV of the suppressed aggregates."""
+"""/stats full for the bot's admins: every published table, the cross-tabs, the trend across
+waves, and a CSV of the suppressed aggregates, all from the waves' snapshots."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from services.policy import Policy
 from services.survey.export import aggregates_csv
 from services.survey.report import join_parts, render_full, render_trend
-from services.survey.waves import wave_aggregates
+from services.survey.waves import published_aggregates
 from storage import Storage
 
 TREND_WAVES = 6
@@ -23,18 +23,18 @@ def asks_for_full(message: Message, command: CommandObject) -> bool:
 
 
 async def full_stats_command(message: Message, storage: Storage, policy: Policy) -> None:
-    waves = await storage.survey.waves()
+    waves = await storage.survey.recent_waves(TREND_WAVES)
     if not waves:
         await message.reply(_("No survey has run yet, so there are no figures."))
         return
-    wave = waves[0][0]  # the open wave, or the latest one
-    aggregates = await wave_aggregates(storage, wave.id, policy.min_cell_size)
+    wave = waves[0]  # the open wave, or the latest one
+    aggregates = await published_aggregates(storage, wave.id, policy.min_cell_size)
     parts = render_full(wave, aggregates)
     if len(waves) > 1:
-        # The shown wave's figures are at hand already; only the older ones are computed.
+        # The shown wave's figures are at hand already; only the older ones are read.
         trend = [(wave, aggregates)] + [
-            (other, await wave_aggregates(storage, other.id, policy.min_cell_size))
-            for other, _count in waves[1:TREND_WAVES]
+            (other, await published_aggregates(storage, other.id, policy.min_cell_size))
+            for other in waves[1:]
         ]
         parts.append(render_trend(trend))
     for text in join_parts(parts):

@@ -14,7 +14,14 @@ from aiogram.utils.i18n import ngettext
 from services.clock import Clock
 from services.policy import Policy
 from services.privacy import Keyring
-from services.survey.waves import MAX_LABEL, WaveAnnouncer, WaveError, close_wave, open_wave
+from services.survey.waves import (
+    MAX_LABEL,
+    WaveAnnouncer,
+    WaveError,
+    close_wave,
+    open_wave,
+    published_respondents,
+)
 from storage import Storage
 
 
@@ -79,7 +86,10 @@ async def list_waves(message: Message, storage: Storage) -> None:
         await message.reply(_("No waves yet.") + "\n\n" + usage())
         return
     lines = []
-    for wave, responses in waves:
+    for wave, _count in waves:
+        # The snapshot's count, never the live one: no single answer shows here either.
+        published = await published_respondents(storage, wave.id)
+        responses = "–" if published is None else str(published)
         state = (
             _("open since {date}").format(date=wave.opened_on.isoformat())
             if wave.is_open

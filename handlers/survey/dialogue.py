@@ -134,6 +134,7 @@ async def on_survey_button(
     clock: Clock,
     policy: Policy,
     callback_answer: CallbackAnswer,
+    min_cell_size: int,
 ) -> None:
     wave = await storage.survey.current_wave()
     if wave is None or wave.id != callback_data.wave:
@@ -160,7 +161,7 @@ async def on_survey_button(
         callback_answer.text = out_of_date()
         return
     if action == "submit":
-        await submit(query, state, storage, keyring, wave, progress_, today)
+        await submit(query, state, storage, keyring, wave, progress_, today, min_cell_size)
         return
     try:
         changed = apply_button(progress_, callback_data)
@@ -187,6 +188,7 @@ async def submit(
     wave: Wave,
     progress_: Progress,
     today: dt.date,
+    k: int,
 ) -> None:
     user: User = query.from_user
     if not is_complete(progress_.answers):
@@ -195,7 +197,7 @@ async def submit(
         await state.set_data(progress_.as_data())
         await show(query, progress_)
         return
-    await submit_response(storage, keyring, wave, user.id, progress_.answers, today)
+    await submit_response(storage, keyring, wave, user.id, progress_.answers, today, k)
     await state.clear()
     # The message that held the answers becomes neutral: the chat keeps no trail of them.
     await edit_or_send(

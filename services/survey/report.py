@@ -77,7 +77,8 @@ def not_enough(k: int) -> str:
 
 def footnote(k: int) -> str:
     return _(
-        "Groups smaller than {k} are hidden or folded into “Other”. The sample is "
+        "Groups smaller than {k} are hidden or folded into “Other”, and the figures are "
+        "updated only once {k} people have answered or changed their answers. The sample is "
         "self-selected: it shows those who chose to answer, not all Belarusian IT people."
     ).format(k=k)
 

@@ -1,8 +1,10 @@
 """Survey waves: opening and closing them (closing destroys the wave's pseudonym key) and
-submitting a response, each one transaction."""
+submitting a response, each one transaction; and the wave's published snapshot, replaced in
+those transactions once at least k distinct respondents changed since the last one."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -11,7 +13,8 @@ from typing import Protocol
 from services.privacy import Keyring, respondent_pseudonym
 from services.survey.aggregates import WaveAggregates, aggregate_wave
 from services.survey.questions import BY_CODE, Answer, Answers, is_complete
-from storage import Storage, Wave, WaveAlreadyOpenError
+from services.survey.snapshot import aggregates_from_json, aggregates_to_json, published_figures
+from storage import Storage, SurveyReader, SurveyRepository, Wave, WaveAlreadyOpenError
 
 MAX_LABEL = 40
 
@@ -66,7 +69,8 @@ async def open_wave(storage: Storage, keyring: Keyring, label: str, today: dt.da
 
 
 async def close_wave(storage: Storage, today: dt.date) -> Wave | None:
-    """Close the open wave, destroying its key; None when no wave is open."""
+    """Close the open wave, destroying its key; None when no wave is open. Its last snapshot
+    stays its figures: k changes publish at once, so fewer are pending here."""
     async with storage.transaction() as tx:
         wave = await tx.survey.current_wave()
         if wave is None:
@@ -82,22 +86,60 @@ def respondent(keyring: Keyring, wave: Wave, user_id: int) -> bytes:
 
 
 async def submit_response(
-    storage: Storage, keyring: Keyring, wave: Wave, user_id: int, answers: Answers, today: dt.date
+    storage: Storage,
+    keyring: Keyring,
+    wave: Wave,
+    user_id: int,
+    answers: Answers,
+    today: dt.date,
+    k: int,
 ) -> None:
-    """Store (or replace) the person's response to the wave, with the wave's change counter;
-    answers must be complete."""
+    """Store (or replace) the person's response to the wave, publishing new figures if that
+    makes k changed respondents; answers must be complete."""
     if not is_complete(answers):
         raise WaveError("incomplete")
     async with storage.transaction() as tx:
         await tx.survey.save_response(
             wave.id, respondent(keyring, wave, user_id), iso_week(today), encode_answers(answers)
         )
+        await publish_if_due(tx.survey, wave.id, k)
 
 
 async def has_answered(storage: Storage, keyring: Keyring, wave: Wave, user_id: int) -> bool:
     return await storage.survey.has_response(wave.id, respondent(keyring, wave, user_id))
 
 
-async def wave_aggregates(storage: Storage, wave_id: int, k: int) -> WaveAggregates:
-    groups = await storage.survey.response_groups(wave_id)
-    return aggregate_wave(((decode_answers(text), count) for text, count in groups), k)
+async def wave_aggregates(survey: SurveyReader, wave_id: int, k: int) -> WaveAggregates:
+    """The wave's live figures, computed off the event loop; only ever published through a
+    snapshot."""
+    groups = await survey.response_groups(wave_id)
+    return await asyncio.to_thread(
+        aggregate_wave, [(decode_answers(text), count) for text, count in groups], k
+    )
+
+
+async def publish_if_due(survey: SurveyRepository, wave_id: int, k: int) -> None:
+    """Replace the wave's snapshot once at least k distinct respondents answered or changed
+    their answers since the last one."""
+    if await survey.changed_respondents(wave_id) >= k:
+        aggregates = await wave_aggregates(survey, wave_id, k)
+        await survey.publish_snapshot(wave_id, aggregates_to_json(aggregates))
+
+
+async def publish_due_snapshots(storage: Storage, k: int) -> None:
+    """On start: publish what is due, e.g. the first snapshot of waves stored before snapshots."""
+    for wave, _count in await storage.survey.waves():
+        if await storage.survey.changed_respondents(wave.id) >= k:
+            async with storage.transaction() as tx:
+                await publish_if_due(tx.survey, wave.id, k)
+
+
+async def published_aggregates(storage: Storage, wave_id: int, k: int) -> WaveAggregates:
+    """What /stats, the CSV and the digest show of a wave: its snapshot, never live rows."""
+    return published_figures(await storage.survey.snapshot(wave_id), k)
+
+
+async def published_respondents(storage: Storage, wave_id: int) -> int | None:
+    """How many answers the wave's snapshot counts; None before its first (or below k)."""
+    snapshot = await storage.survey.snapshot(wave_id)
+    return None if snapshot is None else aggregates_from_json(snapshot.figures).respondents

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import aiosqlite
 
-from storage.interface import Subscriber, Wave, WaveAlreadyOpenError
+from storage.interface import Subscriber, SurveySnapshot, Wave, WaveAlreadyOpenError
 
 _WAVE_COLUMNS = "id, label, opened_on, closed_on, key_sealed"
 
@@ -45,6 +45,13 @@ class SqliteSurveyReader:
             rows = await cur.fetchall()
         return [(_wave(row), int(row[5])) for row in rows]
 
+    async def recent_waves(self, limit: int) -> list[Wave]:
+        async with self._conn.execute(
+            f"SELECT {_WAVE_COLUMNS} FROM survey_waves ORDER BY id DESC LIMIT ?", (limit,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_wave(row) for row in rows]
+
     async def has_response(self, wave_id: int, respondent: bytes) -> bool:
         async with self._conn.execute(
             "SELECT 1 FROM survey_responses WHERE wave_id = ? AND respondent = ?",
@@ -52,12 +59,21 @@ class SqliteSurveyReader:
         ) as cur:
             return await cur.fetchone() is not None
 
-    async def changes(self, wave_id: int) -> int:
+    async def changed_respondents(self, wave_id: int) -> int:
+        # One row per respondent and wave, so counting marked rows counts distinct people.
         async with self._conn.execute(
-            "SELECT changes FROM survey_waves WHERE id = ?", (wave_id,)
+            "SELECT count(*) FROM survey_responses WHERE wave_id = ? AND changed = 1",
+            (wave_id,),
         ) as cur:
             row = await cur.fetchone()
         return 0 if row is None else int(row[0])
+
+    async def snapshot(self, wave_id: int) -> SurveySnapshot | None:
+        async with self._conn.execute(
+            "SELECT version, figures FROM survey_snapshots WHERE wave_id = ?", (wave_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else SurveySnapshot(wave_id, int(row[0]), str(row[1]))
 
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
         async with self._conn.execute(
@@ -89,32 +105,44 @@ class SqliteSurvey(SqliteSurveyReader):
             "WHERE id = ? AND closed_on IS NULL",
             (closed_on.isoformat(), wave_id),
         )
+        await self._clear_changed(wave_id)
         # The old page with the key may still sit in the WAL: checkpointed after the commit.
         self._on_key_destroyed()
 
     async def save_response(
         self, wave_id: int, respondent: bytes, week: str, answers: str
     ) -> None:
+        # Every right-hand side reads the old row: `changed` compares old and new answers.
         await self._conn.execute(
-            "INSERT INTO survey_responses (wave_id, respondent, week, answers) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (wave_id, respondent) "
-            "DO UPDATE SET week = excluded.week, answers = excluded.answers",
+            "INSERT INTO survey_responses (wave_id, respondent, week, answers, changed) "
+            "VALUES (?, ?, ?, ?, 1) ON CONFLICT (wave_id, respondent) "
+            "DO UPDATE SET week = excluded.week, answers = excluded.answers, "
+            "changed = max(changed, answers != excluded.answers)",
             (wave_id, respondent, week, answers),
         )
-        await self._count_change(wave_id)
 
     async def delete_response(self, wave_id: int, respondent: bytes) -> bool:
         cursor = await self._conn.execute(
             "DELETE FROM survey_responses WHERE wave_id = ? AND respondent = ?",
             (wave_id, respondent),
         )
-        if cursor.rowcount > 0:
-            await self._count_change(wave_id)
         return cursor.rowcount > 0
 
-    async def _count_change(self, wave_id: int) -> None:
+    async def publish_snapshot(self, wave_id: int, figures: str) -> SurveySnapshot:
+        async with self._conn.execute(
+            "INSERT INTO survey_snapshots (wave_id, version, figures) VALUES (?, 1, ?) "
+            "ON CONFLICT (wave_id) DO UPDATE SET version = version + 1, "
+            "figures = excluded.figures RETURNING version",
+            (wave_id, figures),
+        ) as cur:
+            row = await cur.fetchone()
+        await self._clear_changed(wave_id)
+        return SurveySnapshot(wave_id, int(row[0]) if row else 1, figures)
+
+    async def _clear_changed(self, wave_id: int) -> None:
         await self._conn.execute(
-            "UPDATE survey_waves SET changes = changes + 1 WHERE id = ?", (wave_id,)
+            "UPDATE survey_responses SET changed = 0 WHERE wave_id = ? AND changed = 1",
+            (wave_id,),
         )
 
 

@@ -80,7 +80,7 @@ async def test_guide_views_votes_and_unanswered_questions(storage: Storage) -> N
     assert (stats.helpful, stats.unhelpful) == (0, 0)
 
 
-async def test_one_open_wave_responses_and_the_change_counter(storage: Storage) -> None:
+async def test_one_open_wave_responses_and_distinct_changes(storage: Storage) -> None:
     async with storage.transaction() as tx:
         wave = await tx.survey.open_wave("spring", b"sealed", DAY)
     with pytest.raises(WaveAlreadyOpenError):
@@ -93,13 +93,26 @@ async def test_one_open_wave_responses_and_the_change_counter(storage: Storage) 
         assert await tx.survey.delete_response(wave.id, b"r2")
         assert not await tx.survey.delete_response(wave.id, b"nobody")
     assert await storage.survey.response_groups(wave.id) == [("b", 1)]
-    assert await storage.survey.changes(wave.id) == 4
+    assert await storage.survey.changed_respondents(wave.id) == 1  # r1 twice counts once
     assert await storage.survey.has_response(wave.id, b"r1")
+    assert await storage.survey.snapshot(wave.id) is None
+    async with storage.transaction() as tx:
+        first = await tx.survey.publish_snapshot(wave.id, "{1}")
+        await tx.survey.save_response(wave.id, b"r1", "2026-W49", "b")  # the same answers
+    assert await storage.survey.changed_respondents(wave.id) == 0
+    async with storage.transaction() as tx:
+        await tx.survey.save_response(wave.id, b"r1", "2026-W49", "c")
+        second = await tx.survey.publish_snapshot(wave.id, "{2}")
+        await tx.survey.save_response(wave.id, b"r3", "2026-W49", "c")
+    assert (first.version, second.version) == (1, 2)
+    assert await storage.survey.snapshot(wave.id) == second
     async with storage.transaction() as tx:
         await tx.survey.close_wave(wave.id, DAY)
+    assert await storage.survey.changed_respondents(wave.id) == 0
     assert await storage.survey.current_wave() is None
     ((closed, responses),) = await storage.survey.waves()
-    assert (closed.closed_on, closed.key_sealed, responses) == (DAY, None, 1)
+    assert (closed.closed_on, closed.key_sealed, responses) == (DAY, None, 2)
+    assert await storage.survey.recent_waves(1) == [closed]
 
 
 async def test_subscriptions(storage: Storage) -> None:

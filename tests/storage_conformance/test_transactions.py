@@ -110,20 +110,23 @@ async def test_a_refused_wave_open_loses_no_concurrent_response(storage: Storage
             task
             for user_id in range(1, 51)
             for task in (
-                submit_response(storage, KEYRING, wave, user_id, STAYING, DAY),
+                submit_response(storage, KEYRING, wave, user_id, STAYING, DAY, 10),
                 refused_open(),
             )
         )
     )
     assert await storage.survey.response_groups(wave.id) != []
     assert sum(count for _, count in await storage.survey.response_groups(wave.id)) == 50
-    assert await storage.survey.changes(wave.id) == 50
+    assert await storage.survey.changed_respondents(wave.id) == 0
+    snapshot = await storage.survey.snapshot(wave.id)
+    assert snapshot is not None
+    assert snapshot.version == 5  # one per 10 new respondents
 
 
 async def test_a_failure_part_way_through_forget_deletes_nothing(storage: Storage) -> None:
     user_id = 4242
     wave = await open_wave(storage, KEYRING, "autumn", DAY)
-    await submit_response(storage, KEYRING, wave, user_id, STAYING, DAY)
+    await submit_response(storage, KEYRING, wave, user_id, STAYING, DAY, 10)
     poll_key = KEYRING.poll_key_sealer.seal(b"p" * 32)
     async with storage.transaction() as tx:
         await tx.polls.save_chat(ChatRecord(b"chat", b"sealed", "group", active=True))
