@@ -194,7 +194,7 @@ async def test_a_hundred_concurrent_submissions_make_one_response(tmp_path: Path
         groups = await storage.survey.response_groups(wave.id)
         assert sum(count for _, count in groups) == 1
         await submit_response(storage, keyring, wave, 4343, STAYING, dt.date(2026, 11, 23))
-        forgotten = await forget_person(storage, keyring, 4242, [])
+        forgotten = await forget_person(storage, keyring, 4242)
         assert forgotten.responses == 1
         assert sum(count for _, count in await storage.survey.response_groups(wave.id)) == 1
     finally:

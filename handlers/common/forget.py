@@ -15,7 +15,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.replies import edit_or_send
 from services.forget import forget_person
-from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from storage import Storage
 
@@ -46,19 +45,23 @@ async def on_forget_button(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
-    library: KnowledgeLibrary,
 ) -> None:
     if not callback_data.confirm:
         await edit_or_send(query, _("Nothing was deleted."))
         return
     # The dialogue state goes in the same transaction as everything else.
     fsm_key = keyring.fsm_pseudonym(astuple(state.key))
-    await forget_person(storage, keyring, query.from_user.id, library.base.ids, [fsm_key])
+    forgotten = await forget_person(storage, keyring, query.from_user.id, [fsm_key])
     await edit_or_send(
         query,
         _(
             "🗑 Done. Nothing I keep can be linked to you any more. If you write to me again, "
             "I will start from scratch."
+        )
+        if forgotten.on_disk
+        else _(
+            "🗑 Done. Nothing I keep can be linked to you any more; the last copies on disk are "
+            "overwritten within a minute. If you write to me again, I will start from scratch."
         ),
     )
 

@@ -110,20 +110,22 @@ async def offer_survey(
     if user is None:
         return
     wave = await storage.survey.current_wave()
+    answering = await state.get_state() == SurveyStates.answering.state
+    if answering and (wave is None or Progress(await state.get_data(), this_year).wave != wave.id):
+        # Left over from a closed wave (its closing normally deletes it already).
+        await state.clear()
+        answering = False
     if wave is None:
         subscribed = await storage.subscriptions.is_subscribed(keyring.subscriber(user.id))
         await message.answer(
             _("No survey wave is open right now."), reply_markup=notify_keyboard(subscribed)
         )
         return
-    if await state.get_state() == SurveyStates.answering.state:
-        progress_ = Progress(await state.get_data(), this_year)
-        if progress_.wave == wave.id:
-            text, keyboard = progress_.view()
-            await message.answer(_("Let's continue where you stopped."))
-            await message.answer(text, reply_markup=keyboard)
-            return
-        await state.clear()
+    if answering:
+        text, keyboard = Progress(await state.get_data(), this_year).view()
+        await message.answer(_("Let's continue where you stopped."))
+        await message.answer(text, reply_markup=keyboard)
+        return
     text, keyboard = consent_view(wave, await has_answered(storage, keyring, wave, user.id), k)
     await message.answer(text, reply_markup=keyboard)
 

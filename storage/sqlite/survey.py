@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
 
 import aiosqlite
 
@@ -69,10 +68,6 @@ class SqliteSurveyReader:
 
 
 class SqliteSurvey(SqliteSurveyReader):
-    def __init__(self, conn: aiosqlite.Connection, on_key_destroyed: Callable[[], None]) -> None:
-        super().__init__(conn)
-        self._on_key_destroyed = on_key_destroyed
-
     async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
         try:
             cursor = await self._conn.execute(
@@ -89,8 +84,6 @@ class SqliteSurvey(SqliteSurveyReader):
             "WHERE id = ? AND closed_on IS NULL",
             (closed_on.isoformat(), wave_id),
         )
-        # The old page with the key may still sit in the WAL: checkpointed after the commit.
-        self._on_key_destroyed()
 
     async def save_response(
         self, wave_id: int, respondent: bytes, week: str, answers: str

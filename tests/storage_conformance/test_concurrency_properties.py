@@ -125,7 +125,7 @@ class StorageMachine(RuleBasedStateMachine):
         self.changes += 1
 
     async def forget(self, user: int, _argument: object) -> None:
-        forgotten = await forget_person(self.storage, KEYRING, user, ARTICLES)
+        forgotten = await forget_person(self.storage, KEYRING, user)
         person = self.people[user]
         assert forgotten.responses == (1 if person.answer is not None else 0)
         assert forgotten.subscription == person.settled
