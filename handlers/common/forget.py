@@ -30,10 +30,10 @@ async def forget_command(message: Message) -> None:
     builder.adjust(1)
     await message.answer(
         _(
-            "This deletes your answers in the open survey wave, your “new wave” subscription, "
-            "your language and your 👍/👎 on articles. Answers in closed waves cannot be "
-            "linked to you by anyone any more (their keys are destroyed), so they stay in the "
-            "anonymous totals. Delete?"
+            "This deletes your answers in the open survey wave, your unfinished survey, your "
+            "“new wave” subscription, your language, your 👍/👎 on articles and your votes in "
+            "open polls. Answers in closed waves cannot be linked to you by anyone any more "
+            "(their keys are destroyed), so they stay in the anonymous totals. Delete?"
         ),
         reply_markup=builder.as_markup(),
     )
