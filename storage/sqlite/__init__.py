@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +42,8 @@ __all__ = [
     "open_storage",
     "sqlite_path_from_url",
 ]
+
+logger = logging.getLogger(__name__)
 
 # How long a deletion's confirmation waits for readers to let the checkpoint through, how
 # often it asks, and how often the background retry asks after that.
@@ -103,25 +107,25 @@ class SqliteStorage:
                 self._writing = None
 
     async def checkpoint_truncate(self) -> bool:
-        if await self._checkpoint_until(_CHECKPOINT_PATIENCE):
-            return True
-        if self._finishing is None or self._finishing.done():
-            self._finishing = asyncio.create_task(self._finish_checkpoint())
-        return False
-
-    async def _finish_checkpoint(self) -> None:
-        while not await self._checkpoint_until(_CHECKPOINT_PATIENCE):
-            await asyncio.sleep(_BACKGROUND_RETRY)
-
-    async def _checkpoint_until(self, patience: float) -> bool:
+        if asyncio.current_task() is self._writing:
+            raise RuntimeError("checkpoint after the transaction commits, not inside it")
         # Deleted rows live on in older WAL frames and in the main file's old pages until a
         # TRUNCATE checkpoint completes; a reader's open snapshot blocks it for a moment.
-        deadline = time.monotonic() + patience
+        deadline = time.monotonic() + _CHECKPOINT_PATIENCE
         while not await self._checkpoint_once():
             if time.monotonic() >= deadline:
+                if self._finishing is None or self._finishing.done():
+                    self._finishing = asyncio.create_task(self._finish_checkpoint())
                 return False
             await asyncio.sleep(_CHECKPOINT_RETRY)
         return True
+
+    async def _finish_checkpoint(self) -> None:
+        try:
+            while not await self._checkpoint_once():
+                await asyncio.sleep(_BACKGROUND_RETRY)
+        except sqlite3.Error:
+            logger.exception("The deleted data could not be checkpointed off the disk")
 
     async def _checkpoint_once(self) -> bool:
         async with self._write_lock:
