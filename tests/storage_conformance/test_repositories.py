@@ -83,6 +83,9 @@ async def test_a_checkpoint_nothing_holds_up_completes(storage: Storage) -> None
         await tx.preferences.set_locale("abc", "ru")
         await tx.preferences.forget("abc")
     assert await storage.checkpoint_truncate()
+    async with storage.transaction():
+        with pytest.raises(RuntimeError, match="not inside it"):
+            await storage.checkpoint_truncate()
 
 
 async def test_guide_views_votes_and_unanswered_questions(storage: Storage) -> None:
