@@ -20,10 +20,8 @@ class Forgotten:
 async def forget_person(
     storage: Storage, keyring: Keyring, user_id: int, fsm_keys: Iterable[str] = ()
 ) -> Forgotten:
-    """Delete every row keyed by one of the person's pseudonyms: the open wave's response,
-    the subscription, preferences, guide votes (also on articles since removed), the given
-    dialogue states and votes in open census polls; an admin's audit entries lose their name.
-    Closed waves and polls have no key left, so nothing there is theirs any more."""
+    """Delete every row keyed by a pseudonym of the person (an admin's audit entries only lose
+    it); closed waves and polls have no key left, so nothing there is theirs any more."""
     async with storage.transaction() as tx:
         responses = 0
         wave = await tx.survey.current_wave()

@@ -47,7 +47,7 @@ def reader_holding_a_snapshot(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 async def until(condition: str, path: Path) -> None:
-    """Wait until the SQL `condition` holds in the committed data."""
+    """Wait until `SELECT {condition}` gives a true value in the committed data."""
     async with asyncio.timeout(10):
         while not query(path, f"SELECT {condition}")[0][0]:
             await asyncio.sleep(0.01)

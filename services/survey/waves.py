@@ -72,7 +72,6 @@ async def open_wave(storage: Storage, keyring: Keyring, label: str, today: dt.da
 @dataclass(frozen=True)
 class ClosedWave:
     wave: Wave
-    unfinished: int  # unfinished surveys deleted with it
     on_disk: bool  # False: the key is gone from the database, but the disk follows shortly
 
 
@@ -84,10 +83,9 @@ async def close_wave(storage: Storage, today: dt.date) -> ClosedWave | None:
         if wave is None:
             return None
         await tx.survey.close_wave(wave.id, today)
-        unfinished = await tx.fsm.delete_wave(wave.id)
+        await tx.fsm.delete_wave(wave.id)
     on_disk = await storage.checkpoint_truncate()
-    closed = Wave(wave.id, wave.label, wave.opened_on, today, None)
-    return ClosedWave(closed, unfinished, on_disk)
+    return ClosedWave(Wave(wave.id, wave.label, wave.opened_on, today, None), on_disk)
 
 
 def respondent(keyring: Keyring, wave: Wave, user_id: int) -> bytes:
