@@ -10,7 +10,15 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
 from services.privacy import Keyring, UndecryptableError
+from services.survey.waves import WAVE_DATA_KEY
 from storage import Storage
+
+
+def survey_wave(data: Mapping[str, Any]) -> int | None:
+    """The wave an unfinished survey belongs to (its data's `wave`), kept unsealed so that
+    closing the wave can delete the dialogue without opening it."""
+    wave = data.get(WAVE_DATA_KEY)
+    return wave if isinstance(wave, int) and not isinstance(wave, bool) else None
 
 
 class PseudonymousFsmStorage(BaseStorage):
@@ -41,7 +49,7 @@ class PseudonymousFsmStorage(BaseStorage):
                 await tx.fsm.delete(storage_key)
             else:
                 sealed = self._keyring.fsm_sealer.seal_json({"state": state, "data": dict(data)})
-                await tx.fsm.save(storage_key, sealed)
+                await tx.fsm.save(storage_key, sealed, survey_wave(data))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         _, data = await self._load(key)

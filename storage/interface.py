@@ -128,9 +128,13 @@ class FsmReader(Protocol):
 
 
 class FsmRepository(FsmReader, Protocol):
-    async def save(self, key: str, blob: bytes) -> None: ...
+    async def save(self, key: str, blob: bytes, wave_id: int | None = None) -> None:
+        """Store the state; `wave_id` names the survey wave an unfinished survey belongs to."""
 
     async def delete(self, key: str) -> None: ...
+
+    async def delete_wave(self, wave_id: int) -> int:
+        """Delete every dialogue state of the wave (its unfinished surveys); how many."""
 
 
 class KnowledgeStatsReader(Protocol):
@@ -145,6 +149,9 @@ class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
     async def record_view(self, article_id: str) -> None: ...
 
     async def vote(self, voter: str, article_id: str, helpful: bool) -> None: ...
+
+    async def voted_articles(self) -> list[str]:
+        """Every article id that has votes, including articles no longer in the guide."""
 
     async def forget_votes(self, voters: list[str]) -> None: ...
 
@@ -180,8 +187,8 @@ class SurveyRepository(SurveyReader, Protocol):
         """Raises WaveAlreadyOpenError while another wave is open."""
 
     async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
-        """Close the wave and destroy its key (no copy of it survives the commit); its
-        changed marks are cleared."""
+        """Close the wave and destroy its key (`Storage.checkpoint_truncate` then removes the
+        copies the journal still holds); its changed marks are cleared."""
 
     async def save_response(
         self, wave_id: int, respondent: bytes, week: str, answers: str
@@ -275,6 +282,9 @@ class PollRepository(PollReader, Protocol):
         self, at_hour: str, action: str, chat_key: bytes, admin: str, poll_id: int | None
     ) -> None: ...
 
+    async def forget_admin(self, admin: str) -> None:
+        """The admin asked to be forgotten: their audit entries stay, no longer theirs."""
+
 
 class DigestReader(Protocol):
     """The digests posted, so that no period is posted twice."""
@@ -355,5 +365,10 @@ class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """`async with storage.transaction() as tx:` commits on success and rolls back on an
         exception; transactions run one at a time and do not nest."""
+
+    async def checkpoint_truncate(self) -> bool:
+        """Push committed deletions out of every journal onto the main file, retrying briefly
+        while a reader blocks it; False if it could not finish yet (it finishes in the
+        background)."""
 
     async def close(self) -> None: ...

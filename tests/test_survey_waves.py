@@ -193,7 +193,8 @@ async def test_a_hundred_concurrent_submissions_make_one_response(tmp_path: Path
         groups = await storage.survey.response_groups(wave.id)
         assert sum(count for _, count in groups) == 1
         await submit_response(storage, keyring, wave, 4343, STAYING, dt.date(2026, 11, 23), 5)
-        await forget_person(storage, keyring, 4242, [])
+        forgotten = await forget_person(storage, keyring, 4242)
+        assert forgotten.responses == 1
         assert sum(count for _, count in await storage.survey.response_groups(wave.id)) == 1
     finally:
         await storage.close()
@@ -227,3 +228,46 @@ async def test_waves_are_dated_by_the_day_in_the_time_zone(
     await admin.send("/wave close")
     await admin.send("/wave")
     assert f"dated: {opened.isoformat()} to {closed.isoformat()}, key destroyed" in admin.last_text
+
+
+def unfinished_surveys(path: Path) -> list[tuple[int | None]]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute("SELECT wave_id FROM fsm_states").fetchall()
+
+
+async def test_closing_a_wave_deletes_its_unfinished_surveys(sandbox: Sandbox) -> None:
+    admin = await start_with_admin(sandbox)
+    await admin.send("/wave open spring")
+    user = sandbox.user(language_code="en")
+    await user.send("/survey")
+    await user.click("I agree")
+    await user.click("Staying in Belarus")
+    assert unfinished_surveys(sandbox.database_path) == [(1,)]
+
+    await admin.send("/wave close")
+
+    assert unfinished_surveys(sandbox.database_path) == []
+    await user.send("/survey")
+    assert "No survey wave is open" in user.last_text
+    await admin.send("/wave open summer")
+    await user.send("/survey")
+    assert "✅ I agree" in user.last_buttons  # a fresh start, nothing carried over
+    assert "continue where you stopped" not in user.last_text
+
+
+async def test_survey_clears_a_dialogue_left_over_from_a_closed_wave(sandbox: Sandbox) -> None:
+    admin = await start_with_admin(sandbox)
+    await admin.send("/wave open spring")
+    user = sandbox.user(language_code="en")
+    await user.send("/survey")
+    await user.click("I agree")
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db, db:
+        # As kept before dialogues named their wave: closing it cannot find this one.
+        db.execute("UPDATE fsm_states SET wave_id = NULL")
+    await admin.send("/wave close")
+    assert unfinished_surveys(sandbox.database_path) == [(None,)]
+
+    await user.send("/survey")
+
+    assert "No survey wave is open" in user.last_text
+    assert unfinished_surveys(sandbox.database_path) == []

@@ -70,12 +70,19 @@ async def wave_command(
         if closed is None:
             await message.reply(_("No wave is open."))
             return
-        await message.reply(
+        text = (
             _(
                 "Wave “{label}” is closed and its key destroyed: its responses can no longer "
                 "be linked to anyone."
-            ).format(label=html.escape(closed.label))
+            )
+            if closed.on_disk
+            else _(
+                "Wave “{label}” is closed and its key deleted: its responses can no longer be "
+                "linked to anyone. The last copy of the key on disk is overwritten within a "
+                "minute, once a read in progress finishes."
+            )
         )
+        await message.reply(text.format(label=html.escape(closed.wave.label)))
     else:
         await message.reply(usage())
 

@@ -15,7 +15,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.replies import edit_or_send
 from services.forget import forget_person
-from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from storage import Storage
 
@@ -31,10 +30,10 @@ async def forget_command(message: Message) -> None:
     builder.adjust(1)
     await message.answer(
         _(
-            "This deletes your answers in the open survey wave, your “new wave” subscription, "
-            "your language and your 👍/👎 on articles. Answers in closed waves cannot be "
-            "linked to you by anyone any more (their keys are destroyed), so they stay in the "
-            "anonymous totals. Delete?"
+            "This deletes your answers in the open survey wave, your unfinished survey, your "
+            "“new wave” subscription, your language, your 👍/👎 on articles and your votes in "
+            "open polls. Answers in closed waves cannot be linked to you by anyone any more "
+            "(their keys are destroyed), so they stay in the anonymous totals. Delete?"
         ),
         reply_markup=builder.as_markup(),
     )
@@ -46,19 +45,23 @@ async def on_forget_button(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
-    library: KnowledgeLibrary,
 ) -> None:
     if not callback_data.confirm:
         await edit_or_send(query, _("Nothing was deleted."))
         return
     # The dialogue state goes in the same transaction as everything else.
     fsm_key = keyring.fsm_pseudonym(astuple(state.key))
-    await forget_person(storage, keyring, query.from_user.id, library.base.ids, [fsm_key])
+    forgotten = await forget_person(storage, keyring, query.from_user.id, [fsm_key])
     await edit_or_send(
         query,
         _(
             "🗑 Done. Nothing I keep can be linked to you any more. If you write to me again, "
             "I will start from scratch."
+        )
+        if forgotten.on_disk
+        else _(
+            "🗑 Done. Nothing I keep can be linked to you any more; the last copies on disk are "
+            "overwritten within a minute. If you write to me again, I will start from scratch."
         ),
     )
 

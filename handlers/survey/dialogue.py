@@ -107,22 +107,30 @@ async def offer_survey(
     if user is None:
         return
     wave = await storage.survey.current_wave()
+    progress_ = await unfinished_survey(state, this_year)
+    if progress_ is not None and (wave is None or progress_.wave != wave.id):
+        # Left over from a closed wave (closing it normally deletes it already).
+        await state.clear()
+        progress_ = None
     if wave is None:
         subscribed = await storage.subscriptions.is_subscribed(keyring.subscriber(user.id))
         await message.answer(
             _("No survey wave is open right now."), reply_markup=notify_keyboard(subscribed)
         )
         return
-    if await state.get_state() == SurveyStates.answering.state:
-        progress_ = Progress(await state.get_data(), this_year)
-        if progress_.wave == wave.id:
-            text, keyboard = progress_.view()
-            await message.answer(_("Let's continue where you stopped."))
-            await message.answer(text, reply_markup=keyboard)
-            return
-        await state.clear()
+    if progress_ is not None:
+        text, keyboard = progress_.view()
+        await message.answer(_("Let's continue where you stopped."))
+        await message.answer(text, reply_markup=keyboard)
+        return
     text, keyboard = consent_view(wave, await has_answered(storage, keyring, wave, user.id), k)
     await message.answer(text, reply_markup=keyboard)
+
+
+async def unfinished_survey(state: FSMContext, this_year: int) -> Progress | None:
+    if await state.get_state() != SurveyStates.answering.state:
+        return None
+    return Progress(await state.get_data(), this_year)
 
 
 async def on_survey_button(

@@ -29,7 +29,7 @@ from services.survey.questions import (
     previous_question,
     with_answer,
 )
-from services.survey.waves import decode_answers, encode_answers
+from services.survey.waves import WAVE_DATA_KEY, decode_answers, encode_answers
 
 
 class Progress:
@@ -37,7 +37,7 @@ class Progress:
 
     def __init__(self, data: dict[str, Any], this_year: int) -> None:
         self.this_year = this_year  # by the bot's clock: the year question's last option
-        self.wave = int(data.get("wave", 0))
+        self.wave = int(data.get(WAVE_DATA_KEY, 0))
         self.answers: dict[str, Answer] = decode_answers(data.get("answers", "{}"))
         self.step = str(data.get("step", "status"))
         self.page = int(data.get("page", 0))
@@ -46,7 +46,7 @@ class Progress:
 
     def as_data(self) -> dict[str, Any]:
         return {
-            "wave": self.wave,
+            WAVE_DATA_KEY: self.wave,
             "answers": encode_answers(self.answers),
             "step": self.step,
             "page": self.page,

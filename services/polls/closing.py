@@ -23,7 +23,9 @@ async def close_poll(
         closed = await _close(tx, poll_id, now, closed_by)
         if closed is None:
             return None
-        return closed, await tx.polls.get_chat(closed.chat_key)
+        chat = await tx.polls.get_chat(closed.chat_key)
+    await _off_the_disk(storage, [closed])
+    return closed, chat
 
 
 async def close_chat_polls(storage: Storage, chat: ChatRecord, now: dt.datetime) -> list[Poll]:
@@ -36,7 +38,15 @@ async def close_chat_polls(storage: Storage, chat: ChatRecord, now: dt.datetime)
                 done = await _close(tx, poll.id, now, BY_THE_BOT)
                 if done is not None:
                     closed.append(done)
-        return closed
+    await _off_the_disk(storage, closed)
+    return closed
+
+
+async def _off_the_disk(storage: Storage, closed: list[Poll]) -> None:
+    """Census votes and keys linger in the WAL until a checkpoint; if a reader blocks it now,
+    the storage finishes it in the background."""
+    if any(poll.kind == "census" for poll in closed):
+        await storage.checkpoint_truncate()
 
 
 async def _close(tx: Transaction, poll_id: int, now: dt.datetime, closed_by: str) -> Poll | None:

@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+from dataclasses import dataclass
 from typing import Protocol
 
 from services.privacy import Keyring, respondent_pseudonym
@@ -17,6 +18,9 @@ from services.survey.snapshot import aggregates_from_json, aggregates_to_json, p
 from storage import Storage, SurveyReader, SurveyRepository, Wave, WaveAlreadyOpenError
 
 MAX_LABEL = 40
+# Where an unfinished survey's dialogue data names its wave; the FSM storage keeps it unsealed
+# so that closing the wave deletes the unfinished surveys.
+WAVE_DATA_KEY = "wave"
 
 
 class WaveAnnouncer(Protocol):
@@ -68,15 +72,24 @@ async def open_wave(storage: Storage, keyring: Keyring, label: str, today: dt.da
         raise WaveError("already_open") from exc
 
 
-async def close_wave(storage: Storage, today: dt.date) -> Wave | None:
-    """Close the open wave, destroying its key; None when no wave is open. Its last snapshot
-    stays its figures: k changes publish at once, so fewer are pending here."""
+@dataclass(frozen=True)
+class ClosedWave:
+    wave: Wave
+    on_disk: bool  # False: the key is gone from the database, but the disk follows shortly
+
+
+async def close_wave(storage: Storage, today: dt.date) -> ClosedWave | None:
+    """Close the open wave, destroying its key and its unfinished surveys, down to the disk;
+    None when no wave is open. Its last snapshot stays its figures: k changes publish at once,
+    so fewer are pending here."""
     async with storage.transaction() as tx:
         wave = await tx.survey.current_wave()
         if wave is None:
             return None
         await tx.survey.close_wave(wave.id, today)
-    return Wave(wave.id, wave.label, wave.opened_on, today, None)
+        await tx.fsm.delete_wave(wave.id)
+    on_disk = await storage.checkpoint_truncate()
+    return ClosedWave(Wave(wave.id, wave.label, wave.opened_on, today, None), on_disk)
 
 
 def respondent(keyring: Keyring, wave: Wave, user_id: int) -> bytes:

@@ -5,13 +5,22 @@ data while a write is under way). One class per repository, all behind `storage.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiosqlite
 
 from storage.migrations import migrate
-from storage.sqlite.connection import connect, connect_read_only, sqlite_path_from_url
+from storage.sqlite.connection import (
+    BUSY_TIMEOUT_MS,
+    connect,
+    connect_read_only,
+    sqlite_path_from_url,
+)
 from storage.sqlite.digests import SqliteDigests, SqliteDigestsReader
 from storage.sqlite.fsm import SqliteFsm, SqliteFsmReader
 from storage.sqlite.knowledge import SqliteKnowledgeStats, SqliteKnowledgeStatsReader
@@ -34,23 +43,27 @@ __all__ = [
     "sqlite_path_from_url",
 ]
 
+logger = logging.getLogger(__name__)
+
+# How long a deletion's confirmation waits for readers to let the checkpoint through, how
+# often it asks, and how often the background retry asks after that.
+_CHECKPOINT_PATIENCE = 3.0
+_CHECKPOINT_RETRY = 0.05
+_BACKGROUND_RETRY = 1.0
+
 
 class SqliteTransaction:
     """Implements `storage.Transaction`: every repository on the write connection."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.key_destroyed = False
         self.meta = SqliteMeta(conn)
         self.preferences = SqlitePreferences(conn)
         self.fsm = SqliteFsm(conn)
         self.knowledge_stats = SqliteKnowledgeStats(conn)
-        self.survey = SqliteSurvey(conn, on_key_destroyed=self._note_key_destroyed)
+        self.survey = SqliteSurvey(conn)
         self.subscriptions = SqliteSubscriptions(conn)
         self.polls = SqlitePolls(conn)
         self.digests = SqliteDigests(conn)
-
-    def _note_key_destroyed(self) -> None:
-        self.key_destroyed = True
 
 
 class SqliteStorage:
@@ -61,6 +74,7 @@ class SqliteStorage:
         self._reader = reader
         self._write_lock = asyncio.Lock()
         self._writing: asyncio.Task[object] | None = None
+        self._finishing: asyncio.Task[None] | None = None
         self.meta = SqliteMetaReader(reader)
         self.preferences = SqlitePreferencesReader(reader)
         self.fsm = SqliteFsmReader(reader)
@@ -89,14 +103,48 @@ class SqliteStorage:
                     # connection inside a transaction for the next writer.
                     await self._writer.rollback()
                     raise
-                if tx.key_destroyed:
-                    # The old page with the key may still sit in the WAL: write it back and
-                    # truncate the WAL.
-                    await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 self._writing = None
 
+    async def checkpoint_truncate(self) -> bool:
+        if asyncio.current_task() is self._writing:
+            raise RuntimeError("checkpoint after the transaction commits, not inside it")
+        # Deleted rows live on in older WAL frames and in the main file's old pages until a
+        # TRUNCATE checkpoint completes; a reader's open snapshot blocks it for a moment.
+        deadline = time.monotonic() + _CHECKPOINT_PATIENCE
+        while not await self._checkpoint_once():
+            if time.monotonic() >= deadline:
+                if self._finishing is None or self._finishing.done():
+                    self._finishing = asyncio.create_task(self._finish_checkpoint())
+                return False
+            await asyncio.sleep(_CHECKPOINT_RETRY)
+        return True
+
+    async def _finish_checkpoint(self) -> None:
+        try:
+            while not await self._checkpoint_once():
+                await asyncio.sleep(_BACKGROUND_RETRY)
+        except sqlite3.Error:
+            logger.exception("The deleted data could not be checkpointed off the disk")
+
+    async def _checkpoint_once(self) -> bool:
+        async with self._write_lock:
+            # Fail at once when blocked instead of waiting out busy_timeout: the caller retries.
+            await self._writer.execute("PRAGMA busy_timeout = 0")
+            try:
+                async with self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                    row = await cur.fetchone()
+            finally:
+                await self._writer.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        busy, log_frames, checkpointed = row if row is not None else (1, -1, 0)
+        return bool(busy == 0 and log_frames == checkpointed)
+
     async def close(self) -> None:
+        if self._finishing is not None:
+            # Closing the last connection checkpoints the WAL and removes it anyway.
+            self._finishing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._finishing
         try:
             await self._reader.close()
         finally:

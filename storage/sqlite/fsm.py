@@ -18,12 +18,16 @@ class SqliteFsmReader:
 
 
 class SqliteFsm(SqliteFsmReader):
-    async def save(self, key: str, blob: bytes) -> None:
+    async def save(self, key: str, blob: bytes, wave_id: int | None = None) -> None:
         await self._conn.execute(
-            "INSERT INTO fsm_states (key, blob) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET blob = excluded.blob",
-            (key, blob),
+            "INSERT INTO fsm_states (key, blob, wave_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET blob = excluded.blob, wave_id = excluded.wave_id",
+            (key, blob, wave_id),
         )
 
     async def delete(self, key: str) -> None:
         await self._conn.execute("DELETE FROM fsm_states WHERE key = ?", (key,))
+
+    async def delete_wave(self, wave_id: int) -> int:
+        cursor = await self._conn.execute("DELETE FROM fsm_states WHERE wave_id = ?", (wave_id,))
+        return cursor.rowcount

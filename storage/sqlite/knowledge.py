@@ -49,6 +49,11 @@ class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
             (voter, article_id, int(helpful)),
         )
 
+    async def voted_articles(self) -> list[str]:
+        async with self._conn.execute("SELECT DISTINCT article_id FROM kb_votes") as cur:
+            rows = await cur.fetchall()
+        return [str(row[0]) for row in rows]
+
     async def forget_votes(self, voters: list[str]) -> None:
         await self._conn.executemany(
             "DELETE FROM kb_votes WHERE voter = ?", [(voter,) for voter in voters]

@@ -15,6 +15,8 @@ _POLL_COLUMNS = (
 )
 
 # A vote counts only while its poll is open, checked in the vote's own statement.
+# The audit's admin once that admin asked to be forgotten.
+FORGOTTEN_ADMIN = "forgotten"
 _STILL_OPEN = "EXISTS (SELECT 1 FROM polls WHERE id = ? AND closed_on IS NULL)"
 
 
@@ -206,4 +208,9 @@ class SqlitePolls(SqlitePollsReader):
             "INSERT INTO poll_audit (at_hour, action, chat_key, admin, poll_id) "
             "VALUES (?, ?, ?, ?, ?)",
             (at_hour, action, chat_key, admin, poll_id),
+        )
+
+    async def forget_admin(self, admin: str) -> None:
+        await self._conn.execute(
+            "UPDATE poll_audit SET admin = ? WHERE admin = ?", (FORGOTTEN_ADMIN, admin)
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Callable
 
 import aiosqlite
 
@@ -85,10 +84,6 @@ class SqliteSurveyReader:
 
 
 class SqliteSurvey(SqliteSurveyReader):
-    def __init__(self, conn: aiosqlite.Connection, on_key_destroyed: Callable[[], None]) -> None:
-        super().__init__(conn)
-        self._on_key_destroyed = on_key_destroyed
-
     async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
         try:
             cursor = await self._conn.execute(
@@ -106,8 +101,6 @@ class SqliteSurvey(SqliteSurveyReader):
             (closed_on.isoformat(), wave_id),
         )
         await self._clear_changed(wave_id)
-        # The old page with the key may still sit in the WAL: checkpointed after the commit.
-        self._on_key_destroyed()
 
     async def save_response(
         self, wave_id: int, respondent: bytes, week: str, answers: str

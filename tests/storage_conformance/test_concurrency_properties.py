@@ -133,7 +133,7 @@ class StorageMachine(RuleBasedStateMachine):
     async def forget(self, user: int, _argument: object) -> None:
         person = self.people[user]
         closed_before = set(self.closed_polls)
-        await forget_person(self.storage, KEYRING, user, ARTICLES)
+        await forget_person(self.storage, KEYRING, user)
         # Forgetting is not counted as a change (see the snapshot rule); it ends any pending one.
         self.changed.discard(user)
         # A poll closed earlier keeps its tallies: those votes are no longer anyone's.

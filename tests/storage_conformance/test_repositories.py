@@ -61,6 +61,33 @@ async def test_fsm_state_survives_reopening_and_is_sealed(
         await storage.close()
 
 
+async def test_closing_a_wave_can_delete_its_dialogues_without_opening_them(
+    storage: Storage,
+) -> None:
+    async with storage.transaction() as tx:
+        await tx.fsm.save("unfinished", b"sealed", wave_id=1)
+        await tx.fsm.save("next wave", b"sealed", wave_id=2)
+        await tx.fsm.save("a poll wizard", b"sealed")
+        await tx.fsm.save("finished", b"sealed", wave_id=1)
+        await tx.fsm.save("finished", b"sealed again")  # moved on to another dialogue
+    async with storage.transaction() as tx:
+        assert await tx.fsm.delete_wave(1) == 1
+    assert await storage.fsm.load("unfinished") is None
+    assert await storage.fsm.load("next wave") == b"sealed"
+    assert await storage.fsm.load("a poll wizard") == b"sealed"
+    assert await storage.fsm.load("finished") == b"sealed again"
+
+
+async def test_a_checkpoint_nothing_holds_up_completes(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.preferences.set_locale("abc", "ru")
+        await tx.preferences.forget("abc")
+    assert await storage.checkpoint_truncate()
+    async with storage.transaction():
+        with pytest.raises(RuntimeError, match="not inside it"):
+            await storage.checkpoint_truncate()
+
+
 async def test_guide_views_votes_and_unanswered_questions(storage: Storage) -> None:
     async with storage.transaction() as tx:
         await tx.knowledge_stats.record_view("visa")
@@ -70,6 +97,7 @@ async def test_guide_views_votes_and_unanswered_questions(storage: Storage) -> N
         await tx.knowledge_stats.vote("v2", "visa", helpful=True)  # a changed mind
         await tx.knowledge_stats.record_unanswered("tax", "Tax?")
         await tx.knowledge_stats.record_unanswered("tax", "Taxes?")
+        assert await tx.knowledge_stats.voted_articles() == ["visa"]
     (stats,) = await storage.knowledge_stats.article_stats()
     assert (stats.article_id, stats.views, stats.helpful, stats.unhelpful) == ("visa", 2, 2, 0)
     (question,) = await storage.knowledge_stats.top_unanswered(5)

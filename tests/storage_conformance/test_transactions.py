@@ -140,12 +140,12 @@ async def test_a_failure_part_way_through_forget_deletes_nothing(storage: Storag
         await tx.knowledge_stats.vote(KEYRING.feedback_voter(user_id, "visa"), "visa", True)
         await tx.fsm.save("fsm-key", b"state")
 
-    def articles_then_failure() -> Iterator[str]:
-        yield "visa"
-        raise Boom  # after the response, subscription and preferences were deleted
+    def fsm_keys_then_failure() -> Iterator[str]:
+        yield "fsm-key"
+        raise Boom  # after the response, subscription, preferences and votes were deleted
 
     with pytest.raises(Boom):
-        await forget_person(storage, KEYRING, user_id, articles_then_failure(), ["fsm-key"])
+        await forget_person(storage, KEYRING, user_id, fsm_keys_then_failure())
     assert sum(count for _, count in await storage.survey.response_groups(wave.id)) == 1
     assert await storage.subscriptions.is_subscribed(KEYRING.subscriber(user_id))
     assert await storage.preferences.get_locale(KEYRING.user_pseudonym(user_id)) == "be"
@@ -153,7 +153,8 @@ async def test_a_failure_part_way_through_forget_deletes_nothing(storage: Storag
     assert await storage.fsm.load("fsm-key") == b"state"
     assert await storage.polls.get_vote(poll.id, voter) == (1,)
 
-    await forget_person(storage, KEYRING, user_id, ["visa"], ["fsm-key"])
+    forgotten = await forget_person(storage, KEYRING, user_id, ["fsm-key"])
+    assert (forgotten.responses, forgotten.subscription, forgotten.on_disk) == (1, True, True)
     assert await storage.survey.response_groups(wave.id) == []
     assert not await storage.subscriptions.is_subscribed(KEYRING.subscriber(user_id))
     assert await storage.preferences.get_locale(KEYRING.user_pseudonym(user_id)) is None
