@@ -1,15 +1,18 @@
 """Who may run polls in a chat: the bot's admins anywhere, a chat's own administrators there.
-getChatMember answers are cached for at most five minutes."""
+getChatMember answers are cached for at most five minutes; a failed call is never cached."""
 
 from __future__ import annotations
 
 import time
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.filters import IS_ADMIN
 
 CACHE_SECONDS = 300
+# Telegram's sender of an anonymous admin's messages; IgnoreBotsMiddleware lets it through only
+# when it speaks as the very chat it writes in, which only that chat's admins can do.
+GROUP_ANONYMOUS_BOT_ID = 1087968824
 
 
 class ChatAdminCache:
@@ -24,6 +27,8 @@ class ChatAdminCache:
         return await self.is_chat_admin(bot, chat_id, user_id)
 
     async def is_chat_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
+        if user_id == GROUP_ANONYMOUS_BOT_ID:
+            return True
         key = (chat_id, user_id)
         cached = self._answers.get(key)
         now = time.monotonic()
@@ -32,8 +37,8 @@ class ChatAdminCache:
         try:
             member = await bot.get_chat_member(chat_id, user_id)
             allowed = IS_ADMIN.check(member=member)
-        except TelegramAPIError:
-            allowed = False
+        except (TelegramAPIError, ClientDecodeError):
+            return False  # not an answer: asked again next time
         if len(self._answers) > 10_000:
             self._answers.clear()
         self._answers[key] = (now, allowed)
