@@ -20,6 +20,7 @@ from bot.app import (
     create_bot,
     create_vyraj,
 )
+from bot.process_lock import hold_database_lock, lock_file_for
 from bot.runners import serve_polling, serve_webhook
 from bot.secret_key import MasterSecret, SecretKeyError, resolve_master_secret
 from bot.settings import Settings
@@ -87,19 +88,22 @@ async def run_bot(settings: Settings) -> None:
     vyraj: Vyraj | None = None
     try:
         master = prepare_database(settings, new_files)
-        vyraj = await _open(create_vyraj(settings, master.value), settings.database_path)
-        generated = master.generated_at
-        if generated is not None:
-            # Said once the start succeeded: a failed start removes the key file again.
-            vyraj.dispatcher.startup.register(lambda: announce_new_key(generated))
-        # The runners give their own Telegram calls a fresh budget: opening the database may
-        # take a while on a slow machine, and that is no reason to give up on Telegram.
-        try:
-            await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
-        except sqlite3.DatabaseError as exc:
-            if vyraj.started:
-                raise
-            raise database_failure(settings.database_path, exc) from None  # in on_startup
+        if not lock_file_for(settings.database_path).exists():
+            new_files.add(lock_file_for(settings.database_path))
+        with hold_database_lock(settings.database_path):
+            vyraj = await _open(create_vyraj(settings, master.value), settings.database_path)
+            generated = master.generated_at
+            if generated is not None:
+                # Said once the start succeeded: a failed start removes the key file again.
+                vyraj.dispatcher.startup.register(lambda: announce_new_key(generated))
+            # The runners give their own Telegram calls a fresh budget: opening the database
+            # may take a while on a slow machine, and that is no reason to give up on Telegram.
+            try:
+                await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
+            except sqlite3.DatabaseError as exc:
+                if vyraj.started:
+                    raise
+                raise database_failure(settings.database_path, exc) from None  # in on_startup
     except BaseException:
         if vyraj is None or not vyraj.started:
             new_files.remove()
