@@ -10,9 +10,6 @@ from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.filters import IS_ADMIN
 
 CACHE_SECONDS = 300
-# Telegram's sender of an anonymous admin's messages; IgnoreBotsMiddleware lets it through only
-# when it speaks as the very chat it writes in, which only that chat's admins can do.
-GROUP_ANONYMOUS_BOT_ID = 1087968824
 
 
 class ChatAdminCache:
@@ -27,8 +24,6 @@ class ChatAdminCache:
         return await self.is_chat_admin(bot, chat_id, user_id)
 
     async def is_chat_admin(self, bot: Bot, chat_id: int, user_id: int) -> bool:
-        if user_id == GROUP_ANONYMOUS_BOT_ID:
-            return True
         key = (chat_id, user_id)
         cached = self._answers.get(key)
         now = time.monotonic()

@@ -9,7 +9,8 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import Message, TelegramObject, User
 
-from bot.chat_admins import GROUP_ANONYMOUS_BOT_ID
+# Telegram's sender of the messages an admin posts anonymously, as the group itself.
+GROUP_ANONYMOUS_BOT_ID = 1087968824
 
 
 class IgnoreBotsMiddleware(BaseMiddleware):
