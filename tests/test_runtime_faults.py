@@ -271,3 +271,17 @@ async def test_an_anonymous_group_admin_is_that_chats_admin(running: Sandbox) ->
     body = running.api.message_update(other, group, {"text": "/poll@vyraj_bot Q? | A | B"})
     await running.api.wait_processed(await running.api.push_update(body))
     assert running.api.events_since(seq, group.id) == []
+
+
+async def test_a_failed_admin_check_is_not_remembered(running: Sandbox) -> None:
+    owner = running.user("Owner", language_code="en")
+    group = await running.group("Diaspora", added_by=owner)
+    admin = running.user("Admin", language_code="en").in_chat(group)
+    group.statuses[admin.user.id] = "administrator"
+    running.api.fail_next("getChatMember", status=502, reply="html")
+    running.api.fail_next("getChatMember", status=500)
+    for _failure in range(2):  # a proxy's page, then a Bot API 500: refused, not crashed
+        await admin.send("/poll@vyraj_bot Where? | Poland | Georgia")
+        assert "only this chat's administrators" in admin.last_text
+    await admin.send("/poll@vyraj_bot Where? | Poland | Georgia")
+    assert any(c.method == "sendPoll" and c.status == 200 for c in running.api.calls)
