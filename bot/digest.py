@@ -97,7 +97,11 @@ class DigestService:
     async def post_now(self, now: dt.datetime | None = None) -> bool:
         """Post the digest now, at most once a (local) day: a repeated command posts nothing."""
         now = now or self.now()
-        return await self.post(f"manual:{now.date().isoformat()}", "manual", now)
+        return await self.post(_manual_key(now), "manual", now)
+
+    async def posted_now_today(self) -> bool:
+        """Whether today's `post_now` happened (or is under way) already."""
+        return await self._storage.digests.get(_manual_key(self.now())) is not None
 
     async def finish_unfinished(self, now: dt.datetime | None = None) -> int:
         """At start: finish the digests claimed within DIGEST_GRACE that a crash or a failure
@@ -229,3 +233,8 @@ class DigestService:
                     raise
                 await self._sleep(min(2.0**attempt, 60.0))
         raise AssertionError("unreachable")
+
+
+def _manual_key(now: dt.datetime) -> str:
+    """The period an on-demand digest claims: the local day, so a repeated command is a no-op."""
+    return f"manual:{now.date().isoformat()}"

@@ -179,6 +179,7 @@ async def test_a_double_digest_now_posts_once(sandbox: Sandbox, clock: ManualClo
     clock.advance(dt.timedelta(seconds=40))  # the second press comes a little later
     await admin.send("/digest now")
     assert channel_posts(sandbox, channel) == posts
+    assert "already posted" in admin.last_text
     assert len(digest_rows(sandbox)) == 1
 
 
