@@ -220,9 +220,12 @@ async def test_a_second_vyraj_run_on_the_same_database_exits_with_one_line(
     assert first.returncode == 0
 
 
+@pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
 async def test_a_malformed_update_is_skipped_and_the_next_is_answered(
-    running: Sandbox, captured_logs: io.StringIO
+    sandbox: Sandbox, captured_logs: io.StringIO, webhook: bool
 ) -> None:
+    running = sandbox
+    await running.start_bot(webhook=webhook)
     user = running.user(language_code="en")
     broken = await running.api.push_update(
         {"message": {"message_id": "x", "text": "my-private-text-4242"}}
@@ -234,6 +237,7 @@ async def test_a_malformed_update_is_skipped_and_the_next_is_answered(
     assert f"Skipped update {broken}" in log
     assert "my-private-text-4242" not in log
     assert "Failed to fetch updates" not in log
+    assert "Traceback" not in log
 
 
 async def test_a_button_with_a_huge_number_is_out_of_date(
