@@ -1,8 +1,8 @@
 """Posting the digest: on its cron schedule (in TIMEZONE), on start when one was missed within
 DIGEST_GRACE, or on demand (once a day). A period is claimed in SQLite before anything is sent
-and each part is recorded as it goes out, so a digest cut short (a crash, a failure) is finished
-at the next start within DIGEST_GRACE without any part posted twice. Telegram's 429, 5xx,
-network errors and a proxy's non-JSON page are retried with backoff."""
+and each part is recorded before and after it goes out, so a digest cut short (a crash, a
+failure) is finished at the next start within DIGEST_GRACE without any part posted twice.
+Telegram's 429, 5xx, network errors and a proxy's non-JSON page are retried with backoff."""
 
 from __future__ import annotations
 
@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
 DEFAULT_PERIOD = dt.timedelta(days=7)
+# The message id recorded for a part while it is being sent.
+IN_FLIGHT = 0
 
 
 @dataclass(frozen=True)
@@ -213,11 +215,18 @@ class DigestService:
             sends.append(send)
         sent = list(record.message_ids) if record is not None else []
         for send_part in sends[len(sent) :]:
-            sent.append((await self._retrying(send_part)).message_id)
-            if record is not None:
-                async with self._storage.transaction() as tx:
-                    await tx.digests.record_parts(record.period_key, tuple(sent))
+            # IN_FLIGHT first: a part a crash may have cut short counts as sent (at most once).
+            await self._record(record, (*sent, IN_FLIGHT))
+            try:
+                sent.append((await self._retrying(send_part)).message_id)
+            finally:
+                await self._record(record, tuple(sent))  # known: sent, or refused
         return sent
+
+    async def _record(self, record: DigestRecord | None, message_ids: tuple[int, ...]) -> None:
+        if record is not None:
+            async with self._storage.transaction() as tx:
+                await tx.digests.record_parts(record.period_key, message_ids)
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Retry what Telegram says to retry; a request it refused is never repeated."""

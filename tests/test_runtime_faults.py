@@ -142,13 +142,16 @@ async def test_a_digest_cut_short_is_finished_at_start_without_repeating_a_part(
     now = clock.local_now(WARSAW)
     composed = await digests(sandbox).compose(now)
     assert composed.chart is not None
-    parts = 1 + len(composed.messages)
+    texts = len(composed.messages)
     await sandbox.stop_bot()
     snap = composed.snapshot.to_json()
-    # Killed after the chart went out; failed before anything went out; and one too old.
-    insert_digest(sandbox, "killed", "posting", now - dt.timedelta(hours=1), [901], snap)
-    insert_digest(sandbox, "failed", "failed", now - dt.timedelta(hours=2), [], snap)
-    insert_digest(sandbox, "too-old", "failed", now - dt.timedelta(hours=13), [], snap)
+    # Killed after the chart went out; killed while the first text was in flight (0); failed
+    # before anything went out; and one claimed too long ago.
+    hour = dt.timedelta(hours=1)
+    insert_digest(sandbox, "killed", "posting", now - hour, [901], snap)
+    insert_digest(sandbox, "killed-mid-text", "posting", now - 2 * hour, [902, 0], snap)
+    insert_digest(sandbox, "failed", "failed", now - 3 * hour, [], snap)
+    insert_digest(sandbox, "too-old", "failed", now - 13 * hour, [], snap)
     started = len(sandbox.api.calls)
     await sandbox.start_bot(
         admin_ids=str(admin.user.id),
@@ -157,18 +160,20 @@ async def test_a_digest_cut_short_is_finished_at_start_without_repeating_a_part(
         digest_schedule=YEARLY,
         digest_locale="en",
     )
-    to_channel = [
-        c for c in sandbox.api.calls[started:] if str(c.params.get("chat_id")) == str(channel.id)
+    methods = [
+        c.method
+        for c in sandbox.api.calls[started:]
+        if str(c.params.get("chat_id")) == str(channel.id)
     ]
-    assert [c.method for c in to_channel].count("sendPhoto") == 1  # the failed one's only
-    assert [c.method for c in to_channel].count("sendMessage") == 2 * len(composed.messages)
+    assert methods.count("sendPhoto") == 1  # the failed one's only
+    assert methods.count("sendMessage") == texts + (texts - 1) + texts
     rows = digest_rows(sandbox)
-    assert rows["killed"][0] == rows["failed"][0] == "posted"
+    assert {rows[key][0] for key in ("killed", "killed-mid-text", "failed")} == {"posted"}
     assert rows["killed"][1][0] == 901
-    assert len(rows["killed"][1]) == parts
-    assert len(rows["failed"][1]) == parts
+    assert rows["killed-mid-text"][1][:2] == [902, 0]  # the part in flight is never repeated
+    for key in ("killed", "killed-mid-text", "failed"):
+        assert len(rows[key][1]) == 1 + texts
     assert rows["too-old"] == ("failed", [])  # beyond DIGEST_GRACE: left alone
-    assert len(channel_posts(sandbox, channel)) == 2 * parts - 1
 
 
 async def test_a_double_digest_now_posts_once(sandbox: Sandbox, clock: ManualClock) -> None:
