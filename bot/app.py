@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
@@ -32,6 +31,7 @@ from bot.package_data import package_folder
 from bot.poll_actions import PollActions
 from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
+from bot.update_reader import UpdateSkippingSession
 from handlers import get_routers
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
@@ -94,7 +94,7 @@ class Vyraj:
 def create_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = UpdateSkippingSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -252,7 +252,8 @@ async def create_vyraj(
         scheduler.start()
         # Polls whose close time passed while the bot was down are closed now.
         await scheduler.restore_poll_closes(storage)
-        # A digest missed while the bot was down goes out now if still within DIGEST_GRACE.
+        # A digest cut short or missed while the bot was down goes out now, within DIGEST_GRACE.
+        await digest_service.finish_unfinished()
         await digest_service.run_due()
         logger.info("Vyraj is up")
 

@@ -1,7 +1,8 @@
 """Telling subscribers that a new survey wave is open.
 
-At most 25 messages a second; a 429 is waited out (retry_after) and retried; a subscriber who
-blocked the bot (403) or whose chat is gone is dropped. Each subscriber is marked as told
+At most 25 messages a second; a 429 is waited out (retry_after) and retried, as are 5xx, network
+errors and a proxy's non-JSON page; only a subscriber who blocked the bot or whose account is
+deactivated is dropped, never on any other refusal. Each subscriber is marked as told
 *before* the message goes out, so a crash can at worst skip one person, never message anyone
 twice, and a restart carries on with the rest.
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import html
 import logging
 import time
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    TelegramBadRequest,
+    ClientDecodeError,
+    TelegramAPIError,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 MESSAGES_PER_SECOND = 25
 BATCH = 200
 MAX_ATTEMPTS = 5
+# What Telegram says when a person is gone for good; any other refusal keeps them subscribed.
+GONE_FOR_GOOD = ("blocked by the user", "user is deactivated")
 
 
 class Pacer:
@@ -82,6 +87,7 @@ class WaveBroadcaster:
         """Start telling subscribers about the wave, unless that is already under way."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self.run(wave_id, label), name="wave-broadcast")
+            self._task.add_done_callback(_log_crash)
 
     async def wait(self) -> int:
         """Wait for the current broadcast; returns how many messages it sent."""
@@ -114,7 +120,7 @@ class WaveBroadcaster:
             text = _(
                 "📋 A new Vyraj survey wave is open: {label}. Send /survey to take part; it "
                 "takes about two minutes. To stop these messages: /notify"
-            ).format(label=label)
+            ).format(label=html.escape(label))
         for attempt in range(1, MAX_ATTEMPTS + 1):
             await self._pacer.wait()
             try:
@@ -122,15 +128,27 @@ class WaveBroadcaster:
                 return True
             except TelegramRetryAfter as exc:
                 await asyncio.sleep(exc.retry_after)
-            except (TelegramForbiddenError, TelegramBadRequest):
-                # Blocked the bot, or the chat is gone: they will not hear from us again.
-                await self._unsubscribe(subscriber)
-                return False
-            except (TelegramServerError, TelegramNetworkError):
+            except (TelegramServerError, TelegramNetworkError, ClientDecodeError):
                 await asyncio.sleep(min(2**attempt, 30))
+            except TelegramAPIError as exc:
+                if isinstance(exc, TelegramForbiddenError) and _gone_for_good(exc.message):
+                    await self._unsubscribe(subscriber)
+                else:
+                    logger.warning("Telegram refused a new-wave message: %s", exc.message)
+                return False
         logger.warning("A new-wave message could not be delivered after %d tries", MAX_ATTEMPTS)
         return False
 
     async def _unsubscribe(self, subscriber: Subscriber) -> None:
         async with self._storage.transaction() as tx:
             await tx.subscriptions.unsubscribe(subscriber.subscriber)
+
+
+def _gone_for_good(description: str) -> bool:
+    return any(reason in description.lower() for reason in GONE_FOR_GOOD)
+
+
+def _log_crash(task: asyncio.Task[int]) -> None:
+    """A broadcast that died says so, rather than vanishing with the task."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        logger.error("The new-wave broadcast stopped", exc_info=error)

@@ -1,12 +1,12 @@
 """Who may run polls in a chat: the bot's admins anywhere, a chat's own administrators there.
-getChatMember answers are cached for at most five minutes."""
+getChatMember answers are cached for at most five minutes; a failed call is never cached."""
 
 from __future__ import annotations
 
 import time
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import ClientDecodeError, TelegramAPIError
 from aiogram.filters import IS_ADMIN
 
 CACHE_SECONDS = 300
@@ -32,8 +32,8 @@ class ChatAdminCache:
         try:
             member = await bot.get_chat_member(chat_id, user_id)
             allowed = IS_ADMIN.check(member=member)
-        except TelegramAPIError:
-            allowed = False
+        except (TelegramAPIError, ClientDecodeError):
+            return False  # not an answer: asked again next time
         if len(self._answers) > 10_000:
             self._answers.clear()
         self._answers[key] = (now, allowed)

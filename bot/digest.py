@@ -1,6 +1,8 @@
 """Posting the digest: on its cron schedule (in TIMEZONE), on start when one was missed within
-DIGEST_GRACE, or on demand. A period is claimed in SQLite before anything is sent, so it is
-never posted twice; Telegram's 429, 5xx and network errors are retried with backoff."""
+DIGEST_GRACE, or on demand (once a day). A period is claimed in SQLite before anything is sent
+and each part is recorded before and after it goes out, so a digest cut short (a crash, a
+failure) is finished at the next start within DIGEST_GRACE without any part posted twice.
+Telegram's 429, 5xx, network errors and a proxy's non-JSON page are retried with backoff."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    TelegramAPIError,
+    ClientDecodeError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -30,12 +32,14 @@ from services.knowledge.library import KnowledgeLibrary
 from services.survey.report import join_parts
 from services.survey.snapshot import published_figures
 from services.survey.waves import published_aggregates
-from storage import Storage
+from storage import DigestRecord, Storage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
 DEFAULT_PERIOD = dt.timedelta(days=7)
+# The message id recorded for a part while it is being sent.
+IN_FLIGHT = 0
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,25 @@ class DigestService:
         return await self.post(period.isoformat(), "scheduled", now)
 
     async def post_now(self, now: dt.datetime | None = None) -> bool:
+        """Post the digest now, at most once a (local) day: a repeated command posts nothing."""
         now = now or self.now()
-        return await self.post(f"manual:{now.isoformat()}", "manual", now)
+        return await self.post(_manual_key(now), "manual", now)
+
+    async def posted_now_today(self) -> bool:
+        """Whether today's `post_now` happened (or is under way) already."""
+        return await self._storage.digests.get(_manual_key(self.now())) is not None
+
+    async def finish_unfinished(self, now: dt.datetime | None = None) -> int:
+        """At start: finish the digests claimed within DIGEST_GRACE that a crash or a failure
+        cut short, sending only the parts not sent yet; returns how many were finished."""
+        now = now or self.now()
+        if self._bot is None or self._chat_id is None:
+            return 0
+        finished = 0
+        async with self._lock:
+            for record in await self._storage.digests.unfinished(now - self._grace):
+                finished += await self._deliver(record, await self.compose(now))
+        return finished
 
     async def post(self, period_key: str, kind: str, now: dt.datetime) -> bool:
         if self._bot is None or self._chat_id is None:
@@ -110,21 +131,30 @@ class DigestService:
                 )
             if not claimed:
                 return False
-            try:
-                message_ids = await self._send(self._chat_id, composed)
-            except TelegramAPIError:
-                logger.exception("The digest for %s could not be posted", period_key)
-                async with self._storage.transaction() as tx:
-                    await tx.digests.mark_failed(period_key)
-                return False
+            record = await self._storage.digests.get(period_key)
+            assert record is not None  # claimed just now
+            return await self._deliver(record, composed)
+
+    async def _deliver(self, record: DigestRecord, composed: ComposedDigest) -> bool:
+        """Send the parts of `composed` that `record` has not sent yet; any failure, of
+        whatever kind, leaves the digest `failed` to be finished at the next start."""
+        assert self._chat_id is not None
+        period_key = record.period_key
+        try:
+            message_ids = await self._send(self._chat_id, composed, record)
+        except Exception:
+            logger.exception("The digest for %s could not be posted", period_key)
             async with self._storage.transaction() as tx:
-                await tx.digests.mark_posted(period_key, tuple(message_ids))
-            logger.info("Digest for %s posted", period_key)
-            return True
+                await tx.digests.mark_failed(period_key)
+            return False
+        async with self._storage.transaction() as tx:
+            await tx.digests.mark_posted(period_key, tuple(message_ids))
+        logger.info("Digest for %s posted", period_key)
+        return True
 
     async def preview(self, chat_id: int) -> None:
         """The digest as it would go out now, to one chat; nothing is recorded."""
-        await self._send(chat_id, await self.compose(self.now()))
+        await self._send(chat_id, await self.compose(self.now()), None)
 
     async def compose(self, now: dt.datetime) -> ComposedDigest:
         storage, k = self._storage, self._k
@@ -169,24 +199,37 @@ class DigestService:
         messages = join_parts(body if chart is not None else [caption, *body])
         return ComposedDigest(digest, snapshot, messages, caption, chart)
 
-    async def _send(self, chat_id: int | str, composed: ComposedDigest) -> list[int]:
+    async def _send(
+        self, chat_id: int | str, composed: ComposedDigest, record: DigestRecord | None
+    ) -> list[int]:
+        """Send the parts in order, skipping those `record` sent already and recording each
+        new one before the next goes out; returns every part's message id."""
         assert self._bot is not None
         bot = self._bot
-        sent: list[int] = []
-        messages = composed.messages
+        sends: list[Callable[[], Awaitable[Message]]] = []
         if composed.chart is not None:
             photo = BufferedInputFile(composed.chart, filename="vyraj-digest.png")
-            message = await self._retrying(
-                lambda: bot.send_photo(chat_id, photo, caption=composed.caption)
-            )
-            sent.append(message.message_id)
-        for text in messages:
+            sends.append(lambda: bot.send_photo(chat_id, photo, caption=composed.caption))
+        for text in composed.messages:
 
             def send(text: str = text) -> Awaitable[Message]:
                 return bot.send_message(chat_id, text)
 
-            sent.append((await self._retrying(send)).message_id)
+            sends.append(send)
+        sent = list(record.message_ids) if record is not None else []
+        for send_part in sends[len(sent) :]:
+            # IN_FLIGHT first: a part a crash may have cut short counts as sent (at most once).
+            await self._record(record, (*sent, IN_FLIGHT))
+            try:
+                sent.append((await self._retrying(send_part)).message_id)
+            finally:
+                await self._record(record, tuple(sent))  # known: sent, or refused
         return sent
+
+    async def _record(self, record: DigestRecord | None, message_ids: tuple[int, ...]) -> None:
+        if record is not None:
+            async with self._storage.transaction() as tx:
+                await tx.digests.record_parts(record.period_key, message_ids)
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """Retry what Telegram says to retry; a request it refused is never repeated."""
@@ -197,8 +240,13 @@ class DigestService:
                 if attempt == MAX_ATTEMPTS:
                     raise
                 await self._sleep(exc.retry_after)
-            except (TelegramServerError, TelegramNetworkError):
+            except (TelegramServerError, TelegramNetworkError, ClientDecodeError):
                 if attempt == MAX_ATTEMPTS:
                     raise
                 await self._sleep(min(2.0**attempt, 60.0))
         raise AssertionError("unreachable")
+
+
+def _manual_key(now: dt.datetime) -> str:
+    """The period an on-demand digest claims: the local day, so a repeated command is a no-op."""
+    return f"manual:{now.date().isoformat()}"

@@ -7,11 +7,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import Message, TelegramObject, User
+
+# Telegram's sender of the messages an admin posts anonymously, as the group itself.
+GROUP_ANONYMOUS_BOT_ID = 1087968824
 
 
 class IgnoreBotsMiddleware(BaseMiddleware):
-    """Other bots (and the bot itself) never get an answer: no loops between bots."""
+    """Other bots (and the bot itself) never get an answer: no loops between bots. An
+    anonymous admin, who writes as the group itself, is a person and gets through."""
 
     async def __call__(
         self,
@@ -20,9 +24,18 @@ class IgnoreBotsMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        if user is not None and user.is_bot:
+        if user is not None and user.is_bot and not _is_anonymous_admin(event, user):
             return None
         return await handler(event, data)
+
+
+def _is_anonymous_admin(event: TelegramObject, user: User) -> bool:
+    return (
+        user.id == GROUP_ANONYMOUS_BOT_ID
+        and isinstance(event, Message)
+        and event.sender_chat is not None
+        and event.sender_chat.id == event.chat.id
+    )
 
 
 class InFlightTracker(BaseMiddleware):

@@ -8,11 +8,12 @@ import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.app import Vyraj, set_commands
 from bot.telegram_retry import StartBudget, call_telegram
+from bot.update_reader import UpdateSkippingRequestHandler
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def create_webhook_app(vyraj: Vyraj, *, handle_in_background: bool = True) -> we
     # Shutdown runs in registration order: the dispatcher's (which waits for in-flight
     # updates and closes the database) must come before the handler closes the bot session.
     setup_application(app, vyraj.dispatcher, bot=vyraj.bot)
-    SimpleRequestHandler(
+    UpdateSkippingRequestHandler(
         vyraj.dispatcher,
         vyraj.bot,
         secret_token=settings.webhook_secret.get_secret_value(),

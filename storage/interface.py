@@ -294,12 +294,18 @@ class DigestReader(Protocol):
     async def last_posted(self) -> DigestRecord | None:
         """The most recent digest that went out (its figures are the next one's baseline)."""
 
+    async def unfinished(self, claimed_since: dt.datetime) -> list[DigestRecord]:
+        """Digests claimed since then that are still `posting` or `failed`, oldest first."""
+
 
 class DigestRepository(DigestReader, Protocol):
     async def claim(
         self, period_key: str, kind: str, claimed_at: dt.datetime, snapshot: str
     ) -> bool:
         """Reserve the period before posting; False if it was claimed already."""
+
+    async def record_parts(self, period_key: str, message_ids: tuple[int, ...]) -> None:
+        """The parts sent so far, so that finishing it later sends none of them again."""
 
     async def mark_posted(self, period_key: str, message_ids: tuple[int, ...]) -> None: ...
 

@@ -227,3 +227,22 @@ def test_ctrl_c_ends_the_sandbox_cleanly(tmp_path: Path) -> None:
     assert (tmp_path / "kept.sqlite3").exists()
     # SQLite removes the write-ahead log when the last connection closes cleanly.
     assert not (tmp_path / "kept.sqlite3-wal").exists()
+
+
+async def test_fault_rules_can_be_shown_from_the_terminal() -> None:
+    text = await transcript(
+        "!lang en",
+        "!fault 502 sendMessage",
+        "/help",
+        "/help",
+        "!fault drop",
+        "/help",
+        "!fault 503",
+    )
+    assert "(the next 1 call(s) of sendMessage will get: 502)" in text
+    # The proxy's page reaches the bot as a non-JSON reply: it apologises, and goes on.
+    first, second = text.split("> /help\n")[1:3]
+    assert "Sorry, something went wrong" in first
+    assert "What I understand" in second
+    assert "(the next 1 call(s) of any method will get: drop)" in text
+    assert "!fault 429|500|502|drop|slow" in after(text, "!fault 503")

@@ -134,6 +134,15 @@ class Fault:
     reply: FaultReply = "json"
 
 
+@dataclass
+class SlowReply:
+    """The next `remaining` calls of `method` (any if None) answer only after `seconds`."""
+
+    method: str | None
+    seconds: float
+    remaining: int
+
+
 class LocalBotApi:
     """State and behaviour of the local Bot API; `app` serves it over HTTP."""
 
@@ -165,6 +174,7 @@ class LocalBotApi:
         self.webhook_errors: list[str] = []
         self._faults: list[Fault] = []
         self._garbled: dict[str, int] = {}  # method -> how many more replies to garble
+        self._slow_replies: list[SlowReply] = []
         self._closing = False
         self._pending: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -246,6 +256,7 @@ class LocalBotApi:
         call = RecordedCall(method, params)
         self.calls.append(call)
         try:
+            await self._maybe_stall(method)
             self._maybe_fail(method, params)
             handler = self._methods.get(method)
             if handler is None:
@@ -304,6 +315,17 @@ class LocalBotApi:
         """Make the next `count` calls of `method` succeed with a message aiogram cannot parse
         (it lacks its required date), as a buggy or newer Bot API might send."""
         self._garbled[method] = self._garbled.get(method, 0) + count
+
+    def slow_next(self, method: str | None = None, *, seconds: float, count: int = 1) -> None:
+        """Make the next `count` calls of `method` (any method if None) answer late."""
+        self._slow_replies.append(SlowReply(method, seconds, count))
+
+    async def _maybe_stall(self, method: str) -> None:
+        for slow in self._slow_replies:
+            if slow.remaining > 0 and slow.method in (None, method):
+                slow.remaining -= 1
+                await asyncio.sleep(slow.seconds)
+                return
 
     def _maybe_fail(self, method: str, params: dict[str, Any]) -> None:
         for fault in self._faults:

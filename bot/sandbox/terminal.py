@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from bot.sandbox.driver import TelegramUser, buttons_of
 from bot.sandbox.line_reader import LineReader
 from bot.sandbox.runtime import Sandbox, open_sandbox
-from bot.sandbox.server import ChatEvent, FakeChat
+from bot.sandbox.server import ChatEvent, FakeChat, FaultReply
 
 SANDBOX_HELP = """Sandbox commands (everything else goes to the bot):
   !help               this list
@@ -25,12 +25,16 @@ SANDBOX_HELP = """Sandbox commands (everything else goes to the bot):
   !inline QUERY       type @bot QUERY in inline mode and see the results
   !reply [N] TEXT     reply with TEXT to the bot's message #N (without N: to its last one)
   !vote N [M ...]     vote for option N (M...: several, if it allows) in the newest open poll
+  !fault KIND [METHOD] [N]  the next N (1) Bot API calls (of METHOD) fail: KIND is 429, 500,
+                      502 (a proxy's HTML page), drop (connection reset) or slow (5 s late)
   !quit               leave (Ctrl-D and Ctrl-C work too)
 A number presses that button of the last message with buttons; so does a button's exact text.
 A link button shows its link; a link to the bot (t.me/<bot>?start=...) opens your private chat
 and sends /start with its payload. What the bot sends unasked prints as it arrives; messages to
 another person you have been, or to the group while you are elsewhere, are labelled."""
 
+FAULT_USAGE = "!fault 429|500|502|drop|slow [METHOD] [N], e.g. !fault 502 sendMessage"
+SLOW_REPLY_SECONDS = 5.0
 VOTE_USAGE = "vote with option numbers: !vote 2, or !vote 1 3 where several answers are allowed"
 
 
@@ -205,6 +209,25 @@ class TerminalChat:
         chosen = ", ".join(poll["options"][choice]["text"] for choice in choices)
         self.out(f"(you voted for {chosen} in poll #{message['message_id']})")
 
+    def _fault(self, arg: str) -> None:
+        kind, *rest = arg.split() or [""]
+        count = int(rest.pop()) if rest and rest[-1].isdigit() else 1
+        if kind not in ("429", "500", "502", "drop", "slow") or len(rest) > 1:
+            raise GestureError(FAULT_USAGE)
+        method = rest[0] if rest else None
+        if kind == "slow":
+            self.api.slow_next(method, seconds=SLOW_REPLY_SECONDS, count=count)
+        elif kind == "429":
+            self.api.fail_next(method, status=429, retry_after=1, count=count)
+        elif kind == "500":
+            self.api.fail_next(method, status=500, count=count)
+        else:
+            reply: FaultReply = "html" if kind == "502" else "drop"
+            self.api.fail_next(
+                method, status=502, description="Bad Gateway", count=count, reply=reply
+            )
+        self.out(f"(the next {count} call(s) of {method or 'any method'} will get: {kind})")
+
     async def _report(self, seq: int, speaker: TelegramUser) -> None:
         """Print what the bot did since `seq`; say so when it left the speaker unanswered."""
         if self.sandbox.bot is not None:
@@ -294,6 +317,8 @@ class TerminalChat:
             await self._reply(arg)
         elif name == "vote":
             await self._vote(arg)
+        elif name == "fault":
+            self._fault(arg)
         else:
             self.out(SANDBOX_HELP)
         return True

@@ -1,5 +1,5 @@
 """/digest for the bot's admins: `preview` sends the digest privately as it would go out now;
-`now` posts it to DIGEST_CHAT_ID."""
+`now` posts it to DIGEST_CHAT_ID, once a day."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ class DigestPublisher(Protocol):
 
     async def post_now(self, now: dt.datetime | None = None) -> bool: ...
 
+    async def posted_now_today(self) -> bool: ...
+
 
 async def digest_command(
     message: Message,
@@ -33,7 +35,11 @@ async def digest_command(
         except TelegramAPIError:
             await message.reply(_("I cannot write to you privately: start a chat with me first."))
     elif verb == "now":
-        if await digest_service.post_now():
+        if await digest_service.posted_now_today():
+            await message.reply(
+                _("Today's digest is already posted: /digest now posts once a day.")
+            )
+        elif await digest_service.post_now():
             await message.reply(_("The digest is posted."))
         else:
             await message.reply(

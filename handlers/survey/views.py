@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any, Literal
 
 from aiogram.filters.callback_data import CallbackData
@@ -10,6 +11,7 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from handlers.callback_types import StoredId
 from services.countries import country_name
 from services.survey.labels import answer_label, option_label, question_short, question_text
 from services.survey.questions import (
@@ -33,7 +35,7 @@ class SurveyCallback(CallbackData, prefix="sv"):
         "agree", "decline", "pick", "toggle", "done", "skip", "back", "page", "edit", "change",
         "submit",
     ]  # fmt: skip
-    wave: int
+    wave: StoredId
     step: str = ""
     value: str = ""
 
@@ -63,7 +65,7 @@ def consent_view(wave: Wave, already_answered: bool, k: int) -> tuple[str, Inlin
         "{published}\n\n"
         "<b>To delete your answers</b> while the wave is open: /forget.\n\n"
         "Nothing is stored until you press “I agree”."
-    ).format(label=wave.label, published=published_view(k))
+    ).format(label=html.escape(wave.label), published=published_view(k))
     if already_answered:
         text += "\n\n" + _("You have already answered this wave; answering again replaces it.")
     builder = InlineKeyboardBuilder()

@@ -45,6 +45,18 @@ class SqliteDigestsReader:
             row = await cur.fetchone()
         return None if row is None else _digest(row)
 
+    async def unfinished(self, claimed_since: dt.datetime) -> list[DigestRecord]:
+        async with self._conn.execute(
+            f"SELECT {_DIGEST_COLUMNS} FROM digests WHERE status IN ('posting', 'failed')"
+        ) as cur:
+            rows = await cur.fetchall()
+        # Compared as instants: the stored texts carry the offset of their day (DST).
+        records = [_digest(row) for row in rows]
+        return sorted(
+            (record for record in records if record.claimed_at >= claimed_since),
+            key=lambda record: record.claimed_at,
+        )
+
 
 class SqliteDigests(SqliteDigestsReader):
     async def claim(
@@ -56,6 +68,12 @@ class SqliteDigests(SqliteDigestsReader):
             (period_key, kind, claimed_at.isoformat(), snapshot),
         )
         return cursor.rowcount > 0
+
+    async def record_parts(self, period_key: str, message_ids: tuple[int, ...]) -> None:
+        await self._conn.execute(
+            "UPDATE digests SET message_ids = ? WHERE period_key = ?",
+            (json.dumps(list(message_ids)), period_key),
+        )
 
     async def mark_posted(self, period_key: str, message_ids: tuple[int, ...]) -> None:
         await self._conn.execute(
