@@ -15,6 +15,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callback_types import StoredId
 from services.charts import bar_chart
 from services.clock import Clock
 from services.policy import Policy
@@ -32,8 +33,8 @@ CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
 
 
 class PollVoteCallback(CallbackData, prefix="pv"):
-    poll: int
-    option: int
+    poll: StoredId
+    option: StoredId
 
 
 class PollCloseScheduler(Protocol):

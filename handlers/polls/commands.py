@@ -18,6 +18,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.callback_types import StoredId
 from bot.chat_admins import ChatAdminCache
 from bot.poll_actions import PollActions, PollVoteCallback
 from handlers.polls.templates import TEMPLATES, template_draft
@@ -41,7 +42,7 @@ POLL_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL)
 
 
 class ClosePollCallback(CallbackData, prefix="pc"):
-    poll: int
+    poll: StoredId
 
 
 def usage(reason: str = "") -> str:

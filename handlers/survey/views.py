@@ -11,7 +11,7 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callback_types import StoredId
+from bot.callback_types import StoredId
 from services.countries import country_name
 from services.survey.labels import answer_label, option_label, question_short, question_text
 from services.survey.questions import (
