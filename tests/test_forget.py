@@ -114,7 +114,7 @@ async def leave_traces(storage: SqliteStorage, user_id: int, poll_id: int) -> No
     """The person uses every feature that keeps something about them."""
     wave = await storage.survey.current_wave()
     assert wave is not None
-    await submit_response(storage, KEYRING, wave, user_id, STAYING, DAY)
+    await submit_response(storage, KEYRING, wave, user_id, STAYING, DAY, 10)
     fsm = PseudonymousFsmStorage(storage, KEYRING)
     await fsm.set_state(private_chat(user_id), "PollWizard:question")
     poll = await storage.polls.get_poll(poll_id)
