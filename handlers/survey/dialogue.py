@@ -142,7 +142,6 @@ async def on_survey_button(
     clock: Clock,
     policy: Policy,
     callback_answer: CallbackAnswer,
-    min_cell_size: int,
 ) -> None:
     wave = await storage.survey.current_wave()
     if wave is None or wave.id != callback_data.wave:
@@ -169,7 +168,7 @@ async def on_survey_button(
         callback_answer.text = out_of_date()
         return
     if action == "submit":
-        await submit(query, state, storage, keyring, wave, progress_, today, min_cell_size)
+        await submit(query, state, storage, keyring, wave, progress_, today, policy.min_cell_size)
         return
     try:
         changed = apply_button(progress_, callback_data)
