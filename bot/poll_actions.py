@@ -165,7 +165,7 @@ class PollActions:
             chat_id,
             question=poll.question,
             question_parse_mode=None,
-            options=[InputPollOption(text=option, text_parse_mode=None) for option in poll.options],
+            options=[InputPollOption(text=text, text_parse_mode=None) for text in poll.options],
             is_anonymous=True,
             allows_multiple_answers=poll.multiple,
         )
