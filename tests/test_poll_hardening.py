@@ -170,3 +170,23 @@ async def test_no_button_the_bot_renders_changes_anything_for_a_non_admin(
         for data in replayed:
             await presser.press(host, data)
     assert guarded_rows(sandbox) == before
+
+
+async def test_a_wave_label_reaches_everyone_as_typed(sandbox: Sandbox) -> None:
+    admin = sandbox.user("Admin", language_code="en")
+    await sandbox.start_bot(admin_ids=str(admin.user.id), min_cell_size=K)
+    subscriber = sandbox.user("Subscriber", language_code="en")
+    await subscriber.send("/notify")
+    await subscriber.click(1)
+    label = "2026 <Q4> & 3 > 2 &amp;"
+    await admin.send(f"/wave open {label}")
+    assert f"Wave “{label}” is open" in admin.last_text
+    assert sandbox.bot is not None
+    assert await sandbox.bot.vyraj.broadcaster.wait() == 1
+    assert label in subscriber.last_text
+    await subscriber.send("/survey")
+    assert label in subscriber.last_text
+    await admin.send("/wave")
+    assert label in admin.last_text
+    await admin.send("/wave close")
+    assert f"Wave “{label}” is closed" in admin.last_text
