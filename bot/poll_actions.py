@@ -160,7 +160,7 @@ class PollActions:
             keyboard = census_keyboard(poll, self._policy.min_cell_size)
             text = census_text(poll, self._policy.min_cell_size)
             return await self._bot.send_message(chat_id, text, reply_markup=keyboard)
-        # Plain text: under the default HTML parse mode "Is 2 < 3?" would be refused.
+        # Plain text, as typed: under the default HTML parse mode "<x>" is refused, "&amp;" lost.
         return await self._bot.send_poll(
             chat_id,
             question=poll.question,
