@@ -11,7 +11,7 @@ from typing import Protocol
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputPollOption, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -21,7 +21,7 @@ from services.clock import Clock
 from services.policy import Policy
 from services.polls.closing import BY_THE_BOT, close_poll
 from services.polls.parsing import PollDraft
-from services.polls.publishing import record_poll, record_posted
+from services.polls.publishing import record_poll, record_posted, withdraw_unposted
 from services.polls.render import census_button_labels, census_text, results_view
 from services.polls.voting import recount_census
 from services.privacy import Keyring
@@ -30,6 +30,10 @@ from storage import Poll, Storage
 logger = logging.getLogger(__name__)
 CHART_MIN_OPTIONS = 3
 CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
+
+
+class PollNotPosted(Exception):
+    """Telegram refused to post the poll; the message is its reason."""
 
 
 class PollVoteCallback(CallbackData, prefix="pv"):
@@ -133,23 +137,16 @@ class PollActions:
     async def publish(
         self, chat_id: int, draft: PollDraft, locale: str, admin_id: int | None
     ) -> Poll:
-        """Record the poll, post it in the chat, schedule its close; audit the admin's action."""
+        """Record the poll, post it in the chat, schedule its close; audit the admin's action.
+        Raises PollNotPosted, with no record left, when Telegram refuses the post."""
         now = self._clock.local_now(self._policy.timezone)
         poll = await record_poll(self._storage, self._keyring, chat_id, draft, locale, now)
-        telegram_poll_id: str | None = None
-        if draft.census:
-            keyboard = census_keyboard(poll, self._policy.min_cell_size)
-            text = census_text(poll, self._policy.min_cell_size)
-            sent = await self._bot.send_message(chat_id, text, reply_markup=keyboard)
-        else:
-            sent = await self._bot.send_poll(
-                chat_id,
-                question=draft.question,
-                options=list(draft.options),
-                is_anonymous=True,
-                allows_multiple_answers=draft.multiple,
-            )
-            telegram_poll_id = sent.poll.id if sent.poll else None
+        try:
+            sent = await self._post(chat_id, poll)
+        except TelegramAPIError as exc:
+            await withdraw_unposted(self._storage, poll)
+            raise PollNotPosted(exc.message) from exc
+        telegram_poll_id = sent.poll.id if sent.poll else None
         opened_by = BY_THE_BOT if admin_id is None else self._keyring.audit_admin(admin_id)
         posted = await record_posted(
             self._storage, poll, sent.message_id, telegram_poll_id, opened_by, now
@@ -157,6 +154,21 @@ class PollActions:
         if draft.close_at is not None:
             self._scheduler.schedule_close(poll.id, draft.close_at)
         return posted
+
+    async def _post(self, chat_id: int, poll: Poll) -> Message:
+        if poll.kind == "census":
+            keyboard = census_keyboard(poll, self._policy.min_cell_size)
+            text = census_text(poll, self._policy.min_cell_size)
+            return await self._bot.send_message(chat_id, text, reply_markup=keyboard)
+        # Plain text, as typed: under the default HTML parse mode "<x>" is refused, "&amp;" lost.
+        return await self._bot.send_poll(
+            chat_id,
+            question=poll.question,
+            question_parse_mode=None,
+            options=[InputPollOption(text=text, text_parse_mode=None) for text in poll.options],
+            is_anonymous=True,
+            allows_multiple_answers=poll.multiple,
+        )
 
     def vote_recorded(self, poll_id: int) -> None:
         """A census vote changed: its counts on the buttons follow, in a while."""

@@ -268,6 +268,9 @@ class PollRepository(PollReader, Protocol):
         self, poll_id: int, message_id: int, telegram_poll_id: str | None
     ) -> None: ...
 
+    async def delete_unposted(self, poll_id: int) -> None:
+        """Drop a poll Telegram refused to post (one with no message yet)."""
+
     async def set_tallies(self, poll_id: int, tallies: tuple[int, ...]) -> None: ...
 
     async def close_poll(self, poll_id: int, closed_on: dt.date, tallies: tuple[int, ...]) -> bool:

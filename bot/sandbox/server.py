@@ -62,6 +62,16 @@ class BotApiError(Exception):
         self.reply = reply
 
 
+def poll_text(raw: str, parse_mode: Any) -> str:
+    """A poll's question or option as shown: parsed like Telegram under an HTML parse mode."""
+    if str(parse_mode or "").upper() != "HTML":
+        return raw
+    try:
+        return html_to_plain(raw)
+    except EntityParseError as exc:
+        raise bad_request(f"can't parse entities: {exc}") from None
+
+
 def bad_request(what: str) -> BotApiError:
     return BotApiError(400, f"Bad Request: {what}")
 
@@ -833,13 +843,18 @@ class LocalBotApi:
 
     async def _send_poll(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._writable_chat(params.get("chat_id"))
-        question = str(params.get("question") or "")
+        question = poll_text(str(params.get("question") or ""), params.get("question_parse_mode"))
         if not 1 <= len(question) <= 300:
             raise bad_request(
                 "POLL_QUESTION_INVALID" if question else "poll question must be non-empty"
             )
         options = params.get("options") or []
-        texts = [option["text"] if isinstance(option, dict) else str(option) for option in options]
+        texts = [
+            poll_text(option["text"], option.get("text_parse_mode"))
+            if isinstance(option, dict)
+            else str(option)
+            for option in options
+        ]
         if not 2 <= len(texts) <= 12:
             raise bad_request(
                 "poll must have at least 2 option"

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from contextlib import suppress
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message, User
@@ -20,7 +22,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_types import StoredId
 from bot.chat_admins import ChatAdminCache
-from bot.poll_actions import PollActions, PollVoteCallback
+from bot.poll_actions import PollActions, PollNotPosted, PollVoteCallback
 from handlers.polls.templates import TEMPLATES, template_draft
 from services.clock import Clock
 from services.policy import Policy
@@ -143,11 +145,21 @@ async def poll_command(
         return
     chat = message.chat
     await remember_chat(storage, keyring, chat.id, chat.title or "", chat.type)
-    await poll_actions.publish(
-        message.chat.id,
-        draft,
-        get_i18n().current_locale,
-        admin_id=message.from_user.id if message.from_user else None,
+    try:
+        await poll_actions.publish(
+            message.chat.id,
+            draft,
+            get_i18n().current_locale,
+            admin_id=message.from_user.id if message.from_user else None,
+        )
+    except PollNotPosted as exc:
+        with suppress(TelegramAPIError):  # the bot may have lost the right to write here
+            await message.reply(not_posted(exc))
+
+
+def not_posted(exc: PollNotPosted) -> str:
+    return _("Telegram refused the poll, so nothing was posted: {reason}").format(
+        reason=html.escape(str(exc))
     )
 
 
@@ -282,10 +294,10 @@ async def on_close_button(
     if poll.chat_key != keyring.chat_key(message.chat.id):
         callback_answer.text = _("This poll is not available.")
         return
-    if message.chat.type != ChatType.CHANNEL and not await chat_admins.may_run_polls(
-        bot, message.chat.id, query.from_user.id
-    ):
+    # Everyone who sees a button can press it, a channel's subscribers too.
+    if not await chat_admins.may_run_polls(bot, message.chat.id, query.from_user.id):
         callback_answer.text = _("Sorry: only this chat's administrators can run polls here.")
+        callback_answer.show_alert = True
         return
     await close_as(poll_actions, keyring, poll, query.from_user)
     await message.edit_text(_("Closed: {poll}").format(poll=html.escape(poll.question)))

@@ -21,9 +21,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.chat_admins import ChatAdminCache
-from bot.poll_actions import PollActions
+from bot.poll_actions import PollActions, PollNotPosted
 from handlers.common.replies import edit_or_send, out_of_date
-from handlers.polls.commands import usage
+from handlers.polls.commands import not_posted, usage
 from handlers.polls.templates import template_draft
 from services.clock import Clock
 from services.policy import Policy
@@ -335,9 +335,13 @@ async def on_post(
     if not await chat_admins.may_run_polls(bot, int(chat_id), query.from_user.id):
         await edit_or_send(query, _("You are no longer an administrator there."))
         return
-    await poll_actions.publish(
-        int(chat_id), draft_of(data), get_i18n().current_locale, admin_id=query.from_user.id
-    )
+    try:
+        await poll_actions.publish(
+            int(chat_id), draft_of(data), get_i18n().current_locale, admin_id=query.from_user.id
+        )
+    except PollNotPosted as exc:
+        await edit_or_send(query, not_posted(exc))
+        return
     await edit_or_send(query, _("Posted in «{chat}».").format(chat=html.escape(str(title))))
 
 

@@ -1,5 +1,5 @@
 """Publishing a poll, in two units of work around the Telegram post: record it (with a fresh
-census key), then attach the posted message and audit who opened it."""
+census key), then attach the posted message and audit who opened it, or withdraw it if refused."""
 
 from __future__ import annotations
 
@@ -34,6 +34,12 @@ async def record_poll(
             key,
             locale,
         )
+
+
+async def withdraw_unposted(storage: Storage, poll: Poll) -> None:
+    """Telegram refused the post: the poll never existed, so no record of it stays."""
+    async with storage.transaction() as tx:
+        await tx.polls.delete_unposted(poll.id)
 
 
 async def record_posted(

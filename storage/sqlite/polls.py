@@ -169,6 +169,11 @@ class SqlitePolls(SqlitePollsReader):
             (message_id, telegram_poll_id, poll_id),
         )
 
+    async def delete_unposted(self, poll_id: int) -> None:
+        await self._conn.execute(
+            "DELETE FROM polls WHERE id = ? AND message_id IS NULL", (poll_id,)
+        )
+
     async def set_tallies(self, poll_id: int, tallies: tuple[int, ...]) -> None:
         await self._conn.execute(
             "UPDATE polls SET tallies = ? WHERE id = ? AND closed_on IS NULL",

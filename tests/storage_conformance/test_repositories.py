@@ -183,6 +183,22 @@ async def test_a_census_poll_counts_votes_until_it_closes(storage: Storage) -> N
     assert await storage.polls.polls_closed_between(DAY, DAY + dt.timedelta(days=1)) == [closed]
 
 
+async def test_only_an_unposted_poll_can_be_deleted(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.polls.save_chat(ChatRecord(b"chat", b"sealed", "supergroup", active=True))
+        posted, refused = [
+            await tx.polls.create_poll(
+                b"chat", "native", q, ("a", "b"), False, DAY, None, None, "en"
+            )
+            for q in ("Posted?", "Refused?")
+        ]
+        await tx.polls.attach_message(posted.id, 7, "tg1")
+        await tx.polls.delete_unposted(posted.id)
+        await tx.polls.delete_unposted(refused.id)
+    assert await storage.polls.get_poll(refused.id) is None
+    assert await storage.polls.chat_polls(b"chat", 10) == [await storage.polls.get_poll(posted.id)]
+
+
 async def test_a_digest_period_is_claimed_once(storage: Storage) -> None:
     at = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
     async with storage.transaction() as tx:
