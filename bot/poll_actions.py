@@ -55,8 +55,8 @@ def census_keyboard(poll: Poll, min_cell_size: int) -> InlineKeyboardMarkup | No
 
 
 class CensusRefresher:
-    """Edits a census poll's counts at most once every `interval` seconds, however fast
-    votes arrive (Telegram limits edits; live counts must not trace single votes either)."""
+    """Edits a census poll's counts at most once every `interval` seconds, however fast votes
+    arrive (Telegram limits edits), and only when a new step of counts may be shown."""
 
     def __init__(
         self,
@@ -86,9 +86,9 @@ class CensusRefresher:
             await asyncio.sleep(self._interval)
         finally:
             self._pending.pop(poll_id, None)
-        poll = await recount_census(self._storage, poll_id)
+        poll = await recount_census(self._storage, poll_id, self._min_cell_size)
         if poll is None or poll.message_id is None:
-            return
+            return  # no new step to show
         chat = await self._storage.polls.get_chat(poll.chat_key)
         if chat is None or not chat.active:
             return
