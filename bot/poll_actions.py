@@ -75,6 +75,10 @@ class CensusRefresher:
         if poll_id not in self._pending:
             self._pending[poll_id] = asyncio.create_task(self._refresh_later(poll_id))
 
+    async def settled(self) -> None:
+        """Return once the refreshes requested so far have run (or found nothing to show)."""
+        await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
+
     async def stop(self) -> None:
         for task in self._pending.values():
             task.cancel()
@@ -161,6 +165,10 @@ class PollActions:
     def vote_recorded(self, poll_id: int) -> None:
         """A census vote changed: its counts on the buttons follow, in a while."""
         self._refresher.request(poll_id)
+
+    async def census_settled(self) -> None:
+        """Return once the census refreshes for the votes so far have run."""
+        await self._refresher.settled()
 
     async def close(self, poll_id: int, closed_by: str = BY_THE_BOT) -> bool:
         """Close the poll (stopPoll, or the census message loses its buttons), destroy a census

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.app import Vyraj
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.server import FakeChat
@@ -20,6 +21,11 @@ async def group_with_admin(sandbox: Sandbox) -> tuple[TelegramUser, FakeChat]:
     admin = sandbox.user("Admin", language_code="en")
     group = await sandbox.group("Belarusians in Kraków", added_by=admin)
     return admin.in_chat(group), group
+
+
+def running(sandbox: Sandbox) -> Vyraj:
+    assert sandbox.bot is not None
+    return sandbox.bot.vyraj
 
 
 def labels(markup: dict[str, Any] | None) -> list[str]:
@@ -53,30 +59,42 @@ async def test_one_known_vote_or_change_moves_no_shown_count(sandbox: Sandbox) -
     assert census is not None
     assert f"Counts are updated only after {K} more people" in census["text"]
     assert labels(census["reply_markup"]) == [f"Yes · <{K}", f"No · <{K}"]
-    voters = [sandbox.user(f"V{i}", language_code="en").in_chat(group) for i in range(9)]
+    voters = [sandbox.user(f"V{i}", language_code="en").in_chat(group) for i in range(14)]
     for voter in voters[:5]:
         await voter.click("Yes", census)
     await sandbox.api.wait_until(lambda: labels(census["reply_markup"]) == ["Yes · 5", "No · <5"])
+    for voter in voters[5:10]:
+        await voter.click("No", census)
+    await sandbox.api.wait_until(lambda: labels(census["reply_markup"]) == ["Yes · 5", "No · 5"])
 
-    # The attacker's one known change: a new vote for No, and a voter switching to No.
+    # The attacker's known changes, one at a time: a new vote, then a voter switching sides.
     victim = sandbox.user("Victim", language_code="en").in_chat(group)
-    await victim.click("No", census)
-    for _ in range(10):  # tapping again changes nothing and counts once
-        await victim.click("No", census)
+    await victim.click("Yes", census)
+    await running(sandbox).poll_actions.census_settled()
+    assert labels(census["reply_markup"]) == ["Yes · 5", "No · 5"]
     await voters[0].click("No", census)
+    await running(sandbox).poll_actions.census_settled()
+    assert labels(census["reply_markup"]) == ["Yes · 5", "No · 5"]
+    for _ in range(5):  # tapping the same answer again changes nothing
+        await victim.click("Yes", census)
+    await running(sandbox).poll_actions.census_settled()
+    assert labels(census["reply_markup"]) == ["Yes · 5", "No · 5"]
     # Three more people make five unshown voters: only now may the counts move.
-    for voter in voters[5:8]:
+    for voter in voters[10:13]:
         await voter.click("Yes", census)
-    await sandbox.api.wait_until(lambda: labels(census["reply_markup"]) == ["Yes · 7", "No · <5"])
-    assert shown_history(sandbox, census) == [["Yes · 5", "No · <5"], ["Yes · 7", "No · <5"]]
+    await sandbox.api.wait_until(lambda: labels(census["reply_markup"]) == ["Yes · 8", "No · 6"])
+    steps = [["Yes · 5", "No · <5"], ["Yes · 5", "No · 5"], ["Yes · 8", "No · 6"]]
+    assert shown_history(sandbox, census) == steps
 
     # The final results count every vote, including one cast after the last step.
-    await voters[8].click("No", census)
+    await voters[13].click("No", census)
     await admin.send("/closepoll", reply_to=census)
     assert "This poll is closed." in census["text"]
-    assert "Votes: 10" in results_text(sandbox, group)
-    assert shown_history(sandbox, census)[:-1] == [["Yes · 5", "No · <5"], ["Yes · 7", "No · <5"]]
-    assert shown_history(sandbox, census)[-1] == []  # closed: no buttons left
+    results = results_text(sandbox, group)
+    assert "• Yes: 8" in results
+    assert "• No: 7" in results
+    assert "Votes: 15" in results
+    assert shown_history(sandbox, census) == [*steps, []]  # closed: no buttons left
 
 
 async def test_hidden_counts_show_nothing_until_close(sandbox: Sandbox) -> None:
@@ -90,6 +108,8 @@ async def test_hidden_counts_show_nothing_until_close(sandbox: Sandbox) -> None:
         voter = sandbox.user(f"V{index}", language_code="en").in_chat(group)
         await voter.click("Yes" if index < 6 else "No", census)
         assert voter.last_answer == ("Your vote: Yes" if index < 6 else "Your vote: No")
+    await running(sandbox).poll_actions.census_settled()
+    assert labels(census["reply_markup"]) == ["Yes", "No"]
     await admin.send("/closepoll", reply_to=census)
     assert "This poll is closed." in census["text"]
     assert shown_history(sandbox, census) == [[]]  # the one edit is the close
