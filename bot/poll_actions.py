@@ -70,14 +70,18 @@ class CensusRefresher:
         self._bot, self._storage, self._keyring = bot, storage, keyring
         self._i18n, self._min_cell_size, self._interval = i18n, min_cell_size, interval
         self._pending: dict[int, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()  # still waiting, or refreshing already
 
     def request(self, poll_id: int) -> None:
         if poll_id not in self._pending:
-            self._pending[poll_id] = asyncio.create_task(self._refresh_later(poll_id))
+            task = asyncio.create_task(self._refresh_later(poll_id))
+            self._pending[poll_id] = task
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     async def settled(self) -> None:
         """Return once the refreshes requested so far have run (or found nothing to show)."""
-        await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
+        await asyncio.gather(*list(self._running), return_exceptions=True)
 
     async def stop(self) -> None:
         for task in self._pending.values():
