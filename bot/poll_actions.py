@@ -59,8 +59,8 @@ def census_keyboard(poll: Poll, min_cell_size: int) -> InlineKeyboardMarkup | No
 
 
 class CensusRefresher:
-    """Edits a census poll's counts at most once every `interval` seconds, however fast
-    votes arrive (Telegram limits edits; live counts must not trace single votes either)."""
+    """Edits a census poll's counts at most once every `interval` seconds, however fast votes
+    arrive (Telegram limits edits), and only when a new step of counts may be shown."""
 
     def __init__(
         self,
@@ -74,10 +74,18 @@ class CensusRefresher:
         self._bot, self._storage, self._keyring = bot, storage, keyring
         self._i18n, self._min_cell_size, self._interval = i18n, min_cell_size, interval
         self._pending: dict[int, asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()  # still waiting, or refreshing already
 
     def request(self, poll_id: int) -> None:
         if poll_id not in self._pending:
-            self._pending[poll_id] = asyncio.create_task(self._refresh_later(poll_id))
+            task = asyncio.create_task(self._refresh_later(poll_id))
+            self._pending[poll_id] = task
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+
+    async def settled(self) -> None:
+        """Return once the refreshes requested so far have run (or found nothing to show)."""
+        await asyncio.gather(*list(self._running), return_exceptions=True)
 
     async def stop(self) -> None:
         for task in self._pending.values():
@@ -90,9 +98,9 @@ class CensusRefresher:
             await asyncio.sleep(self._interval)
         finally:
             self._pending.pop(poll_id, None)
-        poll = await recount_census(self._storage, poll_id)
+        poll = await recount_census(self._storage, poll_id, self._min_cell_size)
         if poll is None or poll.message_id is None:
-            return
+            return  # no new step to show
         chat = await self._storage.polls.get_chat(poll.chat_key)
         if chat is None or not chat.active:
             return
@@ -173,6 +181,10 @@ class PollActions:
     def vote_recorded(self, poll_id: int) -> None:
         """A census vote changed: its counts on the buttons follow, in a while."""
         self._refresher.request(poll_id)
+
+    async def census_settled(self) -> None:
+        """Return once the census refreshes for the votes so far have run."""
+        await self._refresher.settled()
 
     async def close(self, poll_id: int, closed_by: str = BY_THE_BOT) -> bool:
         """Close the poll (stopPoll, or the census message loses its buttons), destroy a census

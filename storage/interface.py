@@ -79,6 +79,7 @@ class Poll:
     closed_on: dt.date | None
     voter_key_sealed: bytes | None
     locale: str
+    hidden_counts: bool = False  # census: no live counts until the poll closes
 
     @property
     def is_open(self) -> bool:
@@ -245,6 +246,9 @@ class PollReader(Protocol):
 
     async def census_tallies(self, poll_id: int, options: int) -> tuple[int, ...]: ...
 
+    async def unshown_voters(self, poll_id: int) -> int:
+        """How many people voted or changed their vote since the census counts last shown."""
+
     async def polls_closed_between(self, start: dt.date, end: dt.date) -> list[Poll]: ...
 
 
@@ -262,6 +266,7 @@ class PollRepository(PollReader, Protocol):
         close_at: dt.datetime | None,
         voter_key_sealed: bytes | None,
         locale: str,
+        hidden_counts: bool = False,
     ) -> Poll: ...
 
     async def attach_message(
@@ -279,7 +284,11 @@ class PollRepository(PollReader, Protocol):
 
     async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> bool:
         """Record or replace a census vote, or withdraw it with an empty choice, in one
-        statement that checks the poll is still open; False if nothing changed (closed)."""
+        statement that checks the poll is still open; False if nothing changed (closed).
+        A recorded vote counts as unshown until `mark_votes_shown`."""
+
+    async def mark_votes_shown(self, poll_id: int) -> None:
+        """The census counts were just shown: no vote is unshown any more."""
 
     async def audit(
         self, at_hour: str, action: str, chat_key: bytes, admin: str, poll_id: int | None

@@ -111,8 +111,12 @@ def draft_from(args: str, now: dt.datetime) -> PollDraft:
     words = args.split()
     if words and words[-1].casefold() in TEMPLATES:
         flags = {word.casefold() for word in words[:-1]}
-        if flags <= {"census", "multi"}:
-            template = template_draft(words[-1].casefold(), census="census" in flags)
+        if flags <= {"census", "multi", "hidden"}:
+            template = template_draft(
+                words[-1].casefold(),
+                census=bool(flags & {"census", "hidden"}),
+                hidden_counts="hidden" in flags,
+            )
             if template is not None:
                 return template
     return parse_poll_line(args, now)

@@ -108,6 +108,7 @@ def kind_view() -> tuple[str, InlineKeyboardMarkup]:
         [
             ("native", _("Telegram poll (anonymous)")),
             ("census", _("Census: buttons, one vote each")),
+            ("hidden", _("Census, counts hidden until it closes")),
         ],
     )
 
@@ -163,6 +164,7 @@ def preview_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
         *(f"• {html.escape(option)}" for option in draft.options),
         "",
         _("Census poll") if draft.census else _("Telegram anonymous poll"),
+        *([_("Counts hidden until it closes")] if draft.hidden_counts else []),
         _("Several answers allowed") if draft.multiple else _("One answer"),
         _("Closes {when}").format(when=draft.close_at.strftime("%Y-%m-%d %H:%M"))
         if draft.close_at
@@ -176,7 +178,8 @@ def draft_of(data: dict[str, Any]) -> PollDraft:
     return PollDraft(
         str(data["question"]),
         tuple(str(option) for option in data["options"]),
-        census=data.get("kind") == "census",
+        census=data.get("kind") in ("census", "hidden"),
+        hidden_counts=data.get("kind") == "hidden",
         multiple=bool(data.get("multiple")),
         close_at=dt.datetime.fromisoformat(close) if close else None,
     )
@@ -214,7 +217,7 @@ async def on_kind(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    if callback_data.value not in ("native", "census"):
+    if callback_data.value not in ("native", "census", "hidden"):
         callback_answer.text = out_of_date()
         return
     await _next_step(query, state, PollWizard.content, content_view(), kind=callback_data.value)

@@ -1,4 +1,5 @@
-"""`/poll Question? | Option 1 | Option 2 ...` and close times ("in 2 days", "2026-12-01")."""
+"""`/poll [census [hidden]] [multi] Question? | Option 1 | Option 2 ...` and close times
+("in 2 days", "2026-12-01")."""
 
 from __future__ import annotations
 
@@ -30,20 +31,30 @@ class PollDraft:
     census: bool = False
     multiple: bool = False
     close_at: dt.datetime | None = None
+    hidden_counts: bool = False  # census only: no live counts until the poll closes
 
 
-_FLAGS = {"census": "census", "перапіс": "census", "перепись": "census", "multi": "multiple"}
+_FLAGS = {
+    "census": "census",
+    "перапіс": "census",
+    "перепись": "census",
+    "multi": "multiple",
+    "hidden": "hidden",
+    "схавана": "hidden",
+    "скрыто": "hidden",
+}
 _CLOSE = re.compile(r"^(?:close|закрыць|закрыть|⏰)\s*[:=]?\s*(.+)$", re.IGNORECASE)
 
 
 def parse_poll_line(text: str, now: dt.datetime) -> PollDraft:
-    """Parse the arguments of /poll; flags `census` and `multi` may come first, and a last
-    part `close: in 2 days` sets a close time."""
+    """Parse the arguments of /poll; flags `census`, `hidden` (a census, counts hidden until
+    close) and `multi` may come first, and a last part `close: in 2 days` sets a close time."""
     words = text.strip().split(maxsplit=1)
-    census = multiple = False
+    census = multiple = hidden = False
     while words and words[0].casefold() in _FLAGS:
         flag = _FLAGS[words[0].casefold()]
-        census = census or flag == "census"
+        hidden = hidden or flag == "hidden"
+        census = census or flag in ("census", "hidden")
         multiple = multiple or flag == "multiple"
         words = words[1].split(maxsplit=1) if len(words) > 1 else []
     parts = [" ".join(part.split()) for part in " ".join(words).split("|")]
@@ -64,7 +75,7 @@ def parse_poll_line(text: str, now: dt.datetime) -> PollDraft:
         raise PollLineError("option_too_long")
     if len({option.casefold() for option in options}) != len(options):
         raise PollLineError("duplicate")
-    return PollDraft(question, tuple(options), census, multiple, close_at)
+    return PollDraft(question, tuple(options), census, multiple, close_at, hidden)
 
 
 _UNITS = (

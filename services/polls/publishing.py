@@ -33,6 +33,7 @@ async def record_poll(
             None if draft.close_at is None else draft.close_at.astimezone(dt.UTC),
             key,
             locale,
+            hidden_counts=draft.census and draft.hidden_counts,
         )
 
 

@@ -18,23 +18,28 @@ def census_text(poll: Poll, min_cell_size: int) -> str:
     lines = [f"📊 <b>{html.escape(poll.question)}</b>"]
     if not poll.is_open:
         lines.append(_("This poll is closed."))
-    elif poll.multiple:
-        lines.append(
-            _("Anonymous, several answers allowed. Counts below {k} are hidden.").format(
-                k=min_cell_size
-            )
-        )
+        return "\n".join(lines)
+    if poll.multiple:
+        lines.append(_("Anonymous, several answers allowed."))
+    else:
+        lines.append(_("Anonymous: one vote per person, you can change it."))
+    if poll.hidden_counts:
+        lines.append(_("Counts are hidden until the poll closes; then the results are posted."))
     else:
         lines.append(
             _(
-                "Anonymous: one vote per person, you can change it. Counts below {k} are hidden."
+                "Counts are updated only after {k} more people have voted or changed their "
+                "vote, and counts below {k} are hidden."
             ).format(k=min_cell_size)
         )
     return "\n".join(lines)
 
 
 def census_button_labels(poll: Poll, min_cell_size: int) -> list[str]:
-    """One label per option with its count, or `<min` while the count is below the minimum."""
+    """One label per option: with its last shown count (`<min` below the minimum), or the
+    bare option while the counts are hidden until close."""
+    if poll.hidden_counts:
+        return list(poll.options)
     counts = live_counts(poll.tallies, min_cell_size)
     return [
         f"{option} · {count if count is not None else f'<{min_cell_size}'}"

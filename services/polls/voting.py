@@ -1,5 +1,5 @@
 """Counting votes: a census vote under its poll's pseudonym, Telegram's counts of a native
-poll, and the census tallies recounted for the live buttons; each one unit of work."""
+poll, and the census tallies shown on the live buttons, in steps; each one unit of work."""
 
 from __future__ import annotations
 
@@ -35,13 +35,18 @@ async def record_native_counts(
         await tx.polls.set_tallies(poll.id, counts)
 
 
-async def recount_census(storage: Storage, poll_id: int) -> Poll | None:
-    """Store the census poll's current tallies; returns it, or None if it is closed or gone."""
+async def recount_census(storage: Storage, poll_id: int, min_cell_size: int) -> Poll | None:
+    """Take a new shown snapshot of the census tallies once at least `min_cell_size` people
+    voted or changed their vote since the last one (so no step traces one voter); returns the
+    poll when it did, None otherwise (counts hidden until close, too few new votes, closed)."""
     async with storage.transaction() as tx:
         poll = await tx.polls.get_poll(poll_id)
-        if poll is None or not poll.is_open:
+        if poll is None or not poll.is_open or poll.hidden_counts:
+            return None
+        if await tx.polls.unshown_voters(poll.id) < min_cell_size:
             return None
         await tx.polls.set_tallies(
             poll.id, await tx.polls.census_tallies(poll.id, len(poll.options))
         )
+        await tx.polls.mark_votes_shown(poll.id)
         return await tx.polls.get_poll(poll.id)

@@ -11,7 +11,7 @@ from storage.interface import ChatRecord, Poll
 
 _POLL_COLUMNS = (
     "id, chat_key, kind, question, options, multiple, message_id, telegram_poll_id, tallies, "
-    "opened_on, close_at, closed_on, voter_key_sealed, locale"
+    "opened_on, close_at, closed_on, voter_key_sealed, locale, hidden_counts"
 )
 
 # A vote counts only while its poll is open, checked in the vote's own statement.
@@ -36,6 +36,7 @@ def _poll(row: aiosqlite.Row) -> Poll:
         closed_on=None if row[11] is None else dt.date.fromisoformat(str(row[11])),
         voter_key_sealed=None if row[12] is None else bytes(row[12]),
         locale=str(row[13]),
+        hidden_counts=bool(row[14]),
     )
 
 
@@ -112,6 +113,13 @@ class SqlitePollsReader:
                         tallies[int(index)] += int(count)
         return tuple(tallies)
 
+    async def unshown_voters(self, poll_id: int) -> int:
+        async with self._conn.execute(
+            "SELECT count(*) FROM poll_votes WHERE poll_id = ? AND unshown = 1", (poll_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
+
     async def polls_closed_between(self, start: dt.date, end: dt.date) -> list[Poll]:
         return await self._many(
             "closed_on >= ? AND closed_on < ? ORDER BY closed_on, id",
@@ -139,11 +147,12 @@ class SqlitePolls(SqlitePollsReader):
         close_at: dt.datetime | None,
         voter_key_sealed: bytes | None,
         locale: str,
+        hidden_counts: bool = False,
     ) -> Poll:
         cursor = await self._conn.execute(
             "INSERT INTO polls (chat_key, kind, question, options, multiple, tallies, "
-            "opened_on, close_at, voter_key_sealed, locale) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "opened_on, close_at, voter_key_sealed, locale, hidden_counts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_key,
                 kind,
@@ -155,6 +164,7 @@ class SqlitePolls(SqlitePollsReader):
                 None if close_at is None else close_at.isoformat(),
                 voter_key_sealed,
                 locale,
+                int(hidden_counts),
             ),
         )
         poll = await self.get_poll(int(cursor.lastrowid or 0))
@@ -194,17 +204,24 @@ class SqlitePolls(SqlitePollsReader):
     async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> bool:
         if choice:
             cursor = await self._conn.execute(
-                "INSERT INTO poll_votes (poll_id, voter, choice) SELECT ?, ?, ? "
+                "INSERT INTO poll_votes (poll_id, voter, choice, unshown) SELECT ?, ?, ?, 1 "
                 f"WHERE {_STILL_OPEN} "
-                "ON CONFLICT (poll_id, voter) DO UPDATE SET choice = excluded.choice",
+                "ON CONFLICT (poll_id, voter) DO UPDATE SET choice = excluded.choice, unshown = 1",
                 (poll_id, voter, json.dumps(list(choice)), poll_id),
             )
         else:
+            # A withdrawn vote leaves no trace, so it is not counted among the unshown: the
+            # next shown step still needs MIN_CELL_SIZE other people's votes.
             cursor = await self._conn.execute(
                 f"DELETE FROM poll_votes WHERE poll_id = ? AND voter = ? AND {_STILL_OPEN}",
                 (poll_id, voter, poll_id),
             )
         return cursor.rowcount > 0
+
+    async def mark_votes_shown(self, poll_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE poll_votes SET unshown = 0 WHERE poll_id = ? AND unshown = 1", (poll_id,)
+        )
 
     async def audit(
         self, at_hour: str, action: str, chat_key: bytes, admin: str, poll_id: int | None

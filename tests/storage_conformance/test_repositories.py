@@ -208,3 +208,24 @@ async def test_a_digest_period_is_claimed_once(storage: Storage) -> None:
     last = await storage.digests.last_posted()
     assert last is not None
     assert (last.status, last.message_ids) == ("posted", (1, 2))
+
+
+async def test_census_votes_are_unshown_until_marked_shown(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.polls.save_chat(ChatRecord(b"chat", b"sealed", "supergroup", active=True))
+        poll = await tx.polls.create_poll(
+            b"chat", "census", "Q?", ("a", "b"), False, DAY, None, b"key", "en", hidden_counts=True
+        )
+        assert await tx.polls.vote(poll.id, b"v1", (0,))
+        assert await tx.polls.vote(poll.id, b"v2", (1,))
+    assert await storage.polls.unshown_voters(poll.id) == 2
+    async with storage.transaction() as tx:
+        await tx.polls.mark_votes_shown(poll.id)
+    assert await storage.polls.unshown_voters(poll.id) == 0
+    async with storage.transaction() as tx:
+        assert await tx.polls.vote(poll.id, b"v1", (1,))  # a changed vote is unshown again
+        assert await tx.polls.vote(poll.id, b"v2", ())  # a withdrawn one leaves nothing
+    assert await storage.polls.unshown_voters(poll.id) == 1
+    stored = await storage.polls.get_poll(poll.id)
+    assert stored is not None
+    assert stored.hidden_counts
