@@ -24,7 +24,7 @@ def hold_database_lock(database_path: Path) -> Iterator[None]:
     database has nobody to refuse. The kernel drops the lock with the process: never stale."""
     try:
         fd = os.open(database_path, os.O_RDONLY)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         yield
         return
     try:

@@ -119,6 +119,8 @@ def refuse_if_in_use(database: Path) -> None:
             pass  # nothing of SQLite's is open yet, so closing this descriptor drops no lock
     except DatabaseBusyError as exc:
         raise StartupError(str(exc), EXIT_CONFIG) from None
+    except OSError:
+        pass  # an unreadable path: the database checks after this say exactly what is wrong
 
 
 def announce_new_key(path: Path) -> None:
