@@ -31,6 +31,16 @@ def key_file_for(database_path: Path) -> Path:
     return database_path.with_name(database_path.name + ".key")
 
 
+def key_file_in_data_folder(settings: Settings) -> Path | None:
+    """The key file when it sits in the database's folder (so a backup of that folder holds the
+    key and the data together); None when the key is kept elsewhere."""
+    if settings.secret_key is not None:
+        return None
+    path = settings.secret_key_file or key_file_for(settings.database_path)
+    folder = settings.database_path.parent.resolve()
+    return path if path.resolve().is_relative_to(folder) else None
+
+
 def resolve_master_secret(
     settings: Settings, *, database_is_new: bool | None = None
 ) -> MasterSecret:

@@ -22,7 +22,12 @@ from bot.app import (
 )
 from bot.instance_lock import DatabaseBusyError, hold_database_lock
 from bot.runners import serve_polling, serve_webhook
-from bot.secret_key import MasterSecret, SecretKeyError, resolve_master_secret
+from bot.secret_key import (
+    MasterSecret,
+    SecretKeyError,
+    key_file_in_data_folder,
+    resolve_master_secret,
+)
 from bot.settings import Settings
 from bot.telegram_retry import EXIT_CONFIG, StartBudget, StartupError, call_telegram
 from services.knowledge.articles import ArticleError
@@ -94,6 +99,8 @@ async def run_bot(settings: Settings) -> None:
         if generated is not None:
             # Said once the start succeeded: a failed start removes the key file again.
             vyraj.dispatcher.startup.register(lambda: announce_new_key(generated))
+        if (with_data := key_file_in_data_folder(settings)) is not None:
+            vyraj.dispatcher.startup.register(lambda: warn_key_with_data(with_data))
         # The runners give their own Telegram calls a fresh budget: opening the database may
         # take a while on a slow machine, and that is no reason to give up on Telegram.
         try:
@@ -127,6 +134,14 @@ def announce_new_key(path: Path) -> None:
     logger.warning(
         "SECRET_KEY is not set: generated a new one in %s (mode 0600). Back it up: without it "
         "the database cannot be read.",
+        path,
+    )
+
+
+def warn_key_with_data(path: Path) -> None:
+    logger.warning(
+        "The key file %s sits in the database's folder, so a backup of that folder holds both: "
+        "keep the key elsewhere (SECRET_KEY, or SECRET_KEY_FILE outside that folder).",
         path,
     )
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.log_redaction import redact
+from bot.secret_key import key_file_in_data_folder
+from bot.settings import load_settings
 from services.privacy import Keyring, UndecryptableError
 
 
@@ -40,3 +44,19 @@ def test_log_redaction_masks_ids_but_keeps_ports_and_words() -> None:
     assert "127.0.0.1:8080" in line
     assert "update 12" in line
     assert redact("from id6100040001, user_5123456789") == "from id<id>, user_<id>"
+
+
+def test_a_key_file_in_the_database_folder_is_noticed(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path}/data/vyraj.sqlite3"
+    beside = load_settings(_env_file=None, database_url=database)
+    assert key_file_in_data_folder(beside) == tmp_path / "data" / "vyraj.sqlite3.key"
+    inside = load_settings(
+        _env_file=None, database_url=database, secret_key_file=str(tmp_path / "data" / "k")
+    )
+    assert key_file_in_data_folder(inside) == tmp_path / "data" / "k"
+    apart = load_settings(
+        _env_file=None, database_url=database, secret_key_file=str(tmp_path / "secrets" / "k")
+    )
+    assert key_file_in_data_folder(apart) is None
+    from_env = load_settings(_env_file=None, database_url=database, secret_key="s" * 32)
+    assert key_file_in_data_folder(from_env) is None

@@ -47,6 +47,7 @@ async def test_vyraj_run_answers_start_and_stops_cleanly(sandbox: Sandbox, tmp_p
     assert process.returncode == 0
     log = stderr.decode()
     assert "generated a new one" in log  # SECRET_KEY unset: a key file was created, said once
+    assert "sits in the database's folder, so a backup of that folder holds both" in log
     assert "Database closed" in log
     assert (tmp_path / "data" / "vyraj.sqlite3.key").stat().st_mode & 0o777 == 0o600
     assert str(2**33 + 5) not in log
