@@ -4,6 +4,7 @@ in tests/storage_conformance/."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sqlite3
 import warnings
@@ -89,7 +90,7 @@ async def test_a_write_outside_a_transaction_fails_loudly(tmp_path: Path) -> Non
 
 async def test_a_failed_start_closes_what_it_opened(tmp_path: Path) -> None:
     path = tmp_path / "future.sqlite3"
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA user_version = 999")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
