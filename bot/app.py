@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
@@ -67,8 +68,11 @@ class Vyraj:
     i18n: I18n
     started: bool = False  # set once every start-up step succeeded
     closed: bool = False
+    # Set on the event loop once serving (heartbeat in place): what waiters such as the sandbox
+    # wait for. aiogram runs plain-function startup hooks in a thread, so mark_started is async.
+    serving: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def mark_started(self) -> None:
+    async def mark_started(self) -> None:
         self.started = True
         # `vyraj health` reads this file to tell a bot that reaches Telegram from a stuck one;
         # it starts only now (the start-up calls just succeeded), so a failed start leaves none.
@@ -76,6 +80,7 @@ class Vyraj:
         with contextlib.suppress(OSError):
             path.touch()
         self.bot.session.middleware(HeartbeatMiddleware(path))
+        self.serving.set()
 
     async def close(self) -> None:
         """Stop the background work and close the database and the bot session; idempotent."""

@@ -120,7 +120,7 @@ async def _serve_webhook(
                 webhook_url, secret_token=secret, allowed_updates=allowed_updates
             ),
         )
-        vyraj.mark_started()
+        await vyraj.mark_started()
         logger.info("Webhook server listening on %s", settings.webhook_listen)
         await stop.wait()
     finally:

@@ -32,16 +32,21 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone=timezone)
         self._clock = clock
         self._close_poll: PollCloser | None = None
+        self._shut_down = False
 
     def set_poll_closer(self, close_poll: PollCloser) -> None:
         self._close_poll = close_poll
 
     def start(self) -> None:
         if not self._scheduler.running:
+            self._shut_down = False
             self._scheduler.start()
 
     def shutdown(self) -> None:
-        if self._scheduler.running:
+        # AsyncIOScheduler defers its shutdown to the next loop turn and stays `running` until
+        # then: a second call before that would queue a second shutdown that raises.
+        if self._scheduler.running and not self._shut_down:
+            self._shut_down = True
             self._scheduler.shutdown(wait=False)
 
     def next_run(self, job_id: str) -> dt.datetime | None:

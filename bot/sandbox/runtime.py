@@ -95,8 +95,6 @@ class Sandbox:
         settings = self.settings(**overrides)
         secret = settings.secret_key.get_secret_value().encode()  # type: ignore[union-attr]
         vyraj = await create_vyraj(settings, secret, self.clock)
-        started = asyncio.Event()
-        vyraj.dispatcher.startup.register(started.set)
         stop: asyncio.Event | None = None
         if webhook:
             stop = asyncio.Event()
@@ -107,14 +105,11 @@ class Sandbox:
             task = asyncio.create_task(
                 serve_polling(vyraj, handle_as_tasks=False, handle_signals=False)
             )
-        waiter = asyncio.create_task(started.wait())
+        waiter = asyncio.create_task(vyraj.serving.wait())
         done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         if task in done:
             waiter.cancel()
             task.result()  # raises what stopped it
-        if webhook:
-            while self.api.webhook_url is None and not task.done():
-                await asyncio.sleep(0.01)
         self.bot = RunningBot(vyraj, task, stop)
         return self.bot
 
