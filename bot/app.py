@@ -166,6 +166,7 @@ def create_digest_service(
         i18n,
         k=settings.min_cell_size,
         chat_id=settings.digest_chat_id,
+        thread_id=settings.digest_thread_id,
         locale=settings.effective_digest_locale,
         schedule=settings.digest_schedule,
         timezone=settings.timezone,

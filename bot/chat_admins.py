@@ -1,5 +1,6 @@
 """Who may run polls in a chat: the bot's admins anywhere, a chat's own administrators there.
-getChatMember answers are cached for at most five minutes; a failed call is never cached."""
+getChatMember answers are cached for at most five minutes, or until a chat_member update says
+the person's status changed; a failed call is never cached."""
 
 from __future__ import annotations
 
@@ -38,3 +39,7 @@ class ChatAdminCache:
             self._answers.clear()
         self._answers[key] = (now, allowed)
         return allowed
+
+    def forget(self, chat_id: int, user_id: int) -> None:
+        """Their status in the chat changed (a demotion, say): ask Telegram again next time."""
+        self._answers.pop((chat_id, user_id), None)

@@ -67,9 +67,11 @@ class DigestService:
         grace: dt.timedelta,
         clock: Clock,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        thread_id: int | None = None,
     ) -> None:
         self._bot, self._storage, self._library, self._i18n = bot, storage, library, i18n
         self._k, self._chat_id, self._locale, self._grace = k, chat_id, locale, grace
+        self._thread_id = thread_id
         self._zone = ZoneInfo(timezone)
         self.trigger = CronTrigger.from_crontab(schedule, timezone=self._zone)
         self._clock = clock
@@ -141,7 +143,7 @@ class DigestService:
         assert self._chat_id is not None
         period_key = record.period_key
         try:
-            message_ids = await self._send(self._chat_id, composed, record)
+            message_ids = await self._send(self._chat_id, composed, record, self._thread_id)
         except Exception:
             logger.exception("The digest for %s could not be posted", period_key)
             async with self._storage.transaction() as tx:
@@ -200,20 +202,29 @@ class DigestService:
         return ComposedDigest(digest, snapshot, messages, caption, chart)
 
     async def _send(
-        self, chat_id: int | str, composed: ComposedDigest, record: DigestRecord | None
+        self,
+        chat_id: int | str,
+        composed: ComposedDigest,
+        record: DigestRecord | None,
+        thread_id: int | None = None,
     ) -> list[int]:
-        """Send the parts in order, skipping those `record` sent already and recording each
-        new one before the next goes out; returns every part's message id."""
+        """Send the parts in order (into forum topic `thread_id`, if set), skipping those
+        `record` sent already and recording each new one before the next goes out; returns
+        every part's message id."""
         assert self._bot is not None
         bot = self._bot
         sends: list[Callable[[], Awaitable[Message]]] = []
         if composed.chart is not None:
             photo = BufferedInputFile(composed.chart, filename="vyraj-digest.png")
-            sends.append(lambda: bot.send_photo(chat_id, photo, caption=composed.caption))
+            sends.append(
+                lambda: bot.send_photo(
+                    chat_id, photo, caption=composed.caption, message_thread_id=thread_id
+                )
+            )
         for text in composed.messages:
 
             def send(text: str = text) -> Awaitable[Message]:
-                return bot.send_message(chat_id, text)
+                return bot.send_message(chat_id, text, message_thread_id=thread_id)
 
             sends.append(send)
         sent = list(record.message_ids) if record is not None else []

@@ -9,7 +9,7 @@ import logging
 from typing import Protocol
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputPollOption, Message
 from aiogram.utils.i18n import I18n
@@ -30,6 +30,18 @@ from storage import Poll, Storage
 logger = logging.getLogger(__name__)
 CHART_MIN_OPTIONS = 3
 CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
+# Telegram closes a poll by itself at a close_date this near (Bot API 9.6: 2,628,000 s).
+NATIVE_CLOSE_RANGE = (dt.timedelta(seconds=5), dt.timedelta(seconds=2_628_000))
+ALREADY_CLOSED = "poll has already been closed"
+
+
+def native_close_date(close_at: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
+    """The close_date Telegram is told, as a backstop should the bot be down at close time;
+    None beyond Telegram's range (the bot's own scheduler alone closes it then)."""
+    if close_at is None:
+        return None
+    low, high = NATIVE_CLOSE_RANGE
+    return close_at if low <= close_at - now <= high else None
 
 
 class PollNotPosted(Exception):
@@ -143,14 +155,22 @@ class PollActions:
         )
 
     async def publish(
-        self, chat_id: int, draft: PollDraft, locale: str, admin_id: int | None
+        self,
+        chat_id: int,
+        draft: PollDraft,
+        locale: str,
+        admin_id: int | None,
+        thread_id: int | None = None,
     ) -> Poll:
-        """Record the poll, post it in the chat, schedule its close; audit the admin's action.
-        Raises PollNotPosted, with no record left, when Telegram refuses the post."""
+        """Record the poll, post it in the chat (in a forum, in topic `thread_id`), schedule
+        its close; audit the admin's action. Raises PollNotPosted, with no record left, when
+        Telegram refuses the post."""
         now = self._clock.local_now(self._policy.timezone)
-        poll = await record_poll(self._storage, self._keyring, chat_id, draft, locale, now)
+        poll = await record_poll(
+            self._storage, self._keyring, chat_id, draft, locale, now, thread_id
+        )
         try:
-            sent = await self._post(chat_id, poll)
+            sent = await self._post(chat_id, poll, draft, now)
         except TelegramAPIError as exc:
             await withdraw_unposted(self._storage, poll)
             raise PollNotPosted(exc.message) from exc
@@ -163,19 +183,27 @@ class PollActions:
             self._scheduler.schedule_close(poll.id, draft.close_at)
         return posted
 
-    async def _post(self, chat_id: int, poll: Poll) -> Message:
+    async def _post(
+        self, chat_id: int, poll: Poll, draft: PollDraft, now: dt.datetime
+    ) -> Message:
         if poll.kind == "census":
             keyboard = census_keyboard(poll, self._policy.min_cell_size)
             text = census_text(poll, self._policy.min_cell_size)
-            return await self._bot.send_message(chat_id, text, reply_markup=keyboard)
+            return await self._bot.send_message(
+                chat_id, text, message_thread_id=poll.thread_id, reply_markup=keyboard
+            )
         # Plain text, as typed: under the default HTML parse mode "<x>" is refused, "&amp;" lost.
         return await self._bot.send_poll(
             chat_id,
+            message_thread_id=poll.thread_id,
             question=poll.question,
             question_parse_mode=None,
             options=[InputPollOption(text=text, text_parse_mode=None) for text in poll.options],
             is_anonymous=True,
             allows_multiple_answers=poll.multiple,
+            allows_revoting=draft.revoting,
+            hide_results_until_closes=draft.hidden_counts or None,
+            close_date=native_close_date(draft.close_at, now),
         )
 
     def vote_recorded(self, poll_id: int) -> None:
@@ -189,8 +217,9 @@ class PollActions:
     async def close(self, poll_id: int, closed_by: str = BY_THE_BOT) -> bool:
         """Close the poll (stopPoll, or the census message loses its buttons), destroy a census
         key, audit it as `closed_by`, and post the results. False if it was closed already."""
+        final = await self._stop_native(poll_id)
         now = self._clock.local_now(self._policy.timezone)
-        outcome = await close_poll(self._storage, poll_id, now, closed_by)
+        outcome = await close_poll(self._storage, poll_id, now, closed_by, final)
         if outcome is None:
             return False
         poll, chat = outcome
@@ -198,18 +227,40 @@ class PollActions:
             return True  # the bot left the chat: closed in the records only
         chat_id = self._keyring.open_chat(chat.chat_sealed)[0]
         with self._i18n.context(), self._i18n.use_locale(poll.locale):
-            try:
-                if poll.kind == "native" and poll.message_id is not None:
-                    await self._bot.stop_poll(chat_id, poll.message_id)
-                elif poll.message_id is not None:
+            if poll.kind == "census" and poll.message_id is not None:
+                try:  # the results go out even if the message is gone (or left by an upgrade)
                     text = census_text(poll, self._policy.min_cell_size)
                     await self._bot.edit_message_text(
                         text, chat_id=chat_id, message_id=poll.message_id
                     )
+                except TelegramAPIError as exc:
+                    logger.warning("Census poll %d could not be marked closed: %s", poll.id, exc)
+            try:
                 await self._post_results(chat_id, poll)
             except TelegramAPIError as exc:
                 logger.warning("Poll %d closed, but the chat could not be told: %s", poll.id, exc)
         return True
+
+    async def _stop_native(self, poll_id: int) -> tuple[int, ...] | None:
+        """Stop an open Telegram poll; its final counts, or None when not known (a census, a
+        poll Telegram closed at its close_date already, or one Telegram cannot stop)."""
+        poll = await self._storage.polls.get_poll(poll_id)
+        if poll is None or not poll.is_open or poll.kind != "native" or poll.message_id is None:
+            return None
+        chat = await self._storage.polls.get_chat(poll.chat_key)
+        if chat is None or not chat.active:
+            return None
+        chat_id = self._keyring.open_chat(chat.chat_sealed)[0]
+        try:
+            stopped = await self._bot.stop_poll(chat_id, poll.message_id)
+        except TelegramBadRequest as exc:
+            if ALREADY_CLOSED not in exc.message:
+                logger.warning("Poll %d could not be stopped: %s", poll.id, exc)
+            return None  # closed in the records with the last counts Telegram sent
+        except TelegramAPIError as exc:
+            logger.warning("Poll %d could not be stopped: %s", poll.id, exc)
+            return None
+        return tuple(option.voter_count for option in stopped.options)
 
     async def stop(self) -> None:
         """Drop the census edits not made yet."""
@@ -221,6 +272,8 @@ class PollActions:
         if chartable and len(view.text) <= CAPTION_LIMIT:
             chart = bar_chart(poll.question, list(view.bars), shares=view.shares)
             photo = BufferedInputFile(chart, filename=f"poll-{poll.id}.png")
-            await self._bot.send_photo(chat_id, photo, caption=view.text)
+            await self._bot.send_photo(
+                chat_id, photo, caption=view.text, message_thread_id=poll.thread_id
+            )
         else:
-            await self._bot.send_message(chat_id, view.text)
+            await self._bot.send_message(chat_id, view.text, message_thread_id=poll.thread_id)

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     # The weekly digest: where (a channel or group id, or @username), when (cron, in TIMEZONE),
     # in which language, and how late a missed one may still go out.
     digest_chat_id: str | None = None
+    digest_thread_id: int | None = Field(default=None, ge=1)  # a forum topic of that chat
     digest_schedule: str = "0 10 * * mon"
     digest_locale: Locale | None = None
     digest_grace: dt.timedelta = dt.timedelta(hours=12)
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
         "webhook_url",
         "knowledge_dir",
         "digest_chat_id",
+        "digest_thread_id",
         "digest_locale",
         "backup_dir",
         mode="before",

@@ -61,6 +61,7 @@ class ChatRecord:
     chat_sealed: bytes
     kind: str
     active: bool
+    forum: bool = False  # a supergroup with topics
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class Poll:
     closed_on: dt.date | None
     voter_key_sealed: bytes | None
     locale: str
-    hidden_counts: bool = False  # census: no live counts until the poll closes
+    hidden_counts: bool = False  # no live counts until the poll closes
+    thread_id: int | None = None  # the forum topic it was posted in
 
     @property
     def is_open(self) -> bool:
@@ -237,8 +239,10 @@ class PollReader(Protocol):
 
     async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None: ...
 
-    async def chat_polls(self, chat_key: bytes, limit: int) -> list[Poll]:
-        """Open polls first, then the most recently closed."""
+    async def chat_polls(
+        self, chat_key: bytes, limit: int, thread_id: int | None = None
+    ) -> list[Poll]:
+        """Open polls first, then the most recently closed; of one forum topic if given."""
 
     async def open_polls(self) -> list[Poll]: ...
 
@@ -267,6 +271,7 @@ class PollRepository(PollReader, Protocol):
         voter_key_sealed: bytes | None,
         locale: str,
         hidden_counts: bool = False,
+        thread_id: int | None = None,
     ) -> Poll: ...
 
     async def attach_message(
@@ -293,6 +298,10 @@ class PollRepository(PollReader, Protocol):
     async def audit(
         self, at_hour: str, action: str, chat_key: bytes, admin: str, poll_id: int | None
     ) -> None: ...
+
+    async def move_chat(self, old_key: bytes, new: ChatRecord) -> bool:
+        """The chat got a new id (a group upgraded to a supergroup): its record, polls and
+        audit entries move to `new`'s key; False if the old chat was not known."""
 
     async def forget_admin(self, admin: str) -> None:
         """The admin asked to be forgotten: their audit entries stay, no longer theirs."""

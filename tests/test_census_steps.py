@@ -137,4 +137,5 @@ def test_the_one_liner_takes_hidden_and_defaults_to_stepped() -> None:
     assert (hidden.census, hidden.hidden_counts) == (True, True)
     stepped = parse_poll_line("census Moving? | Yes | No", NOW)
     assert (stepped.census, stepped.hidden_counts) == (True, False)
-    assert parse_poll_line("hidden multi Moving? | Yes | No", NOW).census  # implies census
+    native = parse_poll_line("hidden multi Moving? | Yes | No", NOW)  # Telegram's own, hidden
+    assert (native.census, native.hidden_counts, native.multiple) == (False, True, True)

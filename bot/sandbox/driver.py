@@ -32,15 +32,26 @@ class TelegramUser:
     see the bot's complete reply.
     """
 
-    def __init__(self, api: LocalBotApi, user: FakeUser, chat: FakeChat | None = None) -> None:
+    def __init__(
+        self,
+        api: LocalBotApi,
+        user: FakeUser,
+        chat: FakeChat | None = None,
+        thread_id: int | None = None,
+    ) -> None:
         self.api = api
         self.user = user
         self.chat = chat or api.private_chat(user)
+        self.thread_id = thread_id  # the forum topic written in; None is General
         self.last_answer: str | None = None  # the toast of the last button press
 
     def in_chat(self, chat: FakeChat) -> TelegramUser:
         """The same person writing in another chat (a group, say)."""
         return TelegramUser(self.api, self.user, chat)
+
+    def in_topic(self, thread_id: int | None) -> TelegramUser:
+        """The same person writing in a topic of this forum supergroup (None: General)."""
+        return TelegramUser(self.api, self.user, self.chat, thread_id)
 
     async def _deliver(self, body: dict[str, Any]) -> int:
         update_id = await self.api.push_update(body)
@@ -64,9 +75,10 @@ class TelegramUser:
     ) -> list[dict[str, Any]]:
         """Send any message content (a sticker, a photo...) or an `edited_message`."""
         seq = self.api.last_seq
-        await self._deliver(
-            self.api.message_update(self.user, self.chat, payload, kind=kind, reply_to=reply_to)
+        update = self.api.message_update(
+            self.user, self.chat, payload, kind=kind, reply_to=reply_to, thread_id=self.thread_id
         )
+        await self._deliver(update)
         return self.replies_since(seq)
 
     async def click(

@@ -132,13 +132,21 @@ class Sandbox:
         return TelegramUser(self.api, self.api.add_user(user_id, first_name, language_code))
 
     async def group(
-        self, title: str, *, added_by: TelegramUser, kind: str = "supergroup"
+        self,
+        title: str,
+        *,
+        added_by: TelegramUser,
+        kind: str = "supergroup",
+        forum: bool = False,
+        bot_status: str = "member",
     ) -> FakeChat:
-        """A group with `added_by` as its creator, and the bot added to it as a member."""
-        chat = self.api.create_group(-(10**12) - len(self.api.chats) - 1, title, kind=kind)
+        """A group (a forum supergroup, if `forum`) with `added_by` as its creator, and the bot
+        added to it (as a member, or as `bot_status` says)."""
+        chat_id = -(10**12) - len(self.api.chats) - 1
+        chat = self.api.create_group(chat_id, title, kind=kind, forum=forum)
         chat.statuses[added_by.user.id] = "creator"
         update_id = await self.api.push_update(
-            self.api.bot_membership_update(chat, added_by.user, "member")
+            self.api.bot_membership_update(chat, added_by.user, bot_status)
         )
         if self.bot is not None:
             await self.api.wait_processed(update_id)

@@ -45,6 +45,10 @@ MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 # How a fault answers: Bot API JSON, a proxy's HTML error page, or a connection dropped unanswered.
 FaultReply = Literal["json", "html", "drop"]
+# Bot API 9.6: a poll's open_period or close_date may reach this far ahead.
+MAX_POLL_OPEN_SECONDS = 2_628_000
+# Updates Telegram sends only to a bot that lists them in allowed_updates.
+OPT_IN_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
 
 
 class BotApiError(Exception):
@@ -54,12 +58,14 @@ class BotApiError(Exception):
         description: str,
         retry_after: int | None = None,
         reply: FaultReply = "json",
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.retry_after = retry_after
         self.reply = reply
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def poll_text(raw: str, parse_mode: Any) -> str:
@@ -106,10 +112,13 @@ class FakeChat:
     username: str | None = None
     first_name: str | None = None
     statuses: dict[int, str] = field(default_factory=dict)  # user id -> member status
+    is_forum: bool = False  # a supergroup with topics
+    topics: dict[int, str] = field(default_factory=dict)  # message_thread_id -> topic name
+    migrated_to: int | None = None  # a group upgraded to this supergroup
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id, "type": self.type}
-        for key in ("title", "username", "first_name"):
+        for key in ("title", "username", "first_name", "is_forum"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         return data
@@ -178,9 +187,11 @@ class LocalBotApi:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.files: dict[str, bytes] = {}
         self.polls: dict[str, tuple[int, int]] = {}  # poll id -> (chat id, message id)
-        self.poll_voters: dict[str, set[int]] = {}  # poll id -> user ids who voted
+        # poll id -> user id -> the options that person chose
+        self.poll_voters: dict[str, dict[int, list[int]]] = {}
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
+        self.webhook_allowed: list[str] | None = None
         self.webhook_errors: list[str] = []
         self._faults: list[Fault] = []
         self._garbled: dict[str, int] = {}  # method -> how many more replies to garble
@@ -266,6 +277,7 @@ class LocalBotApi:
         call = RecordedCall(method, params)
         self.calls.append(call)
         try:
+            await self.close_due_polls()
             await self._maybe_stall(method)
             self._maybe_fail(method, params)
             handler = self._methods.get(method)
@@ -352,7 +364,9 @@ class LocalBotApi:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **body}
         self._processed[update_id] = asyncio.get_running_loop().create_future()
-        if self.webhook_url is not None and self._webhook_queue is not None:
+        if self.webhook_url is not None and not self._wanted(update, self.webhook_allowed):
+            self._mark_processed(update_id)  # Telegram drops what the webhook did not ask for
+        elif self.webhook_url is not None and self._webhook_queue is not None:
             await self._webhook_queue.put(update)
         else:
             async with self._new_update:
@@ -387,10 +401,8 @@ class LocalBotApi:
             while True:
                 kept = []
                 for update in self._pending:
-                    kind = next(key for key in update if key != "update_id")
                     confirmed = offset and update["update_id"] < offset
-                    filtered = allowed is not None and kind not in allowed
-                    if confirmed or filtered:
+                    if confirmed or not self._wanted(update, allowed):
                         self._mark_processed(update["update_id"])
                     else:
                         kept.append(update)
@@ -403,11 +415,19 @@ class LocalBotApi:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._new_update.wait(), remaining)
 
+    @staticmethod
+    def _wanted(update: dict[str, Any], allowed: list[str] | None) -> bool:
+        """Whether Telegram delivers the update under `allowed_updates` (None: the default,
+        every kind but the opt-in ones)."""
+        kind = next(key for key in update if key != "update_id")
+        return kind in allowed if allowed else kind not in OPT_IN_UPDATES
+
     async def _set_webhook(self, params: dict[str, Any]) -> bool:
         url = str(params.get("url") or "")
         if not url:
             return await self._delete_webhook(params)
         self.webhook_url = url
+        self.webhook_allowed = params.get("allowed_updates") or None
         self.webhook_secret = params.get("secret_token")
         if self._webhook_queue is None:
             self._webhook_queue = asyncio.Queue()
@@ -497,11 +517,58 @@ class LocalBotApi:
         return chat
 
     def create_group(
-        self, chat_id: int, title: str, *, kind: str = "supergroup", username: str | None = None
+        self,
+        chat_id: int,
+        title: str,
+        *,
+        kind: str = "supergroup",
+        username: str | None = None,
+        forum: bool = False,
     ) -> FakeChat:
-        chat = FakeChat(chat_id, kind, title=title, username=username)
+        chat = FakeChat(chat_id, kind, title=title, username=username, is_forum=forum)
         self.chats[chat_id] = chat
         return chat
+
+    def create_topic(self, chat: FakeChat, name: str) -> int:
+        """A topic in a forum supergroup; its id is that of the message that created it."""
+        if not chat.is_forum:
+            raise ValueError("topics exist only in forum supergroups")
+        thread_id = self._next_message_id(chat.id)
+        chat.topics[thread_id] = name
+        return thread_id
+
+    def upgrade_group(
+        self, group: FakeChat, by: FakeUser, new_id: int
+    ) -> tuple[FakeChat, list[dict[str, Any]]]:
+        """The group becomes a supergroup with a new id, its members with it; returns the
+        supergroup and the two service messages Telegram sends (old chat, then new)."""
+        supergroup = FakeChat(new_id, "supergroup", title=group.title)
+        supergroup.statuses = dict(group.statuses)
+        self.chats[new_id] = supergroup
+        group.migrated_to = new_id
+        return supergroup, [
+            self.message_update(by, group, {"migrate_to_chat_id": new_id}),
+            self.message_update(by, supergroup, {"migrate_from_chat_id": group.id}),
+        ]
+
+    def member_status_update(
+        self, chat: FakeChat, by: FakeUser, member: FakeUser, new_status: str
+    ) -> dict[str, Any] | None:
+        """An admin changes someone's status (promotes, demotes); Telegram tells the bot in a
+        chat_member update only where the bot is an administrator, else None."""
+        old_status = chat.statuses.get(member.id, "left")
+        chat.statuses[member.id] = new_status
+        if chat.statuses.get(self.bot.id) not in ("administrator", "creator"):
+            return None
+        return {
+            "chat_member": {
+                "chat": chat.as_dict(),
+                "from": by.as_dict(),
+                "date": self._unix_now(),
+                "old_chat_member": _member(member, old_status),
+                "new_chat_member": _member(member, new_status),
+            }
+        }
 
     def message_update(
         self,
@@ -511,8 +578,10 @@ class LocalBotApi:
         *,
         kind: str = "message",
         reply_to: dict[str, Any] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        """The body of an update in which `user` writes `payload` (text, sticker...) to `chat`."""
+        """The body of an update in which `user` writes `payload` (text, sticker...) to `chat`
+        (in a forum, to topic `thread_id`; None is General)."""
         message_id = self._next_message_id(chat.id)
         message: dict[str, Any] = {
             "message_id": message_id,
@@ -520,6 +589,10 @@ class LocalBotApi:
             "chat": chat.as_dict(),
             **payload,
         }
+        if thread_id is not None:
+            if thread_id not in chat.topics:
+                raise ValueError("no such topic in this chat")
+            message.update(message_thread_id=thread_id, is_topic_message=True)
         if chat.type != "channel":
             message["from"] = user.as_dict()
         else:
@@ -582,8 +655,10 @@ class LocalBotApi:
     async def vote_in_poll(
         self, poll_id: str, option_ids: list[int], *, voter: FakeUser | None = None
     ) -> int:
-        """Someone (`voter`, if named: once per poll) votes in a poll the bot sent; the bot gets
-        the new counts (a `poll` update, as for an anonymous poll). Returns the update id."""
+        """Someone (`voter`, if named: once per poll unless it allows revoting, when the new
+        answer replaces the old) votes in a poll the bot sent; the bot gets the new counts (a
+        `poll` update, as for an anonymous poll). Returns the update id."""
+        await self.close_due_polls()
         chat_id, message_id = self.polls[poll_id]
         poll = self.messages[(chat_id, message_id)]["poll"]
         if poll["is_closed"]:
@@ -595,14 +670,29 @@ class LocalBotApi:
         if len(set(option_ids)) != len(option_ids):
             raise ValueError("an option can be chosen only once")
         if voter is not None:
-            voters = self.poll_voters.setdefault(poll_id, set())
-            if voter.id in voters:
+            voters = self.poll_voters.setdefault(poll_id, {})
+            earlier = voters.get(voter.id)
+            if earlier is not None and not poll["allows_revoting"]:
                 raise ValueError("you have already voted in this poll")
-            voters.add(voter.id)
+            for option in earlier or []:
+                poll["options"][option]["voter_count"] -= 1
+            poll["total_voter_count"] -= 1 if earlier else 0
+            voters[voter.id] = list(option_ids)
         for option in option_ids:
             poll["options"][option]["voter_count"] += 1
         poll["total_voter_count"] += 1
         return await self.push_update({"poll": dict(poll)})
+
+    async def close_due_polls(self) -> None:
+        """Telegram closes a poll by itself at its close_date, and tells the bot the final
+        counts; checked before every call and vote, and by tests after moving the clock."""
+        now = self._unix_now()
+        for chat_id, message_id in list(self.polls.values()):
+            poll = self.messages.get((chat_id, message_id), {}).get("poll")
+            if poll and not poll["is_closed"] and poll.get("close_date", now + 1) <= now:
+                poll["is_closed"] = True
+                self._record_event("edited", chat_id, message_id)
+                await self.push_update({"poll": dict(poll)})
 
     def _record_event(self, kind: str, chat_id: int, message_id: int) -> None:
         event = ChatEvent(next(self._event_seq), kind, chat_id, message_id)
@@ -652,6 +742,12 @@ class LocalBotApi:
     def _writable_chat(self, chat_id: Any) -> FakeChat:
         chat = self._chat(chat_id)
         status = chat.statuses.get(self.bot.id, "left")
+        if chat.migrated_to is not None:
+            raise BotApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=chat.migrated_to,
+            )
         if chat.type == "private":
             user = self.users.get(chat.id)
             if user is not None and user.blocked_bot:
@@ -709,6 +805,10 @@ class LocalBotApi:
         markup = self._check_markup(params.get("reply_markup"))
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
+        if (thread := params.get("message_thread_id")) is not None:
+            if int(thread) not in chat.topics:
+                raise bad_request("message thread not found")
+            message.update(message_thread_id=int(thread), is_topic_message=True)
         self.messages[(chat.id, message_id)] = message
         self.message_html[(chat.id, message_id)] = html
         self._record_event("sent", chat.id, message_id)
@@ -863,9 +963,15 @@ class LocalBotApi:
             )
         if any(not 1 <= len(text) <= 100 for text in texts):
             raise bad_request("POLL_OPTION_INVALID")
-        open_period = params.get("open_period")
-        if open_period is not None and not 5 <= int(open_period) <= 600:
-            raise bad_request("POLL_OPEN_PERIOD_INVALID")
+        open_period, close_date = params.get("open_period"), params.get("close_date")
+        if open_period is not None and close_date is not None:
+            raise bad_request("can't use open_period and close_date together")
+        if open_period is not None:
+            close_date = self._unix_now() + int(open_period)
+        if close_date is not None:
+            close_date = int(close_date)
+            if not 5 <= close_date - self._unix_now() <= MAX_POLL_OPEN_SECONDS:
+                raise bad_request("POLL_CLOSE_DATE_INVALID")
         poll_id = f"poll{next(self._file_ids)}"
         poll = {
             "id": poll_id,
@@ -874,15 +980,18 @@ class LocalBotApi:
                 {"text": text, "voter_count": 0, "persistent_id": f"{n}"}
                 for n, text in enumerate(texts)
             ],
-            "allows_revoting": False,
+            # Bot API 9.6: True unless refused, for regular polls
+            "allows_revoting": _flag(params, "allows_revoting", default=True),
+            "hide_results_until_closes": _flag(params, "hide_results_until_closes"),
             "members_only": False,
             "total_voter_count": 0,
             "is_closed": False,
             "is_anonymous": str(params.get("is_anonymous", "true")).lower() != "false",
             "type": params.get("type") or "regular",
-            "allows_multiple_answers": str(params.get("allows_multiple_answers", "false")).lower()
-            == "true",
+            "allows_multiple_answers": _flag(params, "allows_multiple_answers"),
         }
+        if close_date is not None:
+            poll["close_date"] = close_date
         message = self._store_bot_message(chat, {"poll": poll}, question, params)
         self.polls[poll_id] = (chat.id, message["message_id"])
         return message
@@ -969,6 +1078,11 @@ class LocalBotApi:
         chat = self._chat(params.get("chat_id"))
         chat.statuses[self.bot.id] = "left"
         return True
+
+
+def _flag(params: dict[str, Any], name: str, *, default: bool = False) -> bool:
+    value = params.get(name)
+    return default if value is None else str(value).lower() == "true"
 
 
 def _member(user: FakeUser, status: str) -> dict[str, Any]:
@@ -1060,4 +1174,6 @@ def _error_response(error: BotApiError) -> web.Response:
     }
     if error.retry_after is not None:
         body["parameters"] = {"retry_after": error.retry_after}
+    if error.migrate_to_chat_id is not None:
+        body["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
     return web.json_response(body, status=error.status)

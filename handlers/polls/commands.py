@@ -4,6 +4,7 @@ administrators may run polls; in a channel every post comes from its administrat
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 from contextlib import suppress
@@ -72,6 +73,8 @@ def usage(reason: str = "") -> str:
             "/poll census Question? | ...: a poll with buttons, one vote per person, counts "
             "below the threshold hidden\n"
             "/poll multi ...: several answers allowed\n"
+            "/poll hidden ...: no counts shown until the poll closes\n"
+            "/poll revote ...: voters may change their answer (Telegram polls)\n"
             "Add a last part “| close: in 2 days” to close it automatically.\n"
             "/poll where, /poll status: ready polls (where people live now; relocation status)\n"
             "/polls: this chat's polls; /closepoll: close one (or reply /closepoll to it)\n"
@@ -111,15 +114,20 @@ def draft_from(args: str, now: dt.datetime) -> PollDraft:
     words = args.split()
     if words and words[-1].casefold() in TEMPLATES:
         flags = {word.casefold() for word in words[:-1]}
-        if flags <= {"census", "multi", "hidden"}:
+        if flags <= {"census", "multi", "hidden", "revote"}:
+            census = "census" in flags
             template = template_draft(
-                words[-1].casefold(),
-                census=bool(flags & {"census", "hidden"}),
-                hidden_counts="hidden" in flags,
+                words[-1].casefold(), census=census, hidden_counts="hidden" in flags
             )
             if template is not None:
-                return template
+                return dataclasses.replace(template, revoting=not census and "revote" in flags)
     return parse_poll_line(args, now)
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic the message was written in; None in General or a chat without topics
+    (where a thread id only marks a reply thread)."""
+    return message.message_thread_id if message.is_topic_message else None
 
 
 async def poll_command(
@@ -148,13 +156,16 @@ async def poll_command(
         await message.reply(usage(exc.code))
         return
     chat = message.chat
-    await remember_chat(storage, keyring, chat.id, chat.title or "", chat.type)
+    await remember_chat(
+        storage, keyring, chat.id, chat.title or "", chat.type, forum=bool(chat.is_forum)
+    )
     try:
         await poll_actions.publish(
             message.chat.id,
             draft,
             get_i18n().current_locale,
             admin_id=message.from_user.id if message.from_user else None,
+            thread_id=topic_of(message),
         )
     except PollNotPosted as exc:
         with suppress(TelegramAPIError):  # the bot may have lost the right to write here
@@ -202,11 +213,18 @@ async def on_census_vote(
     poll_actions.vote_recorded(poll.id)
 
 
-async def on_poll_update(event: TelegramPoll, storage: Storage) -> None:
-    """Telegram's counts of an anonymous poll the bot sent: the only way to know them."""
+async def on_poll_update(
+    event: TelegramPoll, storage: Storage, poll_actions: PollActions
+) -> None:
+    """Telegram's counts of an anonymous poll the bot sent: the only way to know them. A poll
+    Telegram closed at its close_date (the bot was down, say) is closed here with them."""
     await record_native_counts(
         storage, event.id, tuple(option.voter_count for option in event.options)
     )
+    if event.is_closed:
+        poll = await storage.polls.poll_by_telegram_id(event.id)
+        if poll is not None and poll.is_open:
+            await poll_actions.close(poll.id)
 
 
 def describe(poll: Poll) -> str:
@@ -230,7 +248,9 @@ async def polls_command(
     elsewhere = _("Send /polls in the group or channel whose polls you want.")
     if not await admin_in_poll_chat(message, bot, chat_admins, elsewhere):
         return
-    polls = await storage.polls.chat_polls(keyring.chat_key(message.chat.id), LIST_LIMIT)
+    polls = await storage.polls.chat_polls(
+        keyring.chat_key(message.chat.id), LIST_LIMIT, topic_of(message)
+    )
     if not polls:
         await message.reply(_("No polls in this chat yet.") + "\n\n" + usage())
         return
@@ -259,7 +279,8 @@ async def closepoll_command(
             return
         await close_as(poll_actions, keyring, poll, message.from_user)
         return
-    open_polls = [poll for poll in await storage.polls.chat_polls(chat_key, 50) if poll.is_open]
+    polls = await storage.polls.chat_polls(chat_key, 50, topic_of(message))
+    open_polls = [poll for poll in polls if poll.is_open]
     if not open_polls:
         await message.reply(_("There are no open polls in this chat."))
         return

@@ -15,12 +15,16 @@ def hour_stamp(now: dt.datetime) -> str:
 
 
 async def close_poll(
-    storage: Storage, poll_id: int, now: dt.datetime, closed_by: str
+    storage: Storage,
+    poll_id: int,
+    now: dt.datetime,
+    closed_by: str,
+    final: tuple[int, ...] | None = None,
 ) -> tuple[Poll, ChatRecord | None] | None:
-    """Close the poll and audit it; returns it closed, with its chat, or None when it was
-    closed already (or never existed)."""
+    """Close the poll and audit it (a Telegram poll with its `final` counts, if known);
+    returns it closed, with its chat, or None when it was closed already (or never existed)."""
     async with storage.transaction() as tx:
-        closed = await _close(tx, poll_id, now, closed_by)
+        closed = await _close(tx, poll_id, now, closed_by, final)
         if closed is None:
             return None
         chat = await tx.polls.get_chat(closed.chat_key)
@@ -49,11 +53,19 @@ async def _off_the_disk(storage: Storage, closed: list[Poll]) -> None:
         await storage.checkpoint_truncate()
 
 
-async def _close(tx: Transaction, poll_id: int, now: dt.datetime, closed_by: str) -> Poll | None:
+async def _close(
+    tx: Transaction,
+    poll_id: int,
+    now: dt.datetime,
+    closed_by: str,
+    final: tuple[int, ...] | None = None,
+) -> Poll | None:
     poll = await tx.polls.get_poll(poll_id)
     if poll is None or not poll.is_open:
         return None
     tallies = poll.tallies
+    if final is not None and poll.kind == "native" and len(final) == len(poll.options):
+        tallies = final
     if poll.kind == "census":
         tallies = await tx.polls.census_tallies(poll.id, len(poll.options))
     if not await tx.polls.close_poll(poll.id, now.date(), tallies):

@@ -1,5 +1,5 @@
-"""`/poll [census [hidden]] [multi] Question? | Option 1 | Option 2 ...` and close times
-("in 2 days", "2026-12-01")."""
+"""`/poll [census] [hidden] [multi] [revote] Question? | Option 1 | Option 2 ...` and close
+times ("in 2 days", "2026-12-01")."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ class PollDraft:
     census: bool = False
     multiple: bool = False
     close_at: dt.datetime | None = None
-    hidden_counts: bool = False  # census only: no live counts until the poll closes
+    hidden_counts: bool = False  # no counts shown until the poll closes
+    revoting: bool = False  # a Telegram poll whose voters may change their answer
 
 
 _FLAGS = {
@@ -42,21 +43,23 @@ _FLAGS = {
     "hidden": "hidden",
     "схавана": "hidden",
     "скрыто": "hidden",
+    "revote": "revoting",
+    "пераабраць": "revoting",
+    "переголосовать": "revoting",
 }
 _CLOSE = re.compile(r"^(?:close|закрыць|закрыть|⏰)\s*[:=]?\s*(.+)$", re.IGNORECASE)
 
 
 def parse_poll_line(text: str, now: dt.datetime) -> PollDraft:
-    """Parse the arguments of /poll; flags `census`, `hidden` (a census, counts hidden until
-    close) and `multi` may come first, and a last part `close: in 2 days` sets a close time."""
+    """Parse the arguments of /poll; flags `census`, `hidden` (no counts until close), `multi`
+    and `revote` (Telegram polls only) may come first; a last part `close: in 2 days` sets a
+    close time."""
     words = text.strip().split(maxsplit=1)
-    census = multiple = hidden = False
+    flags: set[str] = set()
     while words and words[0].casefold() in _FLAGS:
-        flag = _FLAGS[words[0].casefold()]
-        hidden = hidden or flag == "hidden"
-        census = census or flag in ("census", "hidden")
-        multiple = multiple or flag == "multiple"
+        flags.add(_FLAGS[words[0].casefold()])
         words = words[1].split(maxsplit=1) if len(words) > 1 else []
+    census = "census" in flags
     parts = [" ".join(part.split()) for part in " ".join(words).split("|")]
     close_at = None
     if len(parts) > 1 and (match := _CLOSE.match(parts[-1])):
@@ -75,7 +78,15 @@ def parse_poll_line(text: str, now: dt.datetime) -> PollDraft:
         raise PollLineError("option_too_long")
     if len({option.casefold() for option in options}) != len(options):
         raise PollLineError("duplicate")
-    return PollDraft(question, tuple(options), census, multiple, close_at, hidden)
+    return PollDraft(
+        question,
+        tuple(options),
+        census,
+        "multiple" in flags,
+        close_at,
+        hidden_counts="hidden" in flags,
+        revoting=not census and "revoting" in flags,  # a census vote can always be changed
+    )
 
 
 _UNITS = (

@@ -19,6 +19,7 @@ async def record_poll(
     draft: PollDraft,
     locale: str,
     now: dt.datetime,
+    thread_id: int | None = None,
 ) -> Poll:
     """The poll as drafted, not yet posted; a census poll gets its own sealed voter key."""
     key = keyring.poll_key_sealer.seal(os.urandom(32)) if draft.census else None
@@ -33,7 +34,8 @@ async def record_poll(
             None if draft.close_at is None else draft.close_at.astimezone(dt.UTC),
             key,
             locale,
-            hidden_counts=draft.census and draft.hidden_counts,
+            hidden_counts=draft.hidden_counts,
+            thread_id=thread_id,
         )
 
 

@@ -11,7 +11,7 @@ from storage.interface import ChatRecord, Poll
 
 _POLL_COLUMNS = (
     "id, chat_key, kind, question, options, multiple, message_id, telegram_poll_id, tallies, "
-    "opened_on, close_at, closed_on, voter_key_sealed, locale, hidden_counts"
+    "opened_on, close_at, closed_on, voter_key_sealed, locale, hidden_counts, thread_id"
 )
 
 # A vote counts only while its poll is open, checked in the vote's own statement.
@@ -37,7 +37,15 @@ def _poll(row: aiosqlite.Row) -> Poll:
         voter_key_sealed=None if row[12] is None else bytes(row[12]),
         locale=str(row[13]),
         hidden_counts=bool(row[14]),
+        thread_id=None if row[15] is None else int(row[15]),
     )
+
+
+_CHAT_COLUMNS = "chat_key, chat_sealed, kind, active, forum"
+
+
+def _chat(row: aiosqlite.Row) -> ChatRecord:
+    return ChatRecord(bytes(row[0]), bytes(row[1]), str(row[2]), bool(row[3]), bool(row[4]))
 
 
 class SqlitePollsReader:
@@ -61,20 +69,16 @@ class SqlitePollsReader:
 
     async def get_chat(self, chat_key: bytes) -> ChatRecord | None:
         async with self._conn.execute(
-            "SELECT chat_key, chat_sealed, kind, active FROM chats WHERE chat_key = ?",
-            (chat_key,),
+            f"SELECT {_CHAT_COLUMNS} FROM chats WHERE chat_key = ?", (chat_key,)
         ) as cur:
             row = await cur.fetchone()
-        if row is None:
-            return None
-        return ChatRecord(bytes(row[0]), bytes(row[1]), str(row[2]), bool(row[3]))
+        return None if row is None else _chat(row)
 
     async def active_chats(self) -> list[ChatRecord]:
         async with self._conn.execute(
-            "SELECT chat_key, chat_sealed, kind, active FROM chats WHERE active = 1"
+            f"SELECT {_CHAT_COLUMNS} FROM chats WHERE active = 1"
         ) as cur:
-            rows = await cur.fetchall()
-        return [ChatRecord(bytes(r[0]), bytes(r[1]), str(r[2]), bool(r[3])) for r in rows]
+            return [_chat(row) for row in await cur.fetchall()]
 
     async def get_poll(self, poll_id: int) -> Poll | None:
         return await self._one("id = ?", (poll_id,))
@@ -85,10 +89,15 @@ class SqlitePollsReader:
     async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None:
         return await self._one("chat_key = ? AND message_id = ?", (chat_key, message_id))
 
-    async def chat_polls(self, chat_key: bytes, limit: int) -> list[Poll]:
+    async def chat_polls(
+        self, chat_key: bytes, limit: int, thread_id: int | None = None
+    ) -> list[Poll]:
+        topic = "" if thread_id is None else "AND thread_id = ? "
+        args: tuple[object, ...] = (chat_key,) if thread_id is None else (chat_key, thread_id)
         return await self._many(
-            "chat_key = ? ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
-            (chat_key, limit),
+            f"chat_key = ? {topic}"
+            "ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
+            (*args, limit),
         )
 
     async def open_polls(self) -> list[Poll]:
@@ -130,10 +139,11 @@ class SqlitePollsReader:
 class SqlitePolls(SqlitePollsReader):
     async def save_chat(self, chat: ChatRecord) -> None:
         await self._conn.execute(
-            "INSERT INTO chats (chat_key, chat_sealed, kind, active) VALUES (?, ?, ?, ?) "
+            "INSERT INTO chats (chat_key, chat_sealed, kind, active, forum) "
+            "VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (chat_key) DO UPDATE SET chat_sealed = excluded.chat_sealed, "
-            "kind = excluded.kind, active = excluded.active",
-            (chat.chat_key, chat.chat_sealed, chat.kind, int(chat.active)),
+            "kind = excluded.kind, active = excluded.active, forum = excluded.forum",
+            (chat.chat_key, chat.chat_sealed, chat.kind, int(chat.active), int(chat.forum)),
         )
 
     async def create_poll(
@@ -148,11 +158,12 @@ class SqlitePolls(SqlitePollsReader):
         voter_key_sealed: bytes | None,
         locale: str,
         hidden_counts: bool = False,
+        thread_id: int | None = None,
     ) -> Poll:
         cursor = await self._conn.execute(
             "INSERT INTO polls (chat_key, kind, question, options, multiple, tallies, "
-            "opened_on, close_at, voter_key_sealed, locale, hidden_counts) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "opened_on, close_at, voter_key_sealed, locale, hidden_counts, thread_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 chat_key,
                 kind,
@@ -165,6 +176,7 @@ class SqlitePolls(SqlitePollsReader):
                 voter_key_sealed,
                 locale,
                 int(hidden_counts),
+                thread_id,
             ),
         )
         poll = await self.get_poll(int(cursor.lastrowid or 0))
@@ -231,6 +243,17 @@ class SqlitePolls(SqlitePollsReader):
             "VALUES (?, ?, ?, ?, ?)",
             (at_hour, action, chat_key, admin, poll_id),
         )
+
+    async def move_chat(self, old_key: bytes, new: ChatRecord) -> bool:
+        if await self.get_chat(old_key) is None:
+            return False
+        await self.save_chat(new)
+        for table in ("polls", "poll_audit"):
+            await self._conn.execute(
+                f"UPDATE {table} SET chat_key = ? WHERE chat_key = ?", (new.chat_key, old_key)
+            )
+        await self._conn.execute("DELETE FROM chats WHERE chat_key = ?", (old_key,))
+        return True
 
     async def forget_admin(self, admin: str) -> None:
         await self._conn.execute(
