@@ -183,9 +183,7 @@ class PollActions:
             self._scheduler.schedule_close(poll.id, draft.close_at)
         return posted
 
-    async def _post(
-        self, chat_id: int, poll: Poll, draft: PollDraft, now: dt.datetime
-    ) -> Message:
+    async def _post(self, chat_id: int, poll: Poll, draft: PollDraft, now: dt.datetime) -> Message:
         if poll.kind == "census":
             keyboard = census_keyboard(poll, self._policy.min_cell_size)
             text = census_text(poll, self._policy.min_cell_size)

@@ -213,9 +213,7 @@ async def on_census_vote(
     poll_actions.vote_recorded(poll.id)
 
 
-async def on_poll_update(
-    event: TelegramPoll, storage: Storage, poll_actions: PollActions
-) -> None:
+async def on_poll_update(event: TelegramPoll, storage: Storage, poll_actions: PollActions) -> None:
     """Telegram's counts of an anonymous poll the bot sent: the only way to know them. A poll
     Telegram closed at its close_date (the bot was down, say) is closed here with them."""
     await record_native_counts(

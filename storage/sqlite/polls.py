@@ -95,8 +95,7 @@ class SqlitePollsReader:
         topic = "" if thread_id is None else "AND thread_id = ? "
         args: tuple[object, ...] = (chat_key,) if thread_id is None else (chat_key, thread_id)
         return await self._many(
-            f"chat_key = ? {topic}"
-            "ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
+            f"chat_key = ? {topic}ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
             (*args, limit),
         )
 
