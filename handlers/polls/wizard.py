@@ -1,6 +1,7 @@
 """/newpoll in a private chat: a step-by-step poll for a chat where the person is an
-administrator: target chat, kind, a ready template or one's own question and options, single
-or multiple choice, close time, preview, post. Each step is its own state."""
+administrator: target chat (and topic, in a forum), kind, whether a Telegram poll's voters may
+change their answer, a ready template or one's own question and options, single or multiple
+choice, close time, preview, post. Each step is its own state."""
 
 from __future__ import annotations
 
@@ -33,12 +34,15 @@ from services.polls.parsing import (
     PollLineError,
     parse_close_time,
     parse_poll_line,
+    parse_topic,
 )
 from services.privacy import Keyring
 from storage import Storage
 
 CLOSE_CHOICES = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1),
                  "3d": dt.timedelta(days=3), "7d": dt.timedelta(days=7)}  # fmt: skip
+KINDS = ("native", "native_hidden", "census", "hidden")
+KNOWN_TOPICS = 6  # topics of earlier polls offered as buttons
 
 
 class WizardCallback(CallbackData, prefix="nw"):
@@ -48,7 +52,9 @@ class WizardCallback(CallbackData, prefix="nw"):
 
 class PollWizard(StatesGroup):
     chat = State()
+    topic = State()
     kind = State()
+    revoting = State()
     content = State()
     question = State()
     options = State()
@@ -82,12 +88,12 @@ async def newpoll_command(
     user = message.from_user
     if user is None:
         return
-    targets: list[tuple[int, str]] = []
+    targets: list[tuple[int, str, bool]] = []
     for chat in await storage.polls.active_chats():
         chat_id, title = keyring.open_chat(chat.chat_sealed)
         title = title or str(chat_id)
         if await chat_admins.may_run_polls(bot, chat_id, user.id):
-            targets.append((chat_id, title))
+            targets.append((chat_id, title, chat.forum))
     if not targets:
         await message.answer(
             _(
@@ -98,8 +104,29 @@ async def newpoll_command(
         return
     await state.set_state(PollWizard.chat)
     await state.set_data({"targets": targets})
-    choices = [(str(index), title) for index, (_id, title) in enumerate(targets)]
+    choices = [(str(index), title) for index, (_id, title, _forum) in enumerate(targets)]
     await message.answer(_("Where should the poll go?"), reply_markup=_buttons("chat", choices))
+
+
+def topic_label(thread_id: int | None) -> str:
+    return _("General") if thread_id is None else _("Topic #{n}").format(n=thread_id)
+
+
+def topic_view(chat_title: str, known: list[int]) -> tuple[str, InlineKeyboardMarkup]:
+    text = _(
+        "Which topic of «{chat}»? Press General or a topic of an earlier poll, or send a link "
+        "to the topic (or to any message in it), or its number."
+    ).format(chat=html.escape(chat_title))
+    choices = [("general", topic_label(None))]
+    choices += [(str(thread_id), topic_label(thread_id)) for thread_id in known]
+    return text, _buttons("topic", choices, width=2)
+
+
+def topic_refused() -> str:
+    return _(
+        "I did not understand the topic: send a link such as https://t.me/c/123/45 or the "
+        "topic's number, or press a button."
+    )
 
 
 def kind_view() -> tuple[str, InlineKeyboardMarkup]:
@@ -107,9 +134,16 @@ def kind_view() -> tuple[str, InlineKeyboardMarkup]:
         "kind",
         [
             ("native", _("Telegram poll (anonymous)")),
+            ("native_hidden", _("Telegram poll, results hidden until it closes")),
             ("census", _("Census: buttons, one vote each")),
             ("hidden", _("Census, counts hidden until it closes")),
         ],
+    )
+
+
+def revoting_view() -> tuple[str, InlineKeyboardMarkup]:
+    return _("May voters change their answer later?"), _buttons(
+        "revoting", [("1", _("Yes, they may change it")), ("0", _("No, the first is final"))]
     )
 
 
@@ -157,14 +191,17 @@ def close_time_refused() -> str:
 def preview_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     draft = draft_of(data)
     chat_title = str(data["targets"][int(data["chat"])][1])
+    topic = data.get("topic")
     lines = [
         _("<b>Preview</b> for «{chat}»").format(chat=html.escape(chat_title)),
+        *([topic_label(int(topic))] if topic is not None else []),
         "",
         f"<b>{html.escape(draft.question)}</b>",
         *(f"• {html.escape(option)}" for option in draft.options),
         "",
         _("Census poll") if draft.census else _("Telegram anonymous poll"),
         *([_("Counts hidden until it closes")] if draft.hidden_counts else []),
+        *([_("Voters may change their answer")] if draft.revoting else []),
         _("Several answers allowed") if draft.multiple else _("One answer"),
         _("Closes {when}").format(when=draft.close_at.strftime("%Y-%m-%d %H:%M"))
         if draft.close_at
@@ -179,7 +216,8 @@ def draft_of(data: dict[str, Any]) -> PollDraft:
         str(data["question"]),
         tuple(str(option) for option in data["options"]),
         census=data.get("kind") in ("census", "hidden"),
-        hidden_counts=data.get("kind") == "hidden",
+        hidden_counts=data.get("kind") in ("hidden", "native_hidden"),
+        revoting=bool(data.get("revoting")),
         multiple=bool(data.get("multiple")),
         close_at=dt.datetime.fromisoformat(close) if close else None,
     )
@@ -202,13 +240,50 @@ async def on_chat(
     query: CallbackQuery,
     callback_data: WizardCallback,
     state: FSMContext,
+    storage: Storage,
+    keyring: Keyring,
     callback_answer: CallbackAnswer,
 ) -> None:
     targets = (await state.get_data())["targets"]
     if callback_data.value not in {str(index) for index in range(len(targets))}:
         callback_answer.text = out_of_date()
         return
-    await _next_step(query, state, PollWizard.kind, kind_view(), chat=callback_data.value)
+    chat_id, title, forum = targets[int(callback_data.value)]
+    if not forum:
+        await _next_step(query, state, PollWizard.kind, kind_view(), chat=callback_data.value)
+        return
+    polls = await storage.polls.chat_polls(keyring.chat_key(int(chat_id)), 50)
+    known = list(dict.fromkeys(p.thread_id for p in polls if p.thread_id is not None))
+    view = topic_view(str(title), known[:KNOWN_TOPICS])
+    await _next_step(
+        query, state, PollWizard.topic, view, chat=callback_data.value, known_topics=known
+    )
+
+
+async def on_topic(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    known = (await state.get_data()).get("known_topics", [])
+    value = callback_data.value
+    if value != "general" and value not in {str(thread_id) for thread_id in known}:
+        callback_answer.text = out_of_date()
+        return
+    topic = None if value == "general" else int(value)
+    await _next_step(query, state, PollWizard.kind, kind_view(), topic=topic)
+
+
+async def on_topic_text(message: Message, state: FSMContext) -> None:
+    topic = parse_topic(message.text or "")
+    if topic is None:
+        await message.answer(topic_refused())
+        return
+    await state.update_data(topic=topic)
+    await state.set_state(PollWizard.kind)
+    text, keyboard = kind_view()
+    await message.answer(text, reply_markup=keyboard)
 
 
 async def on_kind(
@@ -217,10 +292,29 @@ async def on_kind(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    if callback_data.value not in ("native", "census", "hidden"):
+    if callback_data.value not in KINDS:
         callback_answer.text = out_of_date()
         return
+    if callback_data.value.startswith("native"):
+        await _next_step(
+            query, state, PollWizard.revoting, revoting_view(), kind=callback_data.value
+        )
+        return
     await _next_step(query, state, PollWizard.content, content_view(), kind=callback_data.value)
+
+
+async def on_revoting(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    if callback_data.value not in ("0", "1"):
+        callback_answer.text = out_of_date()
+        return
+    await _next_step(
+        query, state, PollWizard.content, content_view(), revoting=callback_data.value == "1"
+    )
 
 
 async def on_content(
@@ -333,14 +427,19 @@ async def on_post(
         callback_answer.text = out_of_date()
         return
     data = await state.get_data()
-    chat_id, title = data["targets"][int(data["chat"])]
+    chat_id, title, _forum = data["targets"][int(data["chat"])]
+    topic = data.get("topic")
     await state.clear()
     if not await chat_admins.may_run_polls(bot, int(chat_id), query.from_user.id):
         await edit_or_send(query, _("You are no longer an administrator there."))
         return
     try:
         await poll_actions.publish(
-            int(chat_id), draft_of(data), get_i18n().current_locale, admin_id=query.from_user.id
+            int(chat_id),
+            draft_of(data),
+            get_i18n().current_locale,
+            admin_id=query.from_user.id,
+            thread_id=None if topic is None else int(topic),
         )
     except PollNotPosted as exc:
         await edit_or_send(query, not_posted(exc))
@@ -369,7 +468,9 @@ def create_router() -> Router:
     router.message.register(newpoll_command, Command("newpoll"), private)
     router.callback_query.register(on_cancel, _pressed("cancel"))
     router.callback_query.register(on_chat, PollWizard.chat, _pressed("chat"))
+    router.callback_query.register(on_topic, PollWizard.topic, _pressed("topic"))
     router.callback_query.register(on_kind, PollWizard.kind, _pressed("kind"))
+    router.callback_query.register(on_revoting, PollWizard.revoting, _pressed("revoting"))
     router.callback_query.register(on_content, PollWizard.content, _pressed("content"))
     router.callback_query.register(on_multiple, PollWizard.multiple, _pressed("multiple"))
     router.callback_query.register(on_close_choice, PollWizard.close, _pressed("close"))
@@ -378,9 +479,10 @@ def create_router() -> Router:
     router.message.register(on_question, PollWizard.question, *typed)
     router.message.register(on_options, PollWizard.options, *typed)
     router.message.register(on_close_time, PollWizard.close, *typed)
+    router.message.register(on_topic_text, PollWizard.topic, *typed)
     waiting_for_a_button = StateFilter(
-        PollWizard.chat, PollWizard.kind, PollWizard.content, PollWizard.multiple,
-        PollWizard.preview,
+        PollWizard.chat, PollWizard.kind, PollWizard.revoting, PollWizard.content,
+        PollWizard.multiple, PollWizard.preview,
     )  # fmt: skip
     router.message.register(on_text_instead_of_buttons, waiting_for_a_button, *typed)
     return router

@@ -135,3 +135,17 @@ def _elapsed(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
     # Aware datetimes in one zone compare and subtract as wall times (an autumn 02:30 equals
     # the other 02:30); in UTC the difference is real.
     return end.astimezone(dt.UTC) - start.astimezone(dt.UTC)
+
+
+_TOPIC_LINK = re.compile(
+    r"^(?:https?://)?t\.me/(?:c/\d+|[A-Za-z][A-Za-z0-9_]{3,})/(\d{1,9})(?:/\d+)?/?$"
+)
+
+
+def parse_topic(text: str) -> int | None:
+    """A forum topic's id from a link to it or to a message in it (`t.me/c/123/45/678`,
+    `t.me/group/45`), or from its bare number; None if the text is neither."""
+    text = text.strip()
+    match = _TOPIC_LINK.match(text)
+    number = match.group(1) if match else text
+    return int(number) if number.isdigit() and 0 < int(number) < 10**9 else None
