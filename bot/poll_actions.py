@@ -33,6 +33,9 @@ CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
 # Telegram closes a poll by itself at a close_date this near (Bot API 9.6: 2,628,000 s).
 NATIVE_CLOSE_RANGE = (dt.timedelta(seconds=5), dt.timedelta(seconds=2_628_000))
 ALREADY_CLOSED = "poll has already been closed"
+# How long a poll Telegram closed by itself waits for the `poll` update with its final counts
+# (queued while the bot was down, say) before it closes with the last counts known.
+FINAL_COUNTS_WAIT = dt.timedelta(seconds=30)
 
 
 def native_close_date(close_at: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
@@ -46,6 +49,10 @@ def native_close_date(close_at: dt.datetime | None, now: dt.datetime) -> dt.date
 
 class PollNotPosted(Exception):
     """Telegram refused to post the poll; the message is its reason."""
+
+
+class ClosedByTelegram(Exception):
+    """stopPoll found the poll closed already: Telegram closed it at its close_date."""
 
 
 class PollVoteCallback(CallbackData, prefix="pv"):
@@ -153,6 +160,7 @@ class PollActions:
         self._refresher = CensusRefresher(
             bot, storage, keyring, i18n, policy.min_cell_size, refresh_seconds
         )
+        self._awaiting_final: set[int] = set()  # closed by Telegram, final counts not here yet
 
     async def publish(
         self,
@@ -214,8 +222,25 @@ class PollActions:
 
     async def close(self, poll_id: int, closed_by: str = BY_THE_BOT) -> bool:
         """Close the poll (stopPoll, or the census message loses its buttons), destroy a census
-        key, audit it as `closed_by`, and post the results. False if it was closed already."""
-        final = await self._stop_native(poll_id)
+        key, audit it as `closed_by`, and post the results. False if it was closed already
+        (or Telegram closed it, and its final counts are awaited a while)."""
+        try:
+            final = await self._stop_native(poll_id)
+        except ClosedByTelegram:
+            if poll_id not in self._awaiting_final:
+                self._awaiting_final.add(poll_id)
+                self._scheduler.schedule_close(poll_id, self._clock.now() + FINAL_COUNTS_WAIT)
+                return False
+            final = None  # waited long enough: the last counts known are final
+        return await self._finish(poll_id, closed_by, final)
+
+    async def closed_by_telegram(self, poll_id: int, final: tuple[int, ...]) -> bool:
+        """Telegram closed the poll at its close_date (its `poll` update says so): close it in
+        the records with these final counts and post the results."""
+        return await self._finish(poll_id, BY_THE_BOT, final)
+
+    async def _finish(self, poll_id: int, closed_by: str, final: tuple[int, ...] | None) -> bool:
+        self._awaiting_final.discard(poll_id)
         now = self._clock.local_now(self._policy.timezone)
         outcome = await close_poll(self._storage, poll_id, now, closed_by, final)
         if outcome is None:
@@ -240,8 +265,8 @@ class PollActions:
         return True
 
     async def _stop_native(self, poll_id: int) -> tuple[int, ...] | None:
-        """Stop an open Telegram poll; its final counts, or None when not known (a census, a
-        poll Telegram closed at its close_date already, or one Telegram cannot stop)."""
+        """Stop an open Telegram poll; its final counts, or None when not known (a census, or
+        a poll Telegram cannot stop). Raises ClosedByTelegram if it is closed already."""
         poll = await self._storage.polls.get_poll(poll_id)
         if poll is None or not poll.is_open or poll.kind != "native" or poll.message_id is None:
             return None
@@ -252,9 +277,10 @@ class PollActions:
         try:
             stopped = await self._bot.stop_poll(chat_id, poll.message_id)
         except TelegramBadRequest as exc:
-            if ALREADY_CLOSED not in exc.message:
-                logger.warning("Poll %d could not be stopped: %s", poll.id, exc)
-            return None  # closed in the records with the last counts Telegram sent
+            if ALREADY_CLOSED in exc.message:
+                raise ClosedByTelegram from exc
+            logger.warning("Poll %d could not be stopped: %s", poll.id, exc)
+            return None
         except TelegramAPIError as exc:
             logger.warning("Poll %d could not be stopped: %s", poll.id, exc)
             return None

@@ -216,13 +216,12 @@ async def on_census_vote(
 async def on_poll_update(event: TelegramPoll, storage: Storage, poll_actions: PollActions) -> None:
     """Telegram's counts of an anonymous poll the bot sent: the only way to know them. A poll
     Telegram closed at its close_date (the bot was down, say) is closed here with them."""
-    await record_native_counts(
-        storage, event.id, tuple(option.voter_count for option in event.options)
-    )
+    counts = tuple(option.voter_count for option in event.options)
+    await record_native_counts(storage, event.id, counts)
     if event.is_closed:
         poll = await storage.polls.poll_by_telegram_id(event.id)
         if poll is not None and poll.is_open:
-            await poll_actions.close(poll.id)
+            await poll_actions.closed_by_telegram(poll.id, counts)
 
 
 def describe(poll: Poll) -> str:
