@@ -21,7 +21,7 @@ from services.clock import Clock
 from services.policy import Policy
 from services.polls.closing import BY_THE_BOT, close_poll
 from services.polls.parsing import PollDraft
-from services.polls.publishing import record_poll, record_posted, withdraw_unposted
+from services.polls.publishing import reattach, record_poll, record_posted, withdraw_unposted
 from services.polls.render import census_button_labels, census_text, results_view
 from services.polls.voting import recount_census
 from services.privacy import Keyring
@@ -211,6 +211,24 @@ class PollActions:
             hide_results_until_closes=draft.hidden_counts or None,
             close_date=native_close_date(draft.close_at, now),
         )
+
+    async def carry_over(self, chat_id: int) -> None:
+        """The group became this supergroup: its open census polls are posted again here, so
+        voting goes on (their votes stay); Telegram polls stay behind, closed with the counts
+        Telegram sends."""
+        chat_key = self._keyring.chat_key(chat_id)
+        for poll in await self._storage.polls.open_polls():
+            if poll.chat_key != chat_key or poll.kind != "census":
+                continue
+            with self._i18n.context(), self._i18n.use_locale(poll.locale):
+                text = census_text(poll, self._policy.min_cell_size)
+                keyboard = census_keyboard(poll, self._policy.min_cell_size)
+                try:
+                    sent = await self._bot.send_message(chat_id, text, reply_markup=keyboard)
+                except TelegramAPIError as exc:
+                    logger.warning("Census poll %d could not be posted again: %s", poll.id, exc)
+                    continue
+            await reattach(self._storage, poll, sent.message_id)
 
     def vote_recorded(self, poll_id: int) -> None:
         """A census vote changed: its counts on the buttons follow, in a while."""

@@ -301,7 +301,8 @@ class PollRepository(PollReader, Protocol):
 
     async def move_chat(self, old_key: bytes, new: ChatRecord) -> bool:
         """The chat got a new id (a group upgraded to a supergroup): its record, polls and
-        audit entries move to `new`'s key; False if the old chat was not known."""
+        audit entries move to `new`'s key, the polls without their messages (left in the old
+        chat); False if the old chat was not known."""
 
     async def forget_admin(self, admin: str) -> None:
         """The admin asked to be forgotten: their audit entries stay, no longer theirs."""

@@ -139,7 +139,7 @@ async def test_the_wizard_posts_into_a_topic_given_by_link_or_button(sandbox: Sa
 async def test_a_topic_that_does_not_exist_is_refused_and_nothing_is_recorded(
     sandbox: Sandbox,
 ) -> None:
-    admin, forum = await forum_with_admin(sandbox)
+    admin, _forum = await forum_with_admin(sandbox)
     me = admin.in_chat(sandbox.api.private_chat(admin.user))
     await me.send("/newpoll")
     await me.click("Belarusians in Warsaw")

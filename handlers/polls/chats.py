@@ -9,6 +9,7 @@ from aiogram.filters import IS_MEMBER
 from aiogram.types import ChatMemberUpdated, Message
 
 from bot.chat_admins import ChatAdminCache
+from bot.poll_actions import PollActions
 from services.clock import Clock
 from services.policy import Policy
 from services.polls.chats import chat_record, move_chat, remember_chat
@@ -32,9 +33,11 @@ async def on_membership(
         await close_chat_polls(storage, removed, clock.local_now(policy.timezone))
 
 
-async def on_upgraded(message: Message, storage: Storage, keyring: Keyring) -> None:
+async def on_upgraded(
+    message: Message, storage: Storage, keyring: Keyring, poll_actions: PollActions
+) -> None:
     """Telegram tells both chats: the old group (migrate_to_chat_id) and the new supergroup
-    (migrate_from_chat_id); whichever arrives first moves the records."""
+    (migrate_from_chat_id); whichever arrives first moves the records and the census polls."""
     chat = message.chat
     if message.migrate_to_chat_id is not None:
         old_id, new_id, forum = chat.id, message.migrate_to_chat_id, False
@@ -42,7 +45,8 @@ async def on_upgraded(message: Message, storage: Storage, keyring: Keyring) -> N
         old_id, new_id, forum = message.migrate_from_chat_id, chat.id, bool(chat.is_forum)
     else:
         return
-    await move_chat(storage, keyring, old_id, new_id, chat.title or "", forum=forum)
+    if await move_chat(storage, keyring, old_id, new_id, chat.title or "", forum=forum):
+        await poll_actions.carry_over(new_id)
 
 
 async def on_member_changed(event: ChatMemberUpdated, chat_admins: ChatAdminCache) -> None:

@@ -39,6 +39,12 @@ async def record_poll(
         )
 
 
+async def reattach(storage: Storage, poll: Poll, message_id: int) -> None:
+    """The poll's message was posted again (its chat got a new id): votes and key stay."""
+    async with storage.transaction() as tx:
+        await tx.polls.attach_message(poll.id, message_id, poll.telegram_poll_id)
+
+
 async def withdraw_unposted(storage: Storage, poll: Poll) -> None:
     """Telegram refused the post: the poll never existed, so no record of it stays."""
     async with storage.transaction() as tx:

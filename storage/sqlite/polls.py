@@ -247,10 +247,14 @@ class SqlitePolls(SqlitePollsReader):
         if await self.get_chat(old_key) is None:
             return False
         await self.save_chat(new)
-        for table in ("polls", "poll_audit"):
-            await self._conn.execute(
-                f"UPDATE {table} SET chat_key = ? WHERE chat_key = ?", (new.chat_key, old_key)
-            )
+        # The old messages stay in the old chat: the same ids in the new one are others.
+        await self._conn.execute(
+            "UPDATE polls SET chat_key = ?, message_id = NULL WHERE chat_key = ?",
+            (new.chat_key, old_key),
+        )
+        await self._conn.execute(
+            "UPDATE poll_audit SET chat_key = ? WHERE chat_key = ?", (new.chat_key, old_key)
+        )
         await self._conn.execute("DELETE FROM chats WHERE chat_key = ?", (old_key,))
         return True
 
