@@ -89,6 +89,7 @@ async def test_a_newpoll_question_reaches_telegram_as_typed(sandbox: Sandbox) ->
     await me.send("/newpoll")
     await me.click("Belarusians in Kraków")
     await me.click("Telegram poll")
+    await me.click("No, the first is final")
     await me.click("My own question")
     await me.send(TRICKY)
     await me.send("a < b\n<c> & d")
