@@ -44,7 +44,9 @@ def native_close_date(close_at: dt.datetime | None, now: dt.datetime) -> dt.date
     if close_at is None:
         return None
     low, high = NATIVE_CLOSE_RANGE
-    return close_at if low <= close_at - now <= high else None
+    # In UTC: aware times in one zone subtract as wall times, an hour off across a DST change.
+    ahead = close_at.astimezone(dt.UTC) - now.astimezone(dt.UTC)
+    return close_at if low <= ahead <= high else None
 
 
 class PollNotPosted(Exception):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -111,6 +112,13 @@ def test_native_close_dates_stay_within_telegrams_range() -> None:
     inside = NOW + dt.timedelta(seconds=2_628_000)
     assert native_close_date(inside, NOW) == inside
     assert native_close_date(inside + dt.timedelta(seconds=1), NOW) is None
+
+
+def test_the_native_range_is_real_time_across_a_dst_change() -> None:
+    warsaw = ZoneInfo("Europe/Warsaw")
+    now = dt.datetime(2026, 10, 1, 12, 0, tzinfo=warsaw)  # summer time; winter time by the close
+    too_far = (now.astimezone(dt.UTC) + dt.timedelta(seconds=2_628_000 + 1800)).astimezone(warsaw)
+    assert native_close_date(too_far, now) is None  # by wall time it would be within range
 
 
 async def test_a_poll_telegram_closed_while_the_bot_was_down_gets_its_final_results(

@@ -303,18 +303,30 @@ async def on_kind(
     await _next_step(query, state, PollWizard.content, content_view(), kind=callback_data.value)
 
 
+async def _yes_or_no(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+    answer: str,
+    step: State,
+    view: tuple[str, InlineKeyboardMarkup],
+) -> None:
+    """A "0"/"1" button: keep it under the name `answer` and move on to `step`."""
+    if callback_data.value not in ("0", "1"):
+        callback_answer.text = out_of_date()
+        return
+    await _next_step(query, state, step, view, **{answer: callback_data.value == "1"})
+
+
 async def on_revoting(
     query: CallbackQuery,
     callback_data: WizardCallback,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    if callback_data.value not in ("0", "1"):
-        callback_answer.text = out_of_date()
-        return
-    await _next_step(
-        query, state, PollWizard.content, content_view(), revoting=callback_data.value == "1"
-    )
+    step, view = PollWizard.content, content_view()
+    await _yes_or_no(query, callback_data, state, callback_answer, "revoting", step, view)
 
 
 async def on_content(
@@ -375,11 +387,8 @@ async def on_multiple(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    if callback_data.value not in ("0", "1"):
-        callback_answer.text = out_of_date()
-        return
-    await _next_step(
-        query, state, PollWizard.close, close_view(), multiple=callback_data.value == "1"
+    await _yes_or_no(
+        query, callback_data, state, callback_answer, "multiple", PollWizard.close, close_view()
     )
 
 
