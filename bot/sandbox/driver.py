@@ -37,6 +37,7 @@ class TelegramUser:
         self.user = user
         self.chat = chat or api.private_chat(user)
         self.last_answer: str | None = None  # the toast of the last button press
+        self.last_sent: dict[str, Any] | None = None  # this person's last message, to reply to
 
     def in_chat(self, chat: FakeChat) -> TelegramUser:
         """The same person writing in another chat (a group, say)."""
@@ -64,9 +65,9 @@ class TelegramUser:
     ) -> list[dict[str, Any]]:
         """Send any message content (a sticker, a photo...) or an `edited_message`."""
         seq = self.api.last_seq
-        await self._deliver(
-            self.api.message_update(self.user, self.chat, payload, kind=kind, reply_to=reply_to)
-        )
+        body = self.api.message_update(self.user, self.chat, payload, kind=kind, reply_to=reply_to)
+        self.last_sent = body[kind]
+        await self._deliver(body)
         return self.replies_since(seq)
 
     async def click(

@@ -709,10 +709,32 @@ class LocalBotApi:
         markup = self._check_markup(params.get("reply_markup"))
         if markup and "inline_keyboard" in markup:
             message["reply_markup"] = markup
+        if params.get("message_thread_id"):
+            message["message_thread_id"] = int(params["message_thread_id"])
+        message.update(self._reply_fields(chat, params))
         self.messages[(chat.id, message_id)] = message
         self.message_html[(chat.id, message_id)] = html
         self._record_event("sent", chat.id, message_id)
         return message
+
+    def _reply_fields(self, chat: FakeChat, params: dict[str, Any]) -> dict[str, Any]:
+        """`reply_to_message` (and `quote`) of a message sent with reply parameters; a quote
+        must be part of the replied-to message's text, as Telegram checks."""
+        reply = params.get("reply_parameters") or {}
+        replied_id = reply.get("message_id") or params.get("reply_to_message_id")
+        replied = self.messages.get((chat.id, int(replied_id or 0)))
+        if replied is None:  # unknown here (a hand-made update): nothing to check against
+            return {}
+        fields: dict[str, Any] = {
+            "reply_to_message": {k: v for k, v in replied.items() if k != "reply_to_message"}
+        }
+        if reply.get("quote"):
+            quote = poll_text(str(reply["quote"]), reply.get("quote_parse_mode"))
+            position = str(replied.get("text") or replied.get("caption") or "").find(quote)
+            if position < 0:
+                raise bad_request("QUOTE_TEXT_INVALID")
+            fields["quote"] = {"text": quote, "position": position}
+        return fields
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._writable_chat(params.get("chat_id"))
@@ -793,6 +815,7 @@ class LocalBotApi:
             "answered": True,
             "text": text,
             "show_alert": bool(params.get("show_alert")),
+            "url": params.get("url"),
         }
         return True
 
