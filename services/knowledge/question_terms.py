@@ -51,3 +51,23 @@ def _is_unknown_name(token: str, vocabulary: frozenset[str]) -> bool:
     if not letters or not letters[0].isupper():
         return False
     return not set(stems(token)) <= vocabulary
+
+
+MASK = "***"
+
+
+def mask_identifying(text: str) -> str:
+    """`text` as typed, with the numbers and contacts that `question_terms` drops masked."""
+    text = _SPACED_NUMBER.sub(_mask_identifying_number, text)
+    return re.sub(r"\S+", _mask_contact_or_number, text)
+
+
+def _mask_identifying_number(match: re.Match[str]) -> str:
+    return MASK if _drop_identifying_number(match) == " " else match.group()
+
+
+def _mask_contact_or_number(match: re.Match[str]) -> str:
+    token = match.group()
+    if "@" in token or any(_looks_like_a_number_of_someone(word) for word in fold(token).split()):
+        return MASK
+    return token
