@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import re
 import shutil
 import sqlite3
@@ -15,6 +16,7 @@ import pytest
 
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
+from bot.sandbox.terminal import run_terminal
 from services.clock import ManualClock
 from services.knowledge import load_knowledge_base
 from services.knowledge.question_terms import MASK, mask_identifying
@@ -149,8 +151,7 @@ async def test_in_a_group_the_button_opens_a_private_chat(sandbox: Sandbox) -> N
     seq = sandbox.api.last_seq
     await in_group.click(REPORT, answer)
     assert sandbox.api.events_since(seq) == []  # nothing said in front of the group
-    (pressed,) = [a for a in sandbox.api.callback_answers.values() if a.get("url")]
-    assert pressed["url"] == f"https://t.me/vyraj_bot?start=report-{KARTA}"
+    assert in_group.last_answer_url == f"https://t.me/vyraj_bot?start=report-{KARTA}"
     # The group's chatter is not taken for a note.
     assert await in_group.send("ok, will do") == []
 
@@ -225,3 +226,14 @@ def test_the_quota_counts_per_person_per_day() -> None:
     assert [quota.take("a", day) for _ in range(3)] == [True, True, False]
     assert quota.take("b", day)
     assert quota.take("a", day + dt.timedelta(days=1))
+
+
+async def test_in_the_terminal_sandbox_the_group_button_leads_to_the_private_chat() -> None:
+    out = io.StringIO()
+    lines = ("!lang en", "!group", "@vyraj_bot karta pobytu MOS portal online", "3", "Old fee.")
+    assert await run_terminal(lines, database=None, out=out, echo=True) == 0
+    pressed = out.getvalue().split("> 3\n", 1)[1]
+    assert f"(the bot opens https://t.me/vyraj_bot?start=report-{KARTA})" in pressed
+    assert "(you are in your private chat with the bot)" in pressed
+    assert "What is outdated or wrong" in pressed
+    assert "Thank you! Your note is saved" in out.getvalue().split("> Old fee.\n", 1)[1]

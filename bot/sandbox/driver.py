@@ -37,6 +37,7 @@ class TelegramUser:
         self.user = user
         self.chat = chat or api.private_chat(user)
         self.last_answer: str | None = None  # the toast of the last button press
+        self.last_answer_url: str | None = None  # the link the last button press opened
         self.last_sent: dict[str, Any] | None = None  # this person's last message, to reply to
 
     def in_chat(self, chat: FakeChat) -> TelegramUser:
@@ -87,7 +88,8 @@ class TelegramUser:
         seq = self.api.last_seq
         query_id, body = self.api.callback_update(self.user, message, data)
         await self._deliver(body)
-        self.last_answer = self.api.callback_answers.get(query_id, {}).get("text")
+        answer = self.api.callback_answers.get(query_id, {})
+        self.last_answer, self.last_answer_url = answer.get("text"), answer.get("url")
         return self.replies_since(seq)
 
     async def inline(self, query: str) -> list[dict[str, Any]]:
