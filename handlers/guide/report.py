@@ -106,6 +106,9 @@ async def note_received(
     note_quota: NoteQuota,
 ) -> None:
     text = (message.text or "").strip()
+    if not text:
+        await note_not_text(message)
+        return
     if len(text) > NOTE_MAX:
         await message.answer(
             _("That is {length} characters; please shorten it to {limit}.").format(
