@@ -120,7 +120,7 @@ async def kbnotes(
         await message.reply(
             text.format(count=cleared, title=title_of(library, words[1], language))
         )
-    elif len(words) == 1:
+    elif len(words) == 1 and words[0] != "clear":
         await message.reply(await article_notes(storage, library, words[0], language))
     elif not words:
         await message.reply(await notes_overview(storage, library, language))
