@@ -13,6 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
@@ -237,3 +239,16 @@ async def test_in_the_terminal_sandbox_the_group_button_leads_to_the_private_cha
     assert "(you are in your private chat with the bot)" in pressed
     assert "What is outdated or wrong" in pressed
     assert "Thank you! Your note is saved" in out.getvalue().split("> Old fee.\n", 1)[1]
+
+
+@given(
+    st.text(max_size=60),
+    st.integers(min_value=10_000, max_value=10**15),
+    st.sampled_from(["{}", "+{}", "id{}", "({})", "{},"]),
+    st.text(max_size=60),
+)
+def test_no_long_number_survives_masking(
+    before: str, number: int, written: str, after: str
+) -> None:
+    kept = mask_identifying(f"{before} {written.format(number)} {after}")
+    assert str(number) not in kept
