@@ -36,6 +36,7 @@ from bot.update_reader import UpdateSkippingSession
 from handlers import get_routers
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.reader_notes import NoteQuota
 from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.waves import publish_due_snapshots
@@ -223,6 +224,7 @@ async def create_vyraj(
             broadcaster=broadcaster,
             digest_service=digest_service,
             poll_actions=poll_actions,
+            note_quota=NoteQuota(),
         )
         dispatcher = create_dispatcher(dependencies=dependencies, i18n=i18n, tracker=tracker)
     except BaseException:

@@ -9,6 +9,7 @@ from bot.digest import DigestService
 from bot.poll_actions import PollActions
 from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.reader_notes import NoteQuota
 from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.waves import WaveAnnouncer
@@ -27,3 +28,4 @@ class Dependencies(TypedDict):
     broadcaster: WaveAnnouncer
     digest_service: DigestService
     poll_actions: PollActions
+    note_quota: NoteQuota

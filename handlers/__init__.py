@@ -5,6 +5,7 @@ from aiogram import Router
 
 from handlers import admin, common, guide, polls, survey
 from handlers.common import errors, fallback
+from handlers.guide import report
 
 
 def get_routers() -> list[Router]:
@@ -15,6 +16,7 @@ def get_routers() -> list[Router]:
         # The survey before common: `/start survey` (a deep link) opens the survey, and any
         # other /start the main menu.
         *survey.get_routers(),
+        report.create_deep_link_router(),  # `/start report-<article>`, likewise
         *common.get_routers(),
         *guide.get_routers(),
         *polls.get_routers(),

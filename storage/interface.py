@@ -28,6 +28,15 @@ class UnansweredQuestion:
 
 
 @dataclass(frozen=True)
+class ReaderNote:
+    """A reader's note that an article is outdated or wrong; nothing says whose."""
+
+    article_id: str
+    note: str  # as typed, numbers and contacts masked
+    noted_in: str  # YYYY-MM, nothing finer
+
+
+@dataclass(frozen=True)
 class Wave:
     id: int
     label: str
@@ -147,6 +156,12 @@ class KnowledgeStatsReader(Protocol):
 
     async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]: ...
 
+    async def note_counts(self) -> list[tuple[str, int]]:
+        """Every article with readers' notes and how many, the most noted first."""
+
+    async def notes(self, article_id: str, limit: int) -> list[ReaderNote]:
+        """The article's notes, newest first."""
+
 
 class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
     async def record_view(self, article_id: str) -> None: ...
@@ -159,6 +174,11 @@ class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
     async def forget_votes(self, voters: list[str]) -> None: ...
 
     async def record_unanswered(self, terms: str) -> None: ...
+
+    async def add_note(self, article_id: str, note: str, noted_in: str) -> None: ...
+
+    async def clear_notes(self, article_id: str) -> int:
+        """Delete the article's notes (it was fixed); how many."""
 
 
 class SurveyReader(Protocol):

@@ -5,7 +5,15 @@ from __future__ import annotations
 from bot.sandbox.runtime import Sandbox
 
 REFUSAL = "only for the bot's admins"
-ADMIN_COMMANDS = ("/unanswered", "/kbstats", "/kbreload", "/wave", "/digest", "/stats full")
+ADMIN_COMMANDS = (
+    "/unanswered",
+    "/kbstats",
+    "/kbnotes",
+    "/kbreload",
+    "/wave",
+    "/digest",
+    "/stats full",
+)
 
 
 async def test_every_admin_command_is_refused_to_others_and_runs_for_admins(

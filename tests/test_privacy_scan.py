@@ -52,6 +52,9 @@ async def exercise_every_flow(box: Sandbox) -> list[int]:
         await person.send("/relocate")
         await person.click(1)
         await person.click(1)
+        await person.click("Report outdated")
+        await person.send(f"outdated, write to me: {person.user.id}")
+        assert "Thank you" in person.last_text
         await person.send("/privacy")
         await person.send("/cancel")
         await person.send("free text with my id " + str(person.user.id))

@@ -44,6 +44,8 @@ class TelegramUser:
         self.chat = chat or api.private_chat(user)
         self.thread_id = thread_id  # the forum topic written in; None is General
         self.last_answer: str | None = None  # the toast of the last button press
+        self.last_answer_url: str | None = None  # the link the last button press opened
+        self.last_sent: dict[str, Any] | None = None  # this person's last message, to reply to
 
     def in_chat(self, chat: FakeChat) -> TelegramUser:
         """The same person writing in another chat (a group, say)."""
@@ -75,10 +77,11 @@ class TelegramUser:
     ) -> list[dict[str, Any]]:
         """Send any message content (a sticker, a photo...) or an `edited_message`."""
         seq = self.api.last_seq
-        update = self.api.message_update(
+        body = self.api.message_update(
             self.user, self.chat, payload, kind=kind, reply_to=reply_to, thread_id=self.thread_id
         )
-        await self._deliver(update)
+        self.last_sent = body[kind]
+        await self._deliver(body)
         return self.replies_since(seq)
 
     async def click(
@@ -98,7 +101,8 @@ class TelegramUser:
         seq = self.api.last_seq
         query_id, body = self.api.callback_update(self.user, message, data)
         await self._deliver(body)
-        self.last_answer = self.api.callback_answers.get(query_id, {}).get("text")
+        answer = self.api.callback_answers.get(query_id, {})
+        self.last_answer, self.last_answer_url = answer.get("text"), answer.get("url")
         return self.replies_since(seq)
 
     async def inline(self, query: str) -> list[dict[str, Any]]:

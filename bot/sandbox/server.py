@@ -809,10 +809,30 @@ class LocalBotApi:
             if int(thread) not in chat.topics:
                 raise bad_request("message thread not found")
             message.update(message_thread_id=int(thread), is_topic_message=True)
+        message.update(self._reply_fields(chat, params))
         self.messages[(chat.id, message_id)] = message
         self.message_html[(chat.id, message_id)] = html
         self._record_event("sent", chat.id, message_id)
         return message
+
+    def _reply_fields(self, chat: FakeChat, params: dict[str, Any]) -> dict[str, Any]:
+        """`reply_to_message` (and `quote`) of a message sent with reply parameters; a quote
+        must be part of the replied-to message's text, as Telegram checks."""
+        reply = params.get("reply_parameters") or {}
+        replied_id = reply.get("message_id") or params.get("reply_to_message_id")
+        replied = self.messages.get((chat.id, int(replied_id or 0)))
+        if replied is None:  # unknown here (a hand-made update): nothing to check against
+            return {}
+        fields: dict[str, Any] = {
+            "reply_to_message": {k: v for k, v in replied.items() if k != "reply_to_message"}
+        }
+        if reply.get("quote"):
+            quote = poll_text(str(reply["quote"]), reply.get("quote_parse_mode"))
+            position = str(replied.get("text") or replied.get("caption") or "").find(quote)
+            if position < 0:
+                raise bad_request("QUOTE_TEXT_INVALID")
+            fields["quote"] = {"text": quote, "position": position}
+        return fields
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._writable_chat(params.get("chat_id"))
@@ -893,6 +913,7 @@ class LocalBotApi:
             "answered": True,
             "text": text,
             "show_alert": bool(params.get("show_alert")),
+            "url": params.get("url"),
         }
         return True
 

@@ -44,6 +44,10 @@ class GestureError(Exception):
 
 def render_message(message: dict[str, Any], *, edited: bool = False) -> str:
     label = f"bot #{message['message_id']}" + (" (edited)" if edited else "")
+    if "reply_to_message" in message:
+        quote = message.get("quote", {}).get("text")
+        label += f" (to #{message['reply_to_message']['message_id']}"
+        label += f', quoting "{quote}")' if quote else ")"
     text = message.get("text") or message.get("caption") or ""
     if "photo" in message:
         text = f"[photo] {text}"
@@ -163,6 +167,12 @@ class TerminalChat:
             self.out(f"bot (notice): {speaker.last_answer}")
             speaker.last_answer = None
         await self._report(seq, speaker)
+        if speaker.last_answer_url:  # the bot sent the press on to a link (a private chat)
+            self.out(f"(the bot opens {speaker.last_answer_url})")
+            payload = deep_link_payload(speaker.last_answer_url, self.api.bot.username or "")
+            speaker.last_answer_url = None
+            if payload is not None:
+                await self._start_with(payload)
 
     async def _start_with(self, payload: str) -> None:
         """Follow a deep link as Telegram does: open the private chat, send `/start PAYLOAD`."""

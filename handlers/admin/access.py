@@ -26,6 +26,8 @@ async def refuse(message: Message) -> None:
 def create_refusal_router() -> Router:
     """After the admin router: the admin commands from anyone else get the one refusal."""
     router = Router(name="admin_refusal")
-    router.message.register(refuse, Command("unanswered", "kbstats", "kbreload", "wave", "digest"))
+    router.message.register(
+        refuse, Command("unanswered", "kbstats", "kbnotes", "kbreload", "wave", "digest")
+    )
     router.message.register(refuse, Command("stats"), asks_for_full)
     return router

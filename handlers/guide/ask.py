@@ -1,16 +1,18 @@
 """Questions answered from the guide: free text in private chats, `/ask` anywhere, and in groups
-a reply to one of the bot's messages or a message that mentions the bot."""
+a reply to one of the bot's messages or a message that mentions the bot. A bare `/ask` or
+`@bot` in reply to someone else's message answers that message's question, quoted."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -24,6 +26,9 @@ from services.knowledge.search import answer_question
 from services.policy import Policy
 from storage import Storage
 
+# A quoted excerpt is a reminder of the question, not a copy of it.
+QUOTE_MAX = 100
+
 
 async def answer(
     message: Message,
@@ -33,8 +38,21 @@ async def answer(
     i18n: I18n,
     kb_stale_days: int,
     today: dt.date,
+    *,
+    replied: Message | None = None,
 ) -> None:
-    """Reply with the article, a choice of up to three, or an honest "not found"."""
+    """Reply with the article, a choice of up to three, or an honest "not found"; to
+    `replied` (quoting it) when answering someone else's question."""
+
+    async def reply(text: str, markup: InlineKeyboardMarkup) -> None:
+        if replied is None:
+            await message.reply(text, reply_markup=markup)
+            return
+        # `answer` keeps the forum topic of `message`; the reply lands under the question.
+        await message.answer(
+            text, reply_markup=markup, reply_parameters=quoting(replied, question)
+        )
+
     knowledge = library.base
     language = i18n.current_locale
     result = answer_question(library.index, question)
@@ -43,7 +61,7 @@ async def answer(
         if view is not None:
             async with storage.transaction() as tx:
                 await tx.knowledge_stats.record_view(result.article_id)
-            await message.reply(view[0], reply_markup=view[1])
+            await reply(*view)
             return
     builder = InlineKeyboardBuilder()
     if result.candidates:
@@ -55,7 +73,7 @@ async def answer(
                     callback_data=BrowseCallback(view="article", key=article_id),
                 )
         builder.adjust(1)
-        await message.reply(_("Which of these did you mean?"), reply_markup=builder.as_markup())
+        await reply(_("Which of these did you mean?"), builder.as_markup())
         return
     # Only the search terms, nothing personal: no user, chat, time or message id goes with them.
     terms = question_terms(question, library.index.vocabulary)
@@ -63,13 +81,37 @@ async def answer(
         async with storage.transaction() as tx:
             await tx.knowledge_stats.record_unanswered(terms)
     builder.button(text=_("🧭 Relocation guide"), callback_data=MenuCallback(action="relocate"))
-    await message.reply(
+    await reply(
         _(
             "I did not find an answer to that in my guide. Try other words, or browse the "
             "guide by country:"
         ),
-        reply_markup=builder.as_markup(),
+        builder.as_markup(),
     )
+
+
+def quoting(replied: Message, question: str) -> ReplyParameters:
+    """Reply parameters that put the answer under `replied`, quoting the start of `question`
+    when it is the message's own text (Telegram refuses a quote that is not)."""
+    excerpt = quote_excerpt(question)
+    shown = replied.text or replied.caption or ""
+    return ReplyParameters(
+        message_id=replied.message_id,
+        # Quotes are parsed like the message: HTML by default.
+        quote=html.escape(excerpt) if excerpt and excerpt in shown else None,
+        allow_sending_without_reply=True,
+    )
+
+
+def quote_excerpt(text: str) -> str:
+    """The start of `text` to quote: its first line, cut at a word within QUOTE_MAX characters;
+    always an exact part of `text`."""
+    first_line = text.strip().split("\n", 1)[0].strip()
+    if len(first_line) <= QUOTE_MAX:
+        return first_line
+    cut = first_line[: QUOTE_MAX + 1]
+    spaces = [i for i, char in enumerate(cut) if char.isspace()]
+    return first_line[: spaces[-1] if spaces else QUOTE_MAX].rstrip()
 
 
 async def free_text(
@@ -94,6 +136,7 @@ async def free_text(
 async def ask_command(
     message: Message,
     command: CommandObject,
+    bot: Bot,
     library: KnowledgeLibrary,
     storage: Storage,
     i18n: I18n,
@@ -101,6 +144,10 @@ async def ask_command(
     clock: Clock,
 ) -> None:
     if not command.args or not command.args.strip():
+        replied = someone_elses_message(message, (await bot.me()).id)
+        if replied is not None:
+            await answer_replied(message, replied, library, storage, i18n, policy, clock)
+            return
         await message.reply(
             _("Write your question after the command, for example: /ask karta pobytu")
         )
@@ -155,7 +202,12 @@ async def group_question(
     clock: Clock,
 ) -> None:
     if not question:
-        username = (await bot.me()).username or ""
+        me = await bot.me()
+        replied = someone_elses_message(message, me.id)
+        if replied is not None:
+            await answer_replied(message, replied, library, storage, i18n, policy, clock)
+            return
+        username = me.username or ""
         await message.reply(
             _("Ask me a question in the same message, for example: @{bot} karta pobytu").format(
                 bot=username
@@ -170,6 +222,63 @@ async def group_question(
         i18n,
         policy.kb_stale_days,
         clock.today(policy.timezone),
+    )
+
+
+def someone_elses_message(message: Message, bot_id: int) -> Message | None:
+    """The message `message` replies to, unless it is the bot's own (a follow-up question) or
+    the root of a forum topic (Telegram sets that as the reply of every message in a topic)."""
+    replied = message.reply_to_message
+    if replied is None or replied.forum_topic_created is not None:
+        return None
+    if message.is_topic_message and replied.message_id == message.message_thread_id:
+        return None
+    if replied.from_user is not None and replied.from_user.id == bot_id:
+        return None
+    return replied
+
+
+def replied_question(message: Message, replied: Message) -> str:
+    """The question to look up: the part the asker quoted, or the replied-to message's text
+    or caption without a leading command."""
+    if message.quote is not None and message.quote.text.strip():
+        return message.quote.text.strip()
+    text = (replied.text or replied.caption or "").strip()
+    if text.startswith("/"):
+        text = text.partition(" ")[2].strip()
+    return text
+
+
+async def answer_replied(
+    message: Message,
+    replied: Message,
+    library: KnowledgeLibrary,
+    storage: Storage,
+    i18n: I18n,
+    policy: Policy,
+    clock: Clock,
+) -> None:
+    """Answer the question of the message `message` replies to, under that message."""
+    question = replied_question(message, replied)
+    if not question:
+        await message.reply(
+            _(
+                "That message has no text I could look up (a photo or a sticker, perhaps). "
+                "Reply with /ask to a message that asks in words, or write the question "
+                "after /ask."
+            )
+        )
+        return
+    today = clock.today(policy.timezone)
+    await answer(
+        message,
+        question,
+        library,
+        storage,
+        i18n,
+        policy.kb_stale_days,
+        today,
+        replied=replied,
     )
 
 

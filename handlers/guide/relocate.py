@@ -16,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
+from handlers.guide.report import ReportCallback
 from services.clock import Clock
 from services.knowledge import ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary
@@ -98,6 +99,9 @@ def article_view(
     builder = InlineKeyboardBuilder()
     builder.button(text="👍", callback_data=FeedbackCallback(article=article.id, helpful=True))
     builder.button(text="👎", callback_data=FeedbackCallback(article=article.id, helpful=False))
+    builder.button(
+        text=_("✏️ Report outdated or wrong"), callback_data=ReportCallback(article=article.id)
+    )
     for related_id in article.related:
         related = knowledge.get(related_id, language)
         if related is not None:
@@ -106,7 +110,7 @@ def article_view(
                 callback_data=BrowseCallback(view="article", key=related_id),
             )
     back_button(builder, BrowseCallback(view="country", key=article.country))
-    builder.adjust(2, *([1] * (len(article.related) + 1)))
+    builder.adjust(2, *([1] * (len(article.related) + 2)))
     text = render_article(
         article, article_labels(), today=today, stale_after_days=stale_after_days
     )

@@ -142,6 +142,15 @@ class KnowledgeBase:
         found = [a for (_, lang), a in self.articles.items() if lang == language]
         return sorted((a for a in found if a.open_questions), key=lambda article: article.id)
 
+    def stale(self, language: str, today: dt.date, stale_after_days: int) -> list[Article]:
+        """Articles checked more than `stale_after_days` before `today`, oldest check first."""
+        found = [
+            a
+            for (_, lang), a in self.articles.items()
+            if lang == language and (today - a.verified).days > stale_after_days
+        ]
+        return sorted(found, key=lambda article: (article.verified, article.id))
+
 
 def load_knowledge_base(root: Path) -> KnowledgeBase:
     """Load and validate everything under `root`; raises ArticleError on the first problem."""

@@ -2,7 +2,8 @@
 
 Admins need to know which topics are missing, not who asked or what else they wrote. So names,
 contacts, links and numbers that could identify anyone are dropped before the words are folded
-and stemmed exactly as the search folds them.
+and stemmed exactly as the search folds them. Text kept as typed (a reader's note on an
+article) gets the same numbers and contacts masked instead.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from services.knowledge.search import fold, stems
 
 MAX_TERMS = 30
+MASK = "***"  # what stands in for a number or contact in text kept as typed
 # Numbers written with spaces, dashes, dots or brackets: "+48 600-100-200", "8 (029) 123-45-67".
 _SPACED_NUMBER = re.compile(r"(?<!\w)\+?\(?\d[\d\s().\-/]*\d(?!\w)")
 MIN_IDENTIFYING_DIGITS = 5
@@ -51,3 +53,20 @@ def _is_unknown_name(token: str, vocabulary: frozenset[str]) -> bool:
     if not letters or not letters[0].isupper():
         return False
     return not set(stems(token)) <= vocabulary
+
+
+def mask_identifying(text: str) -> str:
+    """`text` as typed, with the numbers and contacts that `question_terms` drops masked."""
+    text = _SPACED_NUMBER.sub(_mask_identifying_number, text)
+    return re.sub(r"\S+", _mask_contact_or_number, text)
+
+
+def _mask_identifying_number(match: re.Match[str]) -> str:
+    return MASK if _drop_identifying_number(match) == " " else match.group()
+
+
+def _mask_contact_or_number(match: re.Match[str]) -> str:
+    token = match.group()
+    if "@" in token or any(_looks_like_a_number_of_someone(word) for word in fold(token).split()):
+        return MASK
+    return token

@@ -1,10 +1,10 @@
-"""Views, votes and unanswered questions of the relocation guide."""
+"""Views, votes, unanswered questions and readers' notes of the relocation guide."""
 
 from __future__ import annotations
 
 import aiosqlite
 
-from storage.interface import ArticleStats, UnansweredQuestion
+from storage.interface import ArticleStats, ReaderNote, UnansweredQuestion
 
 
 class SqliteKnowledgeStatsReader:
@@ -32,6 +32,23 @@ class SqliteKnowledgeStatsReader:
         ) as cur:
             rows = await cur.fetchall()
         return [UnansweredQuestion(str(r[0]), int(r[1])) for r in rows]
+
+    async def note_counts(self) -> list[tuple[str, int]]:
+        async with self._conn.execute(
+            "SELECT article_id, count(*) FROM kb_notes "
+            "GROUP BY article_id ORDER BY count(*) DESC, article_id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    async def notes(self, article_id: str, limit: int) -> list[ReaderNote]:
+        async with self._conn.execute(
+            "SELECT article_id, note, noted_in FROM kb_notes WHERE article_id = ? "
+            "ORDER BY rowid DESC LIMIT ?",
+            (article_id, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [ReaderNote(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
 class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
@@ -65,3 +82,15 @@ class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
             "ON CONFLICT (terms) DO UPDATE SET times = times + 1",
             (terms,),
         )
+
+    async def add_note(self, article_id: str, note: str, noted_in: str) -> None:
+        await self._conn.execute(
+            "INSERT INTO kb_notes (article_id, note, noted_in) VALUES (?, ?, ?)",
+            (article_id, note, noted_in),
+        )
+
+    async def clear_notes(self, article_id: str) -> int:
+        cursor = await self._conn.execute(
+            "DELETE FROM kb_notes WHERE article_id = ?", (article_id,)
+        )
+        return cursor.rowcount

@@ -108,6 +108,24 @@ async def test_guide_views_votes_and_unanswered_questions(storage: Storage) -> N
     assert (stats.helpful, stats.unhelpful) == (0, 0)
 
 
+async def test_readers_notes_per_article_newest_first_and_cleared(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.add_note("visa", "fee changed", "2026-10")
+        await tx.knowledge_stats.add_note("visa", "link moved", "2026-11")
+        await tx.knowledge_stats.add_note("tax", "new rate", "2026-11")
+    assert await storage.knowledge_stats.note_counts() == [("visa", 2), ("tax", 1)]
+    notes = await storage.knowledge_stats.notes("visa", 5)
+    assert [(n.note, n.noted_in) for n in notes] == [
+        ("link moved", "2026-11"),
+        ("fee changed", "2026-10"),
+    ]
+    assert len(await storage.knowledge_stats.notes("visa", 1)) == 1
+    async with storage.transaction() as tx:
+        assert await tx.knowledge_stats.clear_notes("visa") == 2
+        assert await tx.knowledge_stats.clear_notes("visa") == 0
+    assert await storage.knowledge_stats.note_counts() == [("tax", 1)]
+
+
 async def test_one_open_wave_responses_and_distinct_changes(storage: Storage) -> None:
     async with storage.transaction() as tx:
         wave = await tx.survey.open_wave("spring", b"sealed", DAY)
