@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
@@ -14,7 +14,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
@@ -38,21 +37,10 @@ async def survey_command(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
-    bot: Bot,
     policy: Policy,
     clock: Clock,
 ) -> None:
-    if message.chat.type != ChatType.PRIVATE:
-        username = (await bot.me()).username or ""
-        builder = InlineKeyboardBuilder()
-        builder.button(
-            text=_("📋 Take the survey privately"), url=f"https://t.me/{username}?start=survey"
-        )
-        await message.reply(
-            _("The survey is answered in a private chat with me, so nobody here sees it."),
-            reply_markup=builder.as_markup(),
-        )
-        return
+    """/survey in a private chat (in a group, handlers.common.private_only answers)."""
     this_year = clock.today(policy.timezone).year
     await offer_survey(message, state, storage, keyring, policy.min_cell_size, this_year)
 
@@ -222,7 +210,7 @@ def create_router() -> Router:
     router.message.register(
         survey_deep_link, CommandStart(deep_link=True, magic=F.args == "survey"), private
     )
-    router.message.register(survey_command, Command("survey"))
+    router.message.register(survey_command, Command("survey"), private)
     router.callback_query.register(on_survey_button, SurveyCallback.filter())
     router.callback_query.register(survey_from_menu, MenuCallback.filter(F.action == "survey"))
     return router
