@@ -46,7 +46,7 @@ async def test_consent_questions_in_one_message_summary_and_submit(sandbox: Sand
     assert "2/7" in user.last_text
     assert "Which country do you live in now?" in user.last_text
     await user.click("More countries")
-    assert "Japan" in " ".join(user.last_buttons) or "▶️" in user.last_buttons
+    assert "Next page ▶️" in user.last_buttons
     await user.click("Usual countries")
     await user.click("Poland")
     assert "3/7" in user.last_text
