@@ -152,6 +152,18 @@ async def test_typing_a_country_answers_the_question(sandbox: Sandbox) -> None:
     assert "Калі ласка, адказвайце кнопкамі вышэй" in user.last_text
 
 
+async def test_commands_on_the_country_question_are_not_taken_for_a_country(
+    sandbox: Sandbox,
+) -> None:
+    await open_wave(sandbox)
+    user = sandbox.user(language_code="en")
+    await user.send("/survey")
+    await user.click("I agree")
+    await user.click("Left after 24 Feb 2022")
+    await user.send("/cancel")
+    assert "Cancelled" in user.last_text
+
+
 async def test_paging_labels_say_where_they_go(sandbox: Sandbox) -> None:
     await open_wave(sandbox)
     user = sandbox.user(language_code="en")

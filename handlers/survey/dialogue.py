@@ -259,7 +259,12 @@ def create_router() -> Router:
     )
     router.message.register(survey_command, Command("survey"), private)
     router.message.register(
-        on_typed_country, SurveyStates.answering, private, F.text, AnsweringCountry()
+        on_typed_country,
+        SurveyStates.answering,
+        private,
+        F.text,
+        ~F.text.startswith("/"),  # /cancel and the other commands stay theirs
+        AnsweringCountry(),
     )
     router.callback_query.register(on_survey_button, SurveyCallback.filter())
     router.callback_query.register(survey_from_menu, MenuCallback.filter(F.action == "survey"))
