@@ -166,7 +166,8 @@ class KnowledgeStatsReader(Protocol):
 class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
     async def record_view(self, article_id: str) -> None: ...
 
-    async def vote(self, voter: str, article_id: str, helpful: bool) -> None: ...
+    async def vote(self, voter: str, article_id: str, helpful: bool) -> bool | None:
+        """Record or replace the voter's vote; the vote it replaced, None if it is the first."""
 
     async def voted_articles(self) -> list[str]:
         """Every article id that has votes, including articles no longer in the guide."""

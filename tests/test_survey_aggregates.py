@@ -33,7 +33,7 @@ def responses(draw: st.DrawFn) -> tuple[Answers, int]:
     """One complete set of answers (few options, so some cells grow large), with a weight."""
     answers: dict[str, Answer] = {}
     while (question := next_unanswered(answers)) is not None:
-        pool = (question.common or question.options_in(THIS_YEAR))[:4]
+        pool = (question.common or question.options_for(answers, THIS_YEAR))[:4]
         if question.multiple:
             value: Answer = draw(
                 st.one_of(

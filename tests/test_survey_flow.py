@@ -38,15 +38,16 @@ async def test_consent_questions_in_one_message_summary_and_submit(sandbox: Sand
     consent = user.last_message
     assert consent is not None
     await user.click("I agree")
-    assert "1/" in user.last_text
+    # No total until the status is known: it depends on it, and a total never jumps.
+    assert user.last_text.startswith("1. ")
     assert "Where are you now with relocation?" in user.last_text
     assert user.last_buttons[-1] == "Skip (prefer not to say)"  # no Back on the first question
     await user.click("Left after 24 Feb 2022")
     assert "2/7" in user.last_text
     assert "Which country do you live in now?" in user.last_text
     await user.click("More countries")
-    assert "Japan" in " ".join(user.last_buttons) or "▶️" in user.last_buttons
-    await user.click("Back to the list")
+    assert "Next page ▶️" in user.last_buttons
+    await user.click("Usual countries")
     await user.click("Poland")
     assert "3/7" in user.last_text
     await user.click("⬅️ Back")  # back to the country, which is remembered
@@ -246,7 +247,8 @@ async def test_the_year_question_and_the_stored_week_follow_the_clock(
     await user.click("Poland")
     assert "When did you leave Belarus?" in user.last_text
     years = [label for label in user.last_buttons if label.isdigit()]
-    assert years == [str(year) for year in range(2020, today.year + 1)]
+    # Left after 24 Feb 2022: no year before the war is offered.
+    assert years == [str(year) for year in range(2022, today.year + 1)]
     await user.click(str(today.year))
     for _step in range(4):  # role, seniority, how, return
         await user.click(1)

@@ -6,7 +6,7 @@ from dataclasses import astuple
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -68,6 +68,11 @@ async def on_forget_button(
 
 def create_router() -> Router:
     router = Router(name="forget")
-    router.message.register(forget_command, Command("forget"), F.chat.type == ChatType.PRIVATE)
+    private = F.chat.type == ChatType.PRIVATE
+    router.message.register(forget_command, Command("forget"), private)
+    # The button under /forget@bot in a group: t.me/<bot>?start=forget.
+    router.message.register(
+        forget_command, CommandStart(deep_link=True, magic=F.args == "forget"), private
+    )
     router.callback_query.register(on_forget_button, ForgetCallback.filter())
     return router

@@ -170,8 +170,17 @@ async def feedback(
         return
     voter = keyring.feedback_voter(query.from_user.id, callback_data.article)
     async with storage.transaction() as tx:
-        await tx.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
-    callback_answer.text = _("Thank you! Your vote is counted (one per person per article).")
+        before = await tx.knowledge_stats.vote(voter, callback_data.article, callback_data.helpful)
+    callback_answer.text = feedback_notice(before, callback_data.helpful)
+
+
+def feedback_notice(before: bool | None, helpful: bool) -> str:
+    """What a 👍/👎 tap did: counted, changed, or the same vote again."""
+    if before is None:
+        return _("Thank you! Your vote is counted (one per person per article).")
+    if before != helpful:
+        return _("Your vote is changed (one per person per article).")
+    return _("You have already voted so; it is counted once.")
 
 
 def create_router() -> Router:

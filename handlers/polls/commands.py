@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import html
 from contextlib import suppress
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatType
@@ -38,6 +39,7 @@ from services.polls.parsing import (
 )
 from services.polls.voting import record_census_vote, record_native_counts
 from services.privacy import Keyring
+from services.timefmt import local_time
 from storage import Poll, Storage
 
 LIST_LIMIT = 10
@@ -224,11 +226,11 @@ async def on_poll_update(event: TelegramPoll, storage: Storage, poll_actions: Po
             await poll_actions.closed_by_telegram(poll.id, counts)
 
 
-def describe(poll: Poll) -> str:
+def describe(poll: Poll, zone: ZoneInfo) -> str:
     kind = _("census") if poll.kind == "census" else _("Telegram poll")
     if poll.is_open:
         state = (
-            _("open, closes {when} UTC").format(when=poll.close_at.strftime("%Y-%m-%d %H:%M"))
+            _("open, closes {when}").format(when=local_time(poll.close_at, zone))
             if poll.close_at
             else _("open")
         )
@@ -240,7 +242,12 @@ def describe(poll: Poll) -> str:
 
 
 async def polls_command(
-    message: Message, bot: Bot, storage: Storage, keyring: Keyring, chat_admins: ChatAdminCache
+    message: Message,
+    bot: Bot,
+    storage: Storage,
+    keyring: Keyring,
+    chat_admins: ChatAdminCache,
+    policy: Policy,
 ) -> None:
     elsewhere = _("Send /polls in the group or channel whose polls you want.")
     if not await admin_in_poll_chat(message, bot, chat_admins, elsewhere):
@@ -252,7 +259,9 @@ async def polls_command(
         await message.reply(_("No polls in this chat yet.") + "\n\n" + usage())
         return
     await message.reply(
-        _("<b>Polls in this chat</b>") + "\n" + "\n".join(describe(poll) for poll in polls)
+        _("<b>Polls in this chat</b>")
+        + "\n"
+        + "\n".join(describe(poll, policy.timezone) for poll in polls)
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -37,6 +38,7 @@ from services.polls.parsing import (
     parse_topic,
 )
 from services.privacy import Keyring
+from services.timefmt import local_time
 from storage import Storage
 
 CLOSE_CHOICES = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1),
@@ -188,7 +190,7 @@ def close_time_refused() -> str:
     )
 
 
-def preview_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
+def preview_view(data: dict[str, Any], zone: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
     draft = draft_of(data)
     chat_title = str(data["targets"][int(data["chat"])][1])
     topic = data.get("topic")
@@ -203,7 +205,7 @@ def preview_view(data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
         *([_("Counts hidden until it closes")] if draft.hidden_counts else []),
         *([_("Voters may change their answer")] if draft.revoting else []),
         _("Several answers allowed") if draft.multiple else _("One answer"),
-        _("Closes {when}").format(when=draft.close_at.strftime("%Y-%m-%d %H:%M"))
+        _("Closes {when}").format(when=local_time(draft.close_at, zone))
         if draft.close_at
         else _("Closes when you send /closepoll"),
     ]
@@ -408,7 +410,7 @@ async def on_close_choice(
     if value != "none":
         close = (clock.now() + CLOSE_CHOICES[value]).astimezone(policy.timezone).isoformat()
     data = await state.update_data(close=close)
-    await _next_step(query, state, PollWizard.preview, preview_view(data))
+    await _next_step(query, state, PollWizard.preview, preview_view(data, policy.timezone))
 
 
 async def on_close_time(message: Message, state: FSMContext, policy: Policy, clock: Clock) -> None:
@@ -419,7 +421,7 @@ async def on_close_time(message: Message, state: FSMContext, policy: Policy, clo
         return
     data = await state.update_data(close=close_at.isoformat())
     await state.set_state(PollWizard.preview)
-    text, keyboard = preview_view(data)
+    text, keyboard = preview_view(data, policy.timezone)
     await message.answer(text, reply_markup=keyboard)
 
 

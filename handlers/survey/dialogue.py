@@ -6,25 +6,30 @@ from __future__ import annotations
 
 import datetime as dt
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandStart, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.survey.notify import notify_keyboard
 from handlers.survey.progress import Progress, apply_button
-from handlers.survey.views import SurveyCallback, consent_view
+from handlers.survey.views import SurveyCallback, consent_view, country_matches_view
 from services.clock import Clock
+from services.countries import find_countries
 from services.policy import Policy
 from services.privacy import Keyring
-from services.survey.questions import InvalidAnswerError, is_complete, next_unanswered
+from services.survey.questions import (
+    BY_CODE,
+    InvalidAnswerError,
+    is_complete,
+    next_unanswered,
+)
 from services.survey.waves import has_answered, submit_response
 from storage import Storage, Wave
 
@@ -38,21 +43,10 @@ async def survey_command(
     state: FSMContext,
     storage: Storage,
     keyring: Keyring,
-    bot: Bot,
     policy: Policy,
     clock: Clock,
 ) -> None:
-    if message.chat.type != ChatType.PRIVATE:
-        username = (await bot.me()).username or ""
-        builder = InlineKeyboardBuilder()
-        builder.button(
-            text=_("📋 Take the survey privately"), url=f"https://t.me/{username}?start=survey"
-        )
-        await message.reply(
-            _("The survey is answered in a private chat with me, so nobody here sees it."),
-            reply_markup=builder.as_markup(),
-        )
-        return
+    """/survey in a private chat (in a group, handlers.common.private_only answers)."""
     this_year = clock.today(policy.timezone).year
     await offer_survey(message, state, storage, keyring, policy.min_cell_size, this_year)
 
@@ -182,6 +176,47 @@ async def on_survey_button(
     await show(query, progress_)
 
 
+class AnsweringCountry(Filter):
+    """The survey waits for a country: a typed name may answer it."""
+
+    async def __call__(self, message: Message, state: FSMContext) -> bool:
+        question = BY_CODE.get(str((await state.get_data()).get("step", "")))
+        return question is not None and bool(question.common) and not question.multiple
+
+
+async def on_typed_country(
+    message: Message,
+    state: FSMContext,
+    storage: Storage,
+    clock: Clock,
+    policy: Policy,
+) -> None:
+    """A country's name typed in any of our languages picks it, or offers the few it may mean."""
+    wave = await storage.survey.current_wave()
+    progress_ = Progress(await state.get_data(), clock.today(policy.timezone).year)
+    if wave is None or progress_.wave != wave.id:
+        await message.answer(_("This survey wave has closed."))
+        return
+    code = progress_.step
+    found = find_countries(message.text or "", BY_CODE[code].options)
+    if not found:
+        await message.answer(
+            _(
+                "I could not find that country. Try another spelling, or choose it with the "
+                "buttons."
+            )
+        )
+        return
+    if len(found) > 1:
+        text, keyboard = country_matches_view(wave.id, code, found)
+        await message.answer(text, reply_markup=keyboard)
+        return
+    apply_button(progress_, SurveyCallback(action="pick", wave=wave.id, step=code, value=found[0]))
+    await state.set_data(progress_.as_data())
+    text, keyboard = progress_.view()
+    await message.answer(text, reply_markup=keyboard)
+
+
 async def show(query: CallbackQuery, progress_: Progress) -> None:
     text, keyboard = progress_.view()
     await edit_or_send(query, text, keyboard)
@@ -222,7 +257,15 @@ def create_router() -> Router:
     router.message.register(
         survey_deep_link, CommandStart(deep_link=True, magic=F.args == "survey"), private
     )
-    router.message.register(survey_command, Command("survey"))
+    router.message.register(survey_command, Command("survey"), private)
+    router.message.register(
+        on_typed_country,
+        SurveyStates.answering,
+        private,
+        F.text,
+        ~F.text.startswith("/"),  # /cancel and the other commands stay theirs
+        AnsweringCountry(),
+    )
     router.callback_query.register(on_survey_button, SurveyCallback.filter())
     router.callback_query.register(survey_from_menu, MenuCallback.filter(F.action == "survey"))
     return router

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
@@ -62,6 +62,11 @@ async def on_notify_button(
 
 def create_router() -> Router:
     router = Router(name="notify")
-    router.message.register(notify_command, Command("notify"), F.chat.type == ChatType.PRIVATE)
+    private = F.chat.type == ChatType.PRIVATE
+    router.message.register(notify_command, Command("notify"), private)
+    # The button under /notify@bot in a group: t.me/<bot>?start=notify.
+    router.message.register(
+        notify_command, CommandStart(deep_link=True, magic=F.args == "notify"), private
+    )
     router.callback_query.register(on_notify_button, NotifyCallback.filter())
     return router

@@ -65,7 +65,13 @@ class Progress:
         if self.step == CHANGE:
             return change_view(self.wave, self.answers)
         return question_view(
-            self.wave, self.answers, self.step, self.this_year, self.page, self.picked
+            self.wave,
+            self.answers,
+            self.step,
+            self.this_year,
+            self.page,
+            self.picked,
+            editing=self.editing,
         )
 
 
@@ -117,6 +123,8 @@ def apply_button(progress_: Progress, button: SurveyCallback) -> str | None:
     elif button.action == "back":
         if step == CHANGE:
             progress_.go(SUMMARY)
+        elif progress_.editing and step in BY_CODE:
+            progress_.go(CHANGE)  # a question opened from the summary: back to the list
         elif step == SUMMARY:
             progress_.go(applicable(progress_.answers)[-1].code)
         else:

@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_types import StoredId
-from services.countries import country_name
+from services.countries import collation_key, country_name
 from services.survey.labels import answer_label, option_label, question_short, question_text
 from services.survey.questions import (
     BY_CODE,
@@ -82,7 +82,7 @@ def consent_view(wave: Wave, already_answered: bool, k: int) -> tuple[str, Inlin
 def country_pages(locale: str) -> list[list[str]]:
     others = sorted(
         (code for code in BY_CODE["country"].options if code not in COMMON_DESTINATIONS),
-        key=lambda code: country_name(code, locale),
+        key=lambda code: collation_key(country_name(code, locale), locale),
     )
     return [
         others[start : start + COUNTRIES_PER_PAGE]
@@ -97,12 +97,17 @@ def question_view(
     this_year: int,
     page: int = 0,
     picked: tuple[str, ...] = (),
+    editing: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """One question; `editing`: reached from the summary, so Back returns to the list."""
     question = BY_CODE[code]
-    options = question.options_in(this_year)
+    options = question.options_for(answers, this_year)
     position, count = progress(answers, code)
     current = answers.get(code)
-    text = f"<b>{position}/{count}</b> · {question_text(code)}"
+    text = f"<b>{position}/{count}</b> · " if count else f"<b>{position}.</b> "
+    text += question_text(code)
+    if question.common and not question.multiple:
+        text += "\n" + _("Or type the country's name.")
     if current is not None and not question.multiple:
         text += "\n\n" + _("Your answer: {answer}").format(answer=answer_label(code, current))
     builder = InlineKeyboardBuilder()
@@ -131,10 +136,15 @@ def question_view(
         widths += [2] * ((len(shown) + 1) // 2)
         nav = 0
         if page > 0:
-            button(_("◀️ Back to the list"), "page", str(page - 1))
+            text += "\n\n" + _("More countries, page {page} of {pages}").format(
+                page=page, pages=len(pages)
+            )
+            back = _("◀️ Usual countries") if page == 1 else _("◀️ Previous page")
+            button(back, "page", str(page - 1))
             nav += 1
         if page < len(pages):
-            button(_("🌍 More countries ▶️") if page == 0 else "▶️", "page", str(page + 1))
+            more = _("🌍 More countries ▶️") if page == 0 else _("Next page ▶️")
+            button(more, "page", str(page + 1))
             nav += 1
         widths.append(nav)
     else:
@@ -144,7 +154,10 @@ def question_view(
         widths += [per_row] * ((len(options) + per_row - 1) // per_row)
     button(_("Skip (prefer not to say)"), "skip")
     widths.append(1)
-    if previous_question(answers, code) is not None:
+    if editing:
+        button(_("⬅️ Back to the answers"), "back")
+        widths.append(1)
+    elif previous_question(answers, code) is not None:
         button(_("⬅️ Back"), "back")
         widths.append(1)
     builder.adjust(*[width for width in widths if width])
@@ -184,3 +197,17 @@ def change_view(wave_id: int, answers: Answers) -> tuple[str, InlineKeyboardMark
     )
     builder.adjust(2)
     return _("Which answer do you want to change?"), builder.as_markup()
+
+
+def country_matches_view(
+    wave_id: int, code: str, found: list[str]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The countries a typed name could mean, as buttons that answer the question."""
+    builder = InlineKeyboardBuilder()
+    for option in found:
+        builder.button(
+            text=option_label(code, option),
+            callback_data=SurveyCallback(action="pick", wave=wave_id, step=code, value=option),
+        )
+    builder.adjust(2)
+    return _("Which one do you mean?"), builder.as_markup()

@@ -101,6 +101,7 @@ def option_label(question: str, option: str) -> str:
         "on_my_own": _("On my own"),
         "not_applicable": _("Not applicable"),
         # plans to return
+        "yes": _("Yes"),
         "when_safe": _("When it is safe"),
         "no": _("No"),
         "undecided": _("Undecided"),

@@ -21,11 +21,16 @@ IN_BELARUS = ("staying", "returned")
 # Status groups, each the population of the questions that follow for it.
 STATUS_GROUPS = {"left": LEFT, "moving": MOVING, "in_belarus": IN_BELARUS}
 
-# The usual destinations, offered as buttons before the full list of countries.
+# The usual destinations, offered as buttons before the full list of countries: those the
+# dev.by relocation surveys of 2020-2022 name (Poland, Lithuania, Georgia, Ukraine, Uzbekistan,
+# Germany, Cyprus, the USA...). Czechia, Spain, the UK, Canada and Israel are not added: none
+# of the dev.by figures gathered (Sept 2020 to June 2022) names them; typing one finds it.
 COMMON_DESTINATIONS = (
     "PL", "LT", "GE", "UA", "UZ", "LV", "AM", "RS", "DE", "CY", "KZ", "US", "NL", "ME",
 )  # fmt: skip
 FIRST_YEAR = 2020
+# "Left before/after 24 Feb 2022": the year question offers only the years that fit.
+WAR_YEAR = 2022
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,22 @@ class Question:
             return self.options
         return (*self.options, *(str(year) for year in range(FIRST_YEAR, this_year + 1)))
 
-    def accepts(self, value: Answer, this_year: int) -> bool:
+    def options_for(self, answers: Answers, this_year: int) -> tuple[str, ...]:
+        """The options offered to this person: the years left only those their status allows."""
+        options = self.options_in(this_year)
+        if not self.yearly:
+            return options
+        status = answers.get("status")
+        if status == "left_after":
+            return tuple(o for o in options if o.isdigit() and int(o) >= WAR_YEAR)
+        if status == "left_before":
+            return tuple(o for o in options if not o.isdigit() or int(o) <= WAR_YEAR)
+        return options
+
+    def accepts(self, value: Answer, this_year: int, answers: Answers | None = None) -> bool:
         if value == SKIPPED:
             return True
-        options = self.options_in(this_year)
+        options = self.options_for(answers or {}, this_year)
         if self.multiple:
             return (
                 isinstance(value, tuple)
@@ -92,7 +109,8 @@ QUESTIONS: tuple[Question, ...] = (
         ("company_programme", "company_visa", "on_my_own", "not_applicable"),
         asked_of=LEFT,
     ),
-    Question("return_plan", ("when_safe", "no", "undecided"), asked_of=LEFT),
+    # "yes" came after the first waves: a new code, appended, so stored answers keep meaning.
+    Question("return_plan", ("when_safe", "no", "undecided", "yes"), asked_of=LEFT),
 )
 BY_CODE = {question.code: question for question in QUESTIONS}
 
@@ -109,11 +127,20 @@ def applicable(answers: Answers) -> list[Question]:
 def with_answer(answers: Answers, code: str, value: Answer, this_year: int) -> dict[str, Answer]:
     """The answers with one more; answers to questions that no longer apply are dropped."""
     question = BY_CODE.get(code)
-    if question is None or not question.applies(answers) or not question.accepts(value, this_year):
+    if (
+        question is None
+        or not question.applies(answers)
+        or not question.accepts(value, this_year, answers)
+    ):
         raise InvalidAnswerError(f"{code}={value!r}")
     updated = {**answers, code: value}
-    still_asked = {question.code for question in applicable(updated)}
-    return {name: answer for name, answer in updated.items() if name in still_asked}
+    # A changed status can rule out earlier answers too (a year before the war after "left
+    # after 24 Feb 2022"): those are asked again.
+    return {
+        q.code: updated[q.code]
+        for q in applicable(updated)
+        if q.code in updated and q.accepts(updated[q.code], this_year, updated)
+    }
 
 
 def next_unanswered(answers: Answers) -> Question | None:
@@ -141,10 +168,12 @@ def previous_question(answers: Answers, code: str) -> Question | None:
     return asked[position - 1] if position > 0 else None
 
 
-def progress(answers: Answers, code: str) -> tuple[int, int]:
-    """(position, count) of a question among those this person is asked, e.g. (3, 7)."""
+def progress(answers: Answers, code: str) -> tuple[int, int | None]:
+    """(position, count) of a question among those this person is asked, e.g. (3, 7); the
+    count is None until the status is known, as it depends on it (a total never jumps)."""
     codes = [question.code for question in applicable(answers)]
-    return (codes.index(code) + 1 if code in codes else len(codes), len(codes))
+    position = codes.index(code) + 1 if code in codes else len(codes)
+    return (position, len(codes) if "status" in answers else None)
 
 
 def is_complete(answers: Answers) -> bool:

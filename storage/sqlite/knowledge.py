@@ -59,12 +59,18 @@ class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
             (article_id,),
         )
 
-    async def vote(self, voter: str, article_id: str, helpful: bool) -> None:
+    async def vote(self, voter: str, article_id: str, helpful: bool) -> bool | None:
+        # Read then write inside the caller's transaction (BEGIN IMMEDIATE): no race between.
+        async with self._conn.execute(
+            "SELECT helpful FROM kb_votes WHERE voter = ?", (voter,)
+        ) as cur:
+            row = await cur.fetchone()
         await self._conn.execute(
             "INSERT INTO kb_votes (voter, article_id, helpful) VALUES (?, ?, ?) "
             "ON CONFLICT (voter) DO UPDATE SET helpful = excluded.helpful",
             (voter, article_id, int(helpful)),
         )
+        return None if row is None else bool(row[0])
 
     async def voted_articles(self) -> list[str]:
         async with self._conn.execute("SELECT DISTINCT article_id FROM kb_votes") as cur:

@@ -92,9 +92,11 @@ async def test_guide_views_votes_and_unanswered_questions(storage: Storage) -> N
     async with storage.transaction() as tx:
         await tx.knowledge_stats.record_view("visa")
         await tx.knowledge_stats.record_view("visa")
-        await tx.knowledge_stats.vote("v1", "visa", helpful=True)
-        await tx.knowledge_stats.vote("v2", "visa", helpful=False)
-        await tx.knowledge_stats.vote("v2", "visa", helpful=True)  # a changed mind
+        assert await tx.knowledge_stats.vote("v1", "visa", helpful=True) is None
+        assert await tx.knowledge_stats.vote("v2", "visa", helpful=False) is None
+        # A changed mind: the vote it replaced comes back.
+        assert await tx.knowledge_stats.vote("v2", "visa", helpful=True) is False
+        assert await tx.knowledge_stats.vote("v2", "visa", helpful=True) is True
         await tx.knowledge_stats.record_unanswered("tax pit")
         await tx.knowledge_stats.record_unanswered("tax pit")
         assert await tx.knowledge_stats.voted_articles() == ["visa"]
