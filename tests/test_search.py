@@ -9,13 +9,12 @@ import pytest
 from bot.sandbox.runtime import Sandbox
 from handlers.guide.ask import question_addressed_to
 from services.knowledge import load_knowledge_base
+from services.knowledge.folding import fold, stems
 from services.knowledge.search import (
     Answer,
     SearchHit,
     SearchIndex,
     answer_question,
-    fold,
-    stems,
 )
 
 ROOT = Path(__file__).resolve().parent.parent / "knowledge"

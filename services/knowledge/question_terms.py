@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from services.knowledge.search import fold, stems
+from services.knowledge.folding import fold, stems
 
 MAX_TERMS = 30
 # Numbers written with spaces, dashes, dots or brackets: "+48 600-100-200", "8 (029) 123-45-67".

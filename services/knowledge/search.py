@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -19,9 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from services.countries import all_names, country_codes
+from services.knowledge import folding
 from services.knowledge.articles import COUNTRIES, KnowledgeBase
+from services.knowledge.folding import stems
 
-STEM = 5
 FIELD_WEIGHTS = {"keywords": 3.0, "title": 2.5, "body": 1.0}
 HEADLINE_WEIGHT = FIELD_WEIGHTS["title"]
 FUZZY_FACTOR = 0.6
@@ -30,149 +29,45 @@ PHRASE_WEIGHT = 2.0
 # or "card" is not, except in the card of the country asked about.
 DISTINCTIVE_ARTICLES = 3
 CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
-_CYRILLIC = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "ґ": "g",
-    "д": "d",
-    "е": "e",
-    "ё": "e",
-    "є": "e",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "і": "i",
-    "ї": "i",
-    "й": "i",
-    "к": "k",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ў": "u",
-    "ф": "f",
-    "х": "h",
-    "ц": "c",
-    "ч": "ch",
-    "ш": "sh",
-    "щ": "sch",
-    "ъ": "",
-    "ы": "y",
-    "ь": "",
-    "э": "e",
-    "ю": "yu",
-    "я": "ya",
-    "'": "",
-    "’": "",
-}
-_LATIN_FOLD = str.maketrans({"ł": "l", "w": "v", "x": "ks", "q": "k", "j": "i", "y": "i"})
-# Words that say nothing about the topic; Russian and Belarusian ones as they look once folded.
-_STOPWORD_TEXT = """
-    the and for how what can does with from are is to in of my me do an or it on at be if about
-    there now get need you should will which who any this that we our your they them was were
-    kak chto eto dlia mne li ili pri est iak shto gety dlya na po ne da no so za ot ad iz ci tak
-    uzhe mozhno mozhna nado treba kakie iakiia seichas zaraz kto khto ia ty on ona oni mi vi my
-    vy nam nas vam vas mnoi mene menia mianie sebia ego ee ikh iago ikh ikhni moi moia moe nash
-    nasha vash teper ciaper togo tago posle paslia esli kali kogda tozhe taksama eshche
-    iashche ochen vel mi vse usie vsio usio ves chem chim gde dze kuda kudy tam tut vot zhe bi
-    by bil bila
-    bilo bili budu budet budze bio bila slishal chuli slishali skazhite padkazhyce podskazhite
-    pozhaluista kali laska privet pryvitanne hi hello thanks dziakui spasibo skolko kolki chtoby
-    kab shchob en iana iany iano ion uzho uzh use dla hto ih while kakoi kakaia kakoe kakikh
-    """
-
-
-_IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
-# "1%" and "1 процент" are one term ("1pct"): the rate is what tells a 1% regime from a 12% one.
-_PERCENT = re.compile(r"(\d+)(?:[.,](\d+))?\s*(?:%|(?:процент|працэнт|percent)\w*)", re.IGNORECASE)
-
-
-def fold(text: str) -> str:
-    """Lowercase, one Latin spelling for Cyrillic and Polish, no accents or punctuation."""
-    # "IT" is the topic of half the guide, but lowercase "it" is an English stopword.
-    text = _IT.sub(" infotech ", text)
-    text = _PERCENT.sub(
-        lambda rate: f" {rate[1]}p{rate[2]}pct " if rate[2] else f" {rate[1]}pct ", text
-    )
-    text = text.casefold()
-    text = "".join(_CYRILLIC.get(char, char) for char in text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    text = text.translate(_LATIN_FOLD)
-    return re.sub(r"[^a-z0-9]+", " ", text)
-
-
-_STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
-
-# Inflectional endings of Russian and Belarusian nouns and adjectives (folded), longest first.
-_ENDING_TEXT = """
-iami ami akh iakh ogo ego omu emu imi ymi ykh ikh aia iaia oe ee oi ei om em am iam ov ev
-ia iu ie a u i e o y
-"""
-_ENDINGS = tuple(sorted(_ENDING_TEXT.split(), key=len, reverse=True))
-MIN_ROOT = 3
-
-
-def _stem(word: str) -> str:
-    """Cut an inflectional ending (keeping at least MIN_ROOT letters), then keep STEM letters."""
-    if not word.isdigit():
-        for ending in _ENDINGS:
-            if word.endswith(ending) and len(word) - len(ending) >= MIN_ROOT:
-                word = word[: -len(ending)]
-                break
-    return word[:STEM]
-
-
-def _words(text: str) -> list[str]:
-    return [
-        word
-        for word in fold(text).split()
-        if (len(word) >= 2 and word not in _STOPWORDS and not word.isdigit())
-        or (word.isdigit() and len(word) >= 3)
-    ]
 
 
 # Every article is for Belarusians: naming Belarus says nothing about the topic.
-_HOME_NAMES = "Беларусь Беларусі Belarus belarusian беларус беларусы белорус белорусы Biełaruś"
+_HOME_NAMES = (
+    "Беларусь Беларусі Belarus belarusian беларус беларусы белорус белорусы Biełaruś РБ RB"
+)
+_HOME_STEMS = frozenset(stems(_HOME_NAMES))
 
 
-def stems(text: str) -> list[str]:
-    return [_stem(word) for word in _words(text)]
-
-
-# Below this many letters one edit turns a word into another word (cook/book, grani/draniki).
-FUZZY_MIN_WORD = 6
+# Below this many letters of root one edit turns a word into another (cook/book); a typo
+# rarely hits the first two letters, so a different start is another word (grani/draniki).
+FUZZY_MIN_ROOT = 5
+FUZZY_SHARED_PREFIX = 2
 
 
 @dataclass(frozen=True)
 class Term:
-    """One word of a question: its stem, and whether a near miss may be a typo of it."""
+    """One word of a question: its stem, and its root when a near miss may be a typo of it."""
 
     stem: str
-    may_be_typo: bool
+    typo_root: str = ""  # empty: too short for a typo guess
 
 
 def query_terms(text: str) -> list[Term]:
     """The question's words in order, each stem once."""
     terms: dict[str, Term] = {}
-    for word in _words(text):
-        stem = _stem(word)
-        typo = len(word) >= FUZZY_MIN_WORD
-        if stem not in terms or (typo and not terms[stem].may_be_typo):
-            terms[stem] = Term(stem, typo)
+    for word in folding.words(text):
+        root = folding.root(word)
+        stem = root[: folding.STEM]
+        typo_root = root if len(root) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
+        if stem not in terms or (typo_root and not terms[stem].typo_root):
+            terms[stem] = Term(stem, typo_root)
     return list(terms.values())
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
-    # A typo rarely hits the first letter; a different first letter is usually another word.
-    if abs(len(a) - len(b)) > 1 or a == b or a[:1] != b[:1]:
+    """One insertion, deletion, substitution or swap of neighbours, past the shared prefix."""
+    shared = FUZZY_SHARED_PREFIX
+    if abs(len(a) - len(b)) > 1 or a == b or a[:shared] != b[:shared]:
         return False
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
@@ -190,15 +85,16 @@ def _one_edit_apart(a: str, b: str) -> bool:
 # Łacinka, taraškievica and local spellings (Polšča, Letuva, Srbija) fold differently, so they
 # are listed too.
 COUNTRY_NAMES = {
-    "pl": "Польша Польшча Польшу Польше Polska Poland polish польский польскі Варшава Warszawa "
-    "Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw Polšča Polščy Polšču Varšava Varšavie",
+    "pl": "Польша Польшча Польшу Польше Polska Poland polish польский польскі PL ПЛ Варшава "
+    "Warszawa Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw Polšča Polščy Polšču Varšava "
+    "Varšavie",
     "ge": "Грузия Грузія Georgia georgian грузинский Тбилиси Тбілісі Tbilisi Батуми Batumi "
     "Sakartvelo Hruzija Hruzii Hruziju",
     "lt": "Литва Літва Літве Литве Литву Lithuania lithuanian литовский літоўскі Lietuva Вильнюс "
-    "Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
+    "LT ЛТ Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
     "uz": "Узбекистан Узбекістан Uzbekistan uzbek узбекский Ташкент Tashkent Uzbiekistan Taškient "
-    "Ozbekiston",
-    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha",
+    "Ozbekiston UZ",
+    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha LV",
     "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan Hayastan",
     "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade Sierbija Sierbii Bialhrad Srbija "
     "Srbiji Beograd",
@@ -216,9 +112,9 @@ def countries_named(query_stems: list[str]) -> set[str]:
 
 # Countries and cities the guide has no articles about, which people often name.
 _FOREIGN_ALIASES = (
-    "USA США Америка America Amerika UK Британия Брытанія Britain England Англия Англія UAE ОАЭ "
-    "ААЭ Emirates Эмираты Эміраты Dubai Дубай Berlin Берлин Берлін Prague Прага Toronto Торонта "
-    "Торонто Lisbon Лиссабон Лісабон Istanbul Стамбул Limassol Лимассол Ларнака Larnaca"
+    "USA США ЗША Америка America Amerika UK Британия Брытанія Britain England Англия Англія UAE "
+    "ОАЭ ААЭ Emirates Эмираты Эміраты Dubai Дубай Berlin Берлин Берлін Prague Прага Toronto "
+    "Торонта Торонто Lisbon Лиссабон Лісабон Istanbul Стамбул Limassol Лимассол Ларнака Larnaca"
 )
 
 
@@ -240,7 +136,7 @@ def _foreign_stems() -> frozenset[str]:
 
 FOREIGN_STEMS = _foreign_stems()
 FOREIGN_PENALTY = 0.1
-_PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values(), stems(_HOME_NAMES))
+_PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values(), _HOME_STEMS)
 
 
 @dataclass(frozen=True)
@@ -292,6 +188,7 @@ class SearchIndex:
 
     def __init__(self, knowledge: KnowledgeBase) -> None:
         weights: dict[str, dict[str, float]] = defaultdict(dict)  # article -> stem -> weight
+        roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
         for article in knowledge.articles.values():
             fields = {
                 "keywords": " ".join(article.keywords),
@@ -300,8 +197,12 @@ class SearchIndex:
             }
             vocabulary = weights[article.id]
             for field_name, text in fields.items():
-                for stem in stems(text):
+                for word in folding.words(text):
+                    root = folding.root(word)
+                    stem = root[: folding.STEM]
                     vocabulary[stem] = max(vocabulary.get(stem, 0.0), FIELD_WEIGHTS[field_name])
+                    if len(root) >= FUZZY_MIN_ROOT - 1 and not root.isdigit():
+                        roots[root] = stem
             # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
             for phrase in (*article.keywords, article.title):
                 for pair in _pairs(stems(phrase)):
@@ -325,31 +226,41 @@ class SearchIndex:
             stem: (np.array(slots, dtype=np.int32), np.array(stem_weights, dtype=np.float64))
             for stem, (slots, stem_weights) in postings.items()
         }
-        # Every stem's one-deletion variants, for typo look-ups (SymSpell).
+        # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
+        # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
+        self._roots = roots
         self._by_deletion: dict[str, list[str]] = defaultdict(list)
-        for stem in self._idf:
-            if "+" in stem:
-                continue
-            for variant in _deletions(stem):
-                self._by_deletion[variant].append(stem)
+        for root in roots:
+            for variant in _deletions(root):
+                self._by_deletion[variant].append(root)
         self._max_idf = max(self._idf.values(), default=1.0)
         # Every single-word stem the guide knows (what a question's terms are checked against).
         self.vocabulary = frozenset(stem for stem in self._idf if "+" not in stem)
 
     def _expand(self, term: Term) -> list[tuple[str, float]]:
-        """The stem itself if known, else (for long words) known stems one edit away."""
-        stem = term.stem
-        if stem in self._idf:
-            return [(stem, 1.0)]
-        if not term.may_be_typo or len(stem) < 4:
+        """The stem itself if known, else (for long words) stems of known words one edit away."""
+        if term.stem in self._idf:
+            return [(term.stem, 1.0)]
+        if not term.typo_root:
             return []
         candidates = {
-            candidate
-            for variant in _deletions(stem)
+            self._roots[candidate]
+            for variant in (*_deletions(term.typo_root), term.typo_root)
             for candidate in self._by_deletion.get(variant, ())
-            if _one_edit_apart(stem, candidate)
+            if _one_edit_apart(term.typo_root, candidate)
         }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
+
+    def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
+        """One score for every article of the country a place is in, whichever of them happens
+        to name it ("startup visa LT"), and for any other about it by its title or keywords."""
+        value = FIELD_WEIGHTS["keywords"] * self._idf.get(stem, self._max_idf)
+        places = [country for country, names in COUNTRY_STEMS.items() if stem in names]
+        about: npt.NDArray[np.bool_] = np.isin(self._country, places)
+        if stem in self._postings:
+            slots, stem_weights = self._postings[stem]
+            about[slots[stem_weights >= HEADLINE_WEIGHT]] = True
+        return np.where(about, value, 0.0)
 
     def _country_factor(self, named: set[str]) -> npt.NDArray[np.float64]:
         in_named = np.isin(self._country, sorted(named))
@@ -388,7 +299,10 @@ class SearchIndex:
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
-            counts = 1.0 if is_topic else self._is_card
+            # A place's name counts towards coverage only for a country card; home ("Belarus")
+            # is named by every article, so it counts for nothing.
+            is_home = not is_topic and term.stem in _HOME_STEMS
+            counts = 1.0 if is_topic else self._is_card * (not is_home)
             possible[row] = counts * max(
                 (self._idf[c] for c, _ in expanded), default=self._max_idf
             )
@@ -406,7 +320,10 @@ class SearchIndex:
                     if len(slots) > DISTINCTIVE_ARTICLES:
                         headline = headline[named_cards[headline]]
                     in_headline[headline] = True
-            scores += best_value
+            if is_topic:
+                scores += best_value
+            else:
+                scores += self._place_value(term.stem)
             matched[row] = counts * best_share
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
@@ -446,7 +363,8 @@ class SearchIndex:
 
 
 def _pairs(words: list[str]) -> list[str]:
-    return [f"{first}+{second}" for first, second in itertools.pairwise(words)]
+    # Word order is free in Belarusian and Russian: "віза ў Польшчу" is "Польшча, віза".
+    return ["+".join(sorted(pair)) for pair in itertools.pairwise(words)]
 
 
 def _deletions(stem: str) -> set[str]:
