@@ -210,6 +210,16 @@ class SearchIndex:
         self._ids = sorted(weights)
         countries = {article.id: article.country for article in knowledge.articles.values()}
         self._country = np.array([countries[article_id] for article_id in self._ids])
+        # Per country, the general articles (about Belarus, for every country) that name it.
+        self._general_naming = {
+            country: np.array(
+                [
+                    countries[article_id] == "by" and not names.isdisjoint(weights[article_id])
+                    for article_id in self._ids
+                ]
+            )
+            for country, names in COUNTRY_STEMS.items()
+        }
         self._is_card = np.array([article_id.endswith(CARD_SUFFIX) for article_id in self._ids])
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for slot, article_id in enumerate(self._ids):
@@ -253,13 +263,12 @@ class SearchIndex:
 
     def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
         """One score for every article of the country a place is in, whichever of them happens
-        to name it ("startup visa LT"), and for any other about it by its title or keywords."""
+        to name it ("startup visa LT"), and for a general one that names the country anywhere."""
         value = FIELD_WEIGHTS["keywords"] * self._idf.get(stem, self._max_idf)
-        places = [country for country, names in COUNTRY_STEMS.items() if stem in names]
-        about: npt.NDArray[np.bool_] = np.isin(self._country, places)
-        if stem in self._postings:
-            slots, stem_weights = self._postings[stem]
-            about[slots[stem_weights >= HEADLINE_WEIGHT]] = True
+        about = np.zeros(len(self._ids), dtype=bool)
+        for country, names in COUNTRY_STEMS.items():
+            if stem in names:
+                about |= (self._country == country) | self._general_naming[country]
         return np.where(about, value, 0.0)
 
     def _country_factor(self, named: set[str]) -> npt.NDArray[np.float64]:
@@ -280,7 +289,8 @@ class SearchIndex:
         # (often common) halves alone would not ("ВНЖ по работе").
         phrase_matched = np.zeros(size)
         phrase_possible = 0.0
-        for pair in dict.fromkeys(_pairs(words)):
+        # "visa for Belarusians in Serbia" holds the phrase "visa ... Serbia".
+        for pair in dict.fromkeys(_pairs([word for word in words if word not in _HOME_STEMS])):
             if pair in self._postings:
                 slots, pair_weights = self._postings[pair]
                 scores[slots] += pair_weights * self._idf[pair]
