@@ -102,7 +102,7 @@ _STOPWORD_TEXT = """
     have has had did would could shall may might must been being into over after before since
     until while as so than then here just still also too very really some much many more most
     other when where why whom whose not no yes hey please anyone someone know got im ive ve ll
-    re don doesn isn their these those he she his her its us am
+    re don doesn isn their these those he she his her its us am thing things
     kak chto eto dlia mne li ili pri est iak shto gety dlya na po ne da no so za ot ad iz ci tak
     uzhe mozhno mozhna nado treba kakie iakiia seichas zaraz kto khto ia ty on ona oni mi vi my
     vy nam nas vam vas mnoi mene menia mianie sebia ego ee ikh iago ikh ikhni moi moia moe nash

@@ -33,7 +33,8 @@ CARD_SUFFIX = "-overview"  # a country card: an article about the country as a w
 
 # Every article is for Belarusians: naming Belarus says nothing about the topic.
 _HOME_NAMES = (
-    "Беларусь Беларусі Belarus belarusian беларус беларусы белорус белорусы Biełaruś РБ RB"
+    "Беларусь Беларусі Belarus belarusian беларус беларусы белорус белорусы Biełaruś РБ RB "
+    "Мінск Минск Minsk Менск"
 )
 _HOME_STEMS = frozenset(stems(_HOME_NAMES))
 
@@ -126,7 +127,7 @@ def _foreign_stems() -> frozenset[str]:
         for code in country_codes()
         if code.lower() not in COUNTRIES
         for name in all_names(code)
-        if len(name.split()) == 1
+        if len(folding.fold(name).split()) == 1  # not "Сент-Люсія": "sent" is no country
     ]
     found = {stem for name in names for stem in stems(name) if len(stem) >= 4}
     # Aliases are chosen by hand, so short ones ("UAE", "USA") are safe too.
@@ -146,6 +147,7 @@ class SearchHit:
     coverage: float  # share of the question's weight matched, in its best-covered stretch
     words: int = 0  # topic words (not place names) it matched exactly, not as a likely typo
     in_headline: bool = False  # a distinctive one of those is in its title or keywords
+    place_score: float = 0.0  # the part of the score owed to naming its country
 
     @property
     def has_evidence(self) -> bool:
@@ -289,8 +291,7 @@ class SearchIndex:
         # (often common) halves alone would not ("ВНЖ по работе").
         phrase_matched = np.zeros(size)
         phrase_possible = 0.0
-        # "visa for Belarusians in Serbia" holds the phrase "visa ... Serbia".
-        for pair in dict.fromkeys(_pairs([word for word in words if word not in _HOME_STEMS])):
+        for pair in dict.fromkeys(_pairs(words)):
             if pair in self._postings:
                 slots, pair_weights = self._postings[pair]
                 scores[slots] += pair_weights * self._idf[pair]
@@ -304,6 +305,7 @@ class SearchIndex:
         possible = np.zeros((len(terms), size))
         matched = np.zeros((len(terms), size))
         exact_words = np.zeros(size)
+        place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
         named_cards = self._is_card & np.isin(self._country, sorted(named))
         for row, term in enumerate(terms):
@@ -333,12 +335,11 @@ class SearchIndex:
             if is_topic:
                 scores += best_value
             else:
-                scores += self._place_value(term.stem)
+                place_scores = np.maximum(place_scores, self._place_value(term.stem))
             matched[row] = counts * best_share
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
-        if named:
-            scores *= self._country_factor(named)
+        factor = self._country_factor(named) if named else np.ones(size)
         for stem in FOREIGN_STEMS.intersection(words):
             # An article not about the country asked about (in its title or keywords) cannot
             # be the answer, even if its text names that country in passing.
@@ -346,7 +347,9 @@ class SearchIndex:
             if stem in self._postings:
                 slots, stem_weights = self._postings[stem]
                 mentions[slots[stem_weights >= HEADLINE_WEIGHT]] = 1.0
-            scores *= mentions
+            factor *= mentions
+        scores = (scores + place_scores) * factor
+        place_scores *= factor
         topic_rows = [row for row, term in enumerate(terms) if term.stem not in place_names]
         coverage = _best_coverage(
             np.vstack((matched, phrase_matched)),
@@ -355,9 +358,10 @@ class SearchIndex:
         )
         found = np.flatnonzero(scores > 0)
         if found.size > limit:
-            # The `limit` best, plus any tied with the last of them (ties break by id).
+            # The `limit` best; ties break by id, which is slot order (ids are sorted).
             threshold = np.partition(scores[found], found.size - limit)[found.size - limit]
             found = found[scores[found] >= threshold]
+            found = found[np.lexsort((found, -scores[found]))[:limit]]
         hits = [
             SearchHit(
                 self._ids[slot],
@@ -365,6 +369,7 @@ class SearchIndex:
                 float(coverage[slot]),
                 int(exact_words[slot]),
                 bool(in_headline[slot]),
+                float(place_scores[slot]),
             )
             for slot in found
         ]
@@ -372,9 +377,17 @@ class SearchIndex:
         return hits[:limit]
 
 
+_COUNTRY_OF_STEM = {stem: country for country, names in COUNTRY_STEMS.items() for stem in names}
+
+
 def _pairs(words: list[str]) -> list[str]:
-    # Word order is free in Belarusian and Russian: "віза ў Польшчу" is "Польшча, віза".
-    return ["+".join(sorted(pair)) for pair in itertools.pairwise(words)]
+    """Neighbouring words as phrases, whatever their order, a place as its country, no home.
+
+    Word order is free in Belarusian and Russian ("ВНЖ Литва" is "ВНЖ в ЛТ"), and "visa for
+    Belarusians in Serbia" holds the phrase "visa ... Serbia".
+    """
+    named = [_COUNTRY_OF_STEM.get(word, word) for word in words if word not in _HOME_STEMS]
+    return ["+".join(sorted(pair)) for pair in itertools.pairwise(named)]
 
 
 def _deletions(stem: str) -> set[str]:
@@ -398,7 +411,9 @@ MIN_SHARE_OF_BEST = 0.5
 
 
 def _is_confident(hit: SearchHit) -> bool:
-    return hit.score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
+    # Naming a country is not asking about anything, except of its card.
+    topic_score = hit.score - (0.0 if hit.article_id.endswith(CARD_SUFFIX) else hit.place_score)
+    return topic_score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
 
 
 def confident_hits(index: SearchIndex, question: str, limit: int = 3) -> list[SearchHit]:
