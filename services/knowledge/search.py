@@ -339,7 +339,7 @@ class SearchIndex:
             matched[row] = counts * best_share
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
-        factor = self._country_factor(named) if named else np.ones(size)
+        weighting = self._country_factor(named) if named else np.ones(size)
         for stem in FOREIGN_STEMS.intersection(words):
             # An article not about the country asked about (in its title or keywords) cannot
             # be the answer, even if its text names that country in passing.
@@ -347,9 +347,9 @@ class SearchIndex:
             if stem in self._postings:
                 slots, stem_weights = self._postings[stem]
                 mentions[slots[stem_weights >= HEADLINE_WEIGHT]] = 1.0
-            factor *= mentions
-        scores = (scores + place_scores) * factor
-        place_scores *= factor
+            weighting *= mentions
+        scores = (scores + place_scores) * weighting
+        place_scores *= weighting
         topic_rows = [row for row, term in enumerate(terms) if term.stem not in place_names]
         coverage = _best_coverage(
             np.vstack((matched, phrase_matched)),
