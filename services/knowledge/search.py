@@ -148,12 +148,19 @@ class SearchHit:
     words: int = 0  # topic words (not place names) it matched exactly, not as a likely typo
     in_headline: bool = False  # a distinctive one of those is in its title or keywords
     place_score: float = 0.0  # the part of the score owed to naming its country
+    named_in_headline: bool = False  # any of its matched topic words is in its title or keywords
 
     @property
     def has_evidence(self) -> bool:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
-        return self.in_headline or self.words >= 2
+        if self.in_headline or self.words >= BODY_EVIDENCE_WORDS:
+            return True
+        return self.words >= 2 and self.named_in_headline
 
+
+# Words found only in an article's text are evidence when there are this many: two common
+# ones ("cover letter" for a "developer job") are found in some article by chance.
+BODY_EVIDENCE_WORDS = 3
 
 # Coverage is also measured over every stretch of this many topic words, so that context
 # around the key phrase of a long message does not sink it.
@@ -307,6 +314,7 @@ class SearchIndex:
         exact_words = np.zeros(size)
         place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
+        any_headline = np.zeros(size, dtype=bool)
         named_cards = self._is_card & np.isin(self._country, sorted(named))
         for row, term in enumerate(terms):
             expanded = self._expand(term)
@@ -329,6 +337,7 @@ class SearchIndex:
                 best_share[slots[better]] = idf * factor
                 if is_topic and factor == 1.0:
                     headline = slots[stem_weights >= HEADLINE_WEIGHT]
+                    any_headline[headline] = True
                     if len(slots) > DISTINCTIVE_ARTICLES:
                         headline = headline[named_cards[headline]]
                     in_headline[headline] = True
@@ -370,6 +379,7 @@ class SearchIndex:
                 int(exact_words[slot]),
                 bool(in_headline[slot]),
                 float(place_scores[slot]),
+                bool(any_headline[slot]),
             )
             for slot in found
         ]
