@@ -125,12 +125,12 @@ _STOPWORD_TEXT = """
     """
 _STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
 
-# Inflectional endings of Russian and Belarusian nouns and adjectives (folded), longest first.
-_ENDING_TEXT = """
-iami ami akh iakh oho eho omu emu imi ymi ykh ikh aia iaia oe ee oi ei om em am iam ov ev
-ia iu ie a u i e o y
-"""
-_ENDINGS = tuple(sorted(_ENDING_TEXT.split(), key=len, reverse=True))
+# Inflectional endings of Russian and Belarusian nouns and adjectives, longest first once folded.
+_ENDING_TEXT = (
+    "ями ами ах ях ого его ому ему ими ыми ых их ая яя ое ее ой ей ом ем ам ям ов ев я ю ие а у "
+    "і и е о ы"
+)
+_ENDINGS = tuple(sorted(set(fold(_ENDING_TEXT).split()), key=len, reverse=True))
 MIN_ROOT = 3
 
 
