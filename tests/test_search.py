@@ -15,6 +15,7 @@ from services.knowledge.search import (
     SearchHit,
     SearchIndex,
     answer_question,
+    query_terms,
 )
 
 ROOT = Path(__file__).resolve().parent.parent / "knowledge"
@@ -119,6 +120,65 @@ def test_ujo_is_a_stopword_and_a_rate_is_a_term() -> None:
 
 def test_a_rate_tells_the_georgian_1_percent_from_polish_taxes(index: SearchIndex) -> None:
     assert answer_question(index, "ИП 1% как открыть").article_id == "ge-individual-entrepreneur"
+
+
+@pytest.mark.parametrize(
+    ("lacinka", "cyrillic"),
+    [
+        ("Hruzija", "Грузія"),
+        ("Polšča", "Польшча"),
+        ("u Litvie", "у Літве"),
+        ("čakać pašpart", "чакаць пашпарт"),
+        ("žyć biez vizy", "жыць без візы"),
+        ("Warszawa, Szczecin", "Варшава, Шчэцін"),
+    ],
+)
+def test_lacinka_and_polish_spelling_fold_like_cyrillic(lacinka: str, cyrillic: str) -> None:
+    assert stems(lacinka) == stems(cyrillic)
+
+
+@pytest.mark.parametrize(
+    ("taraskevica", "narkamauka"),
+    [("бясьпекі", "бяспекі"), ("дакумэнты", "дакументы"), ("прызнаньне", "прызнанне")],
+)
+def test_taraskevica_folds_like_the_official_spelling(taraskevica: str, narkamauka: str) -> None:
+    assert stems(taraskevica) == stems(narkamauka)
+
+
+def test_every_form_of_a_stopword_is_one() -> None:
+    assert stems("нужна нужны нужно ужо ўжо уже") == []
+    assert stems("is it still a thing") == []
+    assert stems("1 pracent") == stems("1%")
+
+
+def test_a_typo_is_guessed_only_from_a_long_root_with_the_same_start(index: SearchIndex) -> None:
+    # "капитал" is one letter from the stem of "купить" (buy), but not a typo of it.
+    assert index.search("капитал") == []
+    assert [term.typo_root for term in query_terms("cook humanitarain")] == ["", "humanitarain"]
+    answer = answer_question(index, "humanitarain visa poland")
+    offered = [answer.article_id] if answer.article_id else list(answer.candidates)
+    assert offered[:1] == ["by-humanitarian-protection"]
+
+
+def test_words_may_come_in_any_order(index: SearchIndex) -> None:
+    assert index.search("pobytu karta") == index.search("karta pobytu")
+
+
+def test_naming_home_changes_nothing(index: SearchIndex) -> None:
+    assert index.search("visa-free Serbia for Belarusians") == index.search("visa-free Serbia")
+
+
+def test_any_name_of_a_country_counts_alike(index: SearchIndex) -> None:
+    # "LT" is in the keywords of the startup visa only; it must not pull that article ahead.
+    for country in ("ЛТ", "Литве", "Lithuania"):
+        answer = answer_question(index, f"ВНЖ {country} по работе")
+        assert answer.article_id == "lt-work-residence", country
+
+
+def test_two_common_words_in_an_articles_text_are_not_evidence(index: SearchIndex) -> None:
+    assert answer_question(index, "how to write a cover letter for a developer job") == Answer(
+        None, ()
+    )
 
 
 @pytest.mark.parametrize(

@@ -62,13 +62,11 @@ _CYRILLIC = {
 _LATIN_FOLD = str.maketrans(
     {"ł": "l", "w": "v", "x": "ks", "q": "k", "j": "i", "y": "i", "g": "h"}
 )
-# Polish digraphs; Łacinka "ie" after a consonant is Cyrillic "е" ("Litvie", "biez");
-# taraškevica "лё" in loanwords is "ло" ("дыплёму").
+# Polish digraphs; Łacinka "ie" after a consonant is Cyrillic "е" ("Litvie", "biez").
 _SPELLING_FOLDS = (
     (re.compile(r"sz"), "sh"),
     (re.compile(r"cz"), "ch"),
     (re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
-    (re.compile(r"lio"), "lo"),
 )
 _IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
 # "1%" and "1 процент" are one term ("1pct"): the rate is what tells a 1% regime from a 12% one.
