@@ -175,6 +175,16 @@ def test_any_name_of_a_country_counts_alike(index: SearchIndex) -> None:
         assert answer.article_id == "lt-work-residence", country
 
 
+def test_the_question_weighs_more_than_the_story_around_it(index: SearchIndex) -> None:
+    message = (
+        "Живу в Варшаве по карте побыту уже два года, работаю в IT. "
+        "Как оформить медицинскую страховку NFZ для жены?"
+    )
+    answer = answer_question(index, message)
+    offered = [answer.article_id] if answer.article_id else list(answer.candidates)
+    assert offered[:1] == ["by-health-insurance"]
+
+
 def test_two_common_words_in_an_articles_text_are_not_evidence(index: SearchIndex) -> None:
     assert answer_question(index, "how to write a cover letter for a developer job") == Answer(
         None, ()

@@ -128,16 +128,17 @@ _ENDING_TEXT = (
     "ями ами ах ях ого его ому ему ими ыми ых их ая яя ое ее ой ей ом ем ам ям ов ев я ю ие а у "
     "і и е о ы"
 )
-_ENDINGS = tuple(sorted(set(fold(_ENDING_TEXT).split()), key=len, reverse=True))
+_ENDINGS = frozenset(fold(_ENDING_TEXT).split())
+_ENDING_LENGTHS = sorted({len(ending) for ending in _ENDINGS}, reverse=True)
 MIN_ROOT = 3
 
 
 def root(word: str) -> str:
-    """The word without its inflectional ending (keeping at least MIN_ROOT letters)."""
+    """The word without its longest inflectional ending (keeping at least MIN_ROOT letters)."""
     if not word.isdigit():
-        for ending in _ENDINGS:
-            if word.endswith(ending) and len(word) - len(ending) >= MIN_ROOT:
-                return word[: -len(ending)]
+        for length in _ENDING_LENGTHS:
+            if len(word) - length >= MIN_ROOT and word[-length:] in _ENDINGS:
+                return word[:-length]
     return word
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -219,6 +220,9 @@ class SearchIndex:
         self._ids = sorted(weights)
         countries = {article.id: article.country for article in knowledge.articles.values()}
         self._country = np.array([countries[article_id] for article_id in self._ids])
+        self._in_country = {
+            country: self._country == country for country in (*COUNTRIES, *COUNTRY_STEMS)
+        }
         # Per country, the general articles (about Belarus, for every country) that name it.
         self._general_naming = {
             country: np.array(
@@ -277,12 +281,18 @@ class SearchIndex:
         about = np.zeros(len(self._ids), dtype=bool)
         for country, names in COUNTRY_STEMS.items():
             if stem in names:
-                about |= (self._country == country) | self._general_naming[country]
+                about |= self._in_country[country] | self._general_naming[country]
         return np.where(about, value, 0.0)
 
+    def _in_countries(self, named: set[str]) -> npt.NDArray[np.bool_]:
+        found = np.zeros(len(self._ids), dtype=bool)
+        for country in named:
+            found |= self._in_country[country]
+        return found
+
     def _country_factor(self, named: set[str]) -> npt.NDArray[np.float64]:
-        in_named = np.isin(self._country, sorted(named))
-        neutral = self._country == "by"
+        in_named = self._in_countries(named)
+        neutral = self._in_country["by"]
         elsewhere = np.where(neutral, 1.0, OTHER_COUNTRY_PENALTY)
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
 
@@ -291,6 +301,9 @@ class SearchIndex:
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
             return []
+        asked = [stems(sentence) for sentence in _asked_sentences(question[:1000])]
+        asked_stems = {stem for sentence in asked for stem in sentence}
+        asked_pairs = {pair for sentence in asked for pair in _pairs(sentence)}
         named = countries_named(words)
         size = len(self._ids)
         scores = np.zeros(size)
@@ -301,7 +314,8 @@ class SearchIndex:
         for pair in dict.fromkeys(_pairs(words)):
             if pair in self._postings:
                 slots, pair_weights = self._postings[pair]
-                scores[slots] += pair_weights * self._idf[pair]
+                weight = CONTEXT_WEIGHT if _is_context(pair, asked_pairs) else 1.0
+                scores[slots] += pair_weights * self._idf[pair] * weight
                 phrase_matched[slots] += self._idf[pair]
                 phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
@@ -315,7 +329,7 @@ class SearchIndex:
         place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
         any_headline = np.zeros(size, dtype=bool)
-        named_cards = self._is_card & np.isin(self._country, sorted(named))
+        named_cards = self._is_card & self._in_countries(named)
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
@@ -342,7 +356,9 @@ class SearchIndex:
                         headline = headline[named_cards[headline]]
                     in_headline[headline] = True
             if is_topic:
-                scores += best_value
+                scores += best_value * (
+                    CONTEXT_WEIGHT if _is_context(term.stem, asked_stems) else 1.0
+                )
             else:
                 place_scores = np.maximum(place_scores, self._place_value(term.stem))
             matched[row] = counts * best_share
@@ -388,6 +404,24 @@ class SearchIndex:
 
 
 _COUNTRY_OF_STEM = {stem: country for country, names in COUNTRY_STEMS.items() for stem in names}
+
+
+# In a message of several sentences, the story around the question ("I live in Gdańsk on a
+# karta pobytu.") weighs less than the question itself ("How do I get NFZ insurance?").
+CONTEXT_WEIGHT = 0.67
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def _asked_sentences(text: str) -> list[str]:
+    """The sentences that ask ("...?"), when other sentences tell the story around them."""
+    sentences = _SENTENCE_END.split(text.strip())
+    if len(sentences) < 2:
+        return []
+    return [sentence for sentence in sentences if "?" in sentence]
+
+
+def _is_context(key: str, asked: set[str]) -> bool:
+    return bool(asked) and key not in asked
 
 
 def _pairs(words: list[str]) -> list[str]:
