@@ -131,9 +131,12 @@ def test_a_rate_tells_the_georgian_1_percent_from_polish_taxes(index: SearchInde
         ("čakać pašpart", "чакаць пашпарт"),
         ("žyć biez vizy", "жыць без візы"),
         ("Warszawa, Szczecin", "Варшава, Шчэцін"),
+        ("khochu, ishchu", "хочу, ищу"),
     ],
 )
-def test_lacinka_and_polish_spelling_fold_like_cyrillic(lacinka: str, cyrillic: str) -> None:
+def test_lacinka_polish_and_translit_fold_like_cyrillic(
+    lacinka: str, cyrillic: str
+) -> None:
     assert stems(lacinka) == stems(cyrillic)
 
 

@@ -62,10 +62,13 @@ _CYRILLIC = {
 _LATIN_FOLD = str.maketrans(
     {"ł": "l", "w": "v", "x": "ks", "q": "k", "j": "i", "y": "i", "g": "h"}
 )
-# Polish digraphs; Łacinka "ie" after a consonant is Cyrillic "е" ("Litvie", "biez").
+# Polish digraphs and transliteration ("kh", "shch"); Łacinka "ie" after a consonant is
+# Cyrillic "е" ("Litvie", "biez").
 _SPELLING_FOLDS = (
     (re.compile(r"sz"), "sh"),
     (re.compile(r"cz"), "ch"),
+    (re.compile(r"kh"), "h"),
+    (re.compile(r"shch"), "sch"),
     (re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
 )
 _IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
