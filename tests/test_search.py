@@ -134,9 +134,7 @@ def test_a_rate_tells_the_georgian_1_percent_from_polish_taxes(index: SearchInde
         ("khochu, ishchu", "хочу, ищу"),
     ],
 )
-def test_lacinka_polish_and_translit_fold_like_cyrillic(
-    lacinka: str, cyrillic: str
-) -> None:
+def test_lacinka_polish_and_translit_fold_like_cyrillic(lacinka: str, cyrillic: str) -> None:
     assert stems(lacinka) == stems(cyrillic)
 
 
