@@ -478,8 +478,9 @@ def answer_question(index: SearchIndex, question: str) -> Answer:
     hits = _confident(ranked)[:3]
     if not hits:
         return Answer(None, ())
-    runner_up = hits[1].score if len(hits) > 1 else 0.0
-    # Beaten by a hit that failed the tests, it is not the answer, only one of the choices.
+    # Beaten by, or not clearly ahead of, any other hit (even one that failed the tests, as
+    # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     if ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up:
         return Answer(hits[0].article_id, ())
     return Answer(None, tuple(hit.article_id for hit in hits))
