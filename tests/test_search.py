@@ -9,13 +9,13 @@ import pytest
 from bot.sandbox.runtime import Sandbox
 from handlers.guide.ask import question_addressed_to
 from services.knowledge import load_knowledge_base
+from services.knowledge.folding import fold, stems
 from services.knowledge.search import (
     Answer,
     SearchHit,
     SearchIndex,
     answer_question,
-    fold,
-    stems,
+    query_terms,
 )
 
 ROOT = Path(__file__).resolve().parent.parent / "knowledge"
@@ -87,6 +87,13 @@ def test_a_hit_beaten_by_a_failed_one_is_a_choice_not_an_answer() -> None:
     assert answer_question(FixedRanking([best, close]), "q") == Answer(None, ("lt-blue-card",))
 
 
+def test_a_close_runner_up_that_failed_still_makes_the_best_a_choice() -> None:
+    best = SearchHit("lt-work-residence", 10.0, coverage=0.9, words=2, in_headline=True)
+    close = SearchHit("rs-residence", 9.0, coverage=0.2, words=1, in_headline=True)
+    answer = answer_question(FixedRanking([best, close]), "q")
+    assert answer == Answer(None, ("lt-work-residence",))
+
+
 def test_the_issues_promotion_example_finds_the_right_article(index: SearchIndex) -> None:
     answer = answer_question(index, "внж по работе литва сколько делается")
     assert answer.article_id == "lt-work-residence"
@@ -120,6 +127,76 @@ def test_ujo_is_a_stopword_and_a_rate_is_a_term() -> None:
 
 def test_a_rate_tells_the_georgian_1_percent_from_polish_taxes(index: SearchIndex) -> None:
     assert answer_question(index, "ИП 1% как открыть").article_id == "ge-individual-entrepreneur"
+
+
+@pytest.mark.parametrize(
+    ("lacinka", "cyrillic"),
+    [
+        ("Hruzija", "Грузія"),
+        ("Polšča", "Польшча"),
+        ("u Litvie", "у Літве"),
+        ("čakać pašpart", "чакаць пашпарт"),
+        ("žyć biez vizy", "жыць без візы"),
+        ("Warszawa, Szczecin", "Варшава, Шчэцін"),
+        ("khochu, ishchu", "хочу, ищу"),
+    ],
+)
+def test_lacinka_polish_and_translit_fold_like_cyrillic(lacinka: str, cyrillic: str) -> None:
+    assert stems(lacinka) == stems(cyrillic)
+
+
+@pytest.mark.parametrize(
+    ("taraskevica", "narkamauka"),
+    [("бясьпекі", "бяспекі"), ("дакумэнты", "дакументы"), ("прызнаньне", "прызнанне")],
+)
+def test_taraskevica_folds_like_the_official_spelling(taraskevica: str, narkamauka: str) -> None:
+    assert stems(taraskevica) == stems(narkamauka)
+
+
+def test_every_form_of_a_stopword_is_one() -> None:
+    assert stems("нужна нужны нужно ужо ўжо уже") == []
+    assert stems("is it still a thing") == []
+    assert stems("1 pracent") == stems("1%")
+
+
+def test_a_typo_is_guessed_only_from_a_long_root_with_the_same_start(index: SearchIndex) -> None:
+    # "капитал" is one letter from the stem of "купить" (buy), but not a typo of it.
+    assert index.search("капитал") == []
+    assert [term.typo_root for term in query_terms("cook humanitarain")] == ["", "humanitarain"]
+    answer = answer_question(index, "humanitarain visa poland")
+    offered = [answer.article_id] if answer.article_id else list(answer.candidates)
+    assert offered[:1] == ["by-humanitarian-protection"]
+
+
+def test_words_may_come_in_any_order(index: SearchIndex) -> None:
+    assert index.search("pobytu karta") == index.search("karta pobytu")
+
+
+def test_naming_home_changes_nothing(index: SearchIndex) -> None:
+    assert index.search("visa-free Serbia for Belarusians") == index.search("visa-free Serbia")
+
+
+def test_any_name_of_a_country_counts_alike(index: SearchIndex) -> None:
+    # "LT" is in the keywords of the startup visa only; it must not pull that article ahead.
+    for country in ("ЛТ", "Литве", "Lithuania"):
+        answer = answer_question(index, f"ВНЖ {country} по работе")
+        assert answer.article_id == "lt-work-residence", country
+
+
+def test_the_question_weighs_more_than_the_story_around_it(index: SearchIndex) -> None:
+    message = (
+        "Живу в Варшаве по карте побыту уже два года, работаю в IT. "
+        "Как оформить медицинскую страховку NFZ для жены?"
+    )
+    answer = answer_question(index, message)
+    offered = [answer.article_id] if answer.article_id else list(answer.candidates)
+    assert offered[:1] == ["by-health-insurance"]
+
+
+def test_two_common_words_in_an_articles_text_are_not_evidence(index: SearchIndex) -> None:
+    assert answer_question(index, "how to write a cover letter for a developer job") == Answer(
+        None, ()
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from services.knowledge.search import fold, stems
+from services.knowledge.folding import fold, stems
 
 MAX_TERMS = 30
 MASK = "***"  # what stands in for a number or contact in text kept as typed

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -19,9 +18,10 @@ import numpy as np
 import numpy.typing as npt
 
 from services.countries import all_names, country_codes
+from services.knowledge import folding
 from services.knowledge.articles import COUNTRIES, KnowledgeBase
+from services.knowledge.folding import stems
 
-STEM = 5
 FIELD_WEIGHTS = {"keywords": 3.0, "title": 2.5, "body": 1.0}
 HEADLINE_WEIGHT = FIELD_WEIGHTS["title"]
 FUZZY_FACTOR = 0.6
@@ -30,149 +30,46 @@ PHRASE_WEIGHT = 2.0
 # or "card" is not, except in the card of the country asked about.
 DISTINCTIVE_ARTICLES = 3
 CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
-_CYRILLIC = {
-    "а": "a",
-    "б": "b",
-    "в": "v",
-    "г": "g",
-    "ґ": "g",
-    "д": "d",
-    "е": "e",
-    "ё": "e",
-    "є": "e",
-    "ж": "zh",
-    "з": "z",
-    "и": "i",
-    "і": "i",
-    "ї": "i",
-    "й": "i",
-    "к": "k",
-    "л": "l",
-    "м": "m",
-    "н": "n",
-    "о": "o",
-    "п": "p",
-    "р": "r",
-    "с": "s",
-    "т": "t",
-    "у": "u",
-    "ў": "u",
-    "ф": "f",
-    "х": "h",
-    "ц": "c",
-    "ч": "ch",
-    "ш": "sh",
-    "щ": "sch",
-    "ъ": "",
-    "ы": "y",
-    "ь": "",
-    "э": "e",
-    "ю": "yu",
-    "я": "ya",
-    "'": "",
-    "’": "",
-}
-_LATIN_FOLD = str.maketrans({"ł": "l", "w": "v", "x": "ks", "q": "k", "j": "i", "y": "i"})
-# Words that say nothing about the topic; Russian and Belarusian ones as they look once folded.
-_STOPWORD_TEXT = """
-    the and for how what can does with from are is to in of my me do an or it on at be if about
-    there now get need you should will which who any this that we our your they them was were
-    kak chto eto dlia mne li ili pri est iak shto gety dlya na po ne da no so za ot ad iz ci tak
-    uzhe mozhno mozhna nado treba kakie iakiia seichas zaraz kto khto ia ty on ona oni mi vi my
-    vy nam nas vam vas mnoi mene menia mianie sebia ego ee ikh iago ikh ikhni moi moia moe nash
-    nasha vash teper ciaper togo tago posle paslia esli kali kogda tozhe taksama eshche
-    iashche ochen vel mi vse usie vsio usio ves chem chim gde dze kuda kudy tam tut vot zhe bi
-    by bil bila
-    bilo bili budu budet budze bio bila slishal chuli slishali skazhite padkazhyce podskazhite
-    pozhaluista kali laska privet pryvitanne hi hello thanks dziakui spasibo skolko kolki chtoby
-    kab shchob en iana iany iano ion uzho uzh use dla hto ih while kakoi kakaia kakoe kakikh
-    """
-
-
-_IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
-# "1%" and "1 процент" are one term ("1pct"): the rate is what tells a 1% regime from a 12% one.
-_PERCENT = re.compile(r"(\d+)(?:[.,](\d+))?\s*(?:%|(?:процент|працэнт|percent)\w*)", re.IGNORECASE)
-
-
-def fold(text: str) -> str:
-    """Lowercase, one Latin spelling for Cyrillic and Polish, no accents or punctuation."""
-    # "IT" is the topic of half the guide, but lowercase "it" is an English stopword.
-    text = _IT.sub(" infotech ", text)
-    text = _PERCENT.sub(
-        lambda rate: f" {rate[1]}p{rate[2]}pct " if rate[2] else f" {rate[1]}pct ", text
-    )
-    text = text.casefold()
-    text = "".join(_CYRILLIC.get(char, char) for char in text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    text = text.translate(_LATIN_FOLD)
-    return re.sub(r"[^a-z0-9]+", " ", text)
-
-
-_STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
-
-# Inflectional endings of Russian and Belarusian nouns and adjectives (folded), longest first.
-_ENDING_TEXT = """
-iami ami akh iakh ogo ego omu emu imi ymi ykh ikh aia iaia oe ee oi ei om em am iam ov ev
-ia iu ie a u i e o y
-"""
-_ENDINGS = tuple(sorted(_ENDING_TEXT.split(), key=len, reverse=True))
-MIN_ROOT = 3
-
-
-def _stem(word: str) -> str:
-    """Cut an inflectional ending (keeping at least MIN_ROOT letters), then keep STEM letters."""
-    if not word.isdigit():
-        for ending in _ENDINGS:
-            if word.endswith(ending) and len(word) - len(ending) >= MIN_ROOT:
-                word = word[: -len(ending)]
-                break
-    return word[:STEM]
-
-
-def _words(text: str) -> list[str]:
-    return [
-        word
-        for word in fold(text).split()
-        if (len(word) >= 2 and word not in _STOPWORDS and not word.isdigit())
-        or (word.isdigit() and len(word) >= 3)
-    ]
 
 
 # Every article is for Belarusians: naming Belarus says nothing about the topic.
-_HOME_NAMES = "Беларусь Беларусі Belarus belarusian беларус беларусы белорус белорусы Biełaruś"
+_HOME_NAMES = (
+    "Беларусь Беларусі Belarus belarusian беларус беларусы белорус белорусы Biełaruś РБ RB "
+    "Мінск Минск Minsk Менск"
+)
+_HOME_STEMS = frozenset(stems(_HOME_NAMES))
 
 
-def stems(text: str) -> list[str]:
-    return [_stem(word) for word in _words(text)]
-
-
-# Below this many letters one edit turns a word into another word (cook/book, grani/draniki).
-FUZZY_MIN_WORD = 6
+# Below this many letters of root one edit turns a word into another (cook/book); a typo
+# rarely hits the first two letters, so a different start is another word (grani/draniki).
+FUZZY_MIN_ROOT = 5
+FUZZY_SHARED_PREFIX = 2
 
 
 @dataclass(frozen=True)
 class Term:
-    """One word of a question: its stem, and whether a near miss may be a typo of it."""
+    """One word of a question: its stem, and its root when a near miss may be a typo of it."""
 
     stem: str
-    may_be_typo: bool
+    typo_root: str = ""  # empty: too short for a typo guess
 
 
 def query_terms(text: str) -> list[Term]:
     """The question's words in order, each stem once."""
     terms: dict[str, Term] = {}
-    for word in _words(text):
-        stem = _stem(word)
-        typo = len(word) >= FUZZY_MIN_WORD
-        if stem not in terms or (typo and not terms[stem].may_be_typo):
-            terms[stem] = Term(stem, typo)
+    for word in folding.words(text):
+        root = folding.root(word)
+        stem = root[: folding.STEM]
+        typo_root = root if len(root) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
+        if stem not in terms or (typo_root and not terms[stem].typo_root):
+            terms[stem] = Term(stem, typo_root)
     return list(terms.values())
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
-    # A typo rarely hits the first letter; a different first letter is usually another word.
-    if abs(len(a) - len(b)) > 1 or a == b or a[:1] != b[:1]:
+    """One insertion, deletion, substitution or swap of neighbours, past the shared prefix."""
+    shared = FUZZY_SHARED_PREFIX
+    if abs(len(a) - len(b)) > 1 or a == b or a[:shared] != b[:shared]:
         return False
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
@@ -190,15 +87,16 @@ def _one_edit_apart(a: str, b: str) -> bool:
 # Łacinka, taraškievica and local spellings (Polšča, Letuva, Srbija) fold differently, so they
 # are listed too.
 COUNTRY_NAMES = {
-    "pl": "Польша Польшча Польшу Польше Polska Poland polish польский польскі Варшава Warszawa "
-    "Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw Polšča Polščy Polšču Varšava Varšavie",
+    "pl": "Польша Польшча Польшу Польше Polska Poland polish польский польскі PL ПЛ Варшава "
+    "Warszawa Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw Polšča Polščy Polšču Varšava "
+    "Varšavie",
     "ge": "Грузия Грузія Georgia georgian грузинский Тбилиси Тбілісі Tbilisi Батуми Batumi "
     "Sakartvelo Hruzija Hruzii Hruziju",
     "lt": "Литва Літва Літве Литве Литву Lithuania lithuanian литовский літоўскі Lietuva Вильнюс "
-    "Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
+    "LT ЛТ Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
     "uz": "Узбекистан Узбекістан Uzbekistan uzbek узбекский Ташкент Tashkent Uzbiekistan Taškient "
-    "Ozbekiston",
-    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha",
+    "Ozbekiston UZ",
+    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha LV",
     "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan Hayastan",
     "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade Sierbija Sierbii Bialhrad Srbija "
     "Srbiji Beograd",
@@ -216,9 +114,9 @@ def countries_named(query_stems: list[str]) -> set[str]:
 
 # Countries and cities the guide has no articles about, which people often name.
 _FOREIGN_ALIASES = (
-    "USA США Америка America Amerika UK Британия Брытанія Britain England Англия Англія UAE ОАЭ "
-    "ААЭ Emirates Эмираты Эміраты Dubai Дубай Berlin Берлин Берлін Prague Прага Toronto Торонта "
-    "Торонто Lisbon Лиссабон Лісабон Istanbul Стамбул Limassol Лимассол Ларнака Larnaca"
+    "USA США ЗША Америка America Amerika UK Британия Брытанія Britain England Англия Англія UAE "
+    "ОАЭ ААЭ Emirates Эмираты Эміраты Dubai Дубай Berlin Берлин Берлін Prague Прага Toronto "
+    "Торонта Торонто Lisbon Лиссабон Лісабон Istanbul Стамбул Limassol Лимассол Ларнака Larnaca"
 )
 
 
@@ -230,7 +128,7 @@ def _foreign_stems() -> frozenset[str]:
         for code in country_codes()
         if code.lower() not in COUNTRIES
         for name in all_names(code)
-        if len(name.split()) == 1
+        if len(folding.fold(name).split()) == 1  # not "Сент-Люсія": "sent" is no country
     ]
     found = {stem for name in names for stem in stems(name) if len(stem) >= 4}
     # Aliases are chosen by hand, so short ones ("UAE", "USA") are safe too.
@@ -240,7 +138,7 @@ def _foreign_stems() -> frozenset[str]:
 
 FOREIGN_STEMS = _foreign_stems()
 FOREIGN_PENALTY = 0.1
-_PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values(), stems(_HOME_NAMES))
+_PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values(), _HOME_STEMS)
 
 
 @dataclass(frozen=True)
@@ -250,12 +148,20 @@ class SearchHit:
     coverage: float  # share of the question's weight matched, in its best-covered stretch
     words: int = 0  # topic words (not place names) it matched exactly, not as a likely typo
     in_headline: bool = False  # a distinctive one of those is in its title or keywords
+    place_score: float = 0.0  # the part of the score owed to naming its country
+    named_in_headline: bool = False  # any of its matched topic words is in its title or keywords
 
     @property
     def has_evidence(self) -> bool:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
-        return self.in_headline or self.words >= 2
+        if self.in_headline or self.words >= BODY_EVIDENCE_WORDS:
+            return True
+        return self.words >= 2 and self.named_in_headline
 
+
+# Words found only in an article's text are evidence when there are this many: two common
+# ones ("cover letter" for a "developer job") are found in some article by chance.
+BODY_EVIDENCE_WORDS = 3
 
 # Coverage is also measured over every stretch of this many topic words, so that context
 # around the key phrase of a long message does not sink it.
@@ -292,6 +198,7 @@ class SearchIndex:
 
     def __init__(self, knowledge: KnowledgeBase) -> None:
         weights: dict[str, dict[str, float]] = defaultdict(dict)  # article -> stem -> weight
+        roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
         for article in knowledge.articles.values():
             fields = {
                 "keywords": " ".join(article.keywords),
@@ -300,8 +207,12 @@ class SearchIndex:
             }
             vocabulary = weights[article.id]
             for field_name, text in fields.items():
-                for stem in stems(text):
+                for word in folding.words(text):
+                    root = folding.root(word)
+                    stem = root[: folding.STEM]
                     vocabulary[stem] = max(vocabulary.get(stem, 0.0), FIELD_WEIGHTS[field_name])
+                    if len(root) >= FUZZY_MIN_ROOT - 1 and not root.isdigit():
+                        roots[root] = stem
             # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
             for phrase in (*article.keywords, article.title):
                 for pair in _pairs(stems(phrase)):
@@ -309,6 +220,19 @@ class SearchIndex:
         self._ids = sorted(weights)
         countries = {article.id: article.country for article in knowledge.articles.values()}
         self._country = np.array([countries[article_id] for article_id in self._ids])
+        self._in_country = {
+            country: self._country == country for country in (*COUNTRIES, *COUNTRY_STEMS)
+        }
+        # Per country, the general articles (about Belarus, for every country) that name it.
+        self._general_naming = {
+            country: np.array(
+                [
+                    countries[article_id] == "by" and not names.isdisjoint(weights[article_id])
+                    for article_id in self._ids
+                ]
+            )
+            for country, names in COUNTRY_STEMS.items()
+        }
         self._is_card = np.array([article_id.endswith(CARD_SUFFIX) for article_id in self._ids])
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for slot, article_id in enumerate(self._ids):
@@ -325,35 +249,50 @@ class SearchIndex:
             stem: (np.array(slots, dtype=np.int32), np.array(stem_weights, dtype=np.float64))
             for stem, (slots, stem_weights) in postings.items()
         }
-        # Every stem's one-deletion variants, for typo look-ups (SymSpell).
+        # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
+        # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
+        self._roots = roots
         self._by_deletion: dict[str, list[str]] = defaultdict(list)
-        for stem in self._idf:
-            if "+" in stem:
-                continue
-            for variant in _deletions(stem):
-                self._by_deletion[variant].append(stem)
+        for root in roots:
+            for variant in _deletions(root):
+                self._by_deletion[variant].append(root)
         self._max_idf = max(self._idf.values(), default=1.0)
         # Every single-word stem the guide knows (what a question's terms are checked against).
         self.vocabulary = frozenset(stem for stem in self._idf if "+" not in stem)
 
     def _expand(self, term: Term) -> list[tuple[str, float]]:
-        """The stem itself if known, else (for long words) known stems one edit away."""
-        stem = term.stem
-        if stem in self._idf:
-            return [(stem, 1.0)]
-        if not term.may_be_typo or len(stem) < 4:
+        """The stem itself if known, else (for long words) stems of known words one edit away."""
+        if term.stem in self._idf:
+            return [(term.stem, 1.0)]
+        if not term.typo_root:
             return []
         candidates = {
-            candidate
-            for variant in _deletions(stem)
+            self._roots[candidate]
+            for variant in (*_deletions(term.typo_root), term.typo_root)
             for candidate in self._by_deletion.get(variant, ())
-            if _one_edit_apart(stem, candidate)
+            if _one_edit_apart(term.typo_root, candidate)
         }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
+    def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
+        """One score for every article of the country a place is in, whichever of them happens
+        to name it ("startup visa LT"), and for a general one that names the country anywhere."""
+        value = FIELD_WEIGHTS["keywords"] * self._idf.get(stem, self._max_idf)
+        about = np.zeros(len(self._ids), dtype=bool)
+        for country, names in COUNTRY_STEMS.items():
+            if stem in names:
+                about |= self._in_country[country] | self._general_naming[country]
+        return np.where(about, value, 0.0)
+
+    def _in_countries(self, named: set[str]) -> npt.NDArray[np.bool_]:
+        found = np.zeros(len(self._ids), dtype=bool)
+        for country in named:
+            found |= self._in_country[country]
+        return found
+
     def _country_factor(self, named: set[str]) -> npt.NDArray[np.float64]:
-        in_named = np.isin(self._country, sorted(named))
-        neutral = self._country == "by"
+        in_named = self._in_countries(named)
+        neutral = self._in_country["by"]
         elsewhere = np.where(neutral, 1.0, OTHER_COUNTRY_PENALTY)
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
 
@@ -362,6 +301,9 @@ class SearchIndex:
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
             return []
+        asked = [stems(sentence) for sentence in _asked_sentences(question[:1000])]
+        asked_stems = {stem for sentence in asked for stem in sentence}
+        asked_pairs = {pair for sentence in asked for pair in _pairs(sentence)}
         named = countries_named(words)
         size = len(self._ids)
         scores = np.zeros(size)
@@ -372,7 +314,8 @@ class SearchIndex:
         for pair in dict.fromkeys(_pairs(words)):
             if pair in self._postings:
                 slots, pair_weights = self._postings[pair]
-                scores[slots] += pair_weights * self._idf[pair]
+                weight = CONTEXT_WEIGHT if _is_context(pair, asked_pairs) else 1.0
+                scores[slots] += pair_weights * self._idf[pair] * weight
                 phrase_matched[slots] += self._idf[pair]
                 phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
@@ -383,12 +326,17 @@ class SearchIndex:
         possible = np.zeros((len(terms), size))
         matched = np.zeros((len(terms), size))
         exact_words = np.zeros(size)
+        place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
-        named_cards = self._is_card & np.isin(self._country, sorted(named))
+        any_headline = np.zeros(size, dtype=bool)
+        named_cards = self._is_card & self._in_countries(named)
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
-            counts = 1.0 if is_topic else self._is_card
+            # A place's name counts towards coverage only for a country card; home ("Belarus")
+            # is named by every article, so it counts for nothing.
+            is_home = not is_topic and term.stem in _HOME_STEMS
+            counts = 1.0 if is_topic else self._is_card * (not is_home)
             possible[row] = counts * max(
                 (self._idf[c] for c, _ in expanded), default=self._max_idf
             )
@@ -403,15 +351,20 @@ class SearchIndex:
                 best_share[slots[better]] = idf * factor
                 if is_topic and factor == 1.0:
                     headline = slots[stem_weights >= HEADLINE_WEIGHT]
+                    any_headline[headline] = True
                     if len(slots) > DISTINCTIVE_ARTICLES:
                         headline = headline[named_cards[headline]]
                     in_headline[headline] = True
-            scores += best_value
+            if is_topic:
+                scores += best_value * (
+                    CONTEXT_WEIGHT if _is_context(term.stem, asked_stems) else 1.0
+                )
+            else:
+                place_scores = np.maximum(place_scores, self._place_value(term.stem))
             matched[row] = counts * best_share
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
-        if named:
-            scores *= self._country_factor(named)
+        weighting = self._country_factor(named) if named else np.ones(size)
         for stem in FOREIGN_STEMS.intersection(words):
             # An article not about the country asked about (in its title or keywords) cannot
             # be the answer, even if its text names that country in passing.
@@ -419,7 +372,9 @@ class SearchIndex:
             if stem in self._postings:
                 slots, stem_weights = self._postings[stem]
                 mentions[slots[stem_weights >= HEADLINE_WEIGHT]] = 1.0
-            scores *= mentions
+            weighting *= mentions
+        scores = (scores + place_scores) * weighting
+        place_scores *= weighting
         topic_rows = [row for row, term in enumerate(terms) if term.stem not in place_names]
         coverage = _best_coverage(
             np.vstack((matched, phrase_matched)),
@@ -428,9 +383,10 @@ class SearchIndex:
         )
         found = np.flatnonzero(scores > 0)
         if found.size > limit:
-            # The `limit` best, plus any tied with the last of them (ties break by id).
+            # The `limit` best; ties break by id, which is slot order (ids are sorted).
             threshold = np.partition(scores[found], found.size - limit)[found.size - limit]
             found = found[scores[found] >= threshold]
+            found = found[np.lexsort((found, -scores[found]))[:limit]]
         hits = [
             SearchHit(
                 self._ids[slot],
@@ -438,6 +394,8 @@ class SearchIndex:
                 float(coverage[slot]),
                 int(exact_words[slot]),
                 bool(in_headline[slot]),
+                float(place_scores[slot]),
+                bool(any_headline[slot]),
             )
             for slot in found
         ]
@@ -445,8 +403,35 @@ class SearchIndex:
         return hits[:limit]
 
 
+_COUNTRY_OF_STEM = {stem: country for country, names in COUNTRY_STEMS.items() for stem in names}
+
+
+# In a message of several sentences, the story around the question ("I live in Gdańsk on a
+# karta pobytu.") weighs less than the question itself ("How do I get NFZ insurance?").
+CONTEXT_WEIGHT = 0.67
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def _asked_sentences(text: str) -> list[str]:
+    """The sentences that ask ("...?"), when other sentences tell the story around them."""
+    sentences = _SENTENCE_END.split(text.strip())
+    if len(sentences) < 2:
+        return []
+    return [sentence for sentence in sentences if "?" in sentence]
+
+
+def _is_context(key: str, asked: set[str]) -> bool:
+    return bool(asked) and key not in asked
+
+
 def _pairs(words: list[str]) -> list[str]:
-    return [f"{first}+{second}" for first, second in itertools.pairwise(words)]
+    """Neighbouring words as phrases, whatever their order, a place as its country, no home.
+
+    Word order is free in Belarusian and Russian ("ВНЖ Литва" is "ВНЖ в ЛТ"), and "visa for
+    Belarusians in Serbia" holds the phrase "visa ... Serbia".
+    """
+    named = [_COUNTRY_OF_STEM.get(word, word) for word in words if word not in _HOME_STEMS]
+    return ["+".join(sorted(pair)) for pair in itertools.pairwise(named)]
 
 
 def _deletions(stem: str) -> set[str]:
@@ -470,7 +455,9 @@ MIN_SHARE_OF_BEST = 0.5
 
 
 def _is_confident(hit: SearchHit) -> bool:
-    return hit.score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
+    # Naming a country is not asking about anything, except of its card.
+    topic_score = hit.score - (0.0 if hit.article_id.endswith(CARD_SUFFIX) else hit.place_score)
+    return topic_score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
 
 
 def confident_hits(index: SearchIndex, question: str, limit: int = 3) -> list[SearchHit]:
@@ -491,8 +478,9 @@ def answer_question(index: SearchIndex, question: str) -> Answer:
     hits = _confident(ranked)[:3]
     if not hits:
         return Answer(None, ())
-    runner_up = hits[1].score if len(hits) > 1 else 0.0
-    # Beaten by a hit that failed the tests, it is not the answer, only one of the choices.
+    # Beaten by, or not clearly ahead of, any other hit (even one that failed the tests, as
+    # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     if ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up:
         return Answer(hits[0].article_id, ())
     return Answer(None, tuple(hit.article_id for hit in hits))

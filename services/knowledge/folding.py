@@ -1,0 +1,177 @@
+"""One spelling for every way a word is typed: scripts, Łacinka, taraškevica, inflections.
+
+Questions arrive in Belarusian, Russian, English or a mix, in Cyrillic, Łacinka or transliterated,
+so text is folded to one Latin spelling and words are cut to a short stem (which absorbs most
+inflection). Articles and questions go through the same folding, so it need only be consistent.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+STEM = 5
+# Г, Ґ, Х, Łacinka h and transliterated g are one letter: "Hruzija", "Грузія" and "Gruziya" meet.
+_CYRILLIC = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "h",
+    "ґ": "h",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "є": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "і": "i",
+    "ї": "i",
+    "й": "i",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ў": "u",
+    "ф": "f",
+    "х": "h",
+    "ц": "c",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "sch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+    "'": "",
+    "’": "",
+    # Łacinka (and Polish ż) letters whose accent is a different letter, not a decoration.
+    "č": "ch",
+    "š": "sh",
+    "ž": "zh",
+    "ż": "zh",
+}
+_LATIN_FOLD = str.maketrans(
+    {"ł": "l", "w": "v", "x": "ks", "q": "k", "j": "i", "y": "i", "g": "h"}
+)
+# Polish digraphs and transliteration ("kh", "shch"); Łacinka "ie" after a consonant is
+# Cyrillic "е" ("Litvie", "biez").
+_SPELLING_FOLDS = (
+    (re.compile(r"sz"), "sh"),
+    (re.compile(r"cz"), "ch"),
+    (re.compile(r"kh"), "h"),
+    (re.compile(r"shch"), "sch"),
+    (re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
+)
+_IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
+# "1%" and "1 процент" are one term ("1pct"): the rate is what tells a 1% regime from a 12% one.
+_PERCENT = re.compile(
+    r"(\d+)(?:[.,](\d+))?\s*(?:%|(?:процент|працэнт|pracent|percent)\w*)", re.IGNORECASE
+)
+
+
+def fold(text: str) -> str:
+    """Lowercase; one Latin spelling for Cyrillic, Łacinka and Polish; no accents, no marks."""
+    # "IT" is the topic of half the guide, but lowercase "it" is an English stopword.
+    text = _IT.sub(" infotech ", text)
+    text = _PERCENT.sub(
+        lambda rate: f" {rate[1]}p{rate[2]}pct " if rate[2] else f" {rate[1]}pct ", text
+    )
+    text = text.casefold()
+    text = "".join(_CYRILLIC.get(char, char) for char in text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    text = text.translate(_LATIN_FOLD)
+    text = re.sub(r"[^a-z0-9]+", " ", text)
+    for pattern, replacement in _SPELLING_FOLDS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+# Words that say nothing about the topic, in each language as people type them.
+_STOPWORD_TEXT = """
+    the and for how what can does with from are is to in of my me do an or it on at be if about
+    there now get need you should will which who any this that we our your they them was were
+    have has had did would could shall may might must been being into over after before since
+    until while as so than then here just still also too very really some much many more most
+    other when where why whom whose not no yes hey please anyone someone know got im ive ve ll
+    re don doesn isn their these those he she his her its us am thing things
+    kak chto eto dlia mne li ili pri est iak shto gety dlya na po ne da no so za ot ad iz ci tak
+    uzhe mozhno mozhna nado treba kakie iakiia seichas zaraz kto khto ia ty on ona oni mi vi my
+    vy nam nas vam vas mnoi mene menia mianie sebia ego ee ikh iago ikh ikhni moi moia moe nash
+    nasha vash teper ciaper togo tago posle paslia esli kali kogda tozhe taksama eshche
+    iashche ochen vel mi vse usie vsio usio ves chem chim gde dze kuda kudy tam tut vot zhe bi
+    by bil bila
+    bilo bili budu budet budze bio bila slishal chuli slishali skazhite padkazhyce podskazhite
+    pozhaluista kali laska privet pryvitanne hi hello thanks dziakui spasibo skolko kolki chtoby
+    kab shchob en iana iany iano ion uzho uzh use dla hto ih while kakoi kakaia kakoe kakikh
+    па пра як што ці дзе куды калі колькі які якая якое якія якіх гэта гэты гэтая тое той мне
+    мяне мой мая маё мае нам нас вам вас яго яе іх ён яна яны мы вы ты ужо ўжо яшчэ вельмі
+    толькі таксама трэба можна цяпер зараз дык бо але або ды ад да для каб ласка дзякуй
+    прывітанне усім ўсім таму што-небудзь нешта штосьці неяк
+    по про как что чем где куда когда сколько какой какая какое какие каких это этот эта то
+    тот мне меня мой моя моё мои нам нас вам вас его её их он она они мы вы ты уже еще ещё
+    очень только тоже также надо нужно можно теперь сейчас так бы ли же вот но или да нет не
+    на со из от до для за при чтобы если есть был была было были будет быть всё все всем
+    весь себя свой своё свою своей здравствуйте привет подскажите пожалуйста спасибо
+    что-то как-то какой-то где-то почему зачем потому вообще просто
+    """
+_STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
+
+# Inflectional endings of Russian and Belarusian nouns and adjectives, longest first once folded.
+_ENDING_TEXT = (
+    "ями ами ах ях ого его ому ему ими ыми ых их ая яя ое ее ой ей ом ем ам ям ов ев я ю ие а у "
+    "і и е о ы"
+)
+_ENDINGS = frozenset(fold(_ENDING_TEXT).split())
+_ENDING_LENGTHS = sorted({len(ending) for ending in _ENDINGS}, reverse=True)
+MIN_ROOT = 3
+
+
+def root(word: str) -> str:
+    """The word without its longest inflectional ending (keeping at least MIN_ROOT letters)."""
+    if not word.isdigit():
+        for length in _ENDING_LENGTHS:
+            if len(word) - length >= MIN_ROOT and word[-length:] in _ENDINGS:
+                return word[:-length]
+    return word
+
+
+def stem(word: str) -> str:
+    """The root cut to STEM letters: what the index and a question are matched on."""
+    return root(word)[:STEM]
+
+
+# Any form of a longer stop-word is one too: "нужна" and "нужны" as well as "нужно".
+MIN_STOPWORD_ROOT = 4
+_STOPWORD_ROOTS = frozenset(
+    root(word) for word in _STOPWORDS if len(root(word)) >= MIN_STOPWORD_ROOT
+)
+
+
+def is_stopword(word: str) -> bool:
+    """A folded word (or a form of one) that says nothing about the topic."""
+    return word in _STOPWORDS or root(word) in _STOPWORD_ROOTS
+
+
+def words(text: str) -> list[str]:
+    """The folded words that may carry a topic: no stop-words, no short numbers."""
+    return [
+        word
+        for word in fold(text).split()
+        if (len(word) >= 2 and not word.isdigit() and not is_stopword(word))
+        or (word.isdigit() and len(word) >= 3)
+    ]
+
+
+def stems(text: str) -> list[str]:
+    """The stems of the text's topic words, in order."""
+    return [stem(word) for word in words(text)]
