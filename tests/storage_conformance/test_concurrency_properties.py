@@ -5,10 +5,12 @@ published at k, a forget leaves nothing linkable, and a closed poll has no votes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import itertools
 import tempfile
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -22,7 +24,7 @@ from services.polls.closing import close_poll
 from services.polls.voting import record_census_vote
 from services.privacy import Keyring, respondent_pseudonym
 from services.survey.waves import WaveError, encode_answers, open_wave, submit_response
-from storage import ChatRecord, Storage, Wave
+from storage import ChatRecord, Storage, Transaction, Wave
 from tests.storage_conformance.backends import OpenStorage
 
 DAY = dt.date(2026, 11, 23)
@@ -69,6 +71,7 @@ class StorageMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.folder = tempfile.TemporaryDirectory()
         self.storage: Storage = self.run(self.open_backend(Path(self.folder.name)))
+        self._follow_commit_order()
         self.wave: Wave = self.run(open_wave(self.storage, KEYRING, "autumn", DAY))
         self.run(self._save_chat())
         self.people = {user: Person() for user in USERS}
@@ -76,6 +79,25 @@ class StorageMachine(RuleBasedStateMachine):
         self.snapshots = 0
         self.open_polls: list[int] = []
         self.closed_polls: dict[int, tuple[int, ...]] = {}
+
+    def _follow_commit_order(self) -> None:
+        """Number each operation's commit: within a batch, the model applies submits and
+        forgets in the order the storage committed them (the change count depends on it)."""
+        self.commit_of: dict[asyncio.Task[object] | None, int] = {}
+        self.model_steps: list[tuple[int, Callable[[], None]]] = []
+        counter = itertools.count()
+        begin = self.storage.transaction
+
+        @contextlib.asynccontextmanager
+        async def numbered() -> AsyncIterator[Transaction]:
+            async with begin() as tx:
+                yield tx
+            self.commit_of[asyncio.current_task()] = next(counter)
+
+        self.storage.transaction = numbered  # type: ignore[method-assign]
+
+    def _after_commit(self, step: Callable[[], None]) -> None:
+        self.model_steps.append((self.commit_of[asyncio.current_task()], step))
 
     def run(self, step: Awaitable[T]) -> T:
         return self.loop.run_until_complete(step)
@@ -119,26 +141,37 @@ class StorageMachine(RuleBasedStateMachine):
         await asyncio.gather(
             *(getattr(self, kind)(user, argument) for kind, user, argument in batch)
         )
+        for _order, step in sorted(self.model_steps, key=lambda pair: pair[0]):
+            step()
+        self.model_steps.clear()
 
     async def submit(self, user: int, role: str) -> None:
         await submit_response(self.storage, KEYRING, self.wave, user, answers(role), DAY, K)
-        if self.people[user].answer != encode_answers(answers(role)):
-            self.changed.add(user)
-        if len(self.changed) >= K:
-            self.changed.clear()
-            self.snapshots += 1
-        self.people[user].answer = encode_answers(answers(role))
-        self.people[user].forgotten = False
+
+        def count_the_change() -> None:
+            if self.people[user].answer != encode_answers(answers(role)):
+                self.changed.add(user)
+            if len(self.changed) >= K:
+                self.changed.clear()
+                self.snapshots += 1
+            self.people[user].answer = encode_answers(answers(role))
+            self.people[user].forgotten = False
+
+        self._after_commit(count_the_change)
 
     async def forget(self, user: int, _argument: object) -> None:
         person = self.people[user]
         closed_before = set(self.closed_polls)
         await forget_person(self.storage, KEYRING, user)
-        # Forgetting is not counted as a change (see the snapshot rule); it ends any pending one.
-        self.changed.discard(user)
-        # A poll closed earlier keeps its tallies: those votes are no longer anyone's.
-        kept = {poll: option for poll, option in person.votes.items() if poll in closed_before}
-        self.people[user] = Person(votes=kept, forgotten=True)
+
+        def end_any_pending_change() -> None:
+            # Forgetting is not counted as a change (see the snapshot rule); it ends any pending
+            # one. A poll closed earlier keeps its tallies: those votes are no longer anyone's.
+            self.changed.discard(user)
+            kept = {poll: option for poll, option in person.votes.items() if poll in closed_before}
+            self.people[user] = Person(votes=kept, forgotten=True)
+
+        self._after_commit(end_any_pending_change)
 
     async def settle(self, user: int, article: str) -> None:
         async with self.storage.transaction() as tx:
