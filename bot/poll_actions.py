@@ -11,25 +11,23 @@ from typing import Protocol
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputPollOption, Message
+from aiogram.types import InlineKeyboardMarkup, InputPollOption, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_types import StoredId
-from services.charts import bar_chart
+from bot.poll_results import ResultsCourier
 from services.clock import Clock
 from services.policy import Policy
 from services.polls.closing import BY_THE_BOT, close_poll
 from services.polls.parsing import PollDraft
 from services.polls.publishing import record_poll, record_posted, withdraw_unposted
-from services.polls.render import census_button_labels, census_text, results_view
+from services.polls.render import census_button_labels, census_text
 from services.polls.voting import recount_census
 from services.privacy import Keyring
 from storage import Poll, Storage
 
 logger = logging.getLogger(__name__)
-CHART_MIN_OPTIONS = 3
-CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
 
 
 class PollNotPosted(Exception):
@@ -141,6 +139,7 @@ class PollActions:
         self._refresher = CensusRefresher(
             bot, storage, keyring, i18n, policy.min_cell_size, refresh_seconds
         )
+        self._results = ResultsCourier(bot, storage, keyring, i18n, policy.min_cell_size)
 
     async def publish(
         self, chat_id: int, draft: PollDraft, locale: str, admin_id: int | None
@@ -187,40 +186,25 @@ class PollActions:
         await self._refresher.settled()
 
     async def close(self, poll_id: int, closed_by: str = BY_THE_BOT) -> bool:
-        """Close the poll (stopPoll, or the census message loses its buttons), destroy a census
-        key, audit it as `closed_by`, and post the results. False if it was closed already."""
+        """Close the poll, destroy a census key and audit it as `closed_by` (one unit of work
+        that also queues the results), then stop it and post the results in every chat it ran
+        in. False if it was closed already."""
         now = self._clock.local_now(self._policy.timezone)
-        outcome = await close_poll(self._storage, poll_id, now, closed_by)
-        if outcome is None:
+        if await close_poll(self._storage, poll_id, now, closed_by) is None:
             return False
-        poll, chat = outcome
-        if chat is None or not chat.active:
-            return True  # the bot left the chat: closed in the records only
-        chat_id = self._keyring.open_chat(chat.chat_sealed)[0]
-        with self._i18n.context(), self._i18n.use_locale(poll.locale):
-            try:
-                if poll.kind == "native" and poll.message_id is not None:
-                    await self._bot.stop_poll(chat_id, poll.message_id)
-                elif poll.message_id is not None:
-                    text = census_text(poll, self._policy.min_cell_size)
-                    await self._bot.edit_message_text(
-                        text, chat_id=chat_id, message_id=poll.message_id
-                    )
-                await self._post_results(chat_id, poll)
-            except TelegramAPIError as exc:
-                logger.warning("Poll %d closed, but the chat could not be told: %s", poll.id, exc)
+        await self._results.deliver(poll_id)
         return True
 
-    async def stop(self) -> None:
-        """Drop the census edits not made yet."""
-        await self._refresher.stop()
+    def resume_results(self) -> None:
+        """At start: post the results a crash or an outage left unposted."""
+        self._results.resume()
 
-    async def _post_results(self, chat_id: int, poll: Poll) -> None:
-        view = results_view(poll, self._policy.min_cell_size)
-        chartable = view.bars and len(poll.options) >= CHART_MIN_OPTIONS
-        if chartable and len(view.text) <= CAPTION_LIMIT:
-            chart = bar_chart(poll.question, list(view.bars), shares=view.shares)
-            photo = BufferedInputFile(chart, filename=f"poll-{poll.id}.png")
-            await self._bot.send_photo(chat_id, photo, caption=view.text)
-        else:
-            await self._bot.send_message(chat_id, view.text)
+    async def results_settled(self) -> None:
+        """Return once no results wait to be retried in the background."""
+        await self._results.settled()
+
+    async def stop(self) -> None:
+        """Drop the census edits not made yet, and stop retrying results (the next start
+        sends them)."""
+        await self._refresher.stop()
+        await self._results.stop()
