@@ -1,0 +1,143 @@
+"""A closed poll's results are posted once: through 500s, a proxy's 502 page, a 429 on the
+edit, a crash between the close and the post (sent at the next start), and never twice."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sqlite3
+from typing import Any
+
+from bot.sandbox.driver import TelegramUser
+from bot.sandbox.runtime import Sandbox
+from bot.sandbox.server import FakeChat
+from services.clock import ManualClock
+from services.polls.closing import close_poll
+from storage import open_storage
+
+K = 5
+RESULTS = "📊 Results:"
+
+
+def db_rows(sandbox: Sandbox, sql: str) -> list[tuple[Any, ...]]:
+    with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
+        return db.execute(sql).fetchall()
+
+
+def results_posted(sandbox: Sandbox, chat: FakeChat) -> list[dict[str, Any]]:
+    return [
+        message
+        for (chat_id, _), message in sorted(sandbox.api.messages.items())
+        if chat_id == chat.id
+        and str(message.get("text") or message.get("caption") or "").startswith(RESULTS)
+    ]
+
+
+def calls_of(sandbox: Sandbox, method: str, chat: FakeChat) -> int:
+    return sum(
+        1
+        for call in sandbox.api.calls
+        if call.method == method and str(call.params.get("chat_id")) == str(chat.id)
+    )
+
+
+async def census_with_votes(
+    sandbox: Sandbox, options: str = "Yes | No"
+) -> tuple[TelegramUser, FakeChat, dict[str, Any]]:
+    await sandbox.start_bot(min_cell_size=K, census_refresh_seconds=0.05)
+    admin = sandbox.user("Admin", language_code="en")
+    group = await sandbox.group("Belarusians in Vilnius", added_by=admin)
+    admin = admin.in_chat(group)
+    await admin.send(f"/poll census Relocated? | {options}")
+    census = admin.last_message
+    assert census is not None
+    for index in range(K + 1):
+        voter = sandbox.user(f"V{index}", language_code="en").in_chat(group)
+        await voter.click(1, census)
+    return admin, group, census
+
+
+async def test_a_500_on_the_results_post_is_retried_and_they_appear_once(
+    sandbox: Sandbox,
+) -> None:
+    admin, group, census = await census_with_votes(sandbox)
+    sandbox.api.fail_next("sendMessage", status=500, count=2, chat_id=group.id)
+    await admin.send("/closepoll", reply_to=census)
+    (results,) = results_posted(sandbox, group)
+    assert "• Yes: 6" in results["text"]
+    assert calls_of(sandbox, "sendMessage", group) >= 3
+    assert db_rows(sandbox, "SELECT stage, results_message_id FROM poll_outbox") == [
+        ("posted", results["message_id"])
+    ]
+
+
+async def test_a_proxys_502_page_on_the_chart_is_retried(sandbox: Sandbox) -> None:
+    admin, group, census = await census_with_votes(sandbox, "Poland | Georgia | Serbia")
+    sandbox.api.fail_next("sendPhoto", status=502, reply="html", chat_id=group.id)
+    sandbox.api.fail_next("sendPhoto", status=502, reply="drop", chat_id=group.id)
+    await admin.send("/closepoll", reply_to=census)
+    (results,) = results_posted(sandbox, group)
+    assert "photo" in results
+    assert "• Poland: 6" in results["caption"]
+
+
+async def test_a_429_on_the_edit_is_waited_out(sandbox: Sandbox) -> None:
+    admin, group, census = await census_with_votes(sandbox)
+    sandbox.api.fail_next("editMessageText", status=429, retry_after=1, chat_id=group.id)
+    await admin.send("/closepoll", reply_to=census)
+    assert "This poll is closed." in census["text"]
+    assert "reply_markup" not in census
+    assert len(results_posted(sandbox, group)) == 1
+
+
+async def test_a_refusal_for_good_is_logged_once_and_not_retried(
+    sandbox: Sandbox, captured_logs: io.StringIO
+) -> None:
+    admin, group, census = await census_with_votes(sandbox)
+    sandbox.api.fail_next(
+        "sendMessage", status=403, description="Forbidden: not enough rights", chat_id=group.id
+    )
+    before = calls_of(sandbox, "sendMessage", group)
+    await admin.send("/closepoll", reply_to=census)
+    assert calls_of(sandbox, "sendMessage", group) == before + 1
+    assert results_posted(sandbox, group) == []
+    assert db_rows(sandbox, "SELECT stage FROM poll_outbox") == [("refused",)]
+    assert "Telegram refused its results: Forbidden: not enough rights" in (
+        captured_logs.getvalue()
+    )
+
+
+async def test_a_crash_between_close_and_post_posts_them_at_the_next_start_once(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    _admin, group, _census = await census_with_votes(sandbox)
+    await sandbox.stop_bot()
+    # What a kill -9 right after the close's commit leaves: closed, key gone, results queued.
+    storage = await open_storage(f"sqlite:///{sandbox.database_path}")
+    try:
+        assert await close_poll(storage, 1, clock.now(), "bot") is not None
+    finally:
+        await storage.close()
+    assert db_rows(sandbox, "SELECT voter_key_sealed FROM polls") == [(None,)]
+    assert results_posted(sandbox, group) == []
+    await sandbox.start_bot(min_cell_size=K)
+    await sandbox.api.wait_until(lambda: len(results_posted(sandbox, group)) == 1)
+    assert sandbox.bot is not None
+    await sandbox.bot.vyraj.poll_actions.results_settled()
+    assert db_rows(sandbox, "SELECT stage FROM poll_outbox") == [("posted",)]
+    # Another restart finds nothing due: never twice.
+    await sandbox.stop_bot()
+    await sandbox.start_bot(min_cell_size=K)
+    assert sandbox.bot is not None
+    await sandbox.bot.vyraj.poll_actions.results_settled()
+    assert len(results_posted(sandbox, group)) == 1
+
+
+async def test_closing_twice_posts_the_results_once(sandbox: Sandbox) -> None:
+    admin, group, census = await census_with_votes(sandbox)
+    await admin.send("/closepoll", reply_to=census)
+    await admin.send("/closepoll", reply_to=census)
+    assert "not an open poll of mine" in admin.last_text
+    assert sandbox.bot is not None
+    assert not await sandbox.bot.vyraj.poll_actions.close(1)
+    assert len(results_posted(sandbox, group)) == 1
