@@ -21,17 +21,21 @@ from services.clock import Clock
 from services.policy import Policy
 from services.polls.closing import BY_THE_BOT, close_poll
 from services.polls.parsing import PollDraft
-from services.polls.publishing import record_poll, record_posted, withdraw_unposted
+from services.polls.publishing import may_pool, record_poll, record_posted, withdraw_unposted
 from services.polls.render import census_button_labels, census_text
 from services.polls.voting import recount_census
 from services.privacy import Keyring
-from storage import Poll, Storage
+from storage import Poll, PollCopy, Storage
 
 logger = logging.getLogger(__name__)
 
 
 class PollNotPosted(Exception):
-    """Telegram refused to post the poll; the message is its reason."""
+    """Telegram refused to post the poll; the message is its reason, `chat_id` where."""
+
+    def __init__(self, reason: str, chat_id: int) -> None:
+        super().__init__(reason)
+        self.chat_id = chat_id
 
 
 class PollVoteCallback(CallbackData, prefix="pv"):
@@ -97,26 +101,28 @@ class CensusRefresher:
         finally:
             self._pending.pop(poll_id, None)
         poll = await recount_census(self._storage, poll_id, self._min_cell_size)
-        if poll is None or poll.message_id is None:
+        if poll is None:
             return  # no new step to show
-        chat = await self._storage.polls.get_chat(poll.chat_key)
-        if chat is None or not chat.active:
-            return
         updated = await self._storage.polls.get_poll(poll.id)
         if updated is None or not updated.is_open:
             return  # closed meanwhile: the close draws the final message and posts the results
         with self._i18n.context(), self._i18n.use_locale(poll.locale):
             text = census_text(updated, self._min_cell_size)
-        try:
-            await self._bot.edit_message_text(
-                text,
-                chat_id=self._keyring.open_chat(chat.chat_sealed)[0],
-                message_id=poll.message_id,
-                reply_markup=census_keyboard(updated, self._min_cell_size),
-            )
-        except TelegramAPIError as exc:
-            if "not modified" not in str(exc):
-                logger.warning("Census poll %d could not be refreshed: %s", poll.id, exc)
+        keyboard = census_keyboard(updated, self._min_cell_size)
+        for copy in await self._storage.polls.copies(poll.id):  # every chat of a pooled poll
+            chat = await self._storage.polls.get_chat(copy.chat_key)
+            if chat is None or not chat.active:
+                continue
+            try:
+                await self._bot.edit_message_text(
+                    text,
+                    chat_id=self._keyring.open_chat(chat.chat_sealed)[0],
+                    message_id=copy.message_id,
+                    reply_markup=keyboard,
+                )
+            except TelegramAPIError as exc:
+                if "not modified" not in str(exc):
+                    logger.warning("Census poll %d could not be refreshed: %s", poll.id, exc)
 
 
 class PollActions:
@@ -142,25 +148,49 @@ class PollActions:
         self._results = ResultsCourier(bot, storage, keyring, i18n, policy.min_cell_size)
 
     async def publish(
-        self, chat_id: int, draft: PollDraft, locale: str, admin_id: int | None
+        self,
+        chat_id: int,
+        draft: PollDraft,
+        locale: str,
+        admin_id: int | None,
+        also_in: tuple[int, ...] = (),
     ) -> Poll:
-        """Record the poll, post it in the chat, schedule its close; audit the admin's action.
-        Raises PollNotPosted, with no record left, when Telegram refuses the post."""
+        """Record the poll, post it in the chat (and, pooled, in `also_in` too), schedule its
+        close; audit the admin's action. Raises PollNotPosted, with no record and no message
+        left, when Telegram refuses any of the posts."""
+        if also_in and not may_pool(draft):
+            raise ValueError("only a census poll can be pooled")
         now = self._clock.local_now(self._policy.timezone)
         poll = await record_poll(self._storage, self._keyring, chat_id, draft, locale, now)
-        try:
-            sent = await self._post(chat_id, poll)
-        except TelegramAPIError as exc:
-            await withdraw_unposted(self._storage, poll)
-            raise PollNotPosted(exc.message) from exc
+        posted: list[tuple[int, Message]] = []
+        for target in (chat_id, *also_in):
+            try:
+                posted.append((target, await self._post(target, poll)))
+            except TelegramAPIError as exc:
+                await self._take_back(posted)
+                await withdraw_unposted(self._storage, poll)
+                raise PollNotPosted(exc.message, target) from exc
+        sent = posted[0][1]
+        copies = tuple(
+            PollCopy(self._keyring.chat_key(target), message.message_id)
+            for target, message in posted[1:]
+        )
         telegram_poll_id = sent.poll.id if sent.poll else None
         opened_by = BY_THE_BOT if admin_id is None else self._keyring.audit_admin(admin_id)
-        posted = await record_posted(
-            self._storage, poll, sent.message_id, telegram_poll_id, opened_by, now
+        recorded = await record_posted(
+            self._storage, poll, sent.message_id, telegram_poll_id, opened_by, now, copies
         )
         if draft.close_at is not None:
             self._scheduler.schedule_close(poll.id, draft.close_at)
-        return posted
+        return recorded
+
+    async def _take_back(self, posted: list[tuple[int, Message]]) -> None:
+        """A pooled poll refused in one chat is posted in none: delete the copies already sent."""
+        for chat_id, message in posted:
+            try:
+                await self._bot.delete_message(chat_id, message.message_id)
+            except TelegramAPIError as exc:
+                logger.warning("A withdrawn poll's message could not be deleted: %s", exc)
 
     async def _post(self, chat_id: int, poll: Poll) -> Message:
         if poll.kind == "census":
