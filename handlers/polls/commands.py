@@ -135,13 +135,13 @@ def pooled_flag(args: str) -> tuple[bool, str]:
 async def poll_targets(
     bot: Bot, storage: Storage, keyring: Keyring, chat_admins: ChatAdminCache, user_id: int
 ) -> list[tuple[int, str]]:
-    """The chats the bot is in where this person may run polls: (chat id, title)."""
+    """The chats the bot is in where this person may run polls: (chat id, title), by title."""
     targets: list[tuple[int, str]] = []
     for chat in await storage.polls.active_chats():
         chat_id, title = keyring.open_chat(chat.chat_sealed)
         if await chat_admins.may_run_polls(bot, chat_id, user_id):
             targets.append((chat_id, title or str(chat_id)))
-    return targets
+    return sorted(targets, key=lambda target: target[1].casefold())
 
 
 async def poll_command(
