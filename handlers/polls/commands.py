@@ -74,6 +74,8 @@ def usage(reason: str = "") -> str:
             "/poll census Question? | ...: a poll with buttons, one vote per person, counts "
             "below the threshold hidden\n"
             "/poll multi ...: several answers allowed\n"
+            "/poll pooled Question? | ...: one census poll here and in every other chat where "
+            "you are an administrator and I am present: one tally, one vote per person\n"
             "Add a last part “| close: in 2 days” to close it automatically.\n"
             "/poll where, /poll status: ready polls (where people live now; relocation status)\n"
             "/polls: this chat's polls; /closepoll: close one (or reply /closepoll to it)\n"

@@ -111,7 +111,7 @@ def pool_view(targets: list[Any], chosen: list[str]) -> tuple[str, InlineKeyboar
     return _(
         "Pick the chats to pool, then press Done. Their members vote in one census poll: one "
         "vote per person across all chats, and every chat sees the same combined counts."
-    ), _buttons("pool", [*choices, ("done", _("Done"))])
+    ), _buttons("pool", [*choices, ("done", _("Done ➡️"))])
 
 
 def kind_view(pooled: bool = False) -> tuple[str, InlineKeyboardMarkup]:
