@@ -225,6 +225,10 @@ class PollActions:
         await self._results.deliver(poll_id)
         return True
 
+    async def post_due_results(self) -> None:
+        """Post every result still due (a poll closed in the records only, say)."""
+        await self._results.deliver()
+
     def resume_results(self) -> None:
         """At start: post the results a crash or an outage left unposted."""
         self._results.resume()

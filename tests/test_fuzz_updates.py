@@ -173,8 +173,9 @@ async def test_seeded_fuzz_of_updates_and_forged_buttons(
     assert any(data.startswith("pc:") for data in seen)
     assert any(data.startswith("nw:") for data in seen)
 
-    member, outsider, reader = (sandbox.user(name, language_code=lang) for name, lang in
-                                (("Member", "be"), ("Outsider", "ru"), ("Reader", "en")))  # fmt: skip
+    member = sandbox.user("Member", language_code="be")
+    outsider = sandbox.user("Outsider", language_code="ru")
+    reader = sandbox.user("Reader", language_code="en")
     warsaw.statuses[member.user.id] = "member"
     vilnius.statuses[member.user.id] = "member"
     channel.statuses[reader.user.id] = "member"

@@ -147,3 +147,21 @@ async def test_nothing_to_pool_with_a_single_chat(sandbox: Sandbox) -> None:
     assert db_rows(sandbox, "SELECT count(*) FROM polls") == [(0,)]
     await admin.send("/newpoll")
     assert not any("Several chats" in button for button in admin.last_buttons)
+
+
+async def test_removed_from_the_first_chat_the_others_still_get_the_results(
+    sandbox: Sandbox,
+) -> None:
+    admin, chats = await three_chats(sandbox)
+    await admin.in_chat(chats[0]).send("/poll pooled Relocated? | Yes | No")
+    for chat in chats:
+        (census,) = census_in(sandbox, chat)
+        for _ in range(2):
+            await sandbox.user("Voter", language_code="en").in_chat(chat).click(1, census)
+    removed = sandbox.api.bot_membership_update(chats[0], admin.user, "kicked")
+    await sandbox.api.wait_processed(await sandbox.api.push_update(removed))
+    assert db_rows(sandbox, "SELECT closed_on IS NOT NULL FROM polls") == [(1,)]
+    assert results_in(sandbox, chats[0]) == []
+    for chat in chats[1:]:
+        (results,) = results_in(sandbox, chat)
+        assert "• Yes: 6 (100%)" in results
