@@ -115,8 +115,19 @@ class ResultsCourier:
                 return
             delay = self._round_delay
 
-    async def _deliver_one(self, due: ResultsDue) -> bool:
+    async def _deliver_one(self, listed: ResultsDue) -> bool:
         """One chat's step(s); True once nothing is left to do there."""
+        # Read again now that it is in hand: a delivery that listed it earlier may be done.
+        due = next(
+            (
+                current
+                for current in await self._storage.polls.results_due(listed.poll_id)
+                if current.chat_key == listed.chat_key
+            ),
+            None,
+        )
+        if due is None:
+            return True
         poll = await self._storage.polls.get_poll(due.poll_id)
         chat = await self._storage.polls.get_chat(due.chat_key)
         if poll is None or chat is None:

@@ -3,6 +3,7 @@ edit, a crash between the close and the post (sent at the next start), and never
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import sqlite3
@@ -141,3 +142,17 @@ async def test_closing_twice_posts_the_results_once(sandbox: Sandbox) -> None:
     assert sandbox.bot is not None
     assert not await sandbox.bot.vyraj.poll_actions.close(1)
     assert len(results_posted(sandbox, group)) == 1
+
+
+async def test_deliveries_that_overlap_post_the_results_once(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    _admin, group, _census = await census_with_votes(sandbox)
+    assert sandbox.bot is not None
+    vyraj = sandbox.bot.vyraj
+    assert await close_poll(vyraj.storage, 1, clock.now(), "bot") is not None
+    sandbox.api.slow_next("sendMessage", seconds=0.3)  # the first post is still under way
+    await asyncio.gather(*(vyraj.poll_actions.post_due_results() for _ in range(3)))
+    await vyraj.poll_actions.results_settled()
+    assert len(results_posted(sandbox, group)) == 1
+    assert db_rows(sandbox, "SELECT stage FROM poll_outbox") == [("posted",)]
