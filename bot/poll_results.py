@@ -29,7 +29,7 @@ from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 
 from services.charts import bar_chart
-from services.polls.render import census_text, results_view
+from services.polls.render import ResultsView, census_text, results_view
 from services.privacy import Keyring
 from storage import Poll, ResultsDue, Storage
 
@@ -142,8 +142,10 @@ class ResultsCourier:
                 if closing is Outcome.PENDING:
                     return False
                 await self._advance(due, "results")  # refused too: the results still go out
+            view = results_view(poll, self._min_cell_size)
+            chart = self._chart(poll, view)  # drawn once, however many tries the post takes
             posting, message_id = await self._attempt(
-                poll.id, "results", lambda: self._post_results(chat_id, poll)
+                poll.id, "results", lambda: self._post_results(chat_id, poll, view, chart)
             )
         if posting is Outcome.PENDING:
             return False
@@ -160,6 +162,8 @@ class ResultsCourier:
                 return Outcome.DONE, await call()
             except TelegramRetryAfter as exc:
                 wait = float(exc.retry_after)
+                if wait > self._max_delay:
+                    break  # a long ban: the background round retries, no caller waits it out
             except (TelegramServerError, TelegramNetworkError, ClientDecodeError):
                 wait, delay = delay, min(delay * 2, self._max_delay)
             except TelegramAPIError as exc:
@@ -181,11 +185,17 @@ class ResultsCourier:
             text = census_text(poll, self._min_cell_size)
             await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
 
-    async def _post_results(self, chat_id: int, poll: Poll) -> int:
-        view = results_view(poll, self._min_cell_size)
+    @staticmethod
+    def _chart(poll: Poll, view: ResultsView) -> bytes | None:
         chartable = view.bars and len(poll.options) >= CHART_MIN_OPTIONS
-        if chartable and len(view.text) <= CAPTION_LIMIT:
-            chart = bar_chart(poll.question, list(view.bars), shares=view.shares)
+        if not chartable or len(view.text) > CAPTION_LIMIT:
+            return None
+        return bar_chart(poll.question, list(view.bars), shares=view.shares)
+
+    async def _post_results(
+        self, chat_id: int, poll: Poll, view: ResultsView, chart: bytes | None
+    ) -> int:
+        if chart is not None:
             photo = BufferedInputFile(chart, filename=f"poll-{poll.id}.png")
             return (await self._bot.send_photo(chat_id, photo, caption=view.text)).message_id
         return (await self._bot.send_message(chat_id, view.text)).message_id
