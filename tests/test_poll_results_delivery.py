@@ -9,6 +9,7 @@ import io
 import sqlite3
 from typing import Any
 
+from bot.poll_results import ResultsCourier
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.server import FakeChat
@@ -154,5 +155,36 @@ async def test_deliveries_that_overlap_post_the_results_once(
     sandbox.api.slow_next("sendMessage", seconds=0.3)  # the first post is still under way
     await asyncio.gather(*(vyraj.poll_actions.post_due_results() for _ in range(3)))
     await vyraj.poll_actions.results_settled()
+    assert len(results_posted(sandbox, group)) == 1
+    assert db_rows(sandbox, "SELECT stage FROM poll_outbox") == [("posted",)]
+
+
+async def test_results_still_failing_after_a_round_are_retried_in_the_background(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    _admin, group, _census = await census_with_votes(sandbox)
+    assert sandbox.bot is not None
+    vyraj = sandbox.bot.vyraj
+    assert await close_poll(vyraj.storage, 1, clock.now(), "bot") is not None
+    courier = ResultsCourier(
+        vyraj.bot, vyraj.storage, vyraj.keyring, vyraj.i18n, K,
+        attempts=2, first_delay=0.01, round_delay=0.05,
+    )  # fmt: skip
+    sandbox.api.fail_next("sendMessage", status=502, count=5, chat_id=group.id)
+    assert await courier.deliver() == 1  # two tries failed: it waits for the next round
+    assert results_posted(sandbox, group) == []
+    await courier.settled()
+    assert len(results_posted(sandbox, group)) == 1
+    assert calls_of(sandbox, "sendMessage", group) >= 6
+    assert db_rows(sandbox, "SELECT stage FROM poll_outbox") == [("posted",)]
+
+
+async def test_a_deleted_poll_message_still_gets_its_results(sandbox: Sandbox) -> None:
+    admin, group, census = await census_with_votes(sandbox)
+    sandbox.api.fail_next(
+        "editMessageText", status=400, retry_after=None,
+        description="Bad Request: message to edit not found", chat_id=group.id,
+    )  # fmt: skip
+    await admin.send("/closepoll", reply_to=census)
     assert len(results_posted(sandbox, group)) == 1
     assert db_rows(sandbox, "SELECT stage FROM poll_outbox") == [("posted",)]
