@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import os
 import sqlite3
+import sys
+from pathlib import Path
 from typing import Any
 
 from bot.poll_results import ResultsCourier
@@ -19,6 +22,7 @@ from storage import open_storage
 
 K = 5
 RESULTS = "📊 Results:"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def db_rows(sandbox: Sandbox, sql: str) -> list[tuple[Any, ...]]:
@@ -186,5 +190,53 @@ async def test_a_deleted_poll_message_still_gets_its_results(sandbox: Sandbox) -
         description="Bad Request: message to edit not found", chat_id=group.id,
     )  # fmt: skip
     await admin.send("/closepoll", reply_to=census)
+    assert len(results_posted(sandbox, group)) == 1
+    assert db_rows(sandbox, "SELECT stage FROM poll_outbox") == [("posted",)]
+
+
+async def test_a_kill_9_mid_close_posts_the_results_at_the_next_start_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    admin, group, census = await census_with_votes(sandbox)
+    await sandbox.stop_bot()
+    api = sandbox.api
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": api.token,
+        "TELEGRAM_API_URL": sandbox.api_url,
+        "DATABASE_URL": f"sqlite:///{sandbox.database_path}",
+        "SECRET_KEY": sandbox.secret_key,
+        "MIN_CELL_SIZE": str(K),
+        "DEFAULT_LOCALE": "be",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        # The bot in its own process closes the poll (committed), and is killed the moment
+        # it asks Telegram to stop it in the chat, before any results went out.
+        api.slow_next("editMessageText", seconds=3)
+        edits = sum(1 for call in api.calls if call.method == "editMessageText")
+        closing = api.message_update(admin.user, group, {"text": "/closepoll"}, reply_to=census)
+        await api.push_update(closing)
+        await api.wait_until(
+            lambda: sum(1 for call in api.calls if call.method == "editMessageText") > edits, 60
+        )
+        process.kill()
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+    assert db_rows(sandbox, "SELECT closed_on IS NOT NULL, voter_key_sealed FROM polls") == [
+        (1, None)
+    ]
+    assert results_posted(sandbox, group) == []
+    await sandbox.start_bot(min_cell_size=K)
+    await api.wait_until(lambda: len(results_posted(sandbox, group)) == 1)
+    assert sandbox.bot is not None
+    await sandbox.bot.vyraj.poll_actions.results_settled()
+    await api.wait_until(lambda: "This poll is closed." in census["text"])
     assert len(results_posted(sandbox, group)) == 1
     assert db_rows(sandbox, "SELECT stage FROM poll_outbox") == [("posted",)]
