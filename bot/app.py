@@ -258,6 +258,8 @@ async def create_vyraj(
             # Carry on telling subscribers about the open wave if a restart interrupted it.
             broadcaster.start(wave.id, wave.label)
         scheduler.start()
+        # Results a crash or an outage left unposted go out now (never twice: see poll_results).
+        poll_actions.resume_results()
         # Polls whose close time passed while the bot was down are closed now.
         await scheduler.restore_poll_closes(storage)
         # A digest cut short or missed while the bot was down goes out now, within DIGEST_GRACE.

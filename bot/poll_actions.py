@@ -11,25 +11,29 @@ from typing import Protocol
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, InputPollOption, Message
+from aiogram.types import InlineKeyboardMarkup, InputPollOption, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_types import StoredId
-from services.charts import bar_chart
+from bot.poll_results import ResultsCourier
 from services.clock import Clock
 from services.policy import Policy
 from services.polls.closing import BY_THE_BOT, close_poll
 from services.polls.parsing import PollDraft
-from services.polls.publishing import reattach, record_poll, record_posted, withdraw_unposted
-from services.polls.render import census_button_labels, census_text, results_view
+from services.polls.publishing import (
+    may_pool,
+    reattach,
+    record_poll,
+    record_posted,
+    withdraw_unposted,
+)
+from services.polls.render import census_button_labels, census_text
 from services.polls.voting import recount_census
 from services.privacy import Keyring
-from storage import Poll, Storage
+from storage import Poll, PollCopy, Storage
 
 logger = logging.getLogger(__name__)
-CHART_MIN_OPTIONS = 3
-CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
 # Telegram closes a poll by itself at a close_date this near (Bot API 9.6: 2,628,000 s).
 NATIVE_CLOSE_RANGE = (dt.timedelta(seconds=5), dt.timedelta(seconds=2_628_000))
 ALREADY_CLOSED = "poll has already been closed"
@@ -50,7 +54,11 @@ def native_close_date(close_at: dt.datetime | None, now: dt.datetime) -> dt.date
 
 
 class PollNotPosted(Exception):
-    """Telegram refused to post the poll; the message is its reason."""
+    """Telegram refused to post the poll; the message is its reason, `chat_id` where."""
+
+    def __init__(self, reason: str, chat_id: int) -> None:
+        super().__init__(reason)
+        self.chat_id = chat_id
 
 
 class ClosedByTelegram(Exception):
@@ -120,26 +128,28 @@ class CensusRefresher:
         finally:
             self._pending.pop(poll_id, None)
         poll = await recount_census(self._storage, poll_id, self._min_cell_size)
-        if poll is None or poll.message_id is None:
+        if poll is None:
             return  # no new step to show
-        chat = await self._storage.polls.get_chat(poll.chat_key)
-        if chat is None or not chat.active:
-            return
         updated = await self._storage.polls.get_poll(poll.id)
         if updated is None or not updated.is_open:
             return  # closed meanwhile: the close draws the final message and posts the results
         with self._i18n.context(), self._i18n.use_locale(poll.locale):
             text = census_text(updated, self._min_cell_size)
-        try:
-            await self._bot.edit_message_text(
-                text,
-                chat_id=self._keyring.open_chat(chat.chat_sealed)[0],
-                message_id=poll.message_id,
-                reply_markup=census_keyboard(updated, self._min_cell_size),
-            )
-        except TelegramAPIError as exc:
-            if "not modified" not in str(exc):
-                logger.warning("Census poll %d could not be refreshed: %s", poll.id, exc)
+        keyboard = census_keyboard(updated, self._min_cell_size)
+        for copy in await self._storage.polls.copies(poll.id):  # every chat of a pooled poll
+            chat = await self._storage.polls.get_chat(copy.chat_key)
+            if chat is None or not chat.active:
+                continue
+            try:
+                await self._bot.edit_message_text(
+                    text,
+                    chat_id=self._keyring.open_chat(chat.chat_sealed)[0],
+                    message_id=copy.message_id,
+                    reply_markup=keyboard,
+                )
+            except TelegramAPIError as exc:
+                if "not modified" not in str(exc):
+                    logger.warning("Census poll %d could not be refreshed: %s", poll.id, exc)
 
 
 class PollActions:
@@ -163,6 +173,7 @@ class PollActions:
             bot, storage, keyring, i18n, policy.min_cell_size, refresh_seconds
         )
         self._awaiting_final: set[int] = set()  # closed by Telegram, final counts not here yet
+        self._results = ResultsCourier(bot, storage, keyring, i18n, policy.min_cell_size)
 
     async def publish(
         self,
@@ -170,40 +181,67 @@ class PollActions:
         draft: PollDraft,
         locale: str,
         admin_id: int | None,
+        also_in: tuple[int, ...] = (),
         thread_id: int | None = None,
     ) -> Poll:
-        """Record the poll, post it in the chat (in a forum, in topic `thread_id`), schedule
-        its close; audit the admin's action. Raises PollNotPosted, with no record left, when
-        Telegram refuses the post."""
+        """Record the poll, post it in the chat (in a forum, in topic `thread_id`; pooled, in
+        `also_in` too, in their General), schedule its close; audit the admin's action. Raises
+        PollNotPosted, with no record and no message left, when Telegram refuses any post."""
+        if also_in and not may_pool(draft):
+            raise ValueError("only a census poll can be pooled")
         now = self._clock.local_now(self._policy.timezone)
         poll = await record_poll(
             self._storage, self._keyring, chat_id, draft, locale, now, thread_id
         )
-        try:
-            sent = await self._post(chat_id, poll, draft, now)
-        except TelegramAPIError as exc:
-            await withdraw_unposted(self._storage, poll)
-            raise PollNotPosted(exc.message) from exc
+        posted: list[tuple[int, Message]] = []
+        for target in (chat_id, *also_in):
+            topic = thread_id if target == chat_id else None
+            try:
+                posted.append((target, await self._post(target, poll, draft, now, topic)))
+            except TelegramAPIError as exc:
+                await self._take_back(posted)
+                await withdraw_unposted(self._storage, poll)
+                raise PollNotPosted(exc.message, target) from exc
+        sent = posted[0][1]
+        copies = tuple(
+            PollCopy(self._keyring.chat_key(target), message.message_id)
+            for target, message in posted[1:]
+        )
         telegram_poll_id = sent.poll.id if sent.poll else None
         opened_by = BY_THE_BOT if admin_id is None else self._keyring.audit_admin(admin_id)
-        posted = await record_posted(
-            self._storage, poll, sent.message_id, telegram_poll_id, opened_by, now
+        recorded = await record_posted(
+            self._storage, poll, sent.message_id, telegram_poll_id, opened_by, now, copies
         )
         if draft.close_at is not None:
             self._scheduler.schedule_close(poll.id, draft.close_at)
-        return posted
+        return recorded
 
-    async def _post(self, chat_id: int, poll: Poll, draft: PollDraft, now: dt.datetime) -> Message:
+    async def _take_back(self, posted: list[tuple[int, Message]]) -> None:
+        """A pooled poll refused in one chat is posted in none: delete the copies already sent."""
+        for chat_id, message in posted:
+            try:
+                await self._bot.delete_message(chat_id, message.message_id)
+            except TelegramAPIError as exc:
+                logger.warning("A withdrawn poll's message could not be deleted: %s", exc)
+
+    async def _post(
+        self,
+        chat_id: int,
+        poll: Poll,
+        draft: PollDraft,
+        now: dt.datetime,
+        thread_id: int | None,
+    ) -> Message:
         if poll.kind == "census":
             keyboard = census_keyboard(poll, self._policy.min_cell_size)
             text = census_text(poll, self._policy.min_cell_size)
             return await self._bot.send_message(
-                chat_id, text, message_thread_id=poll.thread_id, reply_markup=keyboard
+                chat_id, text, message_thread_id=thread_id, reply_markup=keyboard
             )
         # Plain text, as typed: under the default HTML parse mode "<x>" is refused, "&amp;" lost.
         return await self._bot.send_poll(
             chat_id,
-            message_thread_id=poll.thread_id,
+            message_thread_id=thread_id,
             question=poll.question,
             question_parse_mode=None,
             options=[InputPollOption(text=text, text_parse_mode=None) for text in poll.options],
@@ -260,28 +298,13 @@ class PollActions:
         return await self._finish(poll_id, BY_THE_BOT, final)
 
     async def _finish(self, poll_id: int, closed_by: str, final: tuple[int, ...] | None) -> bool:
+        """Close it in the records (one unit of work that also queues the results), then stop
+        it and post the results in every chat it ran in (bot/poll_results.py)."""
         self._awaiting_final.discard(poll_id)
         now = self._clock.local_now(self._policy.timezone)
-        outcome = await close_poll(self._storage, poll_id, now, closed_by, final)
-        if outcome is None:
+        if await close_poll(self._storage, poll_id, now, closed_by, final) is None:
             return False
-        poll, chat = outcome
-        if chat is None or not chat.active:
-            return True  # the bot left the chat: closed in the records only
-        chat_id = self._keyring.open_chat(chat.chat_sealed)[0]
-        with self._i18n.context(), self._i18n.use_locale(poll.locale):
-            if poll.kind == "census" and poll.message_id is not None:
-                try:  # the results go out even if the message is gone (or left by an upgrade)
-                    text = census_text(poll, self._policy.min_cell_size)
-                    await self._bot.edit_message_text(
-                        text, chat_id=chat_id, message_id=poll.message_id
-                    )
-                except TelegramAPIError as exc:
-                    logger.warning("Census poll %d could not be marked closed: %s", poll.id, exc)
-            try:
-                await self._post_results(chat_id, poll)
-            except TelegramAPIError as exc:
-                logger.warning("Poll %d closed, but the chat could not be told: %s", poll.id, exc)
+        await self._results.deliver(poll_id)
         return True
 
     async def _stop_native(self, poll_id: int) -> tuple[int, ...] | None:
@@ -306,18 +329,20 @@ class PollActions:
             return None
         return tuple(option.voter_count for option in stopped.options)
 
-    async def stop(self) -> None:
-        """Drop the census edits not made yet."""
-        await self._refresher.stop()
+    async def post_due_results(self) -> None:
+        """Post every result still due (a poll closed in the records only, say)."""
+        await self._results.deliver()
 
-    async def _post_results(self, chat_id: int, poll: Poll) -> None:
-        view = results_view(poll, self._policy.min_cell_size)
-        chartable = view.bars and len(poll.options) >= CHART_MIN_OPTIONS
-        if chartable and len(view.text) <= CAPTION_LIMIT:
-            chart = bar_chart(poll.question, list(view.bars), shares=view.shares)
-            photo = BufferedInputFile(chart, filename=f"poll-{poll.id}.png")
-            await self._bot.send_photo(
-                chat_id, photo, caption=view.text, message_thread_id=poll.thread_id
-            )
-        else:
-            await self._bot.send_message(chat_id, view.text, message_thread_id=poll.thread_id)
+    def resume_results(self) -> None:
+        """At start: post the results a crash or an outage left unposted."""
+        self._results.resume()
+
+    async def results_settled(self) -> None:
+        """Return once no results wait to be retried in the background."""
+        await self._results.settled()
+
+    async def stop(self) -> None:
+        """Drop the census edits not made yet, and stop retrying results (the next start
+        sends them)."""
+        await self._refresher.stop()
+        await self._results.stop()

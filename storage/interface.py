@@ -98,6 +98,25 @@ class Poll:
 
 
 @dataclass(frozen=True)
+class PollCopy:
+    """One message of a poll: its first chat's, or a further chat's when pooled."""
+
+    chat_key: bytes
+    message_id: int
+
+
+@dataclass(frozen=True)
+class ResultsDue:
+    """A closed poll's results still to post in one chat: `stage` is close (stop the poll or
+    edit its message first) or results (post them)."""
+
+    poll_id: int
+    chat_key: bytes
+    message_id: int | None
+    stage: str
+
+
+@dataclass(frozen=True)
 class DigestRecord:
     period_key: str
     kind: str  # scheduled | manual
@@ -258,12 +277,20 @@ class PollReader(Protocol):
 
     async def poll_by_telegram_id(self, telegram_poll_id: str) -> Poll | None: ...
 
-    async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None: ...
+    async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None:
+        """The poll that message is, in its first chat or as a pooled copy."""
 
     async def chat_polls(
         self, chat_key: bytes, limit: int, thread_id: int | None = None
     ) -> list[Poll]:
-        """Open polls first, then the most recently closed; of one forum topic if given."""
+        """Open polls first, then the most recently closed; pooled ones in every chat; of one
+        forum topic if given (a pooled copy in another chat is listed in all its topics)."""
+
+    async def copies(self, poll_id: int) -> list[PollCopy]:
+        """Every posted message of the poll, its first chat's first."""
+
+    async def results_due(self, poll_id: int | None = None) -> list[ResultsDue]:
+        """Results not yet posted (of one poll, or of all), oldest poll first."""
 
     async def open_polls(self) -> list[Poll]: ...
 
@@ -301,6 +328,17 @@ class PollRepository(PollReader, Protocol):
 
     async def delete_unposted(self, poll_id: int) -> None:
         """Drop a poll Telegram refused to post (one with no message yet)."""
+
+    async def add_copy(self, poll_id: int, chat_key: bytes, message_id: int) -> None:
+        """The pooled poll was also posted in this chat."""
+
+    async def queue_results(self, poll_id: int, chat_key: bytes, message_id: int | None) -> None:
+        """Results to post in this chat, in the close's own unit of work (once per chat)."""
+
+    async def advance_results(
+        self, poll_id: int, chat_key: bytes, stage: str, results_message_id: int | None = None
+    ) -> None:
+        """Move the chat's results on: to `results`, `posted` or `refused`."""
 
     async def set_tallies(self, poll_id: int, tallies: tuple[int, ...]) -> None: ...
 

@@ -32,6 +32,8 @@ NOT_A_PERSON = {
     ("chats", "chat_key"): "a group or channel",
     ("polls", "chat_key"): "a group or channel",
     ("poll_audit", "chat_key"): "a group or channel",
+    ("poll_copies", "chat_key"): "a group or channel",
+    ("poll_outbox", "chat_key"): "a group or channel",
     ("kb_unanswered", "question_key"): "the folded question, nobody's",
     ("digests", "period_key"): "a calendar period",
 }

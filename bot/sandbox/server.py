@@ -276,6 +276,8 @@ class LocalBotApi:
     async def _call(self, method: str, params: dict[str, Any]) -> web.Response:
         call = RecordedCall(method, params)
         self.calls.append(call)
+        async with self._bot_called:
+            self._bot_called.notify_all()  # waiters may watch for a call's arrival too
         try:
             await self.close_due_polls()
             await self._maybe_stall(method)
@@ -296,7 +298,8 @@ class LocalBotApi:
         return web.json_response({"ok": True, "result": result})
 
     async def wait_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-        """Return once `condition()` holds; it is checked again after every Bot API call."""
+        """Return once `condition()` holds; it is checked again as every Bot API call arrives
+        and once it is answered."""
         async with self._bot_called:
             await asyncio.wait_for(self._bot_called.wait_for(condition), timeout)
 

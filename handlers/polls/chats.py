@@ -1,6 +1,7 @@
 """Which groups and channels the bot is in (my_chat_member): recorded when added, marked
-inactive when removed, and their open polls closed in the records; a group upgraded to a
-supergroup keeps its polls; a chat member whose status changed is asked about afresh."""
+inactive when removed, and their open polls closed in the records (a pooled poll's results
+still go to its other chats); a group upgraded to a supergroup keeps its polls; a chat member
+whose status changed is asked about afresh."""
 
 from __future__ import annotations
 
@@ -19,7 +20,12 @@ from storage import Storage
 
 
 async def on_membership(
-    event: ChatMemberUpdated, storage: Storage, keyring: Keyring, clock: Clock, policy: Policy
+    event: ChatMemberUpdated,
+    storage: Storage,
+    keyring: Keyring,
+    clock: Clock,
+    policy: Policy,
+    poll_actions: PollActions,
 ) -> None:
     chat = event.chat
     if chat.type not in ("group", "supergroup", "channel"):
@@ -30,7 +36,9 @@ async def on_membership(
         )
     else:
         removed = chat_record(keyring, chat.id, chat.title or "", chat.type, active=False)
-        await close_chat_polls(storage, removed, clock.local_now(policy.timezone))
+        closed = await close_chat_polls(storage, removed, clock.local_now(policy.timezone))
+        if closed:  # a pooled poll's other chats still get its results
+            await poll_actions.post_due_results()
 
 
 async def on_upgraded(

@@ -44,6 +44,7 @@ from storage import Poll, Storage
 
 LIST_LIMIT = 10
 POLL_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP, ChatType.CHANNEL)
+POOLED_WORDS = ("pooled", "разам", "вместе")
 
 
 class ClosePollCallback(CallbackData, prefix="pc"):
@@ -77,6 +78,8 @@ def usage(reason: str = "") -> str:
             "/poll multi ...: several answers allowed\n"
             "/poll hidden ...: no counts shown until the poll closes\n"
             "/poll revote ...: voters may change their answer (Telegram polls)\n"
+            "/poll pooled Question? | ...: one census poll here and in every other chat where "
+            "you are an administrator and I am present: one tally, one vote per person\n"
             "Add a last part “| close: in 2 days” to close it automatically.\n"
             "/poll where, /poll status: ready polls (where people live now; relocation status)\n"
             "/polls: this chat's polls; /closepoll: close one (or reply /closepoll to it)\n"
@@ -132,6 +135,27 @@ def topic_of(message: Message) -> int | None:
     return message.message_thread_id if message.is_topic_message else None
 
 
+def pooled_flag(args: str) -> tuple[bool, str]:
+    """`/poll pooled ...`: whether the line asks to pool, and the rest of it."""
+    words = args.strip().split(maxsplit=1)
+    if words and words[0].casefold() in POOLED_WORDS:
+        return True, words[1] if len(words) > 1 else ""
+    return False, args
+
+
+async def poll_targets(
+    bot: Bot, storage: Storage, keyring: Keyring, chat_admins: ChatAdminCache, user_id: int
+) -> list[tuple[int, str, bool]]:
+    """The chats the bot is in where this person may run polls: (chat id, title, is a forum),
+    by title."""
+    targets: list[tuple[int, str, bool]] = []
+    for chat in await storage.polls.active_chats():
+        chat_id, title = keyring.open_chat(chat.chat_sealed)
+        if await chat_admins.may_run_polls(bot, chat_id, user_id):
+            targets.append((chat_id, title or str(chat_id), chat.forum))
+    return sorted(targets, key=lambda target: target[1].casefold())
+
+
 async def poll_command(
     message: Message,
     command: CommandObject,
@@ -149,35 +173,86 @@ async def poll_command(
     )
     if not await admin_in_poll_chat(message, bot, chat_admins, elsewhere):
         return
-    if not command.args or not command.args.strip():
+    pooled, args = pooled_flag(command.args or "")
+    if not args.strip():
         await message.reply(usage())
         return
     try:
-        draft = draft_from(command.args, clock.local_now(policy.timezone))
+        draft = draft_from(args, clock.local_now(policy.timezone))
     except PollLineError as exc:
         await message.reply(usage(exc.code))
         return
-    chat = message.chat
+    chat, admin = message.chat, message.from_user
     await remember_chat(
         storage, keyring, chat.id, chat.title or "", chat.type, forum=bool(chat.is_forum)
     )
+    also_in: tuple[int, ...] = ()
+    if pooled:
+        others = (
+            []
+            if admin is None
+            else await poll_targets(bot, storage, keyring, chat_admins, admin.id)
+        )
+        also_in = tuple(target[0] for target in others if target[0] != chat.id)
+        if not also_in:
+            await message.reply(nothing_to_pool())
+            return
+        draft = dataclasses.replace(draft, census=True, revoting=False)  # only a census pools
     try:
         await poll_actions.publish(
-            message.chat.id,
+            chat.id,
             draft,
             get_i18n().current_locale,
-            admin_id=message.from_user.id if message.from_user else None,
+            admin_id=admin.id if admin else None,
             thread_id=topic_of(message),
+            also_in=also_in,
         )
     except PollNotPosted as exc:
-        with suppress(TelegramAPIError):  # the bot may have lost the right to write here
-            await message.reply(not_posted(exc))
+        await tell_not_posted(bot, exc, admin.id if admin else None, group_message=message)
+
+
+def nothing_to_pool() -> str:
+    return _(
+        "I am in no other group or channel where you are an administrator, so there is "
+        "nothing to pool this poll with. Add me there first, or send /poll census here."
+    )
 
 
 def not_posted(exc: PollNotPosted) -> str:
     return _("Telegram refused the poll, so nothing was posted: {reason}").format(
         reason=html.escape(str(exc))
     )
+
+
+async def tell_not_posted(
+    bot: Bot, exc: PollNotPosted, admin_id: int | None, group_message: Message
+) -> None:
+    """/poll was refused: the details to the admin in private when the bot can write there,
+    and a short notice in the group (with the details if the private chat is closed)."""
+    told_in_private = False
+    if admin_id is not None:
+        with suppress(TelegramAPIError):  # the admin never started the bot, or blocked it
+            await bot.send_message(admin_id, not_posted(exc))
+            told_in_private = True
+    notice = (
+        _("Telegram refused the poll, so nothing was posted. I sent you the details in private.")
+        if told_in_private
+        else not_posted(exc)
+    )
+    with suppress(TelegramAPIError):  # the bot may have lost the right to write here
+        await group_message.reply(notice)
+
+
+async def notify_chat_not_posted(bot: Bot, chat_id: int) -> None:
+    """The wizard's post was refused: a short notice in the chat too, if the bot can write."""
+    with suppress(TelegramAPIError):
+        await bot.send_message(
+            chat_id,
+            _(
+                "Telegram refused a poll an administrator prepared for this chat, so nothing "
+                "was posted. They have the details in their private chat with me."
+            ),
+        )
 
 
 async def on_census_vote(
@@ -188,15 +263,16 @@ async def on_census_vote(
     poll_actions: PollActions,
     callback_answer: CallbackAnswer,
 ) -> None:
-    poll = await storage.polls.get_poll(callback_data.poll)
     message = query.message
-    if (
-        poll is None
-        or message is None
-        or poll.kind != "census"
-        or poll.chat_key != keyring.chat_key(message.chat.id)
-        or poll.message_id != message.message_id
-    ):
+    # The poll that message is (in any chat of a pooled poll), and the one the button names.
+    poll = (
+        None
+        if message is None
+        else await storage.polls.poll_by_message(
+            keyring.chat_key(message.chat.id), message.message_id
+        )
+    )
+    if poll is None or poll.id != callback_data.poll or poll.kind != "census":
         callback_answer.text = _("This poll is not available.")
         return
     if not poll.is_open:
@@ -283,6 +359,9 @@ async def closepoll_command(
         if poll is None or not poll.is_open:
             await message.reply(_("That message is not an open poll of mine."))
             return
+        if not await may_close(bot, storage, keyring, chat_admins, poll, message.from_user):
+            await message.reply(pooled_close_refused())
+            return
         await close_as(poll_actions, keyring, poll, message.from_user)
         return
     polls = await storage.polls.chat_polls(chat_key, 50, topic_of(message))
@@ -297,6 +376,37 @@ async def closepoll_command(
         )
     builder.adjust(1)
     await message.reply(_("Which poll should I close?"), reply_markup=builder.as_markup())
+
+
+async def may_close(
+    bot: Bot,
+    storage: Storage,
+    keyring: Keyring,
+    chat_admins: ChatAdminCache,
+    poll: Poll,
+    who: User | None,
+) -> bool:
+    """A pooled poll closes in every chat at once: only for someone who may run polls in each
+    of them (a channel's post, which has no sender, closes only a poll of its own)."""
+    copies = await storage.polls.copies(poll.id)
+    if len(copies) < 2:
+        return True  # the caller checked this chat already
+    if who is None:
+        return False
+    for copy in copies:
+        chat = await storage.polls.get_chat(copy.chat_key)
+        if chat is None or not chat.active:
+            continue  # the bot left: that chat no longer has a say
+        chat_id = keyring.open_chat(chat.chat_sealed)[0]
+        if not await chat_admins.may_run_polls(bot, chat_id, who.id):
+            return False
+    return True
+
+
+def pooled_close_refused() -> str:
+    return _(
+        "This poll runs in several chats: only someone who administers all of them can close it."
+    )
 
 
 async def close_as(
@@ -322,12 +432,17 @@ async def on_close_button(
     if not isinstance(message, Message) or poll is None or not poll.is_open:
         callback_answer.text = _("This poll is not open.")
         return
-    if poll.chat_key != keyring.chat_key(message.chat.id):
+    chat_key = keyring.chat_key(message.chat.id)
+    if all(copy.chat_key != chat_key for copy in await storage.polls.copies(poll.id)):
         callback_answer.text = _("This poll is not available.")
         return
     # Everyone who sees a button can press it, a channel's subscribers too.
     if not await chat_admins.may_run_polls(bot, message.chat.id, query.from_user.id):
         callback_answer.text = _("Sorry: only this chat's administrators can run polls here.")
+        callback_answer.show_alert = True
+        return
+    if not await may_close(bot, storage, keyring, chat_admins, poll, query.from_user):
+        callback_answer.text = pooled_close_refused()
         callback_answer.show_alert = True
         return
     await close_as(poll_actions, keyring, poll, query.from_user)

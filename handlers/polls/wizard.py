@@ -1,7 +1,8 @@
 """/newpoll in a private chat: a step-by-step poll for a chat where the person is an
-administrator: target chat (and topic, in a forum), kind, whether a Telegram poll's voters may
-change their answer, a ready template or one's own question and options, single or multiple
-choice, close time, preview, post. Each step is its own state."""
+administrator (or one census poll pooled across several such chats): target chat(s) (and
+topic, in a forum), kind, whether a Telegram poll's voters may change their answer, a ready
+template or one's own question and options, single or multiple choice, close time, preview,
+post. Each step is its own state."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.chat_admins import ChatAdminCache
 from bot.poll_actions import PollActions, PollNotPosted
 from handlers.common.replies import edit_or_send, out_of_date
-from handlers.polls.commands import not_posted, usage
+from handlers.polls.commands import not_posted, notify_chat_not_posted, poll_targets, usage
 from handlers.polls.templates import template_draft
 from services.clock import Clock
 from services.policy import Policy
@@ -41,6 +42,7 @@ from services.privacy import Keyring
 from services.timefmt import local_time
 from storage import Storage
 
+POOL = "pool"  # the chat step's button for several chats
 CLOSE_CHOICES = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1),
                  "3d": dt.timedelta(days=3), "7d": dt.timedelta(days=7)}  # fmt: skip
 KINDS = ("native", "native_hidden", "census", "hidden")
@@ -55,6 +57,7 @@ class WizardCallback(CallbackData, prefix="nw"):
 class PollWizard(StatesGroup):
     chat = State()
     topic = State()
+    pool = State()
     kind = State()
     revoting = State()
     content = State()
@@ -90,12 +93,7 @@ async def newpoll_command(
     user = message.from_user
     if user is None:
         return
-    targets: list[tuple[int, str, bool]] = []
-    for chat in await storage.polls.active_chats():
-        chat_id, title = keyring.open_chat(chat.chat_sealed)
-        title = title or str(chat_id)
-        if await chat_admins.may_run_polls(bot, chat_id, user.id):
-            targets.append((chat_id, title, chat.forum))
+    targets = await poll_targets(bot, storage, keyring, chat_admins, user.id)
     if not targets:
         await message.answer(
             _(
@@ -107,7 +105,20 @@ async def newpoll_command(
     await state.set_state(PollWizard.chat)
     await state.set_data({"targets": targets})
     choices = [(str(index), title) for index, (_id, title, _forum) in enumerate(targets)]
+    if len(targets) > 1:
+        choices.append((POOL, _("🔗 Several chats: one poll, one tally")))
     await message.answer(_("Where should the poll go?"), reply_markup=_buttons("chat", choices))
+
+
+def pool_view(targets: list[Any], chosen: list[str]) -> tuple[str, InlineKeyboardMarkup]:
+    choices = [
+        (str(index), ("✅ " if str(index) in chosen else "▫️ ") + str(title))
+        for index, (_id, title, _forum) in enumerate(targets)
+    ]
+    return _(
+        "Pick the chats to pool, then press Done. Their members vote in one census poll: one "
+        "vote per person across all chats, and every chat sees the same combined counts."
+    ), _buttons("pool", [*choices, ("done", _("Done ➡️"))])
 
 
 def topic_label(thread_id: int | None) -> str:
@@ -131,14 +142,23 @@ def topic_refused() -> str:
     )
 
 
-def kind_view() -> tuple[str, InlineKeyboardMarkup]:
+def kind_view(pooled: bool = False) -> tuple[str, InlineKeyboardMarkup]:
+    census = [
+        ("census", _("Census: buttons, one vote each")),
+        ("hidden", _("Census, counts hidden until it closes")),
+    ]
+    if pooled:
+        return _(
+            "What kind of poll? A Telegram poll cannot be pooled: each chat's copy would count "
+            "on its own and people could vote once in every chat. A census counts everyone "
+            "once, in one tally."
+        ), _buttons("kind", census)
     return _("What kind of poll?"), _buttons(
         "kind",
         [
             ("native", _("Telegram poll (anonymous)")),
             ("native_hidden", _("Telegram poll, results hidden until it closes")),
-            ("census", _("Census: buttons, one vote each")),
-            ("hidden", _("Census, counts hidden until it closes")),
+            *census,
         ],
     )
 
@@ -190,12 +210,21 @@ def close_time_refused() -> str:
     )
 
 
+def chosen_chats(data: dict[str, Any]) -> list[tuple[int, str]]:
+    """The chat picked, or the pooled chats: (chat id, title)."""
+    indexes = data.get("pool") or [data["chat"]]
+    return [(int(data["targets"][int(i)][0]), str(data["targets"][int(i)][1])) for i in indexes]
+
+
+def chat_titles(data: dict[str, Any]) -> str:
+    return ", ".join(f"«{html.escape(title)}»" for _id, title in chosen_chats(data))
+
+
 def preview_view(data: dict[str, Any], zone: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
     draft = draft_of(data)
-    chat_title = str(data["targets"][int(data["chat"])][1])
     topic = data.get("topic")
     lines = [
-        _("<b>Preview</b> for «{chat}»").format(chat=html.escape(chat_title)),
+        _("<b>Preview</b> for {chats}").format(chats=chat_titles(data)),
         *([topic_label(int(topic))] if topic is not None else []),
         "",
         f"<b>{html.escape(draft.question)}</b>",
@@ -247,19 +276,47 @@ async def on_chat(
     callback_answer: CallbackAnswer,
 ) -> None:
     targets = (await state.get_data())["targets"]
+    if callback_data.value == POOL and len(targets) > 1:
+        await _next_step(query, state, PollWizard.pool, pool_view(targets, []), pool=[])
+        return
     if callback_data.value not in {str(index) for index in range(len(targets))}:
         callback_answer.text = out_of_date()
         return
     chat_id, title, forum = targets[int(callback_data.value)]
     if not forum:
-        await _next_step(query, state, PollWizard.kind, kind_view(), chat=callback_data.value)
+        await _next_step(
+            query, state, PollWizard.kind, kind_view(), chat=callback_data.value, pool=[]
+        )
         return
     polls = await storage.polls.chat_polls(keyring.chat_key(int(chat_id)), 50)
     known = list(dict.fromkeys(p.thread_id for p in polls if p.thread_id is not None))
     view = topic_view(str(title), known[:KNOWN_TOPICS])
     await _next_step(
-        query, state, PollWizard.topic, view, chat=callback_data.value, known_topics=known
+        query, state, PollWizard.topic, view, chat=callback_data.value, known_topics=known, pool=[]
     )
+
+
+async def on_pool(
+    query: CallbackQuery,
+    callback_data: WizardCallback,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
+) -> None:
+    data = await state.get_data()
+    targets, chosen = data["targets"], [str(i) for i in data.get("pool", [])]
+    value = callback_data.value
+    if value == "done":
+        if len(chosen) < 2:
+            callback_answer.text = _("Pick at least two chats.")
+            return
+        # A pooled poll goes to each chat's General: topics differ from chat to chat.
+        await _next_step(query, state, PollWizard.kind, kind_view(pooled=True), chat=chosen[0])
+        return
+    if value not in {str(index) for index in range(len(targets))}:
+        callback_answer.text = out_of_date()
+        return
+    chosen = [i for i in chosen if i != value] if value in chosen else [*chosen, value]
+    await _next_step(query, state, PollWizard.pool, pool_view(targets, chosen), pool=chosen)
 
 
 async def on_topic(
@@ -294,7 +351,8 @@ async def on_kind(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    if callback_data.value not in KINDS:
+    pooled = bool((await state.get_data()).get("pool"))
+    if callback_data.value not in (("census", "hidden") if pooled else KINDS):
         callback_answer.text = out_of_date()
         return
     if callback_data.value.startswith("native"):
@@ -438,24 +496,27 @@ async def on_post(
         callback_answer.text = out_of_date()
         return
     data = await state.get_data()
-    chat_id, title, _forum = data["targets"][int(data["chat"])]
+    chats = chosen_chats(data)
     topic = data.get("topic")
     await state.clear()
-    if not await chat_admins.may_run_polls(bot, int(chat_id), query.from_user.id):
-        await edit_or_send(query, _("You are no longer an administrator there."))
-        return
+    for chat_id, _title in chats:
+        if not await chat_admins.may_run_polls(bot, chat_id, query.from_user.id):
+            await edit_or_send(query, _("You are no longer an administrator there."))
+            return
     try:
         await poll_actions.publish(
-            int(chat_id),
+            chats[0][0],
             draft_of(data),
             get_i18n().current_locale,
             admin_id=query.from_user.id,
             thread_id=None if topic is None else int(topic),
+            also_in=tuple(chat_id for chat_id, _title in chats[1:]),
         )
     except PollNotPosted as exc:
         await edit_or_send(query, not_posted(exc))
+        await notify_chat_not_posted(bot, exc.chat_id)
         return
-    await edit_or_send(query, _("Posted in «{chat}».").format(chat=html.escape(str(title))))
+    await edit_or_send(query, _("Posted in {chats}.").format(chats=chat_titles(data)))
 
 
 async def on_cancel(query: CallbackQuery, state: FSMContext) -> None:
@@ -480,6 +541,7 @@ def create_router() -> Router:
     router.callback_query.register(on_cancel, _pressed("cancel"))
     router.callback_query.register(on_chat, PollWizard.chat, _pressed("chat"))
     router.callback_query.register(on_topic, PollWizard.topic, _pressed("topic"))
+    router.callback_query.register(on_pool, PollWizard.pool, _pressed("pool"))
     router.callback_query.register(on_kind, PollWizard.kind, _pressed("kind"))
     router.callback_query.register(on_revoting, PollWizard.revoting, _pressed("revoting"))
     router.callback_query.register(on_content, PollWizard.content, _pressed("content"))
@@ -492,7 +554,8 @@ def create_router() -> Router:
     router.message.register(on_close_time, PollWizard.close, *typed)
     router.message.register(on_topic_text, PollWizard.topic, *typed)
     waiting_for_a_button = StateFilter(
-        PollWizard.chat, PollWizard.kind, PollWizard.revoting, PollWizard.content,
+        PollWizard.chat, PollWizard.pool, PollWizard.kind, PollWizard.revoting,
+        PollWizard.content,
         PollWizard.multiple, PollWizard.preview,
     )  # fmt: skip
     router.message.register(on_text_instead_of_buttons, waiting_for_a_button, *typed)

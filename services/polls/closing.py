@@ -1,4 +1,5 @@
-"""Closing a poll, as one unit of work: tally, close, destroy census votes and key, audit."""
+"""Closing a poll, as one unit of work: tally, close, destroy census votes and key, audit, and
+queue its results for every chat it ran in (bot/poll_results.py posts them, retrying)."""
 
 from __future__ import annotations
 
@@ -71,4 +72,8 @@ async def _close(
     if not await tx.polls.close_poll(poll.id, now.date(), tallies):
         return None
     await tx.polls.audit(hour_stamp(now), "close", poll.chat_key, closed_by, poll.id)
+    for copy in await tx.polls.copies(poll.id):
+        chat = await tx.polls.get_chat(copy.chat_key)
+        if chat is not None and chat.active:  # a chat the bot left hears nothing
+            await tx.polls.queue_results(poll.id, copy.chat_key, copy.message_id)
     return await tx.polls.get_poll(poll.id)

@@ -1,5 +1,6 @@
-"""Publishing a poll, in two units of work around the Telegram post: record it (with a fresh
-census key), then attach the posted message and audit who opened it, or withdraw it if refused."""
+"""Publishing a poll, in two units of work around the Telegram posts: record it (with a fresh
+census key), then attach the posted messages and audit who opened it, or withdraw it if refused.
+A census poll may be pooled: posted in several chats, with one tally and one voter key."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 from services.polls.closing import hour_stamp
 from services.polls.parsing import PollDraft
 from services.privacy import Keyring
-from storage import Poll, Storage
+from storage import Poll, PollCopy, Storage
 
 
 async def record_poll(
@@ -51,6 +52,11 @@ async def withdraw_unposted(storage: Storage, poll: Poll) -> None:
         await tx.polls.delete_unposted(poll.id)
 
 
+def may_pool(draft: PollDraft) -> bool:
+    """Only a census can be pooled: each copy of a Telegram poll would count on its own."""
+    return draft.census
+
+
 async def record_posted(
     storage: Storage,
     poll: Poll,
@@ -58,11 +64,16 @@ async def record_posted(
     telegram_poll_id: str | None,
     opened_by: str,
     now: dt.datetime,
+    copies: tuple[PollCopy, ...] = (),
 ) -> Poll:
-    """Attach the posted message to the poll and audit its opening by `opened_by`."""
+    """Attach the posted message (and a pooled poll's copies in other chats) to the poll and
+    audit its opening by `opened_by` in each chat."""
     async with storage.transaction() as tx:
         await tx.polls.attach_message(poll.id, message_id, telegram_poll_id)
         await tx.polls.audit(hour_stamp(now), "open", poll.chat_key, opened_by, poll.id)
+        for copy in copies:
+            await tx.polls.add_copy(poll.id, copy.chat_key, copy.message_id)
+            await tx.polls.audit(hour_stamp(now), "open", copy.chat_key, opened_by, poll.id)
         posted = await tx.polls.get_poll(poll.id)
     assert posted is not None  # polls are only deleted when their chat is forgotten
     return posted

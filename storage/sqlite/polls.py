@@ -7,7 +7,7 @@ import json
 
 import aiosqlite
 
-from storage.interface import ChatRecord, Poll
+from storage.interface import ChatRecord, Poll, PollCopy, ResultsDue
 
 _POLL_COLUMNS = (
     "id, chat_key, kind, question, options, multiple, message_id, telegram_poll_id, tallies, "
@@ -18,6 +18,8 @@ _POLL_COLUMNS = (
 # The audit's admin once that admin asked to be forgotten.
 FORGOTTEN_ADMIN = "forgotten"
 _STILL_OPEN = "EXISTS (SELECT 1 FROM polls WHERE id = ? AND closed_on IS NULL)"
+# A poll runs in a chat as its first chat, or as a pooled copy there.
+_IN_CHAT = "(chat_key = ? OR id IN (SELECT poll_id FROM poll_copies WHERE chat_key = ?))"
 
 
 def _poll(row: aiosqlite.Row) -> Poll:
@@ -87,17 +89,44 @@ class SqlitePollsReader:
         return await self._one("telegram_poll_id = ?", (telegram_poll_id,))
 
     async def poll_by_message(self, chat_key: bytes, message_id: int) -> Poll | None:
-        return await self._one("chat_key = ? AND message_id = ?", (chat_key, message_id))
+        return await self._one(
+            "(chat_key = ? AND message_id = ?) OR id = (SELECT poll_id FROM poll_copies "
+            "WHERE chat_key = ? AND message_id = ?)",
+            (chat_key, message_id, chat_key, message_id),
+        )
 
     async def chat_polls(
         self, chat_key: bytes, limit: int, thread_id: int | None = None
     ) -> list[Poll]:
-        topic = "" if thread_id is None else "AND thread_id = ? "
-        args: tuple[object, ...] = (chat_key,) if thread_id is None else (chat_key, thread_id)
+        # A topic narrows the poll's own chat; a pooled copy elsewhere shows in every topic.
+        topic = "" if thread_id is None else "AND (chat_key != ? OR thread_id = ?) "
+        args: tuple[object, ...] = () if thread_id is None else (chat_key, thread_id)
         return await self._many(
-            f"chat_key = ? {topic}ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
-            (*args, limit),
+            f"{_IN_CHAT} {topic}ORDER BY closed_on IS NOT NULL, closed_on DESC, id DESC LIMIT ?",
+            (chat_key, chat_key, *args, limit),
         )
+
+    async def copies(self, poll_id: int) -> list[PollCopy]:
+        async with self._conn.execute(
+            "SELECT chat_key, message_id, 0 FROM polls WHERE id = ? AND message_id IS NOT NULL "
+            "UNION ALL SELECT chat_key, message_id, 1 FROM poll_copies WHERE poll_id = ? "
+            "ORDER BY 3, 2",
+            (poll_id, poll_id),
+        ) as cur:
+            return [PollCopy(bytes(row[0]), int(row[1])) for row in await cur.fetchall()]
+
+    async def results_due(self, poll_id: int | None = None) -> list[ResultsDue]:
+        async with self._conn.execute(
+            "SELECT poll_id, chat_key, message_id, stage FROM poll_outbox "
+            "WHERE stage IN ('close', 'results') AND (? IS NULL OR poll_id = ?) "
+            "ORDER BY poll_id, chat_key",
+            (poll_id, poll_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            ResultsDue(int(r[0]), bytes(r[1]), None if r[2] is None else int(r[2]), str(r[3]))
+            for r in rows
+        ]
 
     async def open_polls(self) -> list[Poll]:
         return await self._many("closed_on IS NULL ORDER BY id", ())
@@ -193,6 +222,29 @@ class SqlitePolls(SqlitePollsReader):
     async def delete_unposted(self, poll_id: int) -> None:
         await self._conn.execute(
             "DELETE FROM polls WHERE id = ? AND message_id IS NULL", (poll_id,)
+        )
+
+    async def add_copy(self, poll_id: int, chat_key: bytes, message_id: int) -> None:
+        await self._conn.execute(
+            "INSERT INTO poll_copies (poll_id, chat_key, message_id) VALUES (?, ?, ?)",
+            (poll_id, chat_key, message_id),
+        )
+
+    async def queue_results(self, poll_id: int, chat_key: bytes, message_id: int | None) -> None:
+        await self._conn.execute(
+            "INSERT INTO poll_outbox (poll_id, chat_key, message_id, stage) "
+            "VALUES (?, ?, ?, 'close') ON CONFLICT (poll_id, chat_key) DO NOTHING",
+            (poll_id, chat_key, message_id),
+        )
+
+    async def advance_results(
+        self, poll_id: int, chat_key: bytes, stage: str, results_message_id: int | None = None
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE poll_outbox SET stage = ?, "
+            "results_message_id = coalesce(?, results_message_id) "
+            "WHERE poll_id = ? AND chat_key = ?",
+            (stage, results_message_id, poll_id, chat_key),
         )
 
     async def set_tallies(self, poll_id: int, tallies: tuple[int, ...]) -> None:

@@ -249,3 +249,37 @@ async def test_census_votes_are_unshown_until_marked_shown(storage: Storage) -> 
     stored = await storage.polls.get_poll(poll.id)
     assert stored is not None
     assert stored.hidden_counts
+
+
+async def test_a_pooled_poll_and_its_results_outbox_round_trip(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        for key in (b"home", b"away", b"left"):
+            await tx.polls.save_chat(ChatRecord(key, b"sealed", "group", active=key != b"left"))
+        poll = await tx.polls.create_poll(
+            b"home", "census", "Q?", ("a", "b"), False, DAY, None, b"key", "en"
+        )
+        await tx.polls.attach_message(poll.id, 7, None)
+        await tx.polls.add_copy(poll.id, b"away", 3)
+        await tx.polls.add_copy(poll.id, b"left", 4)
+    assert [astuple(copy) for copy in await storage.polls.copies(poll.id)] == [
+        (b"home", 7),
+        (b"away", 3),
+        (b"left", 4),
+    ]
+    found = await storage.polls.poll_by_message(b"away", 3)
+    assert found is not None
+    assert found.id == poll.id
+    assert await storage.polls.poll_by_message(b"away", 7) is None
+    assert [p.id for p in await storage.polls.chat_polls(b"away", 10)] == [poll.id]
+    async with storage.transaction() as tx:
+        for key, message_id in ((b"home", 7), (b"away", 3), (b"home", 7)):  # queued once
+            await tx.polls.queue_results(poll.id, key, message_id)
+        await tx.polls.advance_results(poll.id, b"home", "results")
+    assert [astuple(due) for due in await storage.polls.results_due()] == [
+        (poll.id, b"away", 3, "close"),
+        (poll.id, b"home", 7, "results"),
+    ]
+    async with storage.transaction() as tx:
+        await tx.polls.advance_results(poll.id, b"home", "posted", 12)
+        await tx.polls.advance_results(poll.id, b"away", "refused")
+    assert await storage.polls.results_due(poll.id) == []

@@ -200,3 +200,23 @@ async def test_the_bot_leaving_a_chat_closes_that_chats_polls_only(storage: Stor
     assert await storage.polls.get_chat(b"left") == removed
     assert [poll.id for poll in await storage.polls.open_polls()] == [stays.id]
     assert await storage.polls.census_tallies(left.id, 2) == (0, 0)
+
+
+async def test_closing_queues_results_for_every_chat_the_bot_is_still_in(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        for key in (b"home", b"away", b"left"):
+            await tx.polls.save_chat(ChatRecord(key, b"sealed", "group", active=key != b"left"))
+        poll = await tx.polls.create_poll(
+            b"home", "census", "Q?", ("a", "b"), False, DAY, None, b"key", "en"
+        )
+        await tx.polls.attach_message(poll.id, 7, None)
+        await tx.polls.add_copy(poll.id, b"away", 3)
+        await tx.polls.add_copy(poll.id, b"left", 4)
+    assert await close_poll(storage, poll.id, NOW, "admin") is not None
+    due = await storage.polls.results_due(poll.id)
+    assert sorted((d.chat_key, d.message_id, d.stage) for d in due) == [
+        (b"away", 3, "close"),
+        (b"home", 7, "close"),
+    ]
+    assert await close_poll(storage, poll.id, NOW, "admin") is None
+    assert len(await storage.polls.results_due(poll.id)) == 2
