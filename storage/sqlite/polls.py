@@ -304,9 +304,11 @@ class SqlitePolls(SqlitePollsReader):
             "UPDATE polls SET chat_key = ?, message_id = NULL WHERE chat_key = ?",
             (new.chat_key, old_key),
         )
-        await self._conn.execute(
-            "UPDATE poll_audit SET chat_key = ? WHERE chat_key = ?", (new.chat_key, old_key)
-        )
+        # A pooled copy and its pending results follow the chat; results go to the new id.
+        for table in ("poll_audit", "poll_copies", "poll_outbox"):
+            await self._conn.execute(
+                f"UPDATE {table} SET chat_key = ? WHERE chat_key = ?", (new.chat_key, old_key)
+            )
         await self._conn.execute("DELETE FROM chats WHERE chat_key = ?", (old_key,))
         return True
 
