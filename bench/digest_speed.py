@@ -27,6 +27,7 @@ from storage import open_storage
 
 SIZES = (10_000, 100_000, 1_000_000)
 K = 10
+THIS_YEAR = 2026
 STATUS_WEIGHTS = {"left_before": 30, "left_after": 35, "planning": 10, "considering": 10,
                   "staying": 10, "returned": 3, SKIPPED: 2}  # fmt: skip
 
@@ -48,7 +49,7 @@ def synthetic_answers(rng: random.Random) -> Answers:
             pool = question.common or question.options
             index = min(int(rng.paretovariate(1.2)) - 1, len(question.options) - 1)
             value = pool[index] if index < len(pool) else question.options[index]
-        answers = with_answer(answers, question.code, value)
+        answers = with_answer(answers, question.code, value, THIS_YEAR)
     return answers
 
 
