@@ -21,6 +21,10 @@ class ArticleStats:
     unhelpful: int
 
 
+# The unanswered questions kept at most; a new one past it replaces the least asked.
+UNANSWERED_LIMIT = 1000
+
+
 @dataclass(frozen=True)
 class UnansweredQuestion:
     terms: str  # normalised search terms, never the text as typed
@@ -145,6 +149,9 @@ class KnowledgeStatsReader(Protocol):
 
     async def top_unanswered(self, limit: int) -> list[UnansweredQuestion]: ...
 
+    async def count_unanswered(self) -> int:
+        """How many distinct unanswered questions are kept (at most UNANSWERED_LIMIT)."""
+
 
 class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
     async def record_view(self, article_id: str) -> None: ...
@@ -156,7 +163,8 @@ class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
 
     async def forget_votes(self, voters: list[str]) -> None: ...
 
-    async def record_unanswered(self, terms: str) -> None: ...
+    async def record_unanswered(self, terms: str) -> None:
+        """Count the question; past UNANSWERED_LIMIT questions the least asked other goes."""
 
 
 class SurveyReader(Protocol):

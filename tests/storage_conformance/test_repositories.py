@@ -11,7 +11,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.fsm_storage import PseudonymousFsmStorage
 from services.privacy import Keyring
-from storage import ChatRecord, Storage, WaveAlreadyOpenError
+from storage import UNANSWERED_LIMIT, ChatRecord, Storage, WaveAlreadyOpenError
 from tests.storage_conformance.backends import OpenStorage
 
 DAY = dt.date(2026, 11, 23)
@@ -229,3 +229,21 @@ async def test_census_votes_are_unshown_until_marked_shown(storage: Storage) -> 
     stored = await storage.polls.get_poll(poll.id)
     assert stored is not None
     assert stored.hidden_counts
+
+
+async def test_unanswered_questions_are_capped_and_the_least_asked_go(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.record_unanswered("asked twice")
+        await tx.knowledge_stats.record_unanswered("asked twice")
+        for number in range(UNANSWERED_LIMIT - 1):
+            await tx.knowledge_stats.record_unanswered(f"once {number:04d}")
+    assert await storage.knowledge_stats.count_unanswered() == UNANSWERED_LIMIT
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.record_unanswered("newest")
+        await tx.knowledge_stats.record_unanswered("asked twice")  # no new row: nothing goes
+    assert await storage.knowledge_stats.count_unanswered() == UNANSWERED_LIMIT
+    kept = {q.terms: q.times for q in await storage.knowledge_stats.top_unanswered(10_000)}
+    assert kept["asked twice"] == 3
+    assert kept["newest"] == 1  # a new question always gets in
+    assert "once 0000" not in kept  # the least asked (then first by terms) made room
+    assert "once 0001" in kept
