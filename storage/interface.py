@@ -54,6 +54,15 @@ class SurveySnapshot:
 
 
 @dataclass(frozen=True)
+class AnswerCounts:
+    """A wave's distinct answer sets with how many gave each, read at one revision."""
+
+    wave_id: int
+    revision: int  # grows with every change to the wave's answers
+    groups: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
 class Subscriber:
     subscriber: bytes
     chat_sealed: bytes
@@ -183,6 +192,10 @@ class SurveyReader(Protocol):
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
         """Distinct answer sets of the wave with how many gave each."""
 
+    async def answer_counts(self, wave_id: int) -> AnswerCounts:
+        """The same, with the wave's revision, both read at the same moment (one row per
+        distinct set: the cost does not grow with the respondents)."""
+
     async def changed_respondents(self, wave_id: int) -> int:
         """How many distinct respondents answered or changed their answers since the wave's
         snapshot was published (a re-submit of the same answers is no change)."""
@@ -207,8 +220,14 @@ class SurveyRepository(SurveyReader, Protocol):
 
     async def delete_response(self, wave_id: int, respondent: bytes) -> bool: ...
 
-    async def publish_snapshot(self, wave_id: int, figures: str) -> SurveySnapshot:
-        """Store the wave's new published figures and clear its changed marks."""
+    async def clear_changed(self, wave_id: int) -> None:
+        """No response of the wave counts as changed any more (they are being published)."""
+
+    async def publish_snapshot(
+        self, wave_id: int, figures: str, revision: int
+    ) -> SurveySnapshot | None:
+        """Store the wave's new published figures, computed at `revision`; None (nothing
+        stored) when the stored ones are of a later revision."""
 
 
 class SubscriptionReader(Protocol):

@@ -35,3 +35,10 @@ INSERT INTO survey_responses_by_set (wave_id, respondent, week, answer_set, chan
 DROP TABLE survey_responses;
 ALTER TABLE survey_responses_by_set RENAME TO survey_responses;
 CREATE INDEX survey_responses_changed ON survey_responses (wave_id) WHERE changed = 1;
+
+-- A snapshot is computed outside the write transaction, after its counts were read. The
+-- wave's `revision` grows with every change to its answers; a snapshot keeps the revision it
+-- was computed at, and one computed at an older revision than the stored one is refused, so
+-- published figures never step back.
+ALTER TABLE survey_waves ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE survey_snapshots ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;

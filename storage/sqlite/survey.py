@@ -8,7 +8,13 @@ import sqlite3
 
 import aiosqlite
 
-from storage.interface import Subscriber, SurveySnapshot, Wave, WaveAlreadyOpenError
+from storage.interface import (
+    AnswerCounts,
+    Subscriber,
+    SurveySnapshot,
+    Wave,
+    WaveAlreadyOpenError,
+)
 
 _WAVE_COLUMNS = "id, label, opened_on, closed_on, key_sealed"
 
@@ -85,6 +91,18 @@ class SqliteSurveyReader:
             rows = await cur.fetchall()
         return [(str(row[0]), int(row[1])) for row in rows]
 
+    async def answer_counts(self, wave_id: int) -> AnswerCounts:
+        # One statement reads one state: the revision row first, then the sets.
+        async with self._conn.execute(
+            "SELECT NULL, revision FROM survey_waves WHERE id = ? "
+            "UNION ALL SELECT answers, respondents FROM survey_answer_sets WHERE wave_id = ?",
+            (wave_id, wave_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        revision = next((int(row[1]) for row in rows if row[0] is None), 0)
+        groups = [(str(row[0]), int(row[1])) for row in rows if row[0] is not None]
+        return AnswerCounts(wave_id, revision, groups)
+
 
 class SqliteSurvey(SqliteSurveyReader):
     async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
@@ -103,7 +121,7 @@ class SqliteSurvey(SqliteSurveyReader):
             "WHERE id = ? AND closed_on IS NULL",
             (closed_on.isoformat(), wave_id),
         )
-        await self._clear_changed(wave_id)
+        await self.clear_changed(wave_id)
 
     async def save_response(
         self, wave_id: int, respondent: bytes, week: str, answers: str
@@ -133,6 +151,7 @@ class SqliteSurvey(SqliteSurveyReader):
         )
         if before is not None:
             await self._uncount(wave_id, before)
+        await self._next_revision(wave_id)
 
     async def delete_response(self, wave_id: int, respondent: bytes) -> bool:
         before = await self._answer_set_of(wave_id, respondent)
@@ -143,7 +162,13 @@ class SqliteSurvey(SqliteSurveyReader):
             (wave_id, respondent),
         )
         await self._uncount(wave_id, before)
+        await self._next_revision(wave_id)
         return True
+
+    async def _next_revision(self, wave_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE survey_waves SET revision = revision + 1 WHERE id = ?", (wave_id,)
+        )
 
     async def _answer_set_of(self, wave_id: int, respondent: bytes) -> int | None:
         async with self._conn.execute(
@@ -184,18 +209,22 @@ class SqliteSurvey(SqliteSurveyReader):
                 (wave_id, answer_set),
             )
 
-    async def publish_snapshot(self, wave_id: int, figures: str) -> SurveySnapshot:
+    async def publish_snapshot(
+        self, wave_id: int, figures: str, revision: int
+    ) -> SurveySnapshot | None:
         async with self._conn.execute(
-            "INSERT INTO survey_snapshots (wave_id, version, figures) VALUES (?, 1, ?) "
-            "ON CONFLICT (wave_id) DO UPDATE SET version = version + 1, "
-            "figures = excluded.figures RETURNING version",
-            (wave_id, figures),
+            "INSERT INTO survey_snapshots (wave_id, version, figures, revision) "
+            "VALUES (?, 1, ?, ?) ON CONFLICT (wave_id) DO UPDATE SET version = version + 1, "
+            "figures = excluded.figures, revision = excluded.revision "
+            "WHERE revision <= excluded.revision RETURNING version",
+            (wave_id, figures, revision),
         ) as cur:
             row = await cur.fetchone()
-        await self._clear_changed(wave_id)
-        return SurveySnapshot(wave_id, int(row[0]) if row else 1, figures)
+        if row is None:
+            return None  # computed before the stored figures: never step back
+        return SurveySnapshot(wave_id, int(row[0]), figures)
 
-    async def _clear_changed(self, wave_id: int) -> None:
+    async def clear_changed(self, wave_id: int) -> None:
         await self._conn.execute(
             "UPDATE survey_responses SET changed = 0 WHERE wave_id = ? AND changed = 1",
             (wave_id,),

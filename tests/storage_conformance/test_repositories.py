@@ -124,14 +124,23 @@ async def test_one_open_wave_responses_and_distinct_changes(storage: Storage) ->
     assert await storage.survey.changed_respondents(wave.id) == 1  # r1 twice counts once
     assert await storage.survey.has_response(wave.id, b"r1")
     assert await storage.survey.snapshot(wave.id) is None
+    counted = await storage.survey.answer_counts(wave.id)
+    assert (counted.groups, counted.revision) == ([("b", 1)], 4)  # every change, not repeats
     async with storage.transaction() as tx:
-        first = await tx.survey.publish_snapshot(wave.id, "{1}")
+        await tx.survey.clear_changed(wave.id)
+        first = await tx.survey.publish_snapshot(wave.id, "{1}", counted.revision)
         await tx.survey.save_response(wave.id, b"r1", "2026-W49", "b")  # the same answers
     assert await storage.survey.changed_respondents(wave.id) == 0
+    assert (await storage.survey.answer_counts(wave.id)).revision == counted.revision
     async with storage.transaction() as tx:
         await tx.survey.save_response(wave.id, b"r1", "2026-W49", "c")
-        second = await tx.survey.publish_snapshot(wave.id, "{2}")
+        second = await tx.survey.publish_snapshot(wave.id, "{2}", counted.revision + 1)
         await tx.survey.save_response(wave.id, b"r3", "2026-W49", "c")
+        stale = await tx.survey.publish_snapshot(wave.id, "{old}", counted.revision)
+    assert stale is None  # figures computed before the stored ones never replace them
+    assert await storage.survey.changed_respondents(wave.id) == 2  # publishing clears none
+    assert first is not None
+    assert second is not None
     assert (first.version, second.version) == (1, 2)
     assert await storage.survey.snapshot(wave.id) == second
     async with storage.transaction() as tx:
