@@ -219,7 +219,10 @@ class PollActions:
         view = results_view(poll, self._policy.min_cell_size)
         chartable = view.bars and len(poll.options) >= CHART_MIN_OPTIONS
         if chartable and len(view.text) <= CAPTION_LIMIT:
-            chart = bar_chart(poll.question, list(view.bars), shares=view.shares)
+            # In a thread: drawing (and matplotlib's import, the first time) takes a while.
+            chart = await asyncio.to_thread(
+                bar_chart, poll.question, list(view.bars), shares=view.shares
+            )
             photo = BufferedInputFile(chart, filename=f"poll-{poll.id}.png")
             await self._bot.send_photo(chat_id, photo, caption=view.text)
         else:
