@@ -16,7 +16,8 @@ from services.survey.questions import Answers
 from services.survey.waves import encode_answers
 from storage import open_storage
 from storage.migrations import migrate
-from storage.sqlite import SqliteStorage
+from storage.sqlite import SqliteStorage, connect
+from storage.sqlite.survey import SqliteSurvey
 
 ANSWER_SETS_MIGRATION = 10
 DAY = dt.date(2026, 11, 23)
@@ -128,3 +129,25 @@ async def test_a_set_whose_answers_are_unchanged_is_not_marked_changed(tmp_path:
         assert await storage.survey.changed_respondents(wave.id) == 1
     finally:
         await storage.close()
+
+
+async def test_counting_the_changed_reads_only_the_marked_rows(tmp_path: Path) -> None:
+    conn = await connect(tmp_path / "vyraj.db")
+    try:
+        await migrate(conn)
+        survey = SqliteSurvey(conn)
+        statements: list[str] = []
+        await conn.set_trace_callback(statements.append)
+        await survey.changed_respondents(1)
+        await survey.clear_changed(1)
+        await conn.set_trace_callback(None)
+        await conn.rollback()
+        queries = [statement for statement in statements if "survey_responses" in statement]
+        assert len(queries) == 2
+        for statement in queries:
+            async with conn.execute(f"EXPLAIN QUERY PLAN {statement}") as cur:
+                (plan,) = await cur.fetchall()
+            # Not the primary key: that would read every response of the wave.
+            assert "USING INDEX survey_responses_changed" in plan[3]
+    finally:
+        await conn.close()
