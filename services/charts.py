@@ -5,39 +5,11 @@ pyplot's global state, so charts can be drawn in a worker thread."""
 from __future__ import annotations
 
 import io
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 WIDTH_INCHES = 8
 BAR_INCHES = 0.55
 PANEL_INCHES = 1.0
 COLOUR = "#c0392b"
-# While a chart is drawn in a worker thread, the event loop's thread waits for the GIL up to
-# the switch interval (5 ms) at each of the handful of hand-offs an update needs.
-SWITCH_INTERVAL_WHILE_DRAWING = 0.0005
-_drawing = 0
-_drawing_guard = threading.Lock()
-_switch_interval = sys.getswitchinterval()
-
-
-@contextmanager
-def _yielding_often() -> Iterator[None]:
-    """Hand the GIL back every 0.5 ms while any chart is drawn, the usual 5 ms after."""
-    global _drawing, _switch_interval
-    with _drawing_guard:
-        if _drawing == 0:
-            _switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(_switch_interval, SWITCH_INTERVAL_WHILE_DRAWING))
-        _drawing += 1
-    try:
-        yield
-    finally:
-        with _drawing_guard:
-            _drawing -= 1
-            if _drawing == 0:
-                sys.setswitchinterval(_switch_interval)
 
 
 def plain(text: str) -> str:
@@ -54,11 +26,6 @@ def panels_chart(
 ) -> bytes:
     """One or more panels of horizontal bars (largest on top), each bar labelled with its
     count and share of the panel; a title on top and a note at the bottom."""
-    with _yielding_often():
-        return _draw(title, panels, note, shares)
-
-
-def _draw(title: str, panels: list[tuple[str, Rows]], note: str, shares: bool) -> bytes:
     panels = [(subtitle, rows) for subtitle, rows in panels if rows]
     if not panels:
         panels = [("", [("", 0)])]
