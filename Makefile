@@ -26,7 +26,7 @@ help:
 	@echo "make test      ruff, mypy and pytest"
 	@echo "make run       run the bot for real (needs BOT_TOKEN)"
 	@echo "make eval      search accuracy per language and kind (tuning set and holdout)"
-	@echo "make bench     search latency (real guide, synthetic 5,000 x 3); digest time at 10k-1M"
+	@echo "make bench     search latency; /stats, digest and storage at 10k-1M respondents; throughput"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"
 	@echo "make lock      refresh requirements*.lock from pyproject.toml's ranges"
 	@echo "make wheel     build dist/vyraj-*.whl (catalogs compiled inside)"
@@ -61,7 +61,7 @@ eval: install
 
 bench: install
 	$(BIN)/python bench/search_latency.py
-	$(BIN)/python bench/digest_speed.py
+	$(BIN)/python bench/stats_speed.py
 	$(BIN)/python bench/throughput.py
 
 lint: install

@@ -185,7 +185,7 @@ class DigestService:
                 since, now.date() + dt.timedelta(days=1)
             ),
             views={stat.article_id: stat.views for stat in stats},
-            unanswered=len(await storage.knowledge_stats.top_unanswered(100_000)),
+            unanswered=await storage.knowledge_stats.count_unanswered(),
         )
         base = self._library.base
         with self._i18n.context(), self._i18n.use_locale(self._locale):
@@ -196,7 +196,9 @@ class DigestService:
 
             caption = headline(digest)
             body = render_digest_body(digest, title)
-            chart = render_digest_chart(digest)
+            # Drawing takes a fifth of a second: in a thread, so other people's updates go on
+            # (the copied context keeps the digest's language).
+            chart = await asyncio.to_thread(render_digest_chart, digest)
         # With a chart the headline is its caption and the body follows; else all as text.
         messages = join_parts(body if chart is not None else [caption, *body])
         return ComposedDigest(digest, snapshot, messages, caption, chart)

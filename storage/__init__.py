@@ -1,6 +1,7 @@
 """Persistence behind one interface. Imports nothing from aiogram or the rest of Vyraj."""
 
 from storage.interface import (
+    UNANSWERED_LIMIT,
     ArticleStats,
     ChatRecord,
     DigestReader,
@@ -35,6 +36,7 @@ from storage.interface import (
 from storage.sqlite import SqliteStorage, open_storage
 
 __all__ = [
+    "UNANSWERED_LIMIT",
     "ArticleStats",
     "ChatRecord",
     "DigestReader",

@@ -21,6 +21,10 @@ class ArticleStats:
     unhelpful: int
 
 
+# The unanswered questions kept at most; a new one past it replaces the least asked.
+UNANSWERED_LIMIT = 1000
+
+
 @dataclass(frozen=True)
 class UnansweredQuestion:
     terms: str  # normalised search terms, never the text as typed
@@ -56,6 +60,15 @@ class SurveySnapshot:
     wave_id: int
     version: int  # grows by one at each publication
     figures: str
+
+
+@dataclass(frozen=True)
+class AnswerCounts:
+    """A wave's distinct answer sets with how many gave each, read at one revision."""
+
+    wave_id: int
+    revision: int  # grows with every change to the wave's answers
+    groups: list[tuple[str, int]]
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,9 @@ class KnowledgeStatsReader(Protocol):
     async def notes(self, article_id: str, limit: int) -> list[ReaderNote]:
         """The article's notes, newest first."""
 
+    async def count_unanswered(self) -> int:
+        """How many distinct unanswered questions are kept (at most UNANSWERED_LIMIT)."""
+
 
 class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
     async def record_view(self, article_id: str) -> None: ...
@@ -193,7 +209,8 @@ class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
 
     async def forget_votes(self, voters: list[str]) -> None: ...
 
-    async def record_unanswered(self, terms: str) -> None: ...
+    async def record_unanswered(self, terms: str) -> None:
+        """Count the question; past UNANSWERED_LIMIT questions the least asked other goes."""
 
     async def add_note(self, article_id: str, note: str, noted_in: str) -> None: ...
 
@@ -216,6 +233,10 @@ class SurveyReader(Protocol):
 
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
         """Distinct answer sets of the wave with how many gave each."""
+
+    async def answer_counts(self, wave_id: int) -> AnswerCounts:
+        """The same, with the wave's revision, both read at the same moment (one row per
+        distinct set: the cost does not grow with the respondents)."""
 
     async def changed_respondents(self, wave_id: int) -> int:
         """How many distinct respondents answered or changed their answers since the wave's
@@ -241,8 +262,14 @@ class SurveyRepository(SurveyReader, Protocol):
 
     async def delete_response(self, wave_id: int, respondent: bytes) -> bool: ...
 
-    async def publish_snapshot(self, wave_id: int, figures: str) -> SurveySnapshot:
-        """Store the wave's new published figures and clear its changed marks."""
+    async def clear_changed(self, wave_id: int) -> None:
+        """No response of the wave counts as changed any more (they are being published)."""
+
+    async def publish_snapshot(
+        self, wave_id: int, figures: str, revision: int
+    ) -> SurveySnapshot | None:
+        """Store the wave's new published figures, computed at `revision`; None (nothing
+        stored) when the stored ones are of a later revision."""
 
 
 class SubscriptionReader(Protocol):

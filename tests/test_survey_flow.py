@@ -27,7 +27,10 @@ async def open_wave(sandbox: Sandbox, label: str = "2026 Q4") -> TelegramUser:
 
 def responses(sandbox: Sandbox) -> list[tuple[object, ...]]:
     with contextlib.closing(sqlite3.connect(sandbox.database_path)) as db:
-        return db.execute("SELECT wave_id, week, answers FROM survey_responses").fetchall()
+        return db.execute(
+            "SELECT r.wave_id, r.week, s.answers FROM survey_responses r "
+            "JOIN survey_answer_sets s ON s.wave_id = r.wave_id AND s.id = r.answer_set"
+        ).fetchall()
 
 
 async def test_consent_questions_in_one_message_summary_and_submit(sandbox: Sandbox) -> None:

@@ -6,12 +6,11 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from services.policy import Policy
-from services.survey.export import aggregates_csv
-from services.survey.report import join_parts, render_full, render_trend
-from services.survey.waves import published_aggregates
+from services.survey.report_cache import full_report
 from storage import Storage
 
 TREND_WAVES = 6
@@ -27,22 +26,13 @@ async def full_stats_command(message: Message, storage: Storage, policy: Policy)
     if not waves:
         await message.reply(_("No survey has run yet, so there are no figures."))
         return
-    wave = waves[0]  # the open wave, or the latest one
-    aggregates = await published_aggregates(storage, wave.id, policy.min_cell_size)
-    parts = render_full(wave, aggregates)
-    if len(waves) > 1:
-        # The shown wave's figures are at hand already; only the older ones are read.
-        trend = [(wave, aggregates)] + [
-            (other, await published_aggregates(storage, other.id, policy.min_cell_size))
-            for other in waves[1:]
-        ]
-        parts.append(render_trend(trend))
-    for text in join_parts(parts):
+    # The first is the open wave, or the latest one; the others only make the trend.
+    published = tuple([(wave, await storage.survey.snapshot(wave.id)) for wave in waves])
+    report = full_report(published, policy.min_cell_size, get_i18n().current_locale)
+    for text in report.messages:
         await message.answer(text)
-    if aggregates.respondents is not None:
-        document = BufferedInputFile(
-            aggregates_csv(aggregates).encode(), filename=f"vyraj-wave-{wave.id}.csv"
-        )
+    if report.csv is not None:
+        document = BufferedInputFile(report.csv.encode(), filename=f"vyraj-wave-{waves[0].id}.csv")
         await message.answer_document(
             document, caption=_("Suppressed aggregates of this wave (no individual answers).")
         )

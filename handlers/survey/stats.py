@@ -6,11 +6,11 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from services.policy import Policy
-from services.survey.report import render_headline
-from services.survey.waves import published_aggregates
+from services.survey.report_cache import headline
 from storage import Storage
 
 
@@ -20,8 +20,9 @@ async def stats_command(message: Message, storage: Storage, policy: Policy) -> N
         await message.reply(_("No survey has run yet, so there are no figures."))
         return
     wave = waves[0]  # the open wave, or the latest one
-    aggregates = await published_aggregates(storage, wave.id, policy.min_cell_size)
-    await message.reply(render_headline(wave, aggregates))
+    snapshot = await storage.survey.snapshot(wave.id)
+    locale = get_i18n().current_locale
+    await message.reply(headline(wave, snapshot, policy.min_cell_size, locale))
 
 
 def create_router() -> Router:

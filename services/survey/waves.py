@@ -15,7 +15,7 @@ from services.privacy import Keyring, respondent_pseudonym
 from services.survey.aggregates import WaveAggregates, aggregate_wave
 from services.survey.questions import BY_CODE, Answer, Answers, is_complete
 from services.survey.snapshot import aggregates_from_json, aggregates_to_json, published_figures
-from storage import Storage, SurveyReader, SurveyRepository, Wave, WaveAlreadyOpenError
+from storage import Storage, SurveyReader, Wave, WaveAlreadyOpenError
 
 MAX_LABEL = 40
 # Where an unfinished survey's dialogue data names its wave; the FSM storage keeps it unsealed
@@ -115,7 +115,7 @@ async def submit_response(
         await tx.survey.save_response(
             wave.id, respondent(keyring, wave, user_id), iso_week(today), encode_answers(answers)
         )
-        await publish_if_due(tx.survey, wave.id, k)
+    await publish_if_due(storage, wave.id, k)
 
 
 async def has_answered(storage: Storage, keyring: Keyring, wave: Wave, user_id: int) -> bool:
@@ -126,25 +126,35 @@ async def wave_aggregates(survey: SurveyReader, wave_id: int, k: int) -> WaveAgg
     """The wave's live figures, computed off the event loop; only ever published through a
     snapshot."""
     groups = await survey.response_groups(wave_id)
-    return await asyncio.to_thread(
-        aggregate_wave, [(decode_answers(text), count) for text, count in groups], k
-    )
+    return await asyncio.to_thread(_aggregate, groups, k)
 
 
-async def publish_if_due(survey: SurveyRepository, wave_id: int, k: int) -> None:
+def _aggregate(groups: list[tuple[str, int]], k: int) -> WaveAggregates:
+    return aggregate_wave([(decode_answers(text), count) for text, count in groups], k)
+
+
+async def publish_if_due(storage: Storage, wave_id: int, k: int) -> None:
     """Replace the wave's snapshot once at least k distinct respondents answered or changed
-    their answers since the last one."""
-    if await survey.changed_respondents(wave_id) >= k:
-        aggregates = await wave_aggregates(survey, wave_id, k)
-        await survey.publish_snapshot(wave_id, aggregates_to_json(aggregates))
+    their answers since the last one. The write lock is held only to read the counts (one row
+    per distinct answer set) with their changed marks; computing the figures (off the event
+    loop) and storing them come after."""
+    if await storage.survey.changed_respondents(wave_id) < k:
+        return
+    async with storage.transaction() as tx:
+        if await tx.survey.changed_respondents(wave_id) < k:
+            return  # published meanwhile
+        counts = await tx.survey.answer_counts(wave_id)
+        await tx.survey.clear_changed(wave_id)
+    aggregates = await asyncio.to_thread(_aggregate, counts.groups, k)
+    async with storage.transaction() as tx:
+        # Refused if figures of a later revision were stored meanwhile: never step back.
+        await tx.survey.publish_snapshot(wave_id, aggregates_to_json(aggregates), counts.revision)
 
 
 async def publish_due_snapshots(storage: Storage, k: int) -> None:
     """On start: publish what is due, e.g. the first snapshot of waves stored before snapshots."""
     for wave, _count in await storage.survey.waves():
-        if await storage.survey.changed_respondents(wave.id) >= k:
-            async with storage.transaction() as tx:
-                await publish_if_due(tx.survey, wave.id, k)
+        await publish_if_due(storage, wave.id, k)
 
 
 async def published_aggregates(storage: Storage, wave_id: int, k: int) -> WaveAggregates:

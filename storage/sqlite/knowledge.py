@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from storage.interface import ArticleStats, ReaderNote, UnansweredQuestion
+from storage.interface import UNANSWERED_LIMIT, ArticleStats, ReaderNote, UnansweredQuestion
 
 
 class SqliteKnowledgeStatsReader:
@@ -50,6 +50,11 @@ class SqliteKnowledgeStatsReader:
             rows = await cur.fetchall()
         return [ReaderNote(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
+    async def count_unanswered(self) -> int:
+        async with self._conn.execute("SELECT count(*) FROM kb_unanswered") as cur:
+            row = await cur.fetchone()
+        return 0 if row is None else int(row[0])
+
 
 class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
     async def record_view(self, article_id: str) -> None:
@@ -83,11 +88,20 @@ class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
         )
 
     async def record_unanswered(self, terms: str) -> None:
-        await self._conn.execute(
+        async with self._conn.execute(
             "INSERT INTO kb_unanswered (terms) VALUES (?) "
-            "ON CONFLICT (terms) DO UPDATE SET times = times + 1",
+            "ON CONFLICT (terms) DO UPDATE SET times = times + 1 RETURNING times",
             (terms,),
-        )
+        ) as cur:
+            row = await cur.fetchone()
+        if row is not None and int(row[0]) == 1:
+            # A new row past the limit makes room by dropping the least asked other one.
+            await self._conn.execute(
+                "DELETE FROM kb_unanswered WHERE (SELECT count(*) FROM kb_unanswered) > ? "
+                "AND terms = (SELECT terms FROM kb_unanswered WHERE terms != ? "
+                "  ORDER BY times, terms LIMIT 1)",
+                (UNANSWERED_LIMIT, terms),
+            )
 
     async def add_note(self, article_id: str, note: str, noted_in: str) -> None:
         await self._conn.execute(

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 
 import aiosqlite
 
-from storage.interface import Subscriber, SurveySnapshot, Wave, WaveAlreadyOpenError
+from storage.interface import (
+    AnswerCounts,
+    Subscriber,
+    SurveySnapshot,
+    Wave,
+    WaveAlreadyOpenError,
+)
 
 _WAVE_COLUMNS = "id, label, opened_on, closed_on, key_sealed"
 
@@ -38,8 +45,9 @@ class SqliteSurveyReader:
 
     async def waves(self) -> list[tuple[Wave, int]]:
         async with self._conn.execute(
-            f"SELECT {_WAVE_COLUMNS}, (SELECT count(*) FROM survey_responses r "
-            "  WHERE r.wave_id = w.id) FROM survey_waves w ORDER BY id DESC"
+            f"SELECT {_WAVE_COLUMNS}, (SELECT coalesce(sum(s.respondents), 0) "
+            "  FROM survey_answer_sets s WHERE s.wave_id = w.id) "
+            "FROM survey_waves w ORDER BY id DESC"
         ) as cur:
             rows = await cur.fetchall()
         return [(_wave(row), int(row[5])) for row in rows]
@@ -60,8 +68,11 @@ class SqliteSurveyReader:
 
     async def changed_respondents(self, wave_id: int) -> int:
         # One row per respondent and wave, so counting marked rows counts distinct people.
+        # The partial index holds only the marked rows; left to itself, the planner reads the
+        # whole wave through the primary key (a million rows at every submission).
         async with self._conn.execute(
-            "SELECT count(*) FROM survey_responses WHERE wave_id = ? AND changed = 1",
+            "SELECT count(*) FROM survey_responses INDEXED BY survey_responses_changed "
+            "WHERE wave_id = ? AND changed = 1",
             (wave_id,),
         ) as cur:
             row = await cur.fetchone()
@@ -75,12 +86,25 @@ class SqliteSurveyReader:
         return None if row is None else SurveySnapshot(wave_id, int(row[0]), str(row[1]))
 
     async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
+        # One row per distinct answer set: the cost does not grow with the respondents.
         async with self._conn.execute(
-            "SELECT answers, count(*) FROM survey_responses WHERE wave_id = ? GROUP BY answers",
+            "SELECT answers, respondents FROM survey_answer_sets WHERE wave_id = ?",
             (wave_id,),
         ) as cur:
             rows = await cur.fetchall()
         return [(str(row[0]), int(row[1])) for row in rows]
+
+    async def answer_counts(self, wave_id: int) -> AnswerCounts:
+        # One statement reads one state: the revision row first, then the sets.
+        async with self._conn.execute(
+            "SELECT NULL, revision FROM survey_waves WHERE id = ? "
+            "UNION ALL SELECT answers, respondents FROM survey_answer_sets WHERE wave_id = ?",
+            (wave_id, wave_id),
+        ) as cur:
+            rows = await cur.fetchall()
+        revision = next((int(row[1]) for row in rows if row[0] is None), 0)
+        groups = [(str(row[0]), int(row[1])) for row in rows if row[0] is not None]
+        return AnswerCounts(wave_id, revision, groups)
 
 
 class SqliteSurvey(SqliteSurveyReader):
@@ -100,41 +124,113 @@ class SqliteSurvey(SqliteSurveyReader):
             "WHERE id = ? AND closed_on IS NULL",
             (closed_on.isoformat(), wave_id),
         )
-        await self._clear_changed(wave_id)
+        await self.clear_changed(wave_id)
 
     async def save_response(
         self, wave_id: int, respondent: bytes, week: str, answers: str
     ) -> None:
-        # Every right-hand side reads the old row: `changed` compares old and new answers.
+        before = await self._answer_set_of(wave_id, respondent)
+        answer_set = await self._find_answer_set(wave_id, answers)
+        if before is not None and before == answer_set:
+            # The same answers again: nothing to count, and `changed` stays as it was.
+            await self._conn.execute(
+                "UPDATE survey_responses SET week = ? WHERE wave_id = ? AND respondent = ?",
+                (week, wave_id, respondent),
+            )
+            return
+        if answer_set is None:
+            answer_set = await self._new_answer_set(wave_id, answers)
+        else:
+            await self._conn.execute(
+                "UPDATE survey_answer_sets SET respondents = respondents + 1 "
+                "WHERE wave_id = ? AND id = ?",
+                (wave_id, answer_set),
+            )
         await self._conn.execute(
-            "INSERT INTO survey_responses (wave_id, respondent, week, answers, changed) "
+            "INSERT INTO survey_responses (wave_id, respondent, week, answer_set, changed) "
             "VALUES (?, ?, ?, ?, 1) ON CONFLICT (wave_id, respondent) "
-            "DO UPDATE SET week = excluded.week, answers = excluded.answers, "
-            "changed = max(changed, answers != excluded.answers)",
-            (wave_id, respondent, week, answers),
+            "DO UPDATE SET week = excluded.week, answer_set = excluded.answer_set, changed = 1",
+            (wave_id, respondent, week, answer_set),
         )
+        if before is not None:
+            await self._uncount(wave_id, before)
+        await self._next_revision(wave_id)
 
     async def delete_response(self, wave_id: int, respondent: bytes) -> bool:
-        cursor = await self._conn.execute(
+        before = await self._answer_set_of(wave_id, respondent)
+        if before is None:
+            return False
+        await self._conn.execute(
             "DELETE FROM survey_responses WHERE wave_id = ? AND respondent = ?",
             (wave_id, respondent),
         )
-        return cursor.rowcount > 0
+        await self._uncount(wave_id, before)
+        await self._next_revision(wave_id)
+        return True
 
-    async def publish_snapshot(self, wave_id: int, figures: str) -> SurveySnapshot:
+    async def _next_revision(self, wave_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE survey_waves SET revision = revision + 1 WHERE id = ?", (wave_id,)
+        )
+
+    async def _answer_set_of(self, wave_id: int, respondent: bytes) -> int | None:
         async with self._conn.execute(
-            "INSERT INTO survey_snapshots (wave_id, version, figures) VALUES (?, 1, ?) "
-            "ON CONFLICT (wave_id) DO UPDATE SET version = version + 1, "
-            "figures = excluded.figures RETURNING version",
-            (wave_id, figures),
+            "SELECT answer_set FROM survey_responses WHERE wave_id = ? AND respondent = ?",
+            (wave_id, respondent),
         ) as cur:
             row = await cur.fetchone()
-        await self._clear_changed(wave_id)
-        return SurveySnapshot(wave_id, int(row[0]) if row else 1, figures)
+        return None if row is None else int(row[0])
 
-    async def _clear_changed(self, wave_id: int) -> None:
+    async def _find_answer_set(self, wave_id: int, answers: str) -> int | None:
+        async with self._conn.execute(
+            "SELECT id FROM survey_answer_sets WHERE wave_id = ? AND answers = ?",
+            (wave_id, answers),
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else int(row[0])
+
+    async def _new_answer_set(self, wave_id: int, answers: str) -> int:
+        # Random, so that the ids' order says nothing of when each set first appeared.
+        answer_set = int.from_bytes(os.urandom(8), "big", signed=True)
         await self._conn.execute(
-            "UPDATE survey_responses SET changed = 0 WHERE wave_id = ? AND changed = 1",
+            "INSERT INTO survey_answer_sets (wave_id, id, answers, respondents) "
+            "VALUES (?, ?, ?, 1)",
+            (wave_id, answer_set, answers),
+        )
+        return answer_set
+
+    async def _uncount(self, wave_id: int, answer_set: int) -> None:
+        """One person fewer gives this set; a set nobody gives any more is deleted."""
+        cursor = await self._conn.execute(
+            "UPDATE survey_answer_sets SET respondents = respondents - 1 "
+            "WHERE wave_id = ? AND id = ? AND respondents > 1",
+            (wave_id, answer_set),
+        )
+        if cursor.rowcount == 0:
+            await self._conn.execute(
+                "DELETE FROM survey_answer_sets WHERE wave_id = ? AND id = ?",
+                (wave_id, answer_set),
+            )
+
+    async def publish_snapshot(
+        self, wave_id: int, figures: str, revision: int
+    ) -> SurveySnapshot | None:
+        async with self._conn.execute(
+            "INSERT INTO survey_snapshots (wave_id, version, figures, revision) "
+            "VALUES (?, 1, ?, ?) ON CONFLICT (wave_id) DO UPDATE SET version = version + 1, "
+            "figures = excluded.figures, revision = excluded.revision "
+            "WHERE revision <= excluded.revision RETURNING version",
+            (wave_id, figures, revision),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None  # computed before the stored figures: never step back
+        return SurveySnapshot(wave_id, int(row[0]), figures)
+
+    async def clear_changed(self, wave_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE survey_responses INDEXED BY survey_responses_changed SET changed = 0 "
+            "WHERE wave_id = ? AND changed = 1",
             (wave_id,),
         )
 

@@ -11,7 +11,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.fsm_storage import PseudonymousFsmStorage
 from services.privacy import Keyring
-from storage import ChatRecord, Storage, WaveAlreadyOpenError
+from storage import UNANSWERED_LIMIT, ChatRecord, Storage, WaveAlreadyOpenError
 from tests.storage_conformance.backends import OpenStorage
 
 DAY = dt.date(2026, 11, 23)
@@ -144,14 +144,23 @@ async def test_one_open_wave_responses_and_distinct_changes(storage: Storage) ->
     assert await storage.survey.changed_respondents(wave.id) == 1  # r1 twice counts once
     assert await storage.survey.has_response(wave.id, b"r1")
     assert await storage.survey.snapshot(wave.id) is None
+    counted = await storage.survey.answer_counts(wave.id)
+    assert (counted.groups, counted.revision) == ([("b", 1)], 4)  # every change, not repeats
     async with storage.transaction() as tx:
-        first = await tx.survey.publish_snapshot(wave.id, "{1}")
+        await tx.survey.clear_changed(wave.id)
+        first = await tx.survey.publish_snapshot(wave.id, "{1}", counted.revision)
         await tx.survey.save_response(wave.id, b"r1", "2026-W49", "b")  # the same answers
     assert await storage.survey.changed_respondents(wave.id) == 0
+    assert (await storage.survey.answer_counts(wave.id)).revision == counted.revision
     async with storage.transaction() as tx:
         await tx.survey.save_response(wave.id, b"r1", "2026-W49", "c")
-        second = await tx.survey.publish_snapshot(wave.id, "{2}")
+        second = await tx.survey.publish_snapshot(wave.id, "{2}", counted.revision + 1)
         await tx.survey.save_response(wave.id, b"r3", "2026-W49", "c")
+        stale = await tx.survey.publish_snapshot(wave.id, "{old}", counted.revision)
+    assert stale is None  # figures computed before the stored ones never replace them
+    assert await storage.survey.changed_respondents(wave.id) == 2  # publishing clears none
+    assert first is not None
+    assert second is not None
     assert (first.version, second.version) == (1, 2)
     assert await storage.survey.snapshot(wave.id) == second
     async with storage.transaction() as tx:
@@ -283,3 +292,21 @@ async def test_a_pooled_poll_and_its_results_outbox_round_trip(storage: Storage)
         await tx.polls.advance_results(poll.id, b"home", "posted", 12)
         await tx.polls.advance_results(poll.id, b"away", "refused")
     assert await storage.polls.results_due(poll.id) == []
+
+
+async def test_unanswered_questions_are_capped_and_the_least_asked_go(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.record_unanswered("asked twice")
+        await tx.knowledge_stats.record_unanswered("asked twice")
+        for number in range(UNANSWERED_LIMIT - 1):
+            await tx.knowledge_stats.record_unanswered(f"once {number:04d}")
+    assert await storage.knowledge_stats.count_unanswered() == UNANSWERED_LIMIT
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.record_unanswered("newest")
+        await tx.knowledge_stats.record_unanswered("asked twice")  # no new row: nothing goes
+    assert await storage.knowledge_stats.count_unanswered() == UNANSWERED_LIMIT
+    kept = {q.terms: q.times for q in await storage.knowledge_stats.top_unanswered(10_000)}
+    assert kept["asked twice"] == 3
+    assert kept["newest"] == 1  # a new question always gets in
+    assert "once 0000" not in kept  # the least asked (then first by terms) made room
+    assert "once 0001" in kept

@@ -1,0 +1,274 @@
+"""`make bench`: /stats, the digest and the storage at 10k, 100k and 1M survey respondents.
+
+A synthetic generator fills a fresh SQLite database with responses drawn from plausible
+distributions (most people left, a long tail of countries); the last 2k arrive through the
+bot's own `submit_response`, the k-th and 2k-th publishing the wave's snapshot. Then, in the
+bot's own code and storage (in process, no HTTP):
+- bytes per respondent: page count x page size / respondents, after VACUUM;
+- snapshot publication: the 2k-th submission, which counts the answer sets and recomputes;
+- /stats: the handler's latency (p50, p99), and its rate with 60 people asking at once;
+- another person's /help (their language read from storage, the text rendered) while a
+  `/stats full` or a digest is composed, against the same probe with nothing else running:
+  how much later it finishes (p99 and worst);
+- the digest's compose, chart included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from record import machine, save_results
+
+from bot.app import KNOWLEDGE_DIR
+from bot.digest import DigestService
+from bot.i18n import compile_catalogs, create_i18n
+from handlers.admin.figures import full_stats_command
+from handlers.common.start import help_text
+from handlers.survey.stats import stats_command
+from services.clock import ManualClock
+from services.knowledge.library import KnowledgeLibrary
+from services.policy import Policy
+from services.privacy import Keyring
+from services.survey.questions import SKIPPED, Answers, next_unanswered, with_answer
+from services.survey.waves import decode_answers, encode_answers, open_wave, submit_response
+from storage import Storage, open_storage
+
+SIZES = (10_000, 100_000, 1_000_000)
+K = 10
+THIS_YEAR = 2026
+NOW = dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC)
+KEYRING = Keyring(b"b" * 32)
+STATS_CALLS = 500
+CONCURRENT_USERS = 60
+PROBE_EVERY = 0.002
+STATUS_WEIGHTS = {"left_before": 30, "left_after": 35, "planning": 10, "considering": 10,
+                  "staying": 10, "returned": 3, SKIPPED: 2}  # fmt: skip
+
+
+def synthetic_answers(rng: random.Random) -> Answers:
+    answers: Answers = {}
+    while (question := next_unanswered(answers)) is not None:
+        if question.code == "status":
+            value: str | tuple[str, ...] = rng.choices(
+                list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values())
+            )[0]
+        elif rng.random() < 0.05:
+            value = SKIPPED
+        elif question.multiple:
+            value = tuple(sorted(set(rng.choices(question.options[:6], k=rng.randint(1, 3)))))
+            value = tuple(o for o in question.options if o in value)
+        else:
+            # A long tail: options early in the list are far more common (Zipf-like).
+            pool = question.common or question.options
+            index = min(int(rng.paretovariate(1.2)) - 1, len(question.options) - 1)
+            value = pool[index] if index < len(pool) else question.options[index]
+        answers = with_answer(answers, question.code, value, THIS_YEAR)
+    return answers
+
+
+def fill(path: Path, wave_id: int, count: int, distinct_sets: int, rng: random.Random) -> None:
+    """`count` responses (already published: unmarked) over Zipf-weighted answer sets."""
+    distinct = sorted({encode_answers(synthetic_answers(rng)) for _ in range(distinct_sets)})
+    weights = [1 / (rank + 1) for rank in range(len(distinct))]
+    chosen = rng.choices(range(len(distinct)), weights=weights, k=count)
+    given = [0] * len(distinct)
+    for index in chosen:
+        given[index] += 1
+    ids = [int.from_bytes(os.urandom(8), "big", signed=True) for _ in distinct]
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executemany(
+            "INSERT INTO survey_answer_sets (wave_id, id, answers, respondents) "
+            "VALUES (?, ?, ?, ?)",
+            ((wave_id, ids[i], distinct[i], n) for i, n in enumerate(given) if n),
+        )
+        db.executemany(
+            "INSERT INTO survey_responses (wave_id, respondent, week, answer_set, changed) "
+            "VALUES (?, ?, '2026-W48', ?, 0)",
+            ((wave_id, os.urandom(32), ids[index]) for index in chosen),
+        )
+        db.execute("UPDATE survey_waves SET revision = ? WHERE id = ?", (count, wave_id))
+
+
+def bytes_per_respondent(path: Path, count: int) -> float:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("VACUUM")
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+    return float(pages * size / count)
+
+
+class Reply:
+    """Stands in for the Message a handler answers: records what it would send."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+
+    async def reply(self, text: str, **_: Any) -> None:
+        self.sent.append(text)
+
+    async def answer(self, text: str, **_: Any) -> None:
+        self.sent.append(text)
+
+    async def answer_document(self, document: object, **_: Any) -> None:
+        self.sent.append(document)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def help_probe(storage: Storage) -> float:
+    started = time.perf_counter()
+    await storage.preferences.get_locale("bench-person")
+    help_text()
+    return time.perf_counter() - started
+
+
+async def probe_during(
+    storage: Storage, work: Callable[[], Awaitable[object]] | None
+) -> list[float]:
+    """/help probes every 2 ms while `work` runs (or for 1 s with nothing else running)."""
+    task = asyncio.create_task(work()) if work else asyncio.create_task(asyncio.sleep(1.0))
+    latencies = []
+    while not task.done():
+        latencies.append(await help_probe(storage))
+        await asyncio.sleep(PROBE_EVERY)
+    await task
+    return latencies
+
+
+async def measure(count: int, distinct_sets: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "bench.sqlite3"
+        storage = await open_storage(f"sqlite:///{path}")
+        wave = await open_wave(storage, KEYRING, "bench", NOW.date())
+        await storage.close()
+        started = time.perf_counter()
+        fill(path, wave.id, count - 2 * K, distinct_sets, random.Random(count))
+        filled = time.perf_counter() - started
+        footprint = bytes_per_respondent(path, count - 2 * K)
+        storage = await open_storage(f"sqlite:///{path}")
+        try:
+            return {
+                "respondents": count,
+                "bytes_per_respondent": round(footprint, 1),
+                **await measure_bot(storage, wave, count),
+                "fill_s": round(filled, 1),
+            }
+        finally:
+            await storage.close()
+
+
+async def measure_bot(storage: Storage, wave: Any, count: int) -> dict[str, Any]:
+    rng = random.Random(-count)
+    policy = Policy(frozenset({1}), K, 30, ZoneInfo("UTC"))
+    i18n = create_i18n("en")
+    digest = DigestService(
+        None, storage, KnowledgeLibrary(KNOWLEDGE_DIR), i18n, k=K, chat_id=None,
+        locale="en", schedule="0 9 * * 1", timezone="UTC", grace=dt.timedelta(days=1),
+        clock=ManualClock(NOW),
+    )  # fmt: skip
+    # The first k publish a snapshot (and warm up); the 2k-th publication is measured.
+    answers = [decode_answers(encode_answers(synthetic_answers(rng))) for _ in range(2 * K)]
+    for user in range(1, 2 * K):
+        await submit_response(storage, KEYRING, wave, user, answers[user], NOW.date(), K)
+    started = time.perf_counter()
+    await submit_response(storage, KEYRING, wave, 2 * K, answers[0], NOW.date(), K)
+    publish = time.perf_counter() - started
+    snapshot = await storage.survey.snapshot(wave.id)
+    assert snapshot is not None
+    assert f'"respondents":{count},' in snapshot.figures
+
+    with i18n.context(), i18n.use_locale("en"):
+        for _ in range(20):
+            await stats_command(Reply(), storage, policy)  # type: ignore[arg-type]
+        stats = []
+        for _ in range(STATS_CALLS):
+            started = time.perf_counter()
+            await stats_command(Reply(), storage, policy)  # type: ignore[arg-type]
+            stats.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(stats_command(Reply(), storage, policy) for _ in range(CONCURRENT_USERS))  # type: ignore[arg-type]
+        )
+        burst = time.perf_counter() - started
+
+        async def full_stats_repeatedly() -> None:
+            for _ in range(20):
+                await full_stats_command(Reply(), storage, policy)  # type: ignore[arg-type]
+
+        composes: list[float] = []
+
+        async def compose() -> None:
+            for _ in range(3):
+                started = time.perf_counter()
+                composed = await digest.compose(NOW)
+                composes.append(time.perf_counter() - started)
+                assert composed.chart is not None
+
+        await compose()  # the first chart imports matplotlib: not what is measured
+        composes.clear()
+        idle = await probe_during(storage, None)
+        during_full = await probe_during(storage, full_stats_repeatedly)
+        during_digest = await probe_during(storage, compose)
+
+    def slower(during: list[float]) -> dict[str, float]:
+        return {
+            "p99_ms": round((percentile(during, 0.99) - percentile(idle, 0.99)) * 1000, 2),
+            "worst_ms": round((max(during) - max(idle)) * 1000, 2),
+        }
+
+    return {
+        "snapshot_publish_ms": round(publish * 1000, 1),
+        "stats_p50_ms": round(statistics.median(stats) * 1000, 3),
+        "stats_p99_ms": round(percentile(stats, 0.99) * 1000, 3),
+        "stats_per_second_60_at_once": round(CONCURRENT_USERS / burst, 1),
+        "help_idle_p99_ms": round(percentile(idle, 0.99) * 1000, 3),
+        "help_slower_during_stats_full": slower(during_full),
+        "help_slower_during_digest": slower(during_digest),
+        "digest_compose_ms": round(statistics.median(composes) * 1000, 1),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", help="respondents (a quick look)")
+    args = parser.parse_args()
+    started = machine()
+    compile_catalogs()
+    runs = []
+    # Drawn from 5,000 distinct answer sets (Zipf-weighted); the last line is a harsher case.
+    cases = [(n, 5_000) for n in SIZES] + [(1_000_000, 100_000)]
+    for count, distinct_sets in [(n, 5_000) for n in args.sizes] if args.sizes else cases:
+        run = asyncio.run(measure(count, distinct_sets))
+        runs.append({"distinct_answer_sets_drawn": distinct_sets, **run})
+        print(
+            f"{count:>9,} respondents ({distinct_sets:,} sets drawn): "
+            f"{run['bytes_per_respondent']:.0f} B each; publish {run['snapshot_publish_ms']} ms; "
+            f"/stats p50 {run['stats_p50_ms']} ms p99 {run['stats_p99_ms']} ms, "
+            f"{run['stats_per_second_60_at_once']}/s with 60 at once; /help slower by "
+            f"{run['help_slower_during_stats_full']['p99_ms']} ms (p99) during /stats full, "
+            f"{run['help_slower_during_digest']['p99_ms']} ms during a digest; "
+            f"digest compose {run['digest_compose_ms']} ms"
+        )
+    if not args.sizes:
+        save_results("stats_speed", {"runs": runs}, started)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
