@@ -25,7 +25,6 @@ STICKER = {
         "is_video": False,
     }
 }
-TOPIC = 42
 
 
 async def newcomer_and_helper(box: Sandbox) -> tuple[TelegramUser, TelegramUser]:
@@ -99,30 +98,30 @@ async def test_a_message_without_text_gets_a_polite_word_to_the_helper(
 
 
 async def test_the_answer_lands_in_the_same_forum_topic(running: Sandbox) -> None:
-    newcomer, helper = await newcomer_and_helper(running)
+    helper = running.user("Helper", language_code="be")
+    forum = await running.group("Belarusians in Warsaw", added_by=helper, forum=True)
+    topic = running.api.create_topic(forum, "Documents")
+    newcomer = running.user("Newcomer", language_code="ru").in_chat(forum).in_topic(topic)
+    helper = helper.in_chat(forum).in_topic(topic)
     # Telegram makes every message in a topic a reply to the topic's first (service) message.
     root = {
-        "message_id": TOPIC,
+        "message_id": topic,
         "date": 0,
-        "chat": newcomer.chat.as_dict(),
+        "chat": forum.as_dict(),
         "from": newcomer.user.as_dict(),
-        "message_thread_id": TOPIC,
+        "message_thread_id": topic,
         "forum_topic_created": {"name": "Documents", "icon_color": 7322096},
     }
-    in_topic = {"message_thread_id": TOPIC, "is_topic_message": True}
-    question = await newcomer.send_payload({"text": "карта побыту онлайн MOS?", **in_topic})
-    assert question == []
-    asked = newcomer.last_sent
-    assert asked is not None
+    asked = await ask_in_group(newcomer, {"text": "карта побыту онлайн MOS?"})
 
-    replies = await helper.send_payload({"text": "/ask", **in_topic}, reply_to=asked)
+    replies = await helper.send_payload({"text": "/ask"}, reply_to=asked)
 
-    assert replies[0]["message_thread_id"] == TOPIC
+    assert replies[0]["message_thread_id"] == topic
     assert replies[0]["reply_to_message"]["message_id"] == asked["message_id"]
     # A bare mention in the topic replies only to the topic's root: no question to answer.
-    replies = await helper.send_payload({"text": "@vyraj_bot", **in_topic}, reply_to=root)
+    replies = await helper.send_payload({"text": "@vyraj_bot"}, reply_to=root)
     assert "@vyraj_bot karta pobytu" in replies[0]["text"]
-    assert replies[0]["message_thread_id"] == TOPIC
+    assert replies[0]["message_thread_id"] == topic
 
 
 async def test_not_found_and_choices_go_under_the_question_too(running: Sandbox) -> None:
