@@ -13,7 +13,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
@@ -23,6 +22,7 @@ from bot.chat_admins import ChatAdminCache
 from bot.commands import bot_commands
 from bot.dependencies import Dependencies
 from bot.digest import DigestService
+from bot.event_isolation import BoundedEventIsolation
 from bot.fsm_storage import PseudonymousFsmStorage
 from bot.health import heartbeat_file_for
 from bot.heartbeat import HeartbeatMiddleware
@@ -126,7 +126,7 @@ def create_dispatcher(
     storage, keyring = dependencies["storage"], dependencies["keyring"]
     dispatcher = Dispatcher(
         storage=PseudonymousFsmStorage(storage, keyring),
-        events_isolation=events_isolation or SimpleEventIsolation(),
+        events_isolation=events_isolation or BoundedEventIsolation(),
     )
     # Handed to handlers as keyword arguments. Handlers ask for `storage`; aiogram hands its
     # FSM storage over as `fsm_storage`.
