@@ -192,10 +192,15 @@ async def check_secret_key(storage: Storage, keyring: Keyring, *, record: bool =
 
 
 async def create_vyraj(
-    settings: Settings, master_secret: bytes, clock: Clock | None = None
+    settings: Settings,
+    master_secret: bytes,
+    clock: Clock | None = None,
+    *,
+    library: KnowledgeLibrary | None = None,
 ) -> Vyraj:
     """Open the database, check the key, build the bot and the dispatcher; `clock` is the
-    system's unless a test or the sandbox sets one."""
+    system's unless a test or the sandbox sets one; the guide is read (off the event loop)
+    unless `library` already holds it."""
     clock = clock or SystemClock()
     storage = await open_storage(settings.database_url)
     try:
@@ -203,7 +208,7 @@ async def create_vyraj(
         await check_secret_key(storage, keyring)
         i18n = create_i18n(settings.default_locale)
         tracker = InFlightTracker()
-        library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
+        library = library or await KnowledgeLibrary.open(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
         policy = policy_of(settings)
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)

@@ -59,7 +59,7 @@ def open_questions_section(library: KnowledgeLibrary, language: str) -> str:
 
 async def kbreload(message: Message, library: KnowledgeLibrary) -> None:
     try:
-        count = library.reload()
+        count = await library.reload()
     except ArticleError as exc:
         await message.reply(
             _("The guide was not reloaded; the previous version stays in service.")
