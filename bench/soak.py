@@ -91,6 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=100_000, help="soak: updates")
     parser.add_argument("--users", type=int, default=30_000, help="soak: distinct people")
     parser.add_argument("--chunk", type=int, default=5_000, help="soak: updates queued at once")
+    parser.add_argument("--results", default="soak", help="bench/results/<this>.json")
     return parser.parse_args(argv)
 
 
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("echo", "vyraj"):
         figures[name] = asyncio.run(measure(name, args, questions))
     report(figures, args)
-    save_results("soak", figures, started)
+    save_results(args.results, figures, started)
     return 0
 
 
