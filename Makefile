@@ -18,7 +18,7 @@ REMAKE_VENV := yes
 $(STAMP): FORCE
 endif
 
-.PHONY: help install sandbox test lint typecheck run eval bench locales extract-messages lock wheel \
+.PHONY: help install sandbox test lint typecheck run eval bench soak locales extract-messages lock wheel \
 	clean FORCE
 
 help:
@@ -27,6 +27,7 @@ help:
 	@echo "make run       run the bot for real (needs BOT_TOKEN)"
 	@echo "make eval      search accuracy per language and kind (tuning set and holdout)"
 	@echo "make bench     search latency; /stats, digest and storage at 10k-1M respondents; throughput"
+	@echo "make soak      memory idle, after a burst of 20,000 new people, over 100,000 updates"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"
 	@echo "make lock      refresh requirements*.lock from pyproject.toml's ranges"
 	@echo "make wheel     build dist/vyraj-*.whl (catalogs compiled inside)"
@@ -63,6 +64,9 @@ bench: install
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/stats_speed.py
 	$(BIN)/python bench/throughput.py
+
+soak: install
+	$(BIN)/python bench/soak.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -13,7 +13,6 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
@@ -23,6 +22,7 @@ from bot.chat_admins import ChatAdminCache
 from bot.commands import bot_commands
 from bot.dependencies import Dependencies
 from bot.digest import DigestService
+from bot.event_isolation import BoundedEventIsolation
 from bot.fsm_storage import PseudonymousFsmStorage
 from bot.health import heartbeat_file_for
 from bot.heartbeat import HeartbeatMiddleware
@@ -127,7 +127,7 @@ def create_dispatcher(
     storage, keyring = dependencies["storage"], dependencies["keyring"]
     dispatcher = Dispatcher(
         storage=PseudonymousFsmStorage(storage, keyring),
-        events_isolation=events_isolation or SimpleEventIsolation(),
+        events_isolation=events_isolation or BoundedEventIsolation(),
     )
     # Handed to handlers as keyword arguments. Handlers ask for `storage`; aiogram hands its
     # FSM storage over as `fsm_storage`.
@@ -194,10 +194,15 @@ async def check_secret_key(storage: Storage, keyring: Keyring, *, record: bool =
 
 
 async def create_vyraj(
-    settings: Settings, master_secret: bytes, clock: Clock | None = None
+    settings: Settings,
+    master_secret: bytes,
+    clock: Clock | None = None,
+    *,
+    library: KnowledgeLibrary | None = None,
 ) -> Vyraj:
     """Open the database, check the key, build the bot and the dispatcher; `clock` is the
-    system's unless a test or the sandbox sets one."""
+    system's unless a test or the sandbox sets one; the guide is read (off the event loop)
+    unless `library` already holds it."""
     clock = clock or SystemClock()
     storage = await open_storage(settings.database_url)
     try:
@@ -205,7 +210,7 @@ async def create_vyraj(
         await check_secret_key(storage, keyring)
         i18n = create_i18n(settings.default_locale)
         tracker = InFlightTracker()
-        library = KnowledgeLibrary(settings.knowledge_dir or KNOWLEDGE_DIR)
+        library = library or await KnowledgeLibrary.open(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
         policy = policy_of(settings)
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)

@@ -1,10 +1,11 @@
 """Telling subscribers that a new survey wave is open.
 
-At most 25 messages a second; a 429 is waited out (retry_after) and retried, as are 5xx, network
-errors and a proxy's non-JSON page; only a subscriber who blocked the bot or whose account is
-deactivated is dropped, never on any other refusal. Each subscriber is marked as told
-*before* the message goes out, so a crash can at worst skip one person, never message anyone
-twice, and a restart carries on with the rest.
+At most 25 sends in any one-second window, as Telegram sees them; a 429 is waited out
+(retry_after) and retried, as are 5xx, network errors and a proxy's non-JSON page; only a
+subscriber who blocked the bot or whose account is deactivated is dropped, never on any other
+refusal. Each subscriber is marked as told *before* the message goes out, and the mark and the
+send run to their end even when the broadcast is stopped: a graceful stop loses nobody, a
+kill -9 can at worst skip the one person between mark and send, and nobody is messaged twice.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ import collections
 import contextlib
 import html
 import logging
+import math
 import time
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -34,6 +39,8 @@ from storage import Storage, Subscriber
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 MESSAGES_PER_SECOND = 25
 BATCH = 200
 MAX_ATTEMPTS = 5
@@ -41,30 +48,48 @@ MAX_ATTEMPTS = 5
 GONE_FOR_GOOD = ("blocked by the user", "user is deactivated")
 
 
-class Pacer:
-    """At most `rate` calls in any one-second window (a sliding window, with a small margin
-    for network jitter), and calls spread out rather than bunched."""
-
-    MARGIN = 0.05
+class SendWindow:
+    """At most `rate` sends in any one-second window, wherever a send is timed between us and
+    Telegram: each holds its place from its start until one second after its reply came
+    back. Starts are also spread out (1/rate apart) rather than bunched."""
 
     def __init__(self, rate: int) -> None:
         self._rate = rate
-        self._recent: collections.deque[float] = collections.deque(maxlen=rate)
+        self._gap = 1.0 / rate
+        self._leaving: collections.deque[float] = collections.deque()  # when finished sends leave
+        self._sending = 0
+        self._last_start = -math.inf
+        self._released = asyncio.Event()
 
-    async def wait(self) -> None:
-        now = time.monotonic()
-        if self._recent:
-            # Spread calls evenly: no closer than 1/rate to the previous one.
-            gap = self._recent[-1] + 1.0 / self._rate - now
-            if gap > 0:
-                await asyncio.sleep(gap)
-                now = time.monotonic()
-        if len(self._recent) == self._rate:
-            window = self._recent[0] + 1.0 + self.MARGIN - now
-            if window > 0:
-                await asyncio.sleep(window)
-                now = time.monotonic()
-        self._recent.append(now)
+    async def acquire(self) -> None:
+        """Wait for a place in the window; `release` it once the send has its reply."""
+        while True:
+            now = time.monotonic()
+            while self._leaving and self._leaving[0] <= now:
+                self._leaving.popleft()
+            wait = self._last_start + self._gap - now
+            if len(self._leaving) + self._sending >= self._rate:
+                if not self._leaving:  # every place is held by a send still under way
+                    self._released.clear()
+                    await self._released.wait()
+                    continue
+                wait = max(wait, self._leaving[0] - now)
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        self._sending += 1
+        self._last_start = now
+
+    def release(self) -> None:
+        self._sending -= 1
+        self._leaving.append(time.monotonic() + 1.0)
+        self._released.set()
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    delivered: bool = False
+    retry_in: float | None = None  # a refusal worth trying again, after this many seconds
 
 
 class WaveBroadcaster:
@@ -80,7 +105,7 @@ class WaveBroadcaster:
         self._storage = storage
         self._keyring = keyring
         self._i18n = i18n
-        self._pacer = Pacer(rate)
+        self._window = SendWindow(rate)
         self._task: asyncio.Task[int] | None = None
 
     def start(self, wave_id: int, label: str) -> None:
@@ -103,41 +128,65 @@ class WaveBroadcaster:
         sent = 0
         while batch := await self._storage.subscriptions.pending(wave_id, BATCH):
             for subscriber in batch:
-                async with self._storage.transaction() as tx:
-                    await tx.subscriptions.mark_notified(subscriber.subscriber, wave_id)
-                if await self._tell(subscriber, label):
+                if await self._tell(subscriber, wave_id, label):
                     sent += 1
         logger.info("New-wave broadcast finished: %d messages", sent)
         return sent
 
-    async def _tell(self, subscriber: Subscriber, label: str) -> bool:
+    async def _tell(self, subscriber: Subscriber, wave_id: int, label: str) -> bool:
+        """Every path leaves the subscriber told, dropped or (when stopped) untold."""
         record = open_subscriber(self._keyring, subscriber.chat_sealed)
         if record is None:
             await self._unsubscribe(subscriber)
             return False
-        chat_id = record.chat_id
         with self._i18n.context(), self._i18n.use_locale(record.locale):
             text = _(
                 "📋 A new Vyraj survey wave is open: {label}. Send /survey to take part; it "
                 "takes about two minutes. To stop these messages: /notify"
             ).format(label=html.escape(label))
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            await self._pacer.wait()
-            try:
-                await self._bot.send_message(chat_id, text)
-                return True
-            except TelegramRetryAfter as exc:
-                await asyncio.sleep(exc.retry_after)
-            except (TelegramServerError, TelegramNetworkError, ClientDecodeError):
-                await asyncio.sleep(min(2**attempt, 30))
-            except TelegramAPIError as exc:
-                if isinstance(exc, TelegramForbiddenError) and _gone_for_good(exc.message):
-                    await self._unsubscribe(subscriber)
-                else:
-                    logger.warning("Telegram refused a new-wave message: %s", exc.message)
-                return False
+            await self._window.acquire()  # a stop while waiting here leaves them untold
+            outcome = await _run_to_the_end(
+                self._attempt(subscriber, wave_id, record.chat_id, text, attempt)
+            )
+            if outcome.retry_in is None:
+                return outcome.delivered
+            await asyncio.sleep(outcome.retry_in)  # untold again meanwhile
         logger.warning("A new-wave message could not be delivered after %d tries", MAX_ATTEMPTS)
         return False
+
+    async def _attempt(
+        self, subscriber: Subscriber, wave_id: int, chat_id: int, text: str, attempt: int
+    ) -> _Outcome:
+        """Mark as told, send once, and unmark if the send is to be tried again."""
+        try:
+            async with self._storage.transaction() as tx:
+                await tx.subscriptions.mark_notified(subscriber.subscriber, wave_id)
+            outcome = await self._send(subscriber, chat_id, text, attempt)
+        finally:
+            self._window.release()
+        if outcome.retry_in is not None and attempt < MAX_ATTEMPTS:
+            async with self._storage.transaction() as tx:
+                await tx.subscriptions.unmark_notified(subscriber.subscriber, wave_id)
+            return outcome
+        return _Outcome(delivered=outcome.delivered)
+
+    async def _send(
+        self, subscriber: Subscriber, chat_id: int, text: str, attempt: int
+    ) -> _Outcome:
+        try:
+            await self._bot.send_message(chat_id, text)
+        except TelegramRetryAfter as exc:
+            return _Outcome(retry_in=exc.retry_after)
+        except (TelegramServerError, TelegramNetworkError, ClientDecodeError):
+            return _Outcome(retry_in=min(2**attempt, 30))
+        except TelegramAPIError as exc:
+            if isinstance(exc, TelegramForbiddenError) and _gone_for_good(exc.message):
+                await self._unsubscribe(subscriber)
+            else:
+                logger.warning("Telegram refused a new-wave message: %s", exc.message)
+            return _Outcome()
+        return _Outcome(delivered=True)
 
     async def _unsubscribe(self, subscriber: Subscriber) -> None:
         async with self._storage.transaction() as tx:
@@ -146,6 +195,18 @@ class WaveBroadcaster:
 
 def _gone_for_good(description: str) -> bool:
     return any(reason in description.lower() for reason in GONE_FOR_GOOD)
+
+
+async def _run_to_the_end(work: Awaitable[T]) -> T:
+    """Await `work`; a cancel meanwhile lets it finish first (a send that may have reached
+    Telegram is recorded), then stops the caller."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 def _log_crash(task: asyncio.Task[int]) -> None:

@@ -1,4 +1,8 @@
-"""Serving updates: long polling, or a webhook behind an aiohttp server."""
+"""Serving updates: long polling, or a webhook behind an aiohttp server.
+
+Either way at most MAX_CONCURRENT_UPDATES updates are handled at once: polling fetches no more
+while that many run, and the webhook answers Telegram's request only once a place is free, so a
+burst waits in Telegram's queue instead of in this process's memory."""
 
 from __future__ import annotations
 
@@ -7,7 +11,9 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from typing import Any
 
+from aiogram import Bot
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
@@ -47,6 +53,7 @@ async def serve_polling(
             handle_as_tasks=handle_as_tasks,
             handle_signals=handle_signals,
             polling_timeout=10,
+            tasks_concurrency_limit=vyraj.settings.max_concurrent_updates,
         )
     finally:
         await vyraj.close()
@@ -60,13 +67,37 @@ def create_webhook_app(vyraj: Vyraj, *, handle_in_background: bool = True) -> we
     # Shutdown runs in registration order: the dispatcher's (which waits for in-flight
     # updates and closes the database) must come before the handler closes the bot session.
     setup_application(app, vyraj.dispatcher, bot=vyraj.bot)
-    UpdateSkippingRequestHandler(
+    BoundedRequestHandler(
         vyraj.dispatcher,
         vyraj.bot,
         secret_token=settings.webhook_secret.get_secret_value(),
         handle_in_background=handle_in_background,
+        limit=settings.max_concurrent_updates,
     ).register(app, path=settings.webhook_path)
     return app
+
+
+class BoundedRequestHandler(UpdateSkippingRequestHandler):
+    """Handles at most `limit` updates in the background; the next request is answered only
+    once one of them finishes (Telegram then holds the backlog)."""
+
+    def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._places = asyncio.Semaphore(limit)
+
+    async def _handle_request_background(self, bot: Bot, request: web.Request) -> web.Response:
+        await self._places.acquire()
+        try:
+            return await super()._handle_request_background(bot, request)
+        except BaseException:
+            self._places.release()  # no task was started to release it
+            raise
+
+    async def _background_feed_update(self, bot: Bot, update: dict[str, Any]) -> None:
+        try:
+            await super()._background_feed_update(bot, update)
+        finally:
+            self._places.release()
 
 
 async def serve_webhook(

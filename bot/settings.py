@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     min_cell_size: int = Field(default=10, ge=5, le=1000)
     # Census polls show new counts at most this often (Telegram limits message edits).
     census_refresh_seconds: float = Field(default=3.0, ge=0.05, le=600)
+    # Updates handled at once; further ones wait in Telegram's queue, not in our memory.
+    max_concurrent_updates: int = Field(default=64, ge=1, le=10000)
     knowledge_dir: Path | None = None
     # The weekly digest: where (a channel or group id, or @username), when (cron, in TIMEZONE),
     # in which language, and how late a missed one may still go out.

@@ -3,6 +3,7 @@ says why in one line, closes what it opened and removes the files it created."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -87,14 +88,17 @@ async def reach_telegram(settings: Settings, budget: StartBudget) -> None:
 
 async def run_bot(settings: Settings) -> None:
     """Everything `vyraj run` does, from reaching Telegram until it is stopped."""
-    load_library(settings)  # a missing or empty KNOWLEDGE_DIR stops the start here
+    # A missing or empty KNOWLEDGE_DIR stops the start here; the index is built off the loop.
+    library = await asyncio.to_thread(load_library, settings)
     refuse_if_in_use(settings.database_path)
     await reach_telegram(settings, StartBudget.from_now())
     new_files = NewFiles()
     vyraj: Vyraj | None = None
     try:
         master = prepare_database(settings, new_files)
-        vyraj = await _open(create_vyraj(settings, master.value), settings.database_path)
+        vyraj = await _open(
+            create_vyraj(settings, master.value, library=library), settings.database_path
+        )
         generated = master.generated_at
         if generated is not None:
             # Said once the start succeeded: a failed start removes the key file again.

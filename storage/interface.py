@@ -292,6 +292,9 @@ class SubscriptionRepository(SubscriptionReader, Protocol):
 
     async def mark_notified(self, subscriber: bytes, wave_id: int) -> None: ...
 
+    async def unmark_notified(self, subscriber: bytes, wave_id: int) -> None:
+        """Undo `mark_notified` for `wave_id` (the message did not go out)."""
+
 
 class PollReader(Protocol):
     """Chats the bot is in, the polls run there, census votes and the admins' audit log."""

@@ -173,7 +173,7 @@ async def kbreload(
     message: Message, library: KnowledgeLibrary, i18n: I18n, policy: Policy, clock: Clock
 ) -> None:
     try:
-        count = library.reload()
+        count = await library.reload()
     except ArticleError as exc:
         await message.reply(
             _("The guide was not reloaded; the previous version stays in service.")

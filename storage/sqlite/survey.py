@@ -283,3 +283,10 @@ class SqliteSubscriptions(SqliteSubscriptionsReader):
             "WHERE subscriber = ?",
             (wave_id, subscriber),
         )
+
+    async def unmark_notified(self, subscriber: bytes, wave_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE wave_subscribers SET notified_wave = ? WHERE subscriber = ? "
+            "AND notified_wave = ?",
+            (wave_id - 1, subscriber, wave_id),
+        )

@@ -180,6 +180,10 @@ async def test_subscriptions(storage: Storage) -> None:
     assert [s.subscriber for s in await storage.subscriptions.pending(3, 10)] == [b"s1"]
     async with storage.transaction() as tx:
         await tx.subscriptions.mark_notified(b"s1", 3)
+        await tx.subscriptions.unmark_notified(b"s1", 3)
+    assert [s.subscriber for s in await storage.subscriptions.pending(3, 10)] == [b"s1"]
+    async with storage.transaction() as tx:
+        await tx.subscriptions.mark_notified(b"s1", 3)
         assert await tx.subscriptions.unsubscribe(b"s2")
         assert not await tx.subscriptions.unsubscribe(b"s2")
     assert await storage.subscriptions.pending(3, 10) == []
