@@ -14,8 +14,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import inline_keyboard, url_button
 from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.survey.notify import notify_keyboard
@@ -44,13 +44,12 @@ async def survey_command(
 ) -> None:
     if message.chat.type != ChatType.PRIVATE:
         username = (await bot.me()).username or ""
-        builder = InlineKeyboardBuilder()
-        builder.button(
-            text=_("📋 Take the survey privately"), url=f"https://t.me/{username}?start=survey"
+        link = url_button(
+            _("📋 Take the survey privately"), f"https://t.me/{username}?start=survey"
         )
         await message.reply(
             _("The survey is answered in a private chat with me, so nobody here sees it."),
-            reply_markup=builder.as_markup(),
+            reply_markup=inline_keyboard([link]),
         )
         return
     this_year = clock.today(policy.timezone).year
