@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import copy
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import astuple
 from typing import Any
 
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.types import TelegramObject
 
 from services.privacy import Keyring, UndecryptableError
 from services.survey.waves import WAVE_DATA_KEY
 from storage import Storage
+
+Record = tuple[str | None, dict[str, Any]]
+
+# The dialogues read while one update is handled, by key; None outside an update.
+_update_records: ContextVar[dict[StorageKey, Record] | None] = ContextVar(
+    "fsm_update_records", default=None
+)
 
 
 def survey_wave(data: Mapping[str, Any]) -> int | None:
@@ -19,6 +31,17 @@ def survey_wave(data: Mapping[str, Any]) -> int | None:
     closing the wave can delete the dialogue without opening it."""
     wave = data.get(WAVE_DATA_KEY)
     return wave if isinstance(wave, int) and not isinstance(wave, bool) else None
+
+
+@contextlib.contextmanager
+def records_kept_for_update() -> Iterator[None]:
+    """Within: each dialogue is read from the database and opened once, then kept (and kept
+    current by this storage's writes) until the block ends."""
+    token = _update_records.set({})
+    try:
+        yield
+    finally:
+        _update_records.reset(token)
 
 
 class PseudonymousFsmStorage(BaseStorage):
@@ -32,7 +55,17 @@ class PseudonymousFsmStorage(BaseStorage):
         # (bot, chat, user, thread, business connection, destiny), in StorageKey's field order.
         return self._keyring.fsm_pseudonym(astuple(key))
 
-    async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+    async def _load(self, key: StorageKey) -> Record:
+        kept = _update_records.get()
+        if kept is not None and key in kept:
+            state, data = kept[key]
+            return state, copy.deepcopy(data)  # a caller's changes stay theirs until stored
+        state, data = await self._read(key)
+        if kept is not None:
+            kept[key] = (state, copy.deepcopy(data))
+        return state, data
+
+    async def _read(self, key: StorageKey) -> Record:
         blob = await self._storage.fsm.load(self._key(key))
         if blob is None:
             return None, {}
@@ -44,12 +77,17 @@ class PseudonymousFsmStorage(BaseStorage):
 
     async def _store(self, key: StorageKey, state: str | None, data: Mapping[str, Any]) -> None:
         storage_key = self._key(key)
+        kept = _update_records.get()
+        if kept is not None:
+            kept.pop(key, None)  # read again should the write fail
         async with self._storage.transaction() as tx:
             if state is None and not data:
                 await tx.fsm.delete(storage_key)
             else:
                 sealed = self._keyring.fsm_sealer.seal_json({"state": state, "data": dict(data)})
                 await tx.fsm.save(storage_key, sealed, survey_wave(data))
+        if kept is not None:
+            kept[key] = (state, copy.deepcopy(dict(data)))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         _, data = await self._load(key)
@@ -70,3 +108,17 @@ class PseudonymousFsmStorage(BaseStorage):
 
     async def close(self) -> None:
         """The database is closed by its owner, not by the FSM."""
+
+
+class UpdateScopedFsmMiddleware(FSMContextMiddleware):
+    """aiogram's FSM middleware, with each dialogue read at most once per update: a survey
+    press asks for its state four times."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        with records_kept_for_update():
+            return await super().__call__(handler, event, data)
