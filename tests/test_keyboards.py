@@ -11,6 +11,7 @@ from bot.i18n import create_i18n
 from bot.keyboards import callback_button, inline_keyboard, url_button
 from handlers.common.menu import MenuCallback, main_menu_keyboard
 from handlers.survey.views import country_pages
+from services.survey.labels import option_label
 
 
 def numbered(count: int) -> list[InlineKeyboardButton]:
@@ -78,3 +79,15 @@ def test_country_pages_are_sorted_per_locale_and_kept() -> None:
         c for page in russian for c in page
     )
     assert english != russian  # the order follows each language's names
+
+
+def test_option_labels_are_kept_per_locale() -> None:
+    i18n = create_i18n("en")
+    with i18n.context():
+        with i18n.use_locale("en"):
+            english = option_label("seniority", "lead")
+        with i18n.use_locale("be"):
+            belarusian = option_label("seniority", "lead")
+        with i18n.use_locale("en"):
+            assert option_label("seniority", "lead") == english == "Lead / principal"
+    assert belarusian != english
