@@ -92,6 +92,8 @@ async def test_a_cleared_dialogue_reads_as_empty_within_the_update(
 ) -> None:
     fsm = PseudonymousFsmStorage(storage, KEYRING)
     await fsm.set_state(ALICE, "survey:answering")
+    # Under the pseudonym /forget deletes (made from `astuple` of the key).
+    assert await storage.fsm.load(KEYRING.fsm_pseudonym(astuple(ALICE))) is not None
     with records_kept_for_update():
         assert await fsm.get_state(ALICE) == "survey:answering"
         await fsm.set_state(ALICE, None)
