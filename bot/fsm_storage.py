@@ -21,10 +21,15 @@ from storage import Storage
 Record = tuple[str | None, dict[str, Any]]
 _KEY_FIELDS = tuple(field.name for field in fields(StorageKey))
 
-# The dialogues read while one update is handled, by key; None outside an update.
-_update_records: ContextVar[dict[StorageKey, Record] | None] = ContextVar(
-    "fsm_update_records", default=None
-)
+
+class _UpdateRecords(dict[StorageKey, Record]):
+    """The dialogues read while one update is handled, by key."""
+
+    # A task started by a handler inherits this; it stops being used when the update ends.
+    active = True
+
+
+_update_records: ContextVar[_UpdateRecords | None] = ContextVar("fsm_update_records", default=None)
 
 
 def survey_wave(data: Mapping[str, Any]) -> int | None:
@@ -38,11 +43,18 @@ def survey_wave(data: Mapping[str, Any]) -> int | None:
 def records_kept_for_update() -> Iterator[None]:
     """Within: each dialogue is read from the database and opened once, then kept (and kept
     current by this storage's writes) until the block ends."""
-    token = _update_records.set({})
+    records = _UpdateRecords()
+    token = _update_records.set(records)
     try:
         yield
     finally:
+        records.active = False
         _update_records.reset(token)
+
+
+def _kept_records() -> _UpdateRecords | None:
+    records = _update_records.get()
+    return records if records is not None and records.active else None
 
 
 class PseudonymousFsmStorage(BaseStorage):
@@ -58,7 +70,7 @@ class PseudonymousFsmStorage(BaseStorage):
         return self._keyring.fsm_pseudonym(tuple(getattr(key, name) for name in _KEY_FIELDS))
 
     async def _load(self, key: StorageKey) -> Record:
-        kept = _update_records.get()
+        kept = _kept_records()
         if kept is not None and key in kept:
             state, data = kept[key]
             return state, copy.deepcopy(data)  # a caller's changes stay theirs until stored
@@ -79,7 +91,7 @@ class PseudonymousFsmStorage(BaseStorage):
 
     async def _store(self, key: StorageKey, state: str | None, data: Mapping[str, Any]) -> None:
         storage_key = self._key(key)
-        kept = _update_records.get()
+        kept = _kept_records()
         if kept is not None:
             kept.pop(key, None)  # read again should the write fail
         async with self._storage.transaction() as tx:

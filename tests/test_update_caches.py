@@ -3,6 +3,7 @@ person's locale until a transaction changes it. Neither may serve a stale or ano
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import astuple
@@ -87,6 +88,25 @@ async def test_a_kept_dialogue_is_never_anothers_and_ends_with_its_update(
         assert await fsm.get_data(ALICE) == {"picked": ["b"]}
 
 
+async def test_a_task_started_in_an_update_reads_afresh_once_the_update_ends(
+    storage: SqliteStorage,
+) -> None:
+    fsm = PseudonymousFsmStorage(storage, KEYRING)
+    await fsm.set_data(ALICE, {"n": 1})
+    update_over = asyncio.get_running_loop().create_future()
+
+    async def read_later() -> dict[str, object]:
+        await update_over
+        return await fsm.get_data(ALICE)
+
+    with records_kept_for_update():
+        assert await fsm.get_data(ALICE) == {"n": 1}
+        later = asyncio.create_task(read_later())  # inherits the update's context
+    await PseudonymousFsmStorage(storage, KEYRING).set_data(ALICE, {"n": 2})
+    update_over.set_result(None)
+    assert await later == {"n": 2}
+
+
 async def test_a_cleared_dialogue_reads_as_empty_within_the_update(
     storage: SqliteStorage, counting: CountingReads
 ) -> None:
@@ -165,7 +185,7 @@ def test_the_locale_cache_is_bounded() -> None:
 def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers = root.handlers[:]
-    names = ("", "aiogram.event", "apscheduler")
+    names = ("", "aiogram.event", "aiogram.middlewares", "apscheduler")
     levels = {name: logging.getLogger(name).level for name in names}
     try:
         yield
@@ -178,5 +198,6 @@ def restored_logging() -> Iterator[None]:
 def test_per_update_lines_are_not_logged_at_info(restored_logging: None) -> None:
     setup_logging()
     assert not logging.getLogger("aiogram.event").isEnabledFor(logging.INFO)
+    assert not logging.getLogger("aiogram.middlewares").isEnabledFor(logging.INFO)
     assert logging.getLogger("aiogram.event").isEnabledFor(logging.ERROR)
     assert logging.getLogger("bot.app").isEnabledFor(logging.INFO)
