@@ -127,14 +127,14 @@ async def test_a_locale_is_read_once_and_follows_every_change(
     storage: SqliteStorage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads = 0
-    execute = storage.preferences._conn.execute
+    execute = storage.preferences._conn.execute_fetchall
 
     def counting_execute(sql: str, parameters: tuple[object, ...]) -> object:
         nonlocal reads
         reads += 1
         return execute(sql, parameters)
 
-    monkeypatch.setattr(storage.preferences._conn, "execute", counting_execute)
+    monkeypatch.setattr(storage.preferences._conn, "execute_fetchall", counting_execute)
     person = KEYRING.user_pseudonym(2**33 + 5)
     assert await storage.preferences.get_locale(person) is None
     assert await storage.preferences.get_locale(person) is None

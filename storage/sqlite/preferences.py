@@ -55,11 +55,13 @@ class SqlitePreferencesReader:
             if kept:
                 return locale
             generation = cache.generation
-        async with self._conn.execute(
-            "SELECT locale FROM preferences WHERE person = ?", (person,)
-        ) as cur:
-            row = await cur.fetchone()
-        locale = None if row is None else str(row[0])
+        # One step on the connection's thread, as SqliteFsmReader.load.
+        rows = list(
+            await self._conn.execute_fetchall(
+                "SELECT locale FROM preferences WHERE person = ?", (person,)
+            )
+        )
+        locale = str(rows[0][0]) if rows else None
         if cache is not None:
             cache.keep(person, locale, generation)
         return locale
