@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -263,9 +262,6 @@ async def create_vyraj(
         # A digest cut short or missed while the bot was down goes out now, within DIGEST_GRACE.
         await digest_service.finish_unfinished()
         await digest_service.run_due()
-        # What start-up made (the guide and its index, aiogram's models) lives as long as the
-        # bot: kept out of the collector's sweeps, which otherwise walk it all again and again.
-        gc.freeze()
         logger.info("Vyraj is up")
 
     async def on_shutdown() -> None:
