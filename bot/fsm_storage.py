@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import fields
@@ -60,9 +61,17 @@ def _kept_records() -> _UpdateRecords | None:
 class PseudonymousFsmStorage(BaseStorage):
     """Keeps a dialogue across restarts without storing who is having it."""
 
-    def __init__(self, storage: Storage, keyring: Keyring) -> None:
+    def __init__(
+        self, storage: Storage, keyring: Keyring, *, without_dialogue_limit: int = 20_000
+    ) -> None:
         self._storage = storage
         self._keyring = keyring
+        # Pseudonyms whose dialogue row is known not to exist, so most updates (people in no
+        # dialogue) need no read. Rows are made only by `_store`; deleting rows elsewhere
+        # (/forget, a closed wave) cannot make this wrong.
+        self._without_dialogue: OrderedDict[str, None] = OrderedDict()
+        self._without_dialogue_limit = without_dialogue_limit
+        self._saves = 0
 
     def _key(self, key: StorageKey) -> str:
         # (bot, chat, user, thread, business connection, destiny), in StorageKey's field order:
@@ -80,8 +89,15 @@ class PseudonymousFsmStorage(BaseStorage):
         return state, data
 
     async def _read(self, key: StorageKey) -> Record:
-        blob = await self._storage.fsm.load(self._key(key))
+        storage_key = self._key(key)
+        if storage_key in self._without_dialogue:
+            self._without_dialogue.move_to_end(storage_key)
+            return None, {}
+        saves_before = self._saves
+        blob = await self._storage.fsm.load(storage_key)
         if blob is None:
+            if self._saves == saves_before:  # else a row may have been saved meanwhile
+                self._remember_without_dialogue(storage_key)
             return None, {}
         try:
             record = self._keyring.fsm_sealer.open_json(blob)
@@ -94,14 +110,26 @@ class PseudonymousFsmStorage(BaseStorage):
         kept = _kept_records()
         if kept is not None:
             kept.pop(key, None)  # read again should the write fail
+        deleting = state is None and not data
+        if not deleting:
+            self._saves += 1
+            self._without_dialogue.pop(storage_key, None)
+        saves_before = self._saves
         async with self._storage.transaction() as tx:
-            if state is None and not data:
+            if deleting:
                 await tx.fsm.delete(storage_key)
             else:
                 sealed = self._keyring.fsm_sealer.seal_json({"state": state, "data": dict(data)})
                 await tx.fsm.save(storage_key, sealed, survey_wave(data))
+        if deleting and self._saves == saves_before:
+            self._remember_without_dialogue(storage_key)
         if kept is not None:
             kept[key] = (state, copy.deepcopy(dict(data)))
+
+    def _remember_without_dialogue(self, storage_key: str) -> None:
+        self._without_dialogue[storage_key] = None
+        if len(self._without_dialogue) > self._without_dialogue_limit:
+            self._without_dialogue.popitem(last=False)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         _, data = await self._load(key)

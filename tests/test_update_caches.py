@@ -201,3 +201,42 @@ def test_per_update_lines_are_not_logged_at_info(restored_logging: None) -> None
     assert not logging.getLogger("aiogram.middlewares").isEnabledFor(logging.INFO)
     assert logging.getLogger("aiogram.event").isEnabledFor(logging.ERROR)
     assert logging.getLogger("bot.app").isEnabledFor(logging.INFO)
+
+
+async def test_people_in_no_dialogue_cost_no_read_until_one_starts(
+    storage: SqliteStorage, counting: CountingReads
+) -> None:
+    fsm = PseudonymousFsmStorage(storage, KEYRING, without_dialogue_limit=1)
+    assert await fsm.get_state(ALICE) is None
+    assert await fsm.get_state(ALICE) is None
+    assert counting.reads == 1
+    await fsm.set_state(ALICE, "survey:answering")  # reads the data it keeps: known empty
+    assert await fsm.get_state(ALICE) == "survey:answering"
+    assert counting.reads == 2
+    await fsm.set_state(ALICE, None)
+    assert await fsm.get_state(ALICE) is None
+    assert counting.reads == 3  # the one left known without a dialogue is ALICE, not BOB
+    assert await fsm.get_state(BOB) is None
+    assert await fsm.get_state(ALICE) is None  # pushed out by BOB (limit 1): read again
+    assert counting.reads == 5
+
+
+async def test_a_dialogue_saved_while_it_was_being_read_is_not_taken_for_none(
+    storage: SqliteStorage, counting: CountingReads, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fsm = PseudonymousFsmStorage(storage, KEYRING)
+    load = counting.load
+    saved = False
+
+    async def load_then_someone_saves(key: str) -> bytes | None:
+        nonlocal saved
+        blob = await load(key)  # nothing yet
+        if not saved:
+            saved = True
+            await fsm.set_data(ALICE, {"n": 1})
+        return blob
+
+    monkeypatch.setattr(counting, "load", load_then_someone_saves)
+    assert await fsm.get_data(ALICE) == {}
+    monkeypatch.setattr(counting, "load", load)
+    assert await fsm.get_data(ALICE) == {"n": 1}
