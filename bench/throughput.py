@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +112,9 @@ class BotUnderTest:
     log_path: Path
     clock: ReplyClock
     users: list[FakeUser] = field(default_factory=list)
+    # The question path's senders: people in no dialogue, whose text the guide answers (the
+    # survey's users would get "answer with the buttons" instead of a search).
+    askers: list[FakeUser] = field(default_factory=list)
     # For the survey path: each user's survey message, and whether it is on question 2.
     survey_messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     on_second_question: dict[int, bool] = field(default_factory=dict)
@@ -142,7 +145,16 @@ class BotUnderTest:
             if not waiter.done() and self.process.poll() is not None:
                 waiter.cancel()
                 self.check_alive()
-        waiter.result()
+        try:
+            waiter.result()
+        except RuntimeError as exc:
+            # A press answered with a notice instead of an edit is the usual reason.
+            notices = Counter(
+                answer["text"]
+                for answer in self.api.callback_answers.values()
+                if answer.get("text")
+            )
+            raise RuntimeError(f"{self.name}: {exc}; button notices: {dict(notices)}") from None
 
     def forget_history(self) -> None:
         """Drop what the server remembers of finished updates, keeping the survey messages."""
@@ -238,9 +250,10 @@ def survey_press(bot: BotUnderTest, user: FakeUser) -> tuple[int, dict[str, Any]
 
 
 def updates_for(
-    bot: BotUnderTest, path: str, count: int, users: list[FakeUser], questions: list[str]
+    bot: BotUnderTest, path: str, count: int, questions: list[str]
 ) -> list[tuple[int, dict[str, Any]]]:
-    """`count` updates of one path, from `users` in turn."""
+    """`count` updates of one path, from its users in turn."""
+    users = bot.askers if path == "question" else bot.users
     texts = {"help": "/help", "start": "/start"}
     made = []
     for n in range(count):
@@ -301,7 +314,7 @@ class Throughput:
 async def measure_throughput(
     bot: BotUnderTest, path: str, count: int, questions: list[str], timeout: float
 ) -> Throughput:
-    bodies = updates_for(bot, path, count, bot.users, questions)
+    bodies = updates_for(bot, path, count, questions)
     cpu_before, server_before = cpu_seconds(bot.pid), time.process_time()
     started = time.perf_counter()
     await bot.deliver(bodies, timeout)
@@ -316,7 +329,7 @@ async def measure_latency(
     bot: BotUnderTest, path: str, rate: float, count: int, questions: list[str], timeout: float
 ) -> dict[str, float]:
     """Push updates at a steady `rate` per second; p50/p99 from push to reply."""
-    bodies = updates_for(bot, path, count, bot.users, questions)
+    bodies = updates_for(bot, path, count, questions)
     loop = asyncio.get_running_loop()
     started = loop.time()
     for n, (chat_id, body) in enumerate(bodies):
@@ -387,6 +400,7 @@ async def run_comparison(args: argparse.Namespace, questions: list[str]) -> dict
             idle = {name: memory_mib(bot.pid)[0] for name, bot in bots.items()}
             for bot in bots.values():
                 bot.users = add_users(bot, args.users)
+                bot.askers = add_users(bot, args.users, first_index=args.users)
                 await prepare_survey(bot, args.timeout)
                 for path_name in PATHS:  # warm-up, not counted
                     await measure_throughput(

@@ -23,7 +23,7 @@ from bot.commands import bot_commands
 from bot.dependencies import Dependencies
 from bot.digest import DigestService
 from bot.event_isolation import BoundedEventIsolation
-from bot.fsm_storage import PseudonymousFsmStorage
+from bot.fsm_storage import PseudonymousFsmStorage, UpdateScopedFsmMiddleware
 from bot.health import heartbeat_file_for
 from bot.heartbeat import HeartbeatMiddleware
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
@@ -125,10 +125,12 @@ def create_dispatcher(
     events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     storage, keyring = dependencies["storage"], dependencies["keyring"]
-    dispatcher = Dispatcher(
-        storage=PseudonymousFsmStorage(storage, keyring),
-        events_isolation=events_isolation or BoundedEventIsolation(),
-    )
+    fsm_storage = PseudonymousFsmStorage(storage, keyring)
+    isolation = events_isolation or BoundedEventIsolation()
+    # aiogram's own FSM middleware is left out for ours, which reads each dialogue once.
+    dispatcher = Dispatcher(storage=fsm_storage, events_isolation=isolation, disable_fsm=True)
+    dispatcher.fsm = UpdateScopedFsmMiddleware(storage=fsm_storage, events_isolation=isolation)
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     # Handed to handlers as keyword arguments. Handlers ask for `storage`; aiogram hands its
     # FSM storage over as `fsm_storage`.
     dispatcher.workflow_data.update(dependencies)

@@ -73,6 +73,10 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Its INFO lines ("Adding job tentatively", "Running job") say nothing an operator needs.
     logging.getLogger("apscheduler").setLevel(max(level, logging.WARNING))
+    # One INFO line per update ("Update id=... is handled", "Answer to callback query") costs
+    # a formatted, redacted record on the hot path; their errors (logged at ERROR) still show.
+    for per_update in ("aiogram.event", "aiogram.middlewares"):
+        logging.getLogger(per_update).setLevel(max(level, logging.WARNING))
 
 
 def _error_of(record: logging.LogRecord) -> BaseException | None:

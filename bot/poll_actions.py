@@ -13,9 +13,9 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, InputPollOption, Message
 from aiogram.utils.i18n import I18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_types import StoredId
+from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_results import ResultsCourier
 from services.clock import Clock
 from services.policy import Policy
@@ -80,11 +80,14 @@ def census_keyboard(poll: Poll, min_cell_size: int) -> InlineKeyboardMarkup | No
     """One button per option with its count while the poll is open; none once closed."""
     if not poll.is_open:
         return None
-    builder = InlineKeyboardBuilder()
-    for index, label in enumerate(census_button_labels(poll, min_cell_size)):
-        builder.button(text=label, callback_data=PollVoteCallback(poll=poll.id, option=index))
-    builder.adjust(1)
-    return builder.as_markup()
+    labels = census_button_labels(poll, min_cell_size)
+    return inline_keyboard(
+        [
+            callback_button(label, PollVoteCallback(poll=poll.id, option=index))
+            for index, label in enumerate(labels)
+        ],
+        1,
+    )
 
 
 class CensusRefresher:

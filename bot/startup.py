@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sqlite3
@@ -105,6 +106,7 @@ async def run_bot(settings: Settings) -> None:
             vyraj.dispatcher.startup.register(lambda: announce_new_key(generated))
         if (with_data := key_file_in_data_folder(settings)) is not None:
             vyraj.dispatcher.startup.register(lambda: warn_key_with_data(with_data))
+        vyraj.dispatcher.startup.register(freeze_start_up_objects)
         # The runners give their own Telegram calls a fresh budget: opening the database may
         # take a while on a slow machine, and that is no reason to give up on Telegram.
         try:
@@ -121,6 +123,13 @@ async def run_bot(settings: Settings) -> None:
         if vyraj is None or not vyraj.started:
             new_files.remove()
         raise
+
+
+async def freeze_start_up_objects() -> None:
+    """What start-up made (the guide and its index, aiogram's models) lives as long as the
+    process: kept out of the collector's sweeps, which would otherwise walk it again and again.
+    Only here, in `vyraj run`'s own process, never in a test's."""
+    gc.freeze()
 
 
 def refuse_if_in_use(database: Path) -> None:

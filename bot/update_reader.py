@@ -8,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.exceptions import ClientDecodeError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Update
@@ -67,7 +68,15 @@ class UpdateSkippingSession(AiohttpSession):
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
-        if isinstance(method, GetUpdates):
+        # A flag: narrowing `method` by isinstance would not type-check below.
+        reading_updates = isinstance(method, GetUpdates)
+        if reading_updates:
+            # Each update is checked apart only when the batch fails: reading it twice
+            # every time would cost as much again as aiogram's own parse.
+            try:
+                return super().check_response(bot, method, status_code, content)
+            except ClientDecodeError:
+                pass
             content = self._without_unreadable(bot, content)
         return super().check_response(bot, method, status_code, content)
 

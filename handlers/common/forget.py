@@ -11,8 +11,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import callback_button, inline_keyboard
 from handlers.common.replies import edit_or_send
 from services.forget import forget_person
 from services.privacy import Keyring
@@ -24,10 +24,13 @@ class ForgetCallback(CallbackData, prefix="forget"):
 
 
 async def forget_command(message: Message) -> None:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🗑 Yes, delete everything"), callback_data=ForgetCallback(confirm=True))
-    builder.button(text=_("Cancel"), callback_data=ForgetCallback(confirm=False))
-    builder.adjust(1)
+    keyboard = inline_keyboard(
+        [
+            callback_button(_("🗑 Yes, delete everything"), ForgetCallback(confirm=True)),
+            callback_button(_("Cancel"), ForgetCallback(confirm=False)),
+        ],
+        1,
+    )
     await message.answer(
         _(
             "This deletes your answers in the open survey wave, your unfinished survey, your "
@@ -35,7 +38,7 @@ async def forget_command(message: Message) -> None:
             "open polls. Answers in closed waves cannot be linked to you by anyone any more "
             "(their keys are destroyed), so they stay in the anonymous totals. Delete?"
         ),
-        reply_markup=builder.as_markup(),
+        reply_markup=keyboard,
     )
 
 

@@ -10,8 +10,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import callback_button, inline_keyboard
 from handlers.common.menu import MenuCallback, main_menu_keyboard
 from handlers.common.replies import edit_or_send
 from services.privacy import Keyring
@@ -26,11 +26,13 @@ class LanguageCallback(CallbackData, prefix="lang"):
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for code, name in LANGUAGE_NAMES.items():
-        builder.button(text=name, callback_data=LanguageCallback(code=code))
-    builder.adjust(3)
-    return builder.as_markup()
+    return inline_keyboard(
+        [
+            callback_button(name, LanguageCallback(code=code))
+            for code, name in LANGUAGE_NAMES.items()
+        ],
+        3,
+    )
 
 
 def choose_language_text() -> str:

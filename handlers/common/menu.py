@@ -6,20 +6,39 @@ from typing import Literal
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.keyboards import callback_button, inline_keyboard
 
 
 class MenuCallback(CallbackData, prefix="menu"):
     action: Literal["relocate", "survey", "lang", "privacy", "help"]
 
 
+# The menu is the same for everyone who reads a locale: built once per locale.
+_menus: dict[str, InlineKeyboardMarkup] = {}
+
+
 def main_menu_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🧭 Relocation guide"), callback_data=MenuCallback(action="relocate"))
-    builder.button(text=_("📋 Survey"), callback_data=MenuCallback(action="survey"))
-    builder.button(text=_("🌐 Language"), callback_data=MenuCallback(action="lang"))
-    builder.button(text=_("🔒 Privacy"), callback_data=MenuCallback(action="privacy"))
-    builder.button(text=_("❓ Help"), callback_data=MenuCallback(action="help"))
-    builder.adjust(2, 2, 1)
-    return builder.as_markup()
+    """The main menu in the current locale."""
+    locale = get_i18n().current_locale
+    menu = _menus.get(locale)
+    if menu is None:
+        menu = _menus[locale] = build_main_menu()
+    return menu
+
+
+def build_main_menu() -> InlineKeyboardMarkup:
+    return inline_keyboard(
+        [
+            callback_button(_("🧭 Relocation guide"), MenuCallback(action="relocate")),
+            callback_button(_("📋 Survey"), MenuCallback(action="survey")),
+            callback_button(_("🌐 Language"), MenuCallback(action="lang")),
+            callback_button(_("🔒 Privacy"), MenuCallback(action="privacy")),
+            callback_button(_("❓ Help"), MenuCallback(action="help")),
+        ],
+        2,
+        2,
+        1,
+    )

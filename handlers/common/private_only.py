@@ -8,7 +8,8 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.keyboards import inline_keyboard, url_button
 
 # The commands that are answered only in a private chat; each is also a deep-link payload.
 PRIVATE_COMMANDS = ("forget", "notify", "survey")
@@ -31,9 +32,7 @@ def deep_link_view(command: str, username: str) -> tuple[str, InlineKeyboardMark
         ),
     }
     text, label = texts[command]
-    builder = InlineKeyboardBuilder()
-    builder.button(text=label, url=f"https://t.me/{username}?start={command}")
-    return text, builder.as_markup()
+    return text, inline_keyboard([url_button(label, f"https://t.me/{username}?start={command}")])
 
 
 async def private_command_in_group(message: Message, command: CommandObject, bot: Bot) -> None:

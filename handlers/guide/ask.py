@@ -15,8 +15,8 @@ from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import callback_button, inline_keyboard
 from handlers.common.menu import MenuCallback
 from handlers.guide.relocate import BrowseCallback, article_view
 from services.clock import Clock
@@ -63,30 +63,26 @@ async def answer(
                 await tx.knowledge_stats.record_view(result.article_id)
             await reply(*view)
             return
-    builder = InlineKeyboardBuilder()
     if result.candidates:
-        for article_id in result.candidates:
-            article = knowledge.get(article_id, language)
-            if article is not None:
-                builder.button(
-                    text=article.title,
-                    callback_data=BrowseCallback(view="article", key=article_id),
-                )
-        builder.adjust(1)
-        await reply(_("Which of these did you mean?"), builder.as_markup())
+        choices = [
+            callback_button(article.title, BrowseCallback(view="article", key=article_id))
+            for article_id in result.candidates
+            if (article := knowledge.get(article_id, language)) is not None
+        ]
+        await reply(_("Which of these did you mean?"), inline_keyboard(choices, 1))
         return
     # Only the search terms, nothing personal: no user, chat, time or message id goes with them.
     terms = question_terms(question, library.index.vocabulary)
     if terms:
         async with storage.transaction() as tx:
             await tx.knowledge_stats.record_unanswered(terms)
-    builder.button(text=_("🧭 Relocation guide"), callback_data=MenuCallback(action="relocate"))
+    guide = callback_button(_("🧭 Relocation guide"), MenuCallback(action="relocate"))
     await reply(
         _(
             "I did not find an answer to that in my guide. Try other words, or browse the "
             "guide by country:"
         ),
-        builder.as_markup(),
+        inline_keyboard([guide]),
     )
 
 

@@ -8,12 +8,12 @@ from typing import Literal
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import callback_button, inline_keyboard
 from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.guide.report import ReportCallback
@@ -57,33 +57,32 @@ def article_labels() -> ArticleLabels:
     )
 
 
-def back_button(builder: InlineKeyboardBuilder, target: BrowseCallback) -> None:
-    builder.button(text=_("⬅️ Back"), callback_data=target)
+def back_button(target: BrowseCallback) -> InlineKeyboardButton:
+    return callback_button(_("⬅️ Back"), target)
 
 
 def countries_view(knowledge: KnowledgeBase) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    for code in knowledge.countries():
-        builder.button(
-            text=country_name(code), callback_data=BrowseCallback(view="country", key=code)
-        )
-    builder.adjust(2)
-    return _("Where are you going, or where do you live? Choose a country:"), builder.as_markup()
+    keyboard = inline_keyboard(
+        [
+            callback_button(country_name(code), BrowseCallback(view="country", key=code))
+            for code in knowledge.countries()
+        ],
+        2,
+    )
+    return _("Where are you going, or where do you live? Choose a country:"), keyboard
 
 
 def country_view(
     knowledge: KnowledgeBase, country: str, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    for article in knowledge.in_country(country, language):
-        builder.button(
-            text=article.title, callback_data=BrowseCallback(view="article", key=article.id)
-        )
-    back_button(builder, BrowseCallback(view="countries"))
-    builder.adjust(1)
-    return _("{country}: choose a topic").format(
-        country=country_name(country)
-    ), builder.as_markup()
+    buttons = [
+        callback_button(article.title, BrowseCallback(view="article", key=article.id))
+        for article in knowledge.in_country(country, language)
+    ]
+    buttons.append(back_button(BrowseCallback(view="countries")))
+    return _("{country}: choose a topic").format(country=country_name(country)), inline_keyboard(
+        buttons, 1
+    )
 
 
 def article_view(
@@ -96,25 +95,24 @@ def article_view(
     article = knowledge.get(article_id, language)
     if article is None:
         return None
-    builder = InlineKeyboardBuilder()
-    builder.button(text="👍", callback_data=FeedbackCallback(article=article.id, helpful=True))
-    builder.button(text="👎", callback_data=FeedbackCallback(article=article.id, helpful=False))
-    builder.button(
-        text=_("✏️ Report outdated or wrong"), callback_data=ReportCallback(article=article.id)
-    )
+    buttons = [
+        callback_button("👍", FeedbackCallback(article=article.id, helpful=True)),
+        callback_button("👎", FeedbackCallback(article=article.id, helpful=False)),
+        callback_button(_("✏️ Report outdated or wrong"), ReportCallback(article=article.id)),
+    ]
     for related_id in article.related:
         related = knowledge.get(related_id, language)
         if related is not None:
-            builder.button(
-                text=f"→ {related.title}",
-                callback_data=BrowseCallback(view="article", key=related_id),
+            buttons.append(
+                callback_button(
+                    f"→ {related.title}", BrowseCallback(view="article", key=related_id)
+                )
             )
-    back_button(builder, BrowseCallback(view="country", key=article.country))
-    builder.adjust(2, *([1] * (len(article.related) + 2)))
+    buttons.append(back_button(BrowseCallback(view="country", key=article.country)))
     text = render_article(
         article, article_labels(), today=today, stale_after_days=stale_after_days
     )
-    return text, builder.as_markup()
+    return text, inline_keyboard(buttons, 2, 1)
 
 
 async def relocate_command(message: Message, library: KnowledgeLibrary) -> None:

@@ -20,10 +20,10 @@ from aiogram.types import Poll as TelegramPoll
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_types import StoredId
 from bot.chat_admins import ChatAdminCache
+from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_actions import PollActions, PollNotPosted, PollVoteCallback
 from handlers.polls.templates import TEMPLATES, template_draft
 from services.clock import Clock
@@ -369,13 +369,11 @@ async def closepoll_command(
     if not open_polls:
         await message.reply(_("There are no open polls in this chat."))
         return
-    builder = InlineKeyboardBuilder()
-    for poll in open_polls[:LIST_LIMIT]:
-        builder.button(
-            text=f"#{poll.id} {poll.question[:40]}", callback_data=ClosePollCallback(poll=poll.id)
-        )
-    builder.adjust(1)
-    await message.reply(_("Which poll should I close?"), reply_markup=builder.as_markup())
+    choices = [
+        callback_button(f"#{poll.id} {poll.question[:40]}", ClosePollCallback(poll=poll.id))
+        for poll in open_polls[:LIST_LIMIT]
+    ]
+    await message.reply(_("Which poll should I close?"), reply_markup=inline_keyboard(choices, 1))
 
 
 async def may_close(

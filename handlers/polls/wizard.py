@@ -21,9 +21,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.chat_admins import ChatAdminCache
+from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_actions import PollActions, PollNotPosted
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.polls.commands import not_posted, notify_chat_not_posted, poll_targets, usage
@@ -69,12 +69,11 @@ class PollWizard(StatesGroup):
 
 
 def _buttons(step: str, choices: list[tuple[str, str]], width: int = 1) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for value, label in choices:
-        builder.button(text=label, callback_data=WizardCallback(step=step, value=value))
-    builder.button(text=_("✖️ Cancel"), callback_data=WizardCallback(step="cancel"))
-    builder.adjust(width)
-    return builder.as_markup()
+    buttons = [
+        callback_button(label, WizardCallback(step=step, value=value)) for value, label in choices
+    ]
+    buttons.append(callback_button(_("✖️ Cancel"), WizardCallback(step="cancel")))
+    return inline_keyboard(buttons, width)
 
 
 def _pressed(step: str) -> CallbackQueryFilter:

@@ -10,8 +10,8 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.keyboards import callback_button, inline_keyboard
 from handlers.common.replies import edit_or_send
 from services.privacy import Keyring
 from services.survey.subscriptions import subscribe, unsubscribe
@@ -23,16 +23,11 @@ class NotifyCallback(CallbackData, prefix="nt"):
 
 
 def notify_keyboard(subscribed: bool) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
     if subscribed:
-        builder.button(
-            text=_("🔕 Stop telling me about new waves"), callback_data=NotifyCallback(on=False)
-        )
+        button = callback_button(_("🔕 Stop telling me about new waves"), NotifyCallback(on=False))
     else:
-        builder.button(
-            text=_("🔔 Tell me when a new wave opens"), callback_data=NotifyCallback(on=True)
-        )
-    return builder.as_markup()
+        button = callback_button(_("🔔 Tell me when a new wave opens"), NotifyCallback(on=True))
+    return inline_keyboard([button])
 
 
 async def notify_command(message: Message, storage: Storage, keyring: Keyring) -> None:

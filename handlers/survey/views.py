@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from typing import Any, Literal
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callback_types import StoredId
+from bot.keyboards import callback_button, inline_keyboard
 from services.countries import collation_key, country_name
 from services.survey.labels import answer_label, option_label, question_short, question_text
 from services.survey.questions import (
@@ -68,26 +69,26 @@ def consent_view(wave: Wave, already_answered: bool, k: int) -> tuple[str, Inlin
     ).format(label=html.escape(wave.label), published=published_view(k))
     if already_answered:
         text += "\n\n" + _("You have already answered this wave; answering again replaces it.")
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ I agree"), callback_data=SurveyCallback(action="agree", wave=wave.id)
+    keyboard = inline_keyboard(
+        [
+            callback_button(_("✅ I agree"), SurveyCallback(action="agree", wave=wave.id)),
+            callback_button(_("No, thanks"), SurveyCallback(action="decline", wave=wave.id)),
+        ],
+        1,
     )
-    builder.button(
-        text=_("No, thanks"), callback_data=SurveyCallback(action="decline", wave=wave.id)
-    )
-    builder.adjust(1)
-    return text, builder.as_markup()
+    return text, keyboard
 
 
-def country_pages(locale: str) -> list[list[str]]:
+@functools.cache  # the same for everyone who reads a locale: sorted once per locale
+def country_pages(locale: str) -> tuple[tuple[str, ...], ...]:
     others = sorted(
         (code for code in BY_CODE["country"].options if code not in COMMON_DESTINATIONS),
         key=lambda code: collation_key(country_name(code, locale), locale),
     )
-    return [
-        others[start : start + COUNTRIES_PER_PAGE]
+    return tuple(
+        tuple(others[start : start + COUNTRIES_PER_PAGE])
         for start in range(0, len(others), COUNTRIES_PER_PAGE)
-    ]
+    )
 
 
 def question_view(
@@ -110,15 +111,15 @@ def question_view(
         text += "\n" + _("Or type the country's name.")
     if current is not None and not question.multiple:
         text += "\n\n" + _("Your answer: {answer}").format(answer=answer_label(code, current))
-    builder = InlineKeyboardBuilder()
+    buttons: list[InlineKeyboardButton] = []
     widths: list[int] = []
 
     def button(label: str, action: str, value: str = "", **extra: Any) -> None:
-        builder.button(
-            text=label,
-            callback_data=SurveyCallback(
-                action=action, wave=wave_id, step=code, value=value, **extra
-            ),
+        buttons.append(
+            callback_button(
+                label,
+                SurveyCallback(action=action, wave=wave_id, step=code, value=value, **extra),
+            )
         )
 
     if question.multiple:
@@ -130,7 +131,7 @@ def question_view(
         widths.append(1)
     elif question.common:
         pages = country_pages(get_i18n().current_locale)
-        shown = question.common if page == 0 else tuple(pages[page - 1])
+        shown = question.common if page == 0 else pages[page - 1]
         for option in shown:
             button(option_label(code, option), "pick", option)
         widths += [2] * ((len(shown) + 1) // 2)
@@ -160,8 +161,7 @@ def question_view(
     elif previous_question(answers, code) is not None:
         button(_("⬅️ Back"), "back")
         widths.append(1)
-    builder.adjust(*[width for width in widths if width])
-    return text, builder.as_markup()
+    return text, inline_keyboard(buttons, *[width for width in widths if width])
 
 
 def summary_view(wave_id: int, answers: Answers) -> tuple[str, InlineKeyboardMarkup]:
@@ -170,44 +170,44 @@ def summary_view(wave_id: int, answers: Answers) -> tuple[str, InlineKeyboardMar
         value = answers.get(question.code, SKIPPED)
         lines.append(f"{question_short(question.code)}: {answer_label(question.code, value)}")
     lines += ["", _("Send them? You can change any answer first.")]
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Submit"),
-        callback_data=SurveyCallback(action="submit", wave=wave_id, step=SUMMARY),
+    keyboard = inline_keyboard(
+        [
+            callback_button(
+                _("✅ Submit"), SurveyCallback(action="submit", wave=wave_id, step=SUMMARY)
+            ),
+            callback_button(
+                _("✏️ Change an answer"),
+                SurveyCallback(action="change", wave=wave_id, step=SUMMARY),
+            ),
+        ],
+        1,
     )
-    builder.button(
-        text=_("✏️ Change an answer"),
-        callback_data=SurveyCallback(action="change", wave=wave_id, step=SUMMARY),
-    )
-    builder.adjust(1)
-    return "\n".join(lines), builder.as_markup()
+    return "\n".join(lines), keyboard
 
 
 def change_view(wave_id: int, answers: Answers) -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    for question in applicable(answers):
-        builder.button(
-            text=question_short(question.code),
-            callback_data=SurveyCallback(
-                action="edit", wave=wave_id, step=CHANGE, value=question.code
-            ),
+    buttons = [
+        callback_button(
+            question_short(question.code),
+            SurveyCallback(action="edit", wave=wave_id, step=CHANGE, value=question.code),
         )
-    builder.button(
-        text=_("⬅️ Back"), callback_data=SurveyCallback(action="back", wave=wave_id, step=CHANGE)
+        for question in applicable(answers)
+    ]
+    buttons.append(
+        callback_button(_("⬅️ Back"), SurveyCallback(action="back", wave=wave_id, step=CHANGE))
     )
-    builder.adjust(2)
-    return _("Which answer do you want to change?"), builder.as_markup()
+    return _("Which answer do you want to change?"), inline_keyboard(buttons, 2)
 
 
 def country_matches_view(
     wave_id: int, code: str, found: list[str]
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The countries a typed name could mean, as buttons that answer the question."""
-    builder = InlineKeyboardBuilder()
-    for option in found:
-        builder.button(
-            text=option_label(code, option),
-            callback_data=SurveyCallback(action="pick", wave=wave_id, step=code, value=option),
+    buttons = [
+        callback_button(
+            option_label(code, option),
+            SurveyCallback(action="pick", wave=wave_id, step=code, value=option),
         )
-    builder.adjust(2)
-    return _("Which one do you mean?"), builder.as_markup()
+        for option in found
+    ]
+    return _("Which one do you mean?"), inline_keyboard(buttons, 2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
@@ -57,7 +59,13 @@ def option_label(question: str, option: str) -> str:
         return f"{flag(option)} {country_name(option, get_i18n().current_locale)}"
     if question == "year_left":
         return _("Before 2020") if option == "before_2020" else option
-    labels = {
+    return _option_labels(get_i18n().current_locale).get(option, option)
+
+
+@functools.cache  # a survey screen asks for a dozen labels: translated once per locale
+def _option_labels(locale: str) -> dict[str, str]:
+    """Every option's label in `locale`, which is the current locale when it is built."""
+    return {
         # status
         "left_before": _("Left before 24 Feb 2022"),
         "left_after": _("Left after 24 Feb 2022"),
@@ -107,7 +115,6 @@ def option_label(question: str, option: str) -> str:
         "undecided": _("Undecided"),
         "other": _("Other"),
     }
-    return labels.get(option, option)
 
 
 def answer_label(question: str, answer: Answer) -> str:

@@ -26,7 +26,7 @@ from storage.sqlite.fsm import SqliteFsm, SqliteFsmReader
 from storage.sqlite.knowledge import SqliteKnowledgeStats, SqliteKnowledgeStatsReader
 from storage.sqlite.meta import SqliteMeta, SqliteMetaReader
 from storage.sqlite.polls import SqlitePolls, SqlitePollsReader
-from storage.sqlite.preferences import SqlitePreferences, SqlitePreferencesReader
+from storage.sqlite.preferences import LocaleCache, SqlitePreferences, SqlitePreferencesReader
 from storage.sqlite.survey import (
     SqliteSubscriptions,
     SqliteSubscriptionsReader,
@@ -76,7 +76,9 @@ class SqliteStorage:
         self._writing: asyncio.Task[object] | None = None
         self._finishing: asyncio.Task[None] | None = None
         self.meta = SqliteMetaReader(reader)
-        self.preferences = SqlitePreferencesReader(reader)
+        # Read on every update (the locale); the writes below keep it current.
+        self._locales = LocaleCache()
+        self.preferences = SqlitePreferencesReader(reader, self._locales)
         self.fsm = SqliteFsmReader(reader)
         self.knowledge_stats = SqliteKnowledgeStatsReader(reader)
         self.survey = SqliteSurveyReader(reader)
@@ -103,6 +105,8 @@ class SqliteStorage:
                     # connection inside a transaction for the next writer.
                     await self._writer.rollback()
                     raise
+                finally:
+                    self._locales.drop(tx.preferences.changed)
             finally:
                 self._writing = None
 

@@ -12,9 +12,12 @@ class SqliteFsmReader:
         self._conn = conn
 
     async def load(self, key: str) -> bytes | None:
-        async with self._conn.execute("SELECT blob FROM fsm_states WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        return None if row is None else bytes(row[0])
+        # In one step on the connection's thread (one hop, not three): a statement left open
+        # across awaits would let other reads share its old snapshot and miss newer commits.
+        rows = list(
+            await self._conn.execute_fetchall("SELECT blob FROM fsm_states WHERE key = ?", (key,))
+        )
+        return bytes(rows[0][0]) if rows else None
 
 
 class SqliteFsm(SqliteFsmReader):

@@ -37,11 +37,13 @@ class SqliteSurveyReader:
         self._conn = conn
 
     async def current_wave(self) -> Wave | None:
-        async with self._conn.execute(
-            f"SELECT {_WAVE_COLUMNS} FROM survey_waves WHERE closed_on IS NULL"
-        ) as cur:
-            row = await cur.fetchone()
-        return None if row is None else _wave(row)
+        # Read on every survey press: one step on the connection's thread, as the FSM's load.
+        rows = list(
+            await self._conn.execute_fetchall(
+                f"SELECT {_WAVE_COLUMNS} FROM survey_waves WHERE closed_on IS NULL"
+            )
+        )
+        return _wave(rows[0]) if rows else None
 
     async def waves(self) -> list[tuple[Wave, int]]:
         async with self._conn.execute(

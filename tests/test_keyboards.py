@@ -1,0 +1,93 @@
+"""Keyboards built in one pass lay buttons out as aiogram's builder does; cached ones are per
+locale and hold nothing of the person they were first built for."""
+
+from __future__ import annotations
+
+import pytest
+from aiogram.types import InlineKeyboardButton
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import create_i18n
+from bot.keyboards import callback_button, inline_keyboard, url_button
+from handlers.common.menu import MenuCallback, main_menu_keyboard
+from handlers.survey.views import country_pages
+from services.survey.labels import option_label
+
+
+def numbered(count: int) -> list[InlineKeyboardButton]:
+    return [callback_button(str(n), f"b:{n}") for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("count", "widths"),
+    [(0, (1,)), (1, (2,)), (5, (2, 2, 1)), (7, (2,)), (9, ()), (12, (3, 1)), (40, (2, 1, 3))],
+)
+def test_rows_match_aiogram_builder_adjust(count: int, widths: tuple[int, ...]) -> None:
+    builder = InlineKeyboardBuilder()
+    for button in numbered(count):
+        builder.add(button)
+    builder.adjust(*widths)
+    assert inline_keyboard(numbered(count), *widths) == builder.as_markup()
+
+
+@pytest.mark.parametrize("width", [0, 9, -1])
+def test_a_row_width_telegram_refuses_is_an_error(width: int) -> None:
+    with pytest.raises(ValueError, match="row width"):
+        inline_keyboard(numbered(3), width)
+
+
+def test_more_buttons_than_telegram_allows_is_an_error() -> None:
+    with pytest.raises(ValueError, match="at most 100"):
+        inline_keyboard(numbered(101), 1)
+
+
+def test_typed_callback_data_is_packed_and_links_are_links() -> None:
+    assert callback_button("Help", MenuCallback(action="help")).callback_data == "menu:help"
+    link = url_button("Open", "https://t.me/vyraj_bot?start=survey")
+    assert link.url == "https://t.me/vyraj_bot?start=survey"
+    assert link.callback_data is None
+
+
+def test_the_main_menu_is_built_once_per_locale_in_that_locale() -> None:
+    i18n = create_i18n("en")
+    with i18n.context():
+        with i18n.use_locale("en"):
+            english = main_menu_keyboard()
+            assert main_menu_keyboard() is english
+        with i18n.use_locale("be"):
+            belarusian = main_menu_keyboard()
+    english_texts = [button.text for row in english.inline_keyboard for button in row]
+    belarusian_texts = [button.text for row in belarusian.inline_keyboard for button in row]
+    assert "❓ Help" in english_texts
+    assert "❓ Help" not in belarusian_texts
+    data = [button.callback_data for row in english.inline_keyboard for button in row]
+    # Only the menu's own actions: nothing of whoever first asked for it.
+    assert data == [
+        "menu:relocate",
+        "menu:survey",
+        "menu:lang",
+        "menu:privacy",
+        "menu:help",
+    ]
+    assert [len(row) for row in english.inline_keyboard] == [2, 2, 1]
+
+
+def test_country_pages_are_sorted_per_locale_and_kept() -> None:
+    english, russian = country_pages("en"), country_pages("ru")
+    assert country_pages("en") is english
+    assert sorted(c for page in english for c in page) == sorted(
+        c for page in russian for c in page
+    )
+    assert english != russian  # the order follows each language's names
+
+
+def test_option_labels_are_kept_per_locale() -> None:
+    i18n = create_i18n("en")
+    with i18n.context():
+        with i18n.use_locale("en"):
+            english = option_label("seniority", "lead")
+        with i18n.use_locale("be"):
+            belarusian = option_label("seniority", "lead")
+        with i18n.use_locale("en"):
+            assert option_label("seniority", "lead") == english == "Lead / principal"
+    assert belarusian != english
