@@ -1,6 +1,7 @@
 """Persistence behind one interface. Imports nothing from aiogram or the rest of Vyraj."""
 
 from storage.interface import (
+    NOTES_PER_ARTICLE,
     UNANSWERED_LIMIT,
     ArticleStats,
     ChatRecord,
@@ -36,6 +37,7 @@ from storage.interface import (
 from storage.sqlite import SqliteStorage, open_storage
 
 __all__ = [
+    "NOTES_PER_ARTICLE",
     "UNANSWERED_LIMIT",
     "ArticleStats",
     "ChatRecord",

@@ -23,6 +23,8 @@ class ArticleStats:
 
 # The unanswered questions kept at most; a new one past it replaces the least asked.
 UNANSWERED_LIMIT = 1000
+# Readers' notes kept per article; past it the oldest goes (many accounts cannot fill the disk).
+NOTES_PER_ARTICLE = 200
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,8 @@ class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
     async def record_unanswered(self, terms: str) -> None:
         """Count the question; past UNANSWERED_LIMIT questions the least asked other goes."""
 
-    async def add_note(self, article_id: str, note: str, noted_in: str) -> None: ...
+    async def add_note(self, article_id: str, note: str, noted_in: str) -> None:
+        """Keep the note; past NOTES_PER_ARTICLE the article's oldest note goes."""
 
     async def clear_notes(self, article_id: str) -> int:
         """Delete the article's notes (it was fixed); how many."""

@@ -28,6 +28,7 @@ def help_text() -> str:
         "/start: the main menu\n"
         "/relocate: the relocation guide: Poland, Georgia, Lithuania, Uzbekistan and more\n"
         "/ask: ask a question, or just write it to me in a private chat\n"
+        "In a group, reply /ask to someone's message and I answer their question\n"
         "/survey: the anonymous relocation survey\n"
         "/stats: the survey's figures so far\n"
         "/notify: tell me when a new survey wave opens\n"
@@ -48,6 +49,7 @@ def bot_admin_help_text() -> str:
         "/digest preview, /digest now: the digest privately; post it now\n"
         "/unanswered: the questions the guide could not answer\n"
         "/kbstats: views, 👍 and 👎 per article\n"
+        "/kbnotes: readers' reports of outdated articles (/kbnotes clear ID once fixed)\n"
         "/kbreload: re-read the guide's articles without a restart"
     )
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import aiosqlite
 
-from storage.interface import UNANSWERED_LIMIT, ArticleStats, ReaderNote, UnansweredQuestion
+from storage.interface import (
+    NOTES_PER_ARTICLE,
+    UNANSWERED_LIMIT,
+    ArticleStats,
+    ReaderNote,
+    UnansweredQuestion,
+)
 
 
 class SqliteKnowledgeStatsReader:
@@ -107,6 +113,11 @@ class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
         await self._conn.execute(
             "INSERT INTO kb_notes (article_id, note, noted_in) VALUES (?, ?, ?)",
             (article_id, note, noted_in),
+        )
+        await self._conn.execute(
+            "DELETE FROM kb_notes WHERE article_id = ? AND rowid NOT IN "
+            "(SELECT rowid FROM kb_notes WHERE article_id = ? ORDER BY rowid DESC LIMIT ?)",
+            (article_id, article_id, NOTES_PER_ARTICLE),
         )
 
     async def clear_notes(self, article_id: str) -> int:

@@ -5,12 +5,10 @@ published at k, a forget leaves nothing linkable, and a closed poll has no votes
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import itertools
 import tempfile
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -24,7 +22,7 @@ from services.polls.closing import close_poll
 from services.polls.voting import record_census_vote
 from services.privacy import Keyring, respondent_pseudonym
 from services.survey.waves import WaveError, encode_answers, open_wave, submit_response
-from storage import ChatRecord, Storage, Transaction, Wave
+from storage import ChatRecord, Storage, Wave
 from tests.storage_conformance.backends import OpenStorage
 
 DAY = dt.date(2026, 11, 23)
@@ -71,33 +69,18 @@ class StorageMachine(RuleBasedStateMachine):
         self.loop = asyncio.new_event_loop()
         self.folder = tempfile.TemporaryDirectory()
         self.storage: Storage = self.run(self.open_backend(Path(self.folder.name)))
-        self._follow_commit_order()
         self.wave: Wave = self.run(open_wave(self.storage, KEYRING, "autumn", DAY))
         self.run(self._save_chat())
         self.people = {user: Person() for user in USERS}
-        self.changed: set[int] = set()  # respondents changed since the last snapshot
+        # Respondents changed since the last snapshot; None when a batch published and kept
+        # some changes pending: which ones depends on the commit order, only their count is known.
+        self.changed: set[int] | None = set()
+        self.pending = 0  # how many changes the storage holds unpublished
         self.snapshots = 0
+        self.changed_in_batch: set[int] = set()
+        self.forgotten_in_batch: set[int] = set()
         self.open_polls: list[int] = []
         self.closed_polls: dict[int, tuple[int, ...]] = {}
-
-    def _follow_commit_order(self) -> None:
-        """Number each operation's commit: within a batch, the model applies submits and
-        forgets in the order the storage committed them (the change count depends on it)."""
-        self.commit_of: dict[asyncio.Task[object] | None, int] = {}
-        self.model_steps: list[tuple[int, Callable[[], None]]] = []
-        counter = itertools.count()
-        begin = self.storage.transaction
-
-        @contextlib.asynccontextmanager
-        async def numbered() -> AsyncIterator[Transaction]:
-            async with begin() as tx:
-                yield tx
-            self.commit_of[asyncio.current_task()] = next(counter)
-
-        self.storage.transaction = numbered  # type: ignore[method-assign]
-
-    def _after_commit(self, step: Callable[[], None]) -> None:
-        self.model_steps.append((self.commit_of[asyncio.current_task()], step))
 
     def run(self, step: Awaitable[T]) -> T:
         return self.loop.run_until_complete(step)
@@ -141,37 +124,48 @@ class StorageMachine(RuleBasedStateMachine):
         await asyncio.gather(
             *(getattr(self, kind)(user, argument) for kind, user, argument in batch)
         )
-        for _order, step in sorted(self.model_steps, key=lambda pair: pair[0]):
-            step()
-        self.model_steps.clear()
+        await self._settle_snapshots()
+
+    async def _settle_snapshots(self) -> None:
+        """Every submit publishes once k changes are pending, whatever the order of a batch's
+        commits: fewer than k stay pending, and each new snapshot took k changes."""
+        pending = await self.storage.survey.changed_respondents(self.wave.id)
+        snapshot = await self.storage.survey.snapshot(self.wave.id)
+        version = snapshot.version if snapshot else 0
+        published = version - self.snapshots
+        assert pending < K
+        assert published >= 0
+        assert published * K <= self.pending + len(self.changed_in_batch)
+        if published == 0 and self.changed is not None:
+            expected = (self.changed | self.changed_in_batch) - self.forgotten_in_batch
+            assert pending == len(expected)
+            self.changed = expected
+        elif published == 0:
+            assert pending <= self.pending + len(self.changed_in_batch)
+        else:
+            self.changed = set() if pending == 0 else None
+        if self.changed is not None and len(self.changed) == pending == 0:
+            self.changed = set()
+        self.pending, self.snapshots = pending, version
+        self.changed_in_batch.clear()
+        self.forgotten_in_batch.clear()
 
     async def submit(self, user: int, role: str) -> None:
         await submit_response(self.storage, KEYRING, self.wave, user, answers(role), DAY, K)
-
-        def count_the_change() -> None:
-            if self.people[user].answer != encode_answers(answers(role)):
-                self.changed.add(user)
-            if len(self.changed) >= K:
-                self.changed.clear()
-                self.snapshots += 1
-            self.people[user].answer = encode_answers(answers(role))
-            self.people[user].forgotten = False
-
-        self._after_commit(count_the_change)
+        if self.people[user].answer != encode_answers(answers(role)):
+            self.changed_in_batch.add(user)
+        self.people[user].answer = encode_answers(answers(role))
+        self.people[user].forgotten = False
 
     async def forget(self, user: int, _argument: object) -> None:
         person = self.people[user]
         closed_before = set(self.closed_polls)
         await forget_person(self.storage, KEYRING, user)
-
-        def end_any_pending_change() -> None:
-            # Forgetting is not counted as a change (see the snapshot rule); it ends any pending
-            # one. A poll closed earlier keeps its tallies: those votes are no longer anyone's.
-            self.changed.discard(user)
-            kept = {poll: option for poll, option in person.votes.items() if poll in closed_before}
-            self.people[user] = Person(votes=kept, forgotten=True)
-
-        self._after_commit(end_any_pending_change)
+        # Forgetting is not counted as a change (see the snapshot rule); it ends any pending
+        # one. A poll closed earlier keeps its tallies: those votes are no longer anyone's.
+        self.forgotten_in_batch.add(user)
+        kept = {poll: option for poll, option in person.votes.items() if poll in closed_before}
+        self.people[user] = Person(votes=kept, forgotten=True)
 
     async def settle(self, user: int, article: str) -> None:
         async with self.storage.transaction() as tx:
@@ -222,7 +216,8 @@ class StorageMachine(RuleBasedStateMachine):
 
     @invariant()
     def changed_respondents_are_counted_once_and_published_at_k(self) -> None:
-        assert self.run(self.storage.survey.changed_respondents(self.wave.id)) == len(self.changed)
+        pending = self.run(self.storage.survey.changed_respondents(self.wave.id))
+        assert pending == (self.pending if self.changed is None else len(self.changed))
         snapshot = self.run(self.storage.survey.snapshot(self.wave.id))
         assert (snapshot.version if snapshot else 0) == self.snapshots
 

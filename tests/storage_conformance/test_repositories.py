@@ -11,7 +11,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.fsm_storage import PseudonymousFsmStorage
 from services.privacy import Keyring
-from storage import UNANSWERED_LIMIT, ChatRecord, Storage, WaveAlreadyOpenError
+from storage import NOTES_PER_ARTICLE, UNANSWERED_LIMIT, ChatRecord, Storage, WaveAlreadyOpenError
 from tests.storage_conformance.backends import OpenStorage
 
 DAY = dt.date(2026, 11, 23)
@@ -126,6 +126,17 @@ async def test_readers_notes_per_article_newest_first_and_cleared(storage: Stora
         assert await tx.knowledge_stats.clear_notes("visa") == 2
         assert await tx.knowledge_stats.clear_notes("visa") == 0
     assert await storage.knowledge_stats.note_counts() == [("tax", 1)]
+
+
+async def test_an_articles_notes_are_capped_and_the_oldest_go(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        for number in range(NOTES_PER_ARTICLE + 3):
+            await tx.knowledge_stats.add_note("visa", f"note {number}", "2026-11")
+        await tx.knowledge_stats.add_note("tax", "new rate", "2026-11")
+    assert await storage.knowledge_stats.note_counts() == [("visa", NOTES_PER_ARTICLE), ("tax", 1)]
+    kept = [n.note for n in await storage.knowledge_stats.notes("visa", 10_000)]
+    assert kept[0] == f"note {NOTES_PER_ARTICLE + 2}"
+    assert kept[-1] == "note 3"  # the three oldest made room
 
 
 async def test_one_open_wave_responses_and_distinct_changes(storage: Storage) -> None:
