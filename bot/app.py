@@ -67,14 +67,17 @@ class Vyraj:
     poll_actions: PollActions
     digest_service: DigestService
     i18n: I18n
-    started: bool = False  # set once every start-up step succeeded
     closed: bool = False
-    # Set on the event loop once serving (heartbeat in place): what waiters such as the sandbox
-    # wait for. aiogram runs plain-function startup hooks in a thread, so mark_started is async.
+    # Set on the event loop once every start-up step succeeded and the heartbeat is in place:
+    # what waiters such as the sandbox wait for. aiogram runs plain-function startup hooks in a
+    # thread, so mark_started is async.
     serving: asyncio.Event = field(default_factory=asyncio.Event)
 
+    @property
+    def started(self) -> bool:
+        return self.serving.is_set()
+
     async def mark_started(self) -> None:
-        self.started = True
         # `vyraj health` reads this file to tell a bot that reaches Telegram from a stuck one;
         # it starts only now (the start-up calls just succeeded), so a failed start leaves none.
         path = heartbeat_file_for(self.settings.database_path)
