@@ -18,7 +18,7 @@ REMAKE_VENV := yes
 $(STAMP): FORCE
 endif
 
-.PHONY: help install sandbox test lint typecheck run eval bench soak locales extract-messages lock wheel \
+.PHONY: help install servers sandbox test lint typecheck run eval bench soak locales extract-messages lock wheel \
 	clean FORCE
 
 help:
@@ -45,6 +45,10 @@ endif
 	touch $(STAMP)
 
 install: $(STAMP) locales
+
+# Debian's postgresql and redis-server for the tests against real servers (see .ci/install-servers).
+servers:
+	@bash .ci/install-servers
 
 locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po | $(STAMP)
 	$(BIN)/pybabel compile -d locales -D messages -l $* >/dev/null
@@ -75,7 +79,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck
+test: install lint typecheck servers
 	$(BIN)/pytest -q
 
 extract-messages: $(STAMP)
