@@ -40,7 +40,7 @@ from services.knowledge.reader_notes import NoteQuota
 from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.waves import publish_due_snapshots
-from storage import SqliteStorage, Storage, open_storage
+from storage import Storage, open_storage
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Vyraj:
     settings: Settings
     bot: Bot
     dispatcher: Dispatcher
-    storage: SqliteStorage
+    storage: Storage
     keyring: Keyring
     tracker: InFlightTracker
     broadcaster: WaveBroadcaster

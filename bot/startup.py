@@ -36,7 +36,7 @@ from services.knowledge.articles import ArticleError
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from storage.migrations import available_migrations, schema_version
-from storage.sqlite import SqliteStorage, connect_read_only, open_storage
+from storage.sqlite import SqliteStorage, connect_read_only, open_sqlite
 from storage.sqlite.inspection import DatabaseFile, DatabaseFileError, inspect_database
 
 logger = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ async def open_existing_storage(settings: Settings, *, read_only: bool) -> Sqlit
 
 async def _open_storage(path: Path, url: str, read_only: bool) -> SqliteStorage:
     if not read_only:
-        return await open_storage(url)
+        return await open_sqlite(url)
     conn = await connect_read_only(path)
     try:
         version = await schema_version(conn)

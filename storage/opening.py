@@ -1,0 +1,31 @@
+"""DATABASE_URL to a backend: the one place that dispatches on its scheme."""
+
+from __future__ import annotations
+
+from storage.interface import Storage
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SQLITE_SCHEME = "sqlite:///"
+
+
+def backend_of(url: str) -> str:
+    """`sqlite` or `postgres`; ValueError for any other URL (said without the URL: it may
+    hold a password)."""
+    if url.startswith(POSTGRES_SCHEMES):
+        return "postgres"
+    if url.startswith(SQLITE_SCHEME) and len(url) > len(SQLITE_SCHEME):
+        return "sqlite"
+    raise ValueError(
+        "must look like sqlite:///path/to/file.sqlite3 or postgresql://user@host/database"
+    )
+
+
+async def open_storage(url: str) -> Storage:
+    """Open the database named by DATABASE_URL and bring its schema up to date."""
+    if backend_of(url) == "postgres":
+        from storage.postgres import open_postgres  # asyncpg only when it is used
+
+        return await open_postgres(url)
+    from storage.sqlite import open_sqlite
+
+    return await open_sqlite(url)

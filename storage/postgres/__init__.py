@@ -1,0 +1,104 @@
+"""The PostgreSQL backend: an asyncpg pool shared by the readers (each read sees committed
+data) and one pooled connection per unit of work. One class per repository, all behind
+`storage.Storage`; see README.md for what it guarantees and how that differs from SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+
+from storage.postgres.connection import Connection, create_pool
+from storage.postgres.digests import PostgresDigests, PostgresDigestsReader
+from storage.postgres.fsm import PostgresFsm, PostgresFsmReader
+from storage.postgres.knowledge import PostgresKnowledgeStats, PostgresKnowledgeStatsReader
+from storage.postgres.meta import PostgresMeta, PostgresMetaReader
+from storage.postgres.migrations import migrate
+from storage.postgres.polls import PostgresPolls, PostgresPollsReader
+from storage.postgres.preferences import PostgresPreferences, PostgresPreferencesReader
+from storage.postgres.survey import (
+    PostgresSubscriptions,
+    PostgresSubscriptionsReader,
+    PostgresSurvey,
+    PostgresSurveyReader,
+)
+
+__all__ = ["PostgresStorage", "PostgresTransaction", "open_postgres"]
+
+# Every unit of work, on every instance, holds this transaction-level advisory lock: writers
+# run one at a time as on SQLite (BEGIN IMMEDIATE), so a read-then-write inside one is safe.
+WRITE_LOCK = 0x56797261_6A5F5752  # "Vyraj_WR"
+
+
+class PostgresTransaction:
+    """Implements `storage.Transaction`: every repository on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.meta = PostgresMeta(conn)
+        self.preferences = PostgresPreferences(conn)
+        self.fsm = PostgresFsm(conn)
+        self.knowledge_stats = PostgresKnowledgeStats(conn)
+        self.survey = PostgresSurvey(conn)
+        self.subscriptions = PostgresSubscriptions(conn)
+        self.polls = PostgresPolls(conn)
+        self.digests = PostgresDigests(conn)
+
+
+class PostgresStorage:
+    """Implements `storage.Storage` on a PostgreSQL database shared by any number of bots."""
+
+    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+        self._pool = pool
+        # Waiting writers of this process queue here, not on pooled connections.
+        self._write_lock = asyncio.Lock()
+        self._writing: asyncio.Task[object] | None = None
+        self.meta = PostgresMetaReader(pool)
+        self.preferences = PostgresPreferencesReader(pool)
+        self.fsm = PostgresFsmReader(pool)
+        self.knowledge_stats = PostgresKnowledgeStatsReader(pool)
+        self.survey = PostgresSurveyReader(pool)
+        self.subscriptions = PostgresSubscriptionsReader(pool)
+        self.polls = PostgresPollsReader(pool)
+        self.digests = PostgresDigestsReader(pool)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTransaction]:
+        task = asyncio.current_task()
+        if task is not None and task is self._writing:
+            # Waiting for our own lock would hang forever.
+            raise RuntimeError("transactions do not nest")
+        async with self._write_lock:
+            self._writing = task
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    # Rolled back on any exception, cancellation included, by asyncpg.
+                    await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+                    yield PostgresTransaction(conn)
+            finally:
+                self._writing = None
+
+    async def checkpoint_truncate(self) -> bool:
+        """Nothing to push: a deleted row lingers in dead tuples, WAL and backups until
+        vacuumed, recycled or expired, which no call here can force. What must not survive
+        there is sealed under a key that is itself destroyed (README.md, crypto-shredding)."""
+        if asyncio.current_task() is self._writing:
+            raise RuntimeError("checkpoint after the transaction commits, not inside it")
+        return True
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+async def open_postgres(url: str) -> PostgresStorage:
+    """Open the database named by DATABASE_URL and bring its schema up to date."""
+    pool = await create_pool(url)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+    except BaseException:
+        await pool.close()
+        raise
+    return PostgresStorage(pool)

@@ -1,0 +1,308 @@
+"""Survey waves, responses and new-wave subscriptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+
+import asyncpg
+
+from storage.interface import (
+    AnswerCounts,
+    Subscriber,
+    SurveySnapshot,
+    Wave,
+    WaveAlreadyOpenError,
+)
+from storage.postgres.connection import Connection, Executor, affected
+
+_WAVE_COLUMNS = "id, label, opened_on, closed_on, key_sealed"
+
+
+def _wave(row: Mapping[str, object]) -> Wave:
+    closed = row["closed_on"]
+    sealed = row["key_sealed"]
+    return Wave(
+        id=int(str(row["id"])),
+        label=str(row["label"]),
+        opened_on=dt.date.fromisoformat(str(row["opened_on"])),
+        closed_on=None if closed is None else dt.date.fromisoformat(str(closed)),
+        key_sealed=None if sealed is None else bytes(sealed),  # type: ignore[call-overload]
+    )
+
+
+class PostgresSurveyReader:
+    """The reads; `PostgresSurvey` adds the writes, for use inside a transaction only."""
+
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def current_wave(self) -> Wave | None:
+        row = await self._db.fetchrow(
+            f"SELECT {_WAVE_COLUMNS} FROM survey_waves WHERE closed_on IS NULL"
+        )
+        return None if row is None else _wave(row)
+
+    async def waves(self) -> list[tuple[Wave, int]]:
+        rows = await self._db.fetch(
+            f"SELECT {_WAVE_COLUMNS}, (SELECT coalesce(sum(s.respondents), 0) "
+            "  FROM survey_answer_sets s WHERE s.wave_id = w.id) AS responses "
+            "FROM survey_waves w ORDER BY id DESC"
+        )
+        return [(_wave(row), int(row["responses"])) for row in rows]
+
+    async def recent_waves(self, limit: int) -> list[Wave]:
+        rows = await self._db.fetch(
+            f"SELECT {_WAVE_COLUMNS} FROM survey_waves ORDER BY id DESC LIMIT $1", limit
+        )
+        return [_wave(row) for row in rows]
+
+    async def has_response(self, wave_id: int, respondent: bytes) -> bool:
+        found = await self._db.fetchval(
+            "SELECT 1 FROM survey_responses WHERE wave_id = $1 AND respondent = $2",
+            wave_id,
+            respondent,
+        )
+        return found is not None
+
+    async def changed_respondents(self, wave_id: int) -> int:
+        # One row per respondent and wave, so counting marked rows counts distinct people.
+        count = await self._db.fetchval(
+            "SELECT count(*) FROM survey_responses WHERE wave_id = $1 AND changed = 1", wave_id
+        )
+        return int(count or 0)
+
+    async def snapshot(self, wave_id: int) -> SurveySnapshot | None:
+        row = await self._db.fetchrow(
+            "SELECT version, figures FROM survey_snapshots WHERE wave_id = $1", wave_id
+        )
+        return None if row is None else SurveySnapshot(wave_id, int(row[0]), str(row[1]))
+
+    async def response_groups(self, wave_id: int) -> list[tuple[str, int]]:
+        # One row per distinct answer set: the cost does not grow with the respondents.
+        rows = await self._db.fetch(
+            "SELECT answers, respondents FROM survey_answer_sets WHERE wave_id = $1", wave_id
+        )
+        return [(str(row[0]), int(row[1])) for row in rows]
+
+    async def answer_counts(self, wave_id: int) -> AnswerCounts:
+        # One statement reads one snapshot: the revision row first, then the sets.
+        rows = await self._db.fetch(
+            "SELECT NULL::text, revision FROM survey_waves WHERE id = $1 "
+            "UNION ALL SELECT answers, respondents FROM survey_answer_sets WHERE wave_id = $1",
+            wave_id,
+        )
+        revision = next((int(row[1]) for row in rows if row[0] is None), 0)
+        groups = [(str(row[0]), int(row[1])) for row in rows if row[0] is not None]
+        return AnswerCounts(wave_id, revision, groups)
+
+
+class PostgresSurvey(PostgresSurveyReader):
+    def __init__(self, db: Connection) -> None:
+        super().__init__(db)
+        self._conn = db
+
+    async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
+        try:
+            # A savepoint: a refused insert must not abort the caller's whole transaction.
+            async with self._conn.transaction():
+                wave_id = await self._conn.fetchval(
+                    "INSERT INTO survey_waves (label, opened_on, key_sealed) "
+                    "VALUES ($1, $2, $3) RETURNING id",
+                    label,
+                    opened_on.isoformat(),
+                    key_sealed,
+                )
+        except asyncpg.UniqueViolationError as exc:
+            raise WaveAlreadyOpenError(label) from exc
+        return Wave(int(wave_id), label, opened_on, None, key_sealed)
+
+    async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
+        await self._db.execute(
+            "UPDATE survey_waves SET closed_on = $1, key_sealed = NULL "
+            "WHERE id = $2 AND closed_on IS NULL",
+            closed_on.isoformat(),
+            wave_id,
+        )
+        await self.clear_changed(wave_id)
+
+    async def save_response(
+        self, wave_id: int, respondent: bytes, week: str, answers: str
+    ) -> None:
+        before = await self._answer_set_of(wave_id, respondent)
+        answer_set = await self._find_answer_set(wave_id, answers)
+        if before is not None and before == answer_set:
+            # The same answers again: nothing to count, and `changed` stays as it was.
+            await self._db.execute(
+                "UPDATE survey_responses SET week = $1 WHERE wave_id = $2 AND respondent = $3",
+                week,
+                wave_id,
+                respondent,
+            )
+            return
+        if answer_set is None:
+            answer_set = await self._new_answer_set(wave_id, answers)
+        else:
+            await self._db.execute(
+                "UPDATE survey_answer_sets SET respondents = respondents + 1 "
+                "WHERE wave_id = $1 AND id = $2",
+                wave_id,
+                answer_set,
+            )
+        await self._db.execute(
+            "INSERT INTO survey_responses (wave_id, respondent, week, answer_set, changed) "
+            "VALUES ($1, $2, $3, $4, 1) ON CONFLICT (wave_id, respondent) "
+            "DO UPDATE SET week = excluded.week, answer_set = excluded.answer_set, changed = 1",
+            wave_id,
+            respondent,
+            week,
+            answer_set,
+        )
+        if before is not None:
+            await self._uncount(wave_id, before)
+        await self._next_revision(wave_id)
+
+    async def delete_response(self, wave_id: int, respondent: bytes) -> bool:
+        before = await self._answer_set_of(wave_id, respondent)
+        if before is None:
+            return False
+        await self._db.execute(
+            "DELETE FROM survey_responses WHERE wave_id = $1 AND respondent = $2",
+            wave_id,
+            respondent,
+        )
+        await self._uncount(wave_id, before)
+        await self._next_revision(wave_id)
+        return True
+
+    async def _next_revision(self, wave_id: int) -> None:
+        await self._db.execute(
+            "UPDATE survey_waves SET revision = revision + 1 WHERE id = $1", wave_id
+        )
+
+    async def _answer_set_of(self, wave_id: int, respondent: bytes) -> int | None:
+        found = await self._db.fetchval(
+            "SELECT answer_set FROM survey_responses WHERE wave_id = $1 AND respondent = $2",
+            wave_id,
+            respondent,
+        )
+        return None if found is None else int(found)
+
+    async def _find_answer_set(self, wave_id: int, answers: str) -> int | None:
+        found = await self._db.fetchval(
+            "SELECT id FROM survey_answer_sets WHERE wave_id = $1 AND answers = $2",
+            wave_id,
+            answers,
+        )
+        return None if found is None else int(found)
+
+    async def _new_answer_set(self, wave_id: int, answers: str) -> int:
+        # Random, so that the ids' order says nothing of when each set first appeared.
+        answer_set = int.from_bytes(os.urandom(8), "big", signed=True)
+        await self._db.execute(
+            "INSERT INTO survey_answer_sets (wave_id, id, answers, respondents) "
+            "VALUES ($1, $2, $3, 1)",
+            wave_id,
+            answer_set,
+            answers,
+        )
+        return answer_set
+
+    async def _uncount(self, wave_id: int, answer_set: int) -> None:
+        """One person fewer gives this set; a set nobody gives any more is deleted."""
+        status = await self._db.execute(
+            "UPDATE survey_answer_sets SET respondents = respondents - 1 "
+            "WHERE wave_id = $1 AND id = $2 AND respondents > 1",
+            wave_id,
+            answer_set,
+        )
+        if affected(status) == 0:
+            await self._db.execute(
+                "DELETE FROM survey_answer_sets WHERE wave_id = $1 AND id = $2",
+                wave_id,
+                answer_set,
+            )
+
+    async def publish_snapshot(
+        self, wave_id: int, figures: str, revision: int
+    ) -> SurveySnapshot | None:
+        version = await self._db.fetchval(
+            "INSERT INTO survey_snapshots (wave_id, version, figures, revision) "
+            "VALUES ($1, 1, $2, $3) ON CONFLICT (wave_id) DO UPDATE SET "
+            "version = survey_snapshots.version + 1, figures = excluded.figures, "
+            "revision = excluded.revision "
+            "WHERE survey_snapshots.revision <= excluded.revision RETURNING version",
+            wave_id,
+            figures,
+            revision,
+        )
+        if version is None:
+            return None  # computed before the stored figures: never step back
+        return SurveySnapshot(wave_id, int(version), figures)
+
+    async def clear_changed(self, wave_id: int) -> None:
+        await self._db.execute(
+            "UPDATE survey_responses SET changed = 0 WHERE wave_id = $1 AND changed = 1",
+            wave_id,
+        )
+
+
+class PostgresSubscriptionsReader:
+    """The reads; `PostgresSubscriptions` adds the writes, for use inside a transaction only."""
+
+    def __init__(self, db: Executor) -> None:
+        self._db = db
+
+    async def is_subscribed(self, subscriber: bytes) -> bool:
+        found = await self._db.fetchval(
+            "SELECT 1 FROM wave_subscribers WHERE subscriber = $1", subscriber
+        )
+        return found is not None
+
+    async def pending(self, wave_id: int, limit: int) -> list[Subscriber]:
+        rows = await self._db.fetch(
+            "SELECT subscriber, chat_sealed FROM wave_subscribers WHERE notified_wave < $1 "
+            "ORDER BY subscriber LIMIT $2",
+            wave_id,
+            limit,
+        )
+        return [Subscriber(bytes(row[0]), bytes(row[1])) for row in rows]
+
+    async def count(self) -> int:
+        return int(await self._db.fetchval("SELECT count(*) FROM wave_subscribers") or 0)
+
+
+class PostgresSubscriptions(PostgresSubscriptionsReader):
+    async def subscribe(self, subscriber: bytes, chat_sealed: bytes, notified_wave: int) -> None:
+        await self._db.execute(
+            "INSERT INTO wave_subscribers (subscriber, chat_sealed, notified_wave) "
+            "VALUES ($1, $2, $3) ON CONFLICT (subscriber) DO UPDATE SET "
+            "chat_sealed = excluded.chat_sealed",
+            subscriber,
+            chat_sealed,
+            notified_wave,
+        )
+
+    async def unsubscribe(self, subscriber: bytes) -> bool:
+        status = await self._db.execute(
+            "DELETE FROM wave_subscribers WHERE subscriber = $1", subscriber
+        )
+        return affected(status) > 0
+
+    async def mark_notified(self, subscriber: bytes, wave_id: int) -> None:
+        await self._db.execute(
+            "UPDATE wave_subscribers SET notified_wave = greatest(notified_wave, $1) "
+            "WHERE subscriber = $2",
+            wave_id,
+            subscriber,
+        )
+
+    async def unmark_notified(self, subscriber: bytes, wave_id: int) -> None:
+        await self._db.execute(
+            "UPDATE wave_subscribers SET notified_wave = $1 WHERE subscriber = $2 "
+            "AND notified_wave = $3",
+            wave_id - 1,
+            subscriber,
+            wave_id,
+        )
