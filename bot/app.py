@@ -80,10 +80,13 @@ class Vyraj:
     async def mark_started(self) -> None:
         # `vyraj health` reads this file to tell a bot that reaches Telegram from a stuck one;
         # it starts only now (the start-up calls just succeeded), so a failed start leaves none.
-        path = heartbeat_file_for(self.settings.database_path)
-        with contextlib.suppress(OSError):
-            path.touch()
-        self.bot.session.middleware(HeartbeatMiddleware(path))
+        # A PostgreSQL deployment has no data folder to keep it in: its orchestrator checks
+        # the webhook port instead.
+        if not self.settings.uses_postgres:
+            path = heartbeat_file_for(self.settings.database_path)
+            with contextlib.suppress(OSError):
+                path.touch()
+            self.bot.session.middleware(HeartbeatMiddleware(path))
         self.serving.set()
 
     async def close(self) -> None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from storage.sqlite import sqlite_path_from_url
+from storage.opening import backend_of, sqlite_path_from_url
 
 Locale = Literal["be", "ru", "en"]
 LOCALES: tuple[Locale, ...] = ("be", "ru", "en")
@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        sqlite_path_from_url(value)
+        backend_of(value)
         return value
 
     @field_validator("secret_key")
@@ -187,6 +187,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _shared_database_needs_key(self) -> Settings:
+        # Every instance must hold the same key, and none may be written beside the data.
+        if self.uses_postgres and self.secret_key is None and self.secret_key_file is None:
+            raise ValueError(
+                "SECRET_KEY: required with a PostgreSQL DATABASE_URL (the same key on every "
+                "instance; no key file is generated for a shared database)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url is not None:
             if not self.webhook_url.startswith("https://") and not self.webhook_url.startswith(
@@ -201,7 +211,12 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def uses_postgres(self) -> bool:
+        return backend_of(self.database_url) == "postgres"
+
+    @property
     def database_path(self) -> Path:
+        """The SQLite file (ValueError for PostgreSQL, which has none)."""
         return sqlite_path_from_url(self.database_url)
 
     @property

@@ -23,6 +23,7 @@ from bot.app import (
     create_vyraj,
 )
 from bot.instance_lock import DatabaseBusyError, hold_database_lock
+from bot.postgres_start import open_on_postgres
 from bot.runners import serve_polling, serve_webhook
 from bot.secret_key import (
     MasterSecret,
@@ -35,6 +36,7 @@ from bot.telegram_retry import EXIT_CONFIG, StartBudget, StartupError, call_tele
 from services.knowledge.articles import ArticleError
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
+from storage import Storage, open_storage
 from storage.migrations import available_migrations, schema_version
 from storage.sqlite import SqliteStorage, connect_read_only, open_sqlite
 from storage.sqlite.inspection import DatabaseFile, DatabaseFileError, inspect_database
@@ -91,6 +93,9 @@ async def run_bot(settings: Settings) -> None:
     """Everything `vyraj run` does, from reaching Telegram until it is stopped."""
     # A missing or empty KNOWLEDGE_DIR stops the start here; the index is built off the loop.
     library = await asyncio.to_thread(load_library, settings)
+    if settings.uses_postgres:
+        await run_bot_on_postgres(settings, library)
+        return
     refuse_if_in_use(settings.database_path)
     await reach_telegram(settings, StartBudget.from_now())
     new_files = NewFiles()
@@ -123,6 +128,21 @@ async def run_bot(settings: Settings) -> None:
         if vyraj is None or not vyraj.started:
             new_files.remove()
         raise
+
+
+async def run_bot_on_postgres(settings: Settings, library: KnowledgeLibrary) -> None:
+    """`vyraj run` on a shared PostgreSQL database: no file to check, lock or create, and the
+    key comes from SECRET_KEY (or SECRET_KEY_FILE) only, the same on every instance."""
+    await reach_telegram(settings, StartBudget.from_now())
+    try:
+        master = resolve_master_secret(settings, database_is_new=False)
+    except SecretKeyError as exc:
+        raise StartupError(str(exc), EXIT_CONFIG) from None
+    vyraj = await open_on_postgres(
+        lambda: create_vyraj(settings, master.value, library=library), settings.database_url
+    )
+    vyraj.dispatcher.startup.register(freeze_start_up_objects)
+    await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
 
 
 async def freeze_start_up_objects() -> None:
@@ -181,8 +201,15 @@ def prepare_database(settings: Settings, new_files: NewFiles) -> MasterSecret:
     return master
 
 
-async def open_existing_storage(settings: Settings, *, read_only: bool) -> SqliteStorage:
+async def open_existing_storage(settings: Settings, *, read_only: bool) -> Storage:
     """The existing database with its key checked (`vyraj digest`); never creates one."""
+    if settings.uses_postgres:
+        try:
+            key = resolve_master_secret(settings, database_is_new=False)
+        except SecretKeyError as exc:
+            raise StartupError(str(exc), EXIT_CONFIG) from None
+        url = settings.database_url
+        return await open_on_postgres(lambda: _open_checked(url, key, read_only), url)
     path = settings.database_path
     if _inspect(path) is not DatabaseFile.VYRAJ:
         raise StartupError(
@@ -199,6 +226,16 @@ async def open_existing_storage(settings: Settings, *, read_only: bool) -> Sqlit
     except KeyMismatchError as exc:
         await storage.close()
         raise StartupError(str(exc), EXIT_CONFIG) from None
+    except BaseException:
+        await storage.close()
+        raise
+    return storage
+
+
+async def _open_checked(url: str, master: MasterSecret, read_only: bool) -> Storage:
+    storage = await open_storage(url)
+    try:
+        await check_secret_key(storage, Keyring(master.value), record=not read_only)
     except BaseException:
         await storage.close()
         raise

@@ -23,6 +23,10 @@ class Migration:
 Dialect = Literal["sqlite", "postgres"]
 
 
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer Vyraj; this one must not touch it."""
+
+
 def available_migrations(dialect: Dialect = "sqlite") -> list[Migration]:
     """All migrations of the dialect shipped with the package, in version order (1, 2, 3...)."""
     folder = resources.files("storage").joinpath("migrations")
@@ -53,7 +57,7 @@ async def migrate(conn: aiosqlite.Connection, target: int | None = None) -> int:
     target = latest if target is None else target
     current = await schema_version(conn)
     if current > latest:
-        raise RuntimeError(
+        raise SchemaTooNewError(
             f"the database is at schema version {current}, newer than this Vyraj ({latest})"
         )
     for migration in migrations:

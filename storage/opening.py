@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from storage.interface import Storage
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -18,6 +20,13 @@ def backend_of(url: str) -> str:
     raise ValueError(
         "must look like sqlite:///path/to/file.sqlite3 or postgresql://user@host/database"
     )
+
+
+def sqlite_path_from_url(url: str) -> Path:
+    """`sqlite:///relative/path` or `sqlite:////absolute/path` to a filesystem path."""
+    if not url.startswith(SQLITE_SCHEME) or len(url) == len(SQLITE_SCHEME):
+        raise ValueError("must look like sqlite:///path/to/file.sqlite3")
+    return Path(url[len(SQLITE_SCHEME) :])
 
 
 async def open_storage(url: str) -> Storage:

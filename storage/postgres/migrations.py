@@ -4,7 +4,7 @@ together do not both migrate; the version is kept in `schema_version`."""
 
 from __future__ import annotations
 
-from storage.migrations import available_migrations
+from storage.migrations import SchemaTooNewError, available_migrations
 from storage.postgres.connection import Connection
 
 # pg_advisory_xact_lock's key for migrating: any constant no other lock of ours uses.
@@ -31,7 +31,7 @@ async def migrate(conn: Connection, target: int | None = None) -> int:
         )
         current = await schema_version(conn)
         if current > latest:
-            raise RuntimeError(
+            raise SchemaTooNewError(
                 f"the database is at schema version {current}, newer than this Vyraj ({latest})"
             )
         for migration in migrations:
