@@ -19,6 +19,8 @@ import pytest
 from storage.postgres.migrations import migrate
 
 TEMPLATE = "vyraj_template"
+# A role that logs in with a password (every other one is trusted on the socket).
+PASSWORD_ROLE, PASSWORD = "vyraj_password", "right-password"
 
 
 def find_bindir() -> Path | None:
@@ -66,6 +68,9 @@ class PostgresCluster:
             "initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "--no-sync",
             "-E", "UTF8", "--locale=C",
         )  # fmt: skip
+        # One role must give a password, so that a wrong one can be tried; the rest is trusted.
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(f"local all {PASSWORD_ROLE} scram-sha-256\n{hba.read_text()}")
         options = (
             f"-k {self.folder} -c listen_addresses='' -c fsync=off -c full_page_writes=off "
             "-c synchronous_commit=off -c max_connections=200"
@@ -97,6 +102,7 @@ class PostgresCluster:
         admin = await asyncpg.connect(self.url("postgres"))
         try:
             await admin.execute(f"CREATE DATABASE {TEMPLATE}")
+            await admin.execute(f"CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{PASSWORD}'")
         finally:
             await admin.close()
         conn = await asyncpg.connect(self.url(TEMPLATE))
