@@ -38,7 +38,7 @@ from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
 from services.policy import Policy
-from services.privacy import Keyring
+from services.privacy import Keyring, derive_key
 from services.survey.waves import publish_due_snapshots
 from storage import Storage, open_storage
 
@@ -184,6 +184,11 @@ def create_digest_service(
     )
 
 
+def pending_responses_key(master_secret: bytes) -> bytes:
+    """Seals PostgreSQL's survey responses awaiting publication (unused on SQLite)."""
+    return derive_key(master_secret, "postgres pending responses")
+
+
 async def check_secret_key(storage: Storage, keyring: Keyring, *, record: bool = True) -> None:
     """Refuse to start with a key that cannot read this database's pseudonyms; a database
     without a check value gets one unless `record` is false (read-only)."""
@@ -212,7 +217,9 @@ async def create_vyraj(
     system's unless a test or the sandbox sets one; the guide is read (off the event loop)
     unless `library` already holds it."""
     clock = clock or SystemClock()
-    storage = await open_storage(settings.database_url)
+    storage = await open_storage(
+        settings.database_url, pending_key=pending_responses_key(master_secret)
+    )
     try:
         keyring = Keyring(master_secret)
         await check_secret_key(storage, keyring)

@@ -21,6 +21,7 @@ from bot.app import (
     check_secret_key,
     create_bot,
     create_vyraj,
+    pending_responses_key,
 )
 from bot.instance_lock import DatabaseBusyError, hold_database_lock
 from bot.postgres_start import open_on_postgres
@@ -233,7 +234,7 @@ async def open_existing_storage(settings: Settings, *, read_only: bool) -> Stora
 
 
 async def _open_checked(url: str, master: MasterSecret, read_only: bool) -> Storage:
-    storage = await open_storage(url)
+    storage = await open_storage(url, pending_key=pending_responses_key(master.value))
     try:
         await check_secret_key(storage, Keyring(master.value), record=not read_only)
     except BaseException:

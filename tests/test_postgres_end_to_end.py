@@ -9,8 +9,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.app import pending_responses_key
 from bot.sandbox.runtime import Sandbox, open_sandbox
 from services.clock import ManualClock
+from storage import open_storage
 from tests.servers.postgres import PostgresCluster
 
 
@@ -23,16 +25,25 @@ async def postgres_sandbox(
         yield sandbox, url
 
 
-async def stored_answers(url: str) -> list[str]:
+async def stored_answers(sandbox: Sandbox, url: str) -> list[tuple[str, int]]:
+    """The open wave's answer sets as the bot reads them (pending ones included)."""
+    storage = await open_storage(
+        url, pending_key=pending_responses_key(sandbox.secret_key.encode())
+    )
+    try:
+        wave = await storage.survey.current_wave()
+        assert wave is not None
+        return await storage.survey.response_groups(wave.id)
+    finally:
+        await storage.close()
+
+
+async def raw_rows(url: str, table: str) -> list[bytes]:
     conn = await asyncpg.connect(url)
     try:
-        rows = await conn.fetch(
-            "SELECT s.answers FROM survey_responses r JOIN survey_answer_sets s "
-            "ON s.wave_id = r.wave_id AND s.id = r.answer_set"
-        )
+        return [str(tuple(row)).encode() for row in await conn.fetch(f"SELECT * FROM {table}")]
     finally:
         await conn.close()
-    return [str(row[0]) for row in rows]
 
 
 async def test_the_bot_on_postgres_answers_and_records_a_survey(
@@ -54,10 +65,15 @@ async def test_the_bot_on_postgres_answers_and_records_a_survey(
     await user.click("Developer")
     await user.click("Skip (prefer not to say)")
     await user.click("Company-sponsored visa (e.g. PBH)")
-    assert await stored_answers(url) == []  # nothing stored before Submit
+    assert await stored_answers(sandbox, url) == []  # nothing stored before Submit
     await user.click("When it is safe")
     await user.click("Submit")
     assert "Thank you" in user.last_text
-    (answers,) = await stored_answers(url)
+    ((answers, count),) = await stored_answers(sandbox, url)
     assert '"country":"GE"' in answers
+    assert count == 1
+    # Fewer than MIN_CELL_SIZE changes: the response waits sealed, dated by nothing readable.
+    assert await raw_rows(url, "survey_responses") == []
+    (pending,) = await raw_rows(url, "survey_pending")
+    assert b"GE" not in pending
     assert not (tmp_path / "unused.sqlite3").exists()  # nothing went to a SQLite file

@@ -15,9 +15,10 @@ from storage.postgres.migrations import migrate as migrate_postgres
 from storage.postgres.migrations import schema_version
 from tests.servers.postgres import PostgresCluster
 
-# Kept by the PostgreSQL runner itself (SQLite keeps the version in PRAGMA user_version), and
-# SQLite's implicit row number, which PostgreSQL spells out.
-PG_ONLY_TABLES = {"schema_version"}
+# Kept by the PostgreSQL runner itself (SQLite keeps the version in PRAGMA user_version); the
+# sealed pending responses SQLite has no need of (storage/postgres/pending.py); and SQLite's
+# implicit row number, which PostgreSQL spells out.
+PG_ONLY_TABLES = {"schema_version", "survey_pending"}
 PG_ONLY_COLUMNS = {("kb_notes", "rowid")}
 
 TYPES = {

@@ -17,6 +17,7 @@ from storage.postgres.fsm import PostgresFsm, PostgresFsmReader
 from storage.postgres.knowledge import PostgresKnowledgeStats, PostgresKnowledgeStatsReader
 from storage.postgres.meta import PostgresMeta, PostgresMetaReader
 from storage.postgres.migrations import migrate
+from storage.postgres.pending import PendingSealer
 from storage.postgres.polls import PostgresPolls, PostgresPollsReader
 from storage.postgres.preferences import PostgresPreferences, PostgresPreferencesReader
 from storage.postgres.survey import (
@@ -36,12 +37,12 @@ WRITE_LOCK = 0x56797261_6A5F5752  # "Vyraj_WR"
 class PostgresTransaction:
     """Implements `storage.Transaction`: every repository on one connection."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, sealer: PendingSealer) -> None:
         self.meta = PostgresMeta(conn)
         self.preferences = PostgresPreferences(conn)
         self.fsm = PostgresFsm(conn)
         self.knowledge_stats = PostgresKnowledgeStats(conn)
-        self.survey = PostgresSurvey(conn)
+        self.survey = PostgresSurvey(conn, sealer)
         self.subscriptions = PostgresSubscriptions(conn)
         self.polls = PostgresPolls(conn)
         self.digests = PostgresDigests(conn)
@@ -50,8 +51,9 @@ class PostgresTransaction:
 class PostgresStorage:
     """Implements `storage.Storage` on a PostgreSQL database shared by any number of bots."""
 
-    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+    def __init__(self, pool: asyncpg.Pool[Any], sealer: PendingSealer) -> None:
         self._pool = pool
+        self._sealer = sealer
         # Waiting writers of this process queue here, not on pooled connections.
         self._write_lock = asyncio.Lock()
         self._writing: asyncio.Task[object] | None = None
@@ -59,7 +61,7 @@ class PostgresStorage:
         self.preferences = PostgresPreferencesReader(pool)
         self.fsm = PostgresFsmReader(pool)
         self.knowledge_stats = PostgresKnowledgeStatsReader(pool)
-        self.survey = PostgresSurveyReader(pool)
+        self.survey = PostgresSurveyReader(pool, sealer)
         self.subscriptions = PostgresSubscriptionsReader(pool)
         self.polls = PostgresPollsReader(pool)
         self.digests = PostgresDigestsReader(pool)
@@ -76,7 +78,7 @@ class PostgresStorage:
                 async with self._pool.acquire() as conn, conn.transaction():
                     # Rolled back on any exception, cancellation included, by asyncpg.
                     await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-                    yield PostgresTransaction(conn)
+                    yield PostgresTransaction(conn, self._sealer)
             finally:
                 self._writing = None
 
@@ -92,8 +94,10 @@ class PostgresStorage:
         await self._pool.close()
 
 
-async def open_postgres(url: str) -> PostgresStorage:
-    """Open the database named by DATABASE_URL and bring its schema up to date."""
+async def open_postgres(url: str, pending_key: bytes) -> PostgresStorage:
+    """Open the database named by DATABASE_URL and bring its schema up to date; `pending_key`
+    (from SECRET_KEY, the same on every instance) seals the responses awaiting publication."""
+    sealer = PendingSealer(pending_key)
     pool = await create_pool(url)
     try:
         async with pool.acquire() as conn:
@@ -101,4 +105,4 @@ async def open_postgres(url: str) -> PostgresStorage:
     except BaseException:
         await pool.close()
         raise
-    return PostgresStorage(pool)
+    return PostgresStorage(pool, sealer)

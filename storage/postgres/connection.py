@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -28,3 +30,17 @@ async def create_pool(url: str, max_size: int = 10) -> asyncpg.Pool[Any]:
         server_settings={"timezone": "UTC", "application_name": "vyraj"},
     )
     return pool
+
+
+@asynccontextmanager
+async def one_snapshot(db: Executor) -> AsyncIterator[Connection]:
+    """A connection on which several statements read the same committed state: a read-only
+    REPEATABLE READ transaction on the pool, or the caller's own transaction."""
+    if isinstance(db, asyncpg.Pool):
+        async with (
+            db.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield conn
+    else:
+        yield db

@@ -10,6 +10,7 @@ import pytest
 from storage import Storage, open_storage
 from tests.servers.postgres import PostgresCluster
 
+PENDING_KEY = b"p" * 32
 # Opens a fresh, empty, migrated storage that keeps its files under the given folder.
 OpenStorage = Callable[[Path], Awaitable[Storage]]
 
@@ -31,7 +32,7 @@ def postgres_backend(request: pytest.FixtureRequest) -> OpenStorage:
     async def open_postgres(folder: Path) -> Storage:
         if folder not in databases:
             databases[folder] = await cluster.fresh_database()
-        return await open_storage(databases[folder])
+        return await open_storage(databases[folder], pending_key=PENDING_KEY)
 
     return open_postgres
 
