@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 
 from bot.app import KeyMismatchError
 from bot.telegram_retry import EXIT_CONFIG, StartBudget, StartupError
 from storage.migrations import SchemaTooNewError
+from storage.opening import describe_server
 
 T = TypeVar("T")
 
@@ -20,15 +21,6 @@ T = TypeVar("T")
 DATABASE_START_SECONDS = 10.0
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 2.0
-
-
-def describe_server(url: str) -> str:
-    """user@host/database of DATABASE_URL, without the password."""
-    parts = urlsplit(url)
-    host = parts.hostname or parse_qs(parts.query).get("host", ["localhost"])[0]
-    port = f":{parts.port}" if parts.port else ""
-    user = f"{parts.username}@" if parts.username else ""
-    return f"{user}{host}{port}{parts.path or '/'}"
 
 
 async def open_on_postgres(

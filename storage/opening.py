@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from storage.interface import Storage
 
@@ -20,6 +21,15 @@ def backend_of(url: str) -> str:
     raise ValueError(
         "must look like sqlite:///path/to/file.sqlite3 or postgresql://user@host/database"
     )
+
+
+def describe_server(url: str) -> str:
+    """user@host/database of a PostgreSQL URL, without the password."""
+    parts = urlsplit(url)
+    host = parts.hostname or parse_qs(parts.query).get("host", ["localhost"])[0]
+    port = f":{parts.port}" if parts.port else ""
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{user}{host}{port}{parts.path or '/'}"
 
 
 def sqlite_path_from_url(url: str) -> Path:
