@@ -23,6 +23,10 @@ NO_TOKEN = (
 )
 
 
+# backup, restore and health work on the SQLite file; PostgreSQL has its own tools.
+POSTGRES_HAS_NO_FILE = "DATABASE_URL is PostgreSQL: {what} (see README.md, Several instances)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vyraj",
@@ -179,6 +183,8 @@ def health_command() -> int:
 
     try:
         settings = load_settings()
+        if settings.uses_postgres:
+            raise UnhealthyError(POSTGRES_HAS_NO_FILE.format(what="no heartbeat file"))
         # A webhook bot calls the Bot API only when updates come: its heartbeat may be old.
         max_age = None if settings.webhook_url else HEALTHY_WITHIN_SECONDS
         print(check_health(settings.database_path, now=time.time(), max_age=max_age))
@@ -196,6 +202,8 @@ def backup_command(path: str, *, force: bool) -> int:
     target = Path(path)
     try:
         settings = load_settings()
+        if settings.uses_postgres:
+            raise UnusableCopyError(POSTGRES_HAS_NO_FILE.format(what="pg_dump backs it up"))
         if path.endswith("/"):
             target.mkdir(mode=0o700, parents=True, exist_ok=True)
         written = back_up(settings, target, force=force, now=dt.datetime.now(dt.UTC))
@@ -222,6 +230,8 @@ def restore_command(copy: Path) -> int:
 
     try:
         settings = load_settings()
+        if settings.uses_postgres:
+            raise UnusableCopyError(POSTGRES_HAS_NO_FILE.format(what="pg_restore restores it"))
         kept = restore(settings, copy, now=dt.datetime.now(dt.UTC))
     except (SettingsError, RefusedError, UnusableCopyError, DatabaseBusyError) as exc:
         print(f"restore refused: {exc}", file=sys.stderr)

@@ -79,3 +79,20 @@ async def test_a_newer_schema_is_refused(
     finished = await vyraj(tmp_path, DATABASE_URL=url, SECRET_KEY=KEY, **telegram(sandbox))
     assert finished.code == 2
     assert "schema version 999, newer than this Vyraj" in finished.line
+
+
+@pytest.mark.parametrize(
+    ("command", "line"),
+    [
+        (("backup", "copy.sqlite3"), "backup refused: DATABASE_URL is PostgreSQL: pg_dump"),
+        (("restore", "copy.sqlite3"), "restore refused: DATABASE_URL is PostgreSQL: pg_restore"),
+    ],
+)
+async def test_the_sqlite_file_commands_point_to_postgres_tools(
+    tmp_path: Path, command: tuple[str, ...], line: str
+) -> None:
+    url = "postgresql://vyraj:secret@db/vyraj"
+    finished = await vyraj(tmp_path, *command, DATABASE_URL=url, SECRET_KEY=KEY)
+    assert finished.code == 1
+    assert finished.line.startswith(line)
+    assert list(tmp_path.iterdir()) == []
