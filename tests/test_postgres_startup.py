@@ -11,7 +11,7 @@ import pytest
 from bot.sandbox.runtime import Sandbox
 from bot.settings import SettingsError, load_settings
 from tests.servers.postgres import PASSWORD, PASSWORD_ROLE, PostgresCluster
-from tests.test_startup_failures import KEY, telegram, vyraj
+from tests.test_startup_failures import KEY, files_under, telegram, vyraj
 
 
 def with_database(url: str, database: str) -> str:
@@ -95,4 +95,4 @@ async def test_the_sqlite_file_commands_point_to_postgres_tools(
     finished = await vyraj(tmp_path, *command, DATABASE_URL=url, SECRET_KEY=KEY)
     assert finished.code == 1
     assert finished.line.startswith(line)
-    assert list(tmp_path.iterdir()) == []
+    assert files_under(tmp_path) == {}
