@@ -218,7 +218,9 @@ async def create_vyraj(
     unless `library` already holds it."""
     clock = clock or SystemClock()
     storage = await open_storage(
-        settings.database_url, pending_key=pending_responses_key(master_secret)
+        settings.database_url,
+        pending_key=pending_responses_key(master_secret),
+        key_vault=settings.key_vault_dir,
     )
     try:
         keyring = Keyring(master_secret)

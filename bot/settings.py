@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Daily backups (never the key) into this folder, keeping the newest BACKUP_KEEP.
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1, le=1000)
+    # PostgreSQL only: a folder outside the database, shared by the instances, holding the keys
+    # whose deletion crypto-shreds a closed wave's or poll's key (storage/postgres/README.md).
+    key_vault_dir: Path | None = None
 
     @field_validator(
         "bot_token",
@@ -67,6 +70,7 @@ class Settings(BaseSettings):
         "digest_thread_id",
         "digest_locale",
         "backup_dir",
+        "key_vault_dir",
         mode="before",
     )
     @classmethod

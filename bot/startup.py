@@ -143,7 +143,16 @@ async def run_bot_on_postgres(settings: Settings, library: KnowledgeLibrary) -> 
         lambda: create_vyraj(settings, master.value, library=library), settings.database_url
     )
     vyraj.dispatcher.startup.register(freeze_start_up_objects)
+    if settings.key_vault_dir is None:
+        vyraj.dispatcher.startup.register(warn_no_key_vault)
     await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
+
+
+def warn_no_key_vault() -> None:
+    logger.warning(
+        "KEY_VAULT_DIR is not set: a closed wave's or poll's key stays in PostgreSQL's WAL and "
+        "backups, sealed under SECRET_KEY (see README.md, Several instances on PostgreSQL)"
+    )
 
 
 async def freeze_start_up_objects() -> None:
@@ -209,8 +218,8 @@ async def open_existing_storage(settings: Settings, *, read_only: bool) -> Stora
             key = resolve_master_secret(settings, database_is_new=False)
         except SecretKeyError as exc:
             raise StartupError(str(exc), EXIT_CONFIG) from None
-        url = settings.database_url
-        return await open_on_postgres(lambda: _open_checked(url, key, read_only), url)
+        url, vault = settings.database_url, settings.key_vault_dir
+        return await open_on_postgres(lambda: _open_checked(url, vault, key, read_only), url)
     path = settings.database_path
     if _inspect(path) is not DatabaseFile.VYRAJ:
         raise StartupError(
@@ -233,8 +242,12 @@ async def open_existing_storage(settings: Settings, *, read_only: bool) -> Stora
     return storage
 
 
-async def _open_checked(url: str, master: MasterSecret, read_only: bool) -> Storage:
-    storage = await open_storage(url, pending_key=pending_responses_key(master.value))
+async def _open_checked(
+    url: str, vault: Path | None, master: MasterSecret, read_only: bool
+) -> Storage:
+    storage = await open_storage(
+        url, pending_key=pending_responses_key(master.value), key_vault=vault
+    )
     try:
         await check_secret_key(storage, Keyring(master.value), record=not read_only)
     except BaseException:

@@ -39,15 +39,18 @@ def sqlite_path_from_url(url: str) -> Path:
     return Path(url[len(SQLITE_SCHEME) :])
 
 
-async def open_storage(url: str, *, pending_key: bytes | None = None) -> Storage:
+async def open_storage(
+    url: str, *, pending_key: bytes | None = None, key_vault: Path | None = None
+) -> Storage:
     """Open the database named by DATABASE_URL and bring its schema up to date. PostgreSQL
-    needs `pending_key` (derived from SECRET_KEY; see storage/postgres/pending.py)."""
+    needs `pending_key` (derived from SECRET_KEY) and may have a `key_vault` folder (see
+    storage/postgres/README.md); SQLite needs neither."""
     if backend_of(url) == "postgres":
         from storage.postgres import open_postgres  # asyncpg only when it is used
 
         if pending_key is None:
             raise ValueError("a PostgreSQL storage needs the pending-response key")
-        return await open_postgres(url, pending_key)
+        return await open_postgres(url, pending_key, key_vault)
     from storage.sqlite import open_sqlite
 
     return await open_sqlite(url)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -14,6 +15,7 @@ import asyncpg
 from storage.postgres.connection import Connection, create_pool
 from storage.postgres.digests import PostgresDigests, PostgresDigestsReader
 from storage.postgres.fsm import PostgresFsm, PostgresFsmReader
+from storage.postgres.key_vault import AfterCommit, KeyVault
 from storage.postgres.knowledge import PostgresKnowledgeStats, PostgresKnowledgeStatsReader
 from storage.postgres.meta import PostgresMeta, PostgresMetaReader
 from storage.postgres.migrations import migrate
@@ -37,23 +39,28 @@ WRITE_LOCK = 0x56797261_6A5F5752  # "Vyraj_WR"
 class PostgresTransaction:
     """Implements `storage.Transaction`: every repository on one connection."""
 
-    def __init__(self, conn: Connection, sealer: PendingSealer) -> None:
+    def __init__(self, conn: Connection, sealer: PendingSealer, vault: KeyVault | None) -> None:
+        # Run by the storage once this unit of work committed.
+        self.after_commit: list[AfterCommit] = []
         self.meta = PostgresMeta(conn)
         self.preferences = PostgresPreferences(conn)
         self.fsm = PostgresFsm(conn)
         self.knowledge_stats = PostgresKnowledgeStats(conn)
-        self.survey = PostgresSurvey(conn, sealer)
+        self.survey = PostgresSurvey(conn, sealer, vault, self.after_commit)
         self.subscriptions = PostgresSubscriptions(conn)
-        self.polls = PostgresPolls(conn)
+        self.polls = PostgresPolls(conn, vault, self.after_commit)
         self.digests = PostgresDigests(conn)
 
 
 class PostgresStorage:
     """Implements `storage.Storage` on a PostgreSQL database shared by any number of bots."""
 
-    def __init__(self, pool: asyncpg.Pool[Any], sealer: PendingSealer) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool[Any], sealer: PendingSealer, vault: KeyVault | None = None
+    ) -> None:
         self._pool = pool
         self._sealer = sealer
+        self._vault = vault
         # Waiting writers of this process queue here, not on pooled connections.
         self._write_lock = asyncio.Lock()
         self._writing: asyncio.Task[object] | None = None
@@ -61,9 +68,9 @@ class PostgresStorage:
         self.preferences = PostgresPreferencesReader(pool)
         self.fsm = PostgresFsmReader(pool)
         self.knowledge_stats = PostgresKnowledgeStatsReader(pool)
-        self.survey = PostgresSurveyReader(pool, sealer)
+        self.survey = PostgresSurveyReader(pool, sealer, vault)
         self.subscriptions = PostgresSubscriptionsReader(pool)
-        self.polls = PostgresPollsReader(pool)
+        self.polls = PostgresPollsReader(pool, vault)
         self.digests = PostgresDigestsReader(pool)
 
     @asynccontextmanager
@@ -75,10 +82,14 @@ class PostgresStorage:
         async with self._write_lock:
             self._writing = task
             try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    # Rolled back on any exception, cancellation included, by asyncpg.
-                    await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-                    yield PostgresTransaction(conn, self._sealer)
+                async with self._pool.acquire() as conn:
+                    tx = PostgresTransaction(conn, self._sealer, self._vault)
+                    async with conn.transaction():
+                        # Rolled back on any exception, cancellation included, by asyncpg.
+                        await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+                        yield tx
+                for action in tx.after_commit:
+                    await action()
             finally:
                 self._writing = None
 
@@ -94,10 +105,14 @@ class PostgresStorage:
         await self._pool.close()
 
 
-async def open_postgres(url: str, pending_key: bytes) -> PostgresStorage:
+async def open_postgres(
+    url: str, pending_key: bytes, key_vault: Path | None = None
+) -> PostgresStorage:
     """Open the database named by DATABASE_URL and bring its schema up to date; `pending_key`
-    (from SECRET_KEY, the same on every instance) seals the responses awaiting publication."""
+    (from SECRET_KEY, the same on every instance) seals the responses awaiting publication;
+    `key_vault`, a folder outside PostgreSQL, holds the KEKs that crypto-shred closed keys."""
     sealer = PendingSealer(pending_key)
+    vault = None if key_vault is None else await asyncio.to_thread(KeyVault.create, key_vault)
     pool = await create_pool(url)
     try:
         async with pool.acquire() as conn:
@@ -105,4 +120,4 @@ async def open_postgres(url: str, pending_key: bytes) -> PostgresStorage:
     except BaseException:
         await pool.close()
         raise
-    return PostgresStorage(pool, sealer)
+    return PostgresStorage(pool, sealer, vault)

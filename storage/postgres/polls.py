@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 
 from storage.interface import ChatRecord, Poll, PollCopy, ResultsDue
-from storage.postgres.connection import Executor, affected
+from storage.postgres.connection import Connection, Executor, affected
+from storage.postgres.key_vault import AfterCommit, KeyVault
 
 _POLL_COLUMNS = (
     "id, chat_key, kind, question, options, multiple, message_id, telegram_poll_id, tallies, "
@@ -66,16 +68,23 @@ def _chat(row: Mapping[str, object]) -> ChatRecord:
 class PostgresPollsReader:
     """The reads; `PostgresPolls` adds the writes, for use inside a transaction only."""
 
-    def __init__(self, db: Executor) -> None:
+    def __init__(self, db: Executor, vault: KeyVault | None) -> None:
         self._db = db
+        self._vault = vault
+
+    async def _opened(self, poll: Poll) -> Poll:
+        """The poll with its voter key as sealed under SECRET_KEY (unwrapped from its KEK)."""
+        if self._vault is None or poll.voter_key_sealed is None:
+            return poll
+        return replace(poll, voter_key_sealed=await self._vault.unwrap(poll.voter_key_sealed))
 
     async def _one(self, where: str, *args: object) -> Poll | None:
         row = await self._db.fetchrow(f"SELECT {_POLL_COLUMNS} FROM polls WHERE {where}", *args)
-        return None if row is None else _poll(row)
+        return None if row is None else await self._opened(_poll(row))
 
     async def _many(self, where: str, *args: object) -> list[Poll]:
         rows = await self._db.fetch(f"SELECT {_POLL_COLUMNS} FROM polls WHERE {where}", *args)
-        return [_poll(row) for row in rows]
+        return [await self._opened(_poll(row)) for row in rows]
 
     async def get_chat(self, chat_key: bytes) -> ChatRecord | None:
         row = await self._db.fetchrow(
@@ -173,6 +182,18 @@ class PostgresPollsReader:
 
 
 class PostgresPolls(PostgresPollsReader):
+    def __init__(
+        self, db: Connection, vault: KeyVault | None, after_commit: list[AfterCommit]
+    ) -> None:
+        super().__init__(db, vault)
+        self._after_commit = after_commit
+
+    def _shred_after_commit(self, stored: bytes | None) -> None:
+        if stored is not None and self._vault is not None:
+            vault, wrapped = self._vault, bytes(stored)
+            # Only once committed: a rolled-back close must leave the open poll its key.
+            self._after_commit.append(lambda: vault.shred(wrapped))
+
     async def save_chat(self, chat: ChatRecord) -> None:
         await self._db.execute(
             "INSERT INTO chats (chat_key, chat_sealed, kind, active, forum) "
@@ -200,6 +221,9 @@ class PostgresPolls(PostgresPollsReader):
         hidden_counts: bool = False,
         thread_id: int | None = None,
     ) -> Poll:
+        stored = voter_key_sealed
+        if self._vault is not None and voter_key_sealed is not None:
+            stored = await self._vault.wrap(voter_key_sealed)
         row = await self._db.fetchrow(
             "INSERT INTO polls (chat_key, kind, question, options, multiple, tallies, "
             "opened_on, close_at, voter_key_sealed, locale, hidden_counts, thread_id) "
@@ -213,13 +237,13 @@ class PostgresPolls(PostgresPollsReader):
             json.dumps([0] * len(options)),
             opened_on.isoformat(),
             None if close_at is None else close_at.isoformat(),
-            voter_key_sealed,
+            stored,
             locale,
             int(hidden_counts),
             thread_id,
         )
         assert row is not None
-        return _poll(row)
+        return replace(_poll(row), voter_key_sealed=voter_key_sealed)
 
     async def attach_message(
         self, poll_id: int, message_id: int, telegram_poll_id: str | None
@@ -232,7 +256,11 @@ class PostgresPolls(PostgresPollsReader):
         )
 
     async def delete_unposted(self, poll_id: int) -> None:
-        await self._db.execute("DELETE FROM polls WHERE id = $1 AND message_id IS NULL", poll_id)
+        stored = await self._db.fetchval(
+            "DELETE FROM polls WHERE id = $1 AND message_id IS NULL RETURNING voter_key_sealed",
+            poll_id,
+        )
+        self._shred_after_commit(stored)
 
     async def add_copy(self, poll_id: int, chat_key: bytes, message_id: int) -> None:
         await self._db.execute(
@@ -272,6 +300,9 @@ class PostgresPolls(PostgresPollsReader):
         )
 
     async def close_poll(self, poll_id: int, closed_on: dt.date, tallies: tuple[int, ...]) -> bool:
+        stored = await self._db.fetchval(
+            "SELECT voter_key_sealed FROM polls WHERE id = $1 AND closed_on IS NULL", poll_id
+        )
         status = await self._db.execute(
             "UPDATE polls SET closed_on = $1, tallies = $2, voter_key_sealed = NULL "
             "WHERE id = $3 AND closed_on IS NULL",
@@ -282,6 +313,7 @@ class PostgresPolls(PostgresPollsReader):
         closed = affected(status) > 0
         if closed:
             await self._db.execute("DELETE FROM poll_votes WHERE poll_id = $1", poll_id)
+            self._shred_after_commit(stored)
         return closed
 
     async def vote(self, poll_id: int, voter: bytes, choice: tuple[int, ...]) -> bool:

@@ -7,7 +7,7 @@ import os
 import random
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 
@@ -19,6 +19,7 @@ from storage.interface import (
     WaveAlreadyOpenError,
 )
 from storage.postgres.connection import Connection, Executor, affected, one_snapshot
+from storage.postgres.key_vault import AfterCommit, KeyVault
 from storage.postgres.pending import PendingResponse, PendingSealer
 
 _WAVE_COLUMNS = "id, label, opened_on, closed_on, key_sealed"
@@ -52,21 +53,31 @@ class PostgresSurveyReader:
     A wave's responses are its rows in survey_responses overlaid with its sealed pending ones
     (pending.py); every read below sees the two together, as one state."""
 
-    def __init__(self, db: Executor, sealer: PendingSealer) -> None:
+    def __init__(self, db: Executor, sealer: PendingSealer, vault: KeyVault | None) -> None:
         self._db = db
         self._sealer = sealer
+        self._vault = vault
+
+    async def _opened(self, wave: Wave) -> Wave:
+        """The wave with its key as sealed under SECRET_KEY (unwrapped from the vault's KEK)."""
+        if self._vault is None or wave.key_sealed is None:
+            return wave
+        return replace(wave, key_sealed=await self._vault.unwrap(wave.key_sealed))
 
     async def current_wave(self) -> Wave | None:
         row = await self._db.fetchrow(
             f"SELECT {_WAVE_COLUMNS} FROM survey_waves WHERE closed_on IS NULL"
         )
-        return None if row is None else _wave(row)
+        return None if row is None else await self._opened(_wave(row))
 
     async def waves(self) -> list[tuple[Wave, int]]:
         async with one_snapshot(self._db) as conn:
             rows = await conn.fetch(f"SELECT {_WAVE_COLUMNS} FROM survey_waves ORDER BY id DESC")
             return [
-                (_wave(row), (await _live(conn, self._sealer, row["id"])).respondents)
+                (
+                    await self._opened(_wave(row)),
+                    (await _live(conn, self._sealer, row["id"])).respondents,
+                )
                 for row in rows
             ]
 
@@ -74,7 +85,7 @@ class PostgresSurveyReader:
         rows = await self._db.fetch(
             f"SELECT {_WAVE_COLUMNS} FROM survey_waves ORDER BY id DESC LIMIT $1", limit
         )
-        return [_wave(row) for row in rows]
+        return [await self._opened(_wave(row)) for row in rows]
 
     async def has_response(self, wave_id: int, respondent: bytes) -> bool:
         found = await self._db.fetchval(
@@ -157,11 +168,19 @@ async def _live(conn: Connection, sealer: PendingSealer, wave_id: int) -> _LiveS
 
 
 class PostgresSurvey(PostgresSurveyReader):
-    def __init__(self, db: Connection, sealer: PendingSealer) -> None:
-        super().__init__(db, sealer)
+    def __init__(
+        self,
+        db: Connection,
+        sealer: PendingSealer,
+        vault: KeyVault | None,
+        after_commit: list[AfterCommit],
+    ) -> None:
+        super().__init__(db, sealer, vault)
         self._conn = db
+        self._after_commit = after_commit
 
     async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
+        stored = key_sealed if self._vault is None else await self._vault.wrap(key_sealed)
         try:
             # A savepoint: a refused insert must not abort the caller's whole transaction.
             async with self._conn.transaction():
@@ -170,19 +189,28 @@ class PostgresSurvey(PostgresSurveyReader):
                     "VALUES ($1, $2, $3) RETURNING id",
                     label,
                     opened_on.isoformat(),
-                    key_sealed,
+                    stored,
                 )
         except asyncpg.UniqueViolationError as exc:
+            if self._vault is not None:
+                await self._vault.shred(stored)
             raise WaveAlreadyOpenError(label) from exc
         return Wave(int(wave_id), label, opened_on, None, key_sealed)
 
     async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
+        stored = await self._conn.fetchval(
+            "SELECT key_sealed FROM survey_waves WHERE id = $1 AND closed_on IS NULL", wave_id
+        )
         await self._conn.execute(
             "UPDATE survey_waves SET closed_on = $1, key_sealed = NULL "
             "WHERE id = $2 AND closed_on IS NULL",
             closed_on.isoformat(),
             wave_id,
         )
+        if stored is not None and self._vault is not None:
+            vault, wrapped = self._vault, bytes(stored)
+            # Only once committed: a rolled-back close must leave the open wave its key.
+            self._after_commit.append(lambda: vault.shred(wrapped))
         await self.clear_changed(wave_id)
 
     async def save_response(

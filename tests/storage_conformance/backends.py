@@ -24,15 +24,17 @@ def sqlite_backend(request: pytest.FixtureRequest) -> OpenStorage:
 
 
 def postgres_backend(request: pytest.FixtureRequest) -> OpenStorage:
-    """Each folder is a new database of the session's throw-away cluster; opening the same
-    folder again reopens its database."""
+    """Each folder is a new database of the session's throw-away cluster, with its key vault
+    in the folder; opening the same folder again reopens both."""
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
     databases: dict[Path, str] = {}
 
     async def open_postgres(folder: Path) -> Storage:
         if folder not in databases:
             databases[folder] = await cluster.fresh_database()
-        return await open_storage(databases[folder], pending_key=PENDING_KEY)
+        return await open_storage(
+            databases[folder], pending_key=PENDING_KEY, key_vault=folder / "key-vault"
+        )
 
     return open_postgres
 
