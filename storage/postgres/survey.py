@@ -44,7 +44,6 @@ class _LiveState:
     revision: int
     groups: Counter[str]
     respondents: int
-    changed: int
 
 
 class PostgresSurveyReader:
@@ -99,8 +98,21 @@ class PostgresSurveyReader:
         return bool(found)
 
     async def changed_respondents(self, wave_id: int) -> int:
+        # Asked at every submission: counts marked rows (one per respondent) and the few
+        # pending ones, without reading the answer sets.
         async with one_snapshot(self._db) as conn:
-            return (await _live(conn, self._sealer, wave_id)).changed
+            changed = int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM survey_responses WHERE wave_id = $1 AND changed = 1",
+                    wave_id,
+                )
+            )
+            pending = await _pending(conn, self._sealer, wave_id)
+            stored = await _stored(conn, wave_id, [p.respondent for p in pending])
+        for response in pending:
+            before = stored.get(response.respondent)
+            changed += response.changed - (before is not None and before[1])
+        return changed
 
     async def snapshot(self, wave_id: int) -> SurveySnapshot | None:
         row = await self._db.fetchrow(
@@ -144,15 +156,12 @@ async def _live(conn: Connection, sealer: PendingSealer, wave_id: int) -> _LiveS
     """The wave's counts with its pending responses laid over the stored ones."""
     rows = await conn.fetch(
         "SELECT NULL::text, revision FROM survey_waves WHERE id = $1 "
-        "UNION ALL SELECT '', count(*) FROM survey_responses "
-        "  WHERE wave_id = $1 AND changed = 1 "
         "UNION ALL SELECT answers, respondents FROM survey_answer_sets WHERE wave_id = $1",
         wave_id,
     )
     revision = next((int(row[1]) for row in rows if row[0] is None), 0)
-    changed = next((int(row[1]) for row in rows if row[0] == ""), 0)
     groups: Counter[str] = Counter(
-        {str(row[0]): int(row[1]) for row in rows if row[0] is not None and row[0] != ""}
+        {str(row[0]): int(row[1]) for row in rows if row[0] is not None}
     )
     pending = await _pending(conn, sealer, wave_id)
     stored = await _stored(conn, wave_id, [p.respondent for p in pending])
@@ -160,11 +169,9 @@ async def _live(conn: Connection, sealer: PendingSealer, wave_id: int) -> _LiveS
         before = stored.get(response.respondent)
         if before is not None:
             groups[before[0]] -= 1
-            changed -= before[1]
         groups[response.answers] += 1
-        changed += response.changed
     live = +groups  # drops the sets nobody gives any more
-    return _LiveState(revision, live, sum(live.values()), changed)
+    return _LiveState(revision, live, sum(live.values()))
 
 
 class PostgresSurvey(PostgresSurveyReader):
