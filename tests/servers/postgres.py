@@ -38,18 +38,25 @@ def find_bindir() -> Path | None:
 
 
 def _as_server_user(command: list[str]) -> list[str]:
-    # initdb and postgres refuse to run as root: Debian's package makes a `postgres` user.
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+    # Debian's package makes the `postgres` user.
+    if PostgresCluster.needs_server_user():
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
 
 
 class PostgresCluster:
     """A running cluster; `fresh_database()` hands each test an empty, migrated database."""
 
+    @staticmethod
+    def needs_server_user() -> bool:
+        """initdb and postgres refuse to run as root: then the `postgres` user runs them."""
+        return os.geteuid() == 0
+
     def __init__(self, bindir: Path, folder: Path) -> None:
         self.bindir = bindir
         self.folder = folder
         self.data = folder / "data"
-        self.user = "postgres" if os.geteuid() == 0 else "vyraj"
+        self.user = "postgres" if self.needs_server_user() else "vyraj"
         self._names = itertools.count(1)
 
     def url(self, database: str) -> str:
@@ -133,7 +140,7 @@ def running_cluster() -> Iterator[PostgresCluster]:
             pytest.fail(message)
         pytest.skip(message)
     folder = Path(tempfile.mkdtemp(prefix="vyraj-pg-"))
-    if os.geteuid() == 0:
+    if PostgresCluster.needs_server_user():
         shutil.chown(folder, "postgres", "postgres")
     cluster = PostgresCluster(bindir, folder)
     try:
