@@ -8,8 +8,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.app import check_secret_key, pending_responses_key
 from bot.sandbox.runtime import Sandbox
 from bot.settings import SettingsError, load_settings
+from services.privacy import Keyring
+from storage import open_storage
 from tests.servers.postgres import PASSWORD, PASSWORD_ROLE, PostgresCluster
 from tests.test_startup_failures import KEY, files_under, telegram, vyraj
 
@@ -96,3 +99,23 @@ async def test_the_sqlite_file_commands_point_to_postgres_tools(
     assert finished.code == 1
     assert finished.line.startswith(line)
     assert files_under(tmp_path) == {}
+
+
+async def test_digest_dry_run_reads_postgres(
+    postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    url = await postgres_cluster.fresh_database()
+    storage = await open_storage(url, pending_key=pending_responses_key(KEY.encode()))
+    try:
+        await check_secret_key(storage, Keyring(KEY.encode()))
+    finally:
+        await storage.close()
+    finished = await vyraj(tmp_path, "digest", "--dry-run", DATABASE_URL=url, SECRET_KEY=KEY)
+    assert (finished.code, finished.stderr) == (0, "")
+    assert finished.stdout.strip()
+
+    other_key = "o" * 64
+    finished = await vyraj(tmp_path, "digest", "--dry-run", DATABASE_URL=url, SECRET_KEY=other_key)
+    assert finished.code == 2
+    assert other_key not in finished.stderr
+    assert "SECRET_KEY" in finished.line
