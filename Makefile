@@ -68,6 +68,7 @@ bench: install
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/stats_speed.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/storage_backends.py
 
 soak: install
 	$(BIN)/python bench/soak.py

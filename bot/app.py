@@ -38,9 +38,9 @@ from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
 from services.policy import Policy
-from services.privacy import Keyring
+from services.privacy import Keyring, derive_key
 from services.survey.waves import publish_due_snapshots
-from storage import SqliteStorage, Storage, open_storage
+from storage import Storage, open_storage
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Vyraj:
     settings: Settings
     bot: Bot
     dispatcher: Dispatcher
-    storage: SqliteStorage
+    storage: Storage
     keyring: Keyring
     tracker: InFlightTracker
     broadcaster: WaveBroadcaster
@@ -80,10 +80,13 @@ class Vyraj:
     async def mark_started(self) -> None:
         # `vyraj health` reads this file to tell a bot that reaches Telegram from a stuck one;
         # it starts only now (the start-up calls just succeeded), so a failed start leaves none.
-        path = heartbeat_file_for(self.settings.database_path)
-        with contextlib.suppress(OSError):
-            path.touch()
-        self.bot.session.middleware(HeartbeatMiddleware(path))
+        # A PostgreSQL deployment has no data folder to keep it in: its orchestrator checks
+        # the webhook port instead.
+        if not self.settings.uses_postgres:
+            path = heartbeat_file_for(self.settings.database_path)
+            with contextlib.suppress(OSError):
+                path.touch()
+            self.bot.session.middleware(HeartbeatMiddleware(path))
         self.serving.set()
 
     async def close(self) -> None:
@@ -181,6 +184,11 @@ def create_digest_service(
     )
 
 
+def pending_responses_key(master_secret: bytes) -> bytes:
+    """Seals PostgreSQL's survey responses awaiting publication (unused on SQLite)."""
+    return derive_key(master_secret, "postgres pending responses")
+
+
 async def check_secret_key(storage: Storage, keyring: Keyring, *, record: bool = True) -> None:
     """Refuse to start with a key that cannot read this database's pseudonyms; a database
     without a check value gets one unless `record` is false (read-only)."""
@@ -209,7 +217,11 @@ async def create_vyraj(
     system's unless a test or the sandbox sets one; the guide is read (off the event loop)
     unless `library` already holds it."""
     clock = clock or SystemClock()
-    storage = await open_storage(settings.database_url)
+    storage = await open_storage(
+        settings.database_url,
+        pending_key=pending_responses_key(master_secret),
+        key_vault=settings.key_vault_dir,
+    )
     try:
         keyring = Keyring(master_secret)
         await check_secret_key(storage, keyring)

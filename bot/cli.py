@@ -23,6 +23,10 @@ NO_TOKEN = (
 )
 
 
+# backup, restore and health work on the SQLite file; PostgreSQL has its own tools.
+POSTGRES_HAS_NO_FILE = "DATABASE_URL is PostgreSQL: {what} (see README.md, Several instances)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vyraj",
@@ -65,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         "restore", help="check a backup against the key and put it in place (bot stopped)"
     )
     restore.add_argument("path", type=Path, help="a file written by vyraj backup")
+    migrate_db = commands.add_parser(
+        "migrate-db",
+        help="copy an SQLite database into a new, empty PostgreSQL database (bot stopped)",
+    )
+    migrate_db.add_argument("source", help="sqlite:///path/to/vyraj.sqlite3")
+    migrate_db.add_argument("target", help="postgresql://user@host/database (empty)")
     return parser
 
 
@@ -91,6 +101,8 @@ def run_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         return backup_command(args.path, force=args.force)
     if args.command == "restore":
         return restore_command(args.path)
+    if args.command == "migrate-db":
+        return migrate_db_command(args.source, args.target)
     parser.print_help()
     return 0
 
@@ -171,6 +183,8 @@ def health_command() -> int:
 
     try:
         settings = load_settings()
+        if settings.uses_postgres:
+            raise UnhealthyError(POSTGRES_HAS_NO_FILE.format(what="no heartbeat file"))
         # A webhook bot calls the Bot API only when updates come: its heartbeat may be old.
         max_age = None if settings.webhook_url else HEALTHY_WITHIN_SECONDS
         print(check_health(settings.database_path, now=time.time(), max_age=max_age))
@@ -188,6 +202,8 @@ def backup_command(path: str, *, force: bool) -> int:
     target = Path(path)
     try:
         settings = load_settings()
+        if settings.uses_postgres:
+            raise UnusableCopyError(POSTGRES_HAS_NO_FILE.format(what="pg_dump backs it up"))
         if path.endswith("/"):
             target.mkdir(mode=0o700, parents=True, exist_ok=True)
         written = back_up(settings, target, force=force, now=dt.datetime.now(dt.UTC))
@@ -214,6 +230,8 @@ def restore_command(copy: Path) -> int:
 
     try:
         settings = load_settings()
+        if settings.uses_postgres:
+            raise UnusableCopyError(POSTGRES_HAS_NO_FILE.format(what="pg_restore restores it"))
         kept = restore(settings, copy, now=dt.datetime.now(dt.UTC))
     except (SettingsError, RefusedError, UnusableCopyError, DatabaseBusyError) as exc:
         print(f"restore refused: {exc}", file=sys.stderr)
@@ -224,6 +242,38 @@ def restore_command(copy: Path) -> int:
     print(f"Restored {copy} into {settings.database_path}.")
     if kept is not None:
         print(f"The database it replaced is kept as {kept}.")
+    return 0
+
+
+def migrate_db_command(source: str, target: str) -> int:
+    """Copy SQLite into PostgreSQL; one line either way, never the target's password."""
+    import sqlite3
+
+    import asyncpg
+
+    from storage.opening import backend_of, describe_server, sqlite_path_from_url
+    from storage.postgres.transfer import TransferRefusedError, copy_sqlite_to_postgres
+
+    try:
+        if backend_of(source) != "sqlite" or backend_of(target) != "postgres":
+            raise ValueError("give an sqlite:/// SOURCE and a postgresql:// TARGET")
+        path = sqlite_path_from_url(source)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+        copied = asyncio.run(copy_sqlite_to_postgres(path, target))
+    except (ValueError, TransferRefusedError) as exc:
+        print(f"migrate-db refused: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
+        print(
+            f"migrate-db failed: {describe_server(target)}: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"Copied {copied.rows} rows of {copied.tables} tables from {path} into "
+        f"{describe_server(target)}. Set DATABASE_URL to it and keep the same SECRET_KEY."
+    )
     return 0
 
 

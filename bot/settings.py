@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from storage.sqlite import sqlite_path_from_url
+from storage.opening import backend_of, sqlite_path_from_url
 
 Locale = Literal["be", "ru", "en"]
 LOCALES: tuple[Locale, ...] = ("be", "ru", "en")
@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Daily backups (never the key) into this folder, keeping the newest BACKUP_KEEP.
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1, le=1000)
+    # PostgreSQL only: a folder outside the database, shared by the instances, holding the keys
+    # whose deletion crypto-shreds a closed wave's or poll's key (storage/postgres/README.md).
+    key_vault_dir: Path | None = None
 
     @field_validator(
         "bot_token",
@@ -67,6 +70,7 @@ class Settings(BaseSettings):
         "digest_thread_id",
         "digest_locale",
         "backup_dir",
+        "key_vault_dir",
         mode="before",
     )
     @classmethod
@@ -96,7 +100,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        sqlite_path_from_url(value)
+        backend_of(value)
         return value
 
     @field_validator("secret_key")
@@ -187,6 +191,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _shared_database_needs_key(self) -> Settings:
+        # Every instance must hold the same key, and none may be written beside the data.
+        if self.uses_postgres and self.secret_key is None and self.secret_key_file is None:
+            raise ValueError(
+                "SECRET_KEY: required with a PostgreSQL DATABASE_URL (the same key on every "
+                "instance; no key file is generated for a shared database)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url is not None:
             if not self.webhook_url.startswith("https://") and not self.webhook_url.startswith(
@@ -201,7 +215,12 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def uses_postgres(self) -> bool:
+        return backend_of(self.database_url) == "postgres"
+
+    @property
     def database_path(self) -> Path:
+        """The SQLite file (ValueError for PostgreSQL, which has none)."""
         return sqlite_path_from_url(self.database_url)
 
     @property

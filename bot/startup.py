@@ -21,8 +21,10 @@ from bot.app import (
     check_secret_key,
     create_bot,
     create_vyraj,
+    pending_responses_key,
 )
 from bot.instance_lock import DatabaseBusyError, hold_database_lock
+from bot.postgres_start import open_on_postgres
 from bot.runners import serve_polling, serve_webhook
 from bot.secret_key import (
     MasterSecret,
@@ -35,8 +37,9 @@ from bot.telegram_retry import EXIT_CONFIG, StartBudget, StartupError, call_tele
 from services.knowledge.articles import ArticleError
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
+from storage import Storage, open_storage
 from storage.migrations import available_migrations, schema_version
-from storage.sqlite import SqliteStorage, connect_read_only, open_storage
+from storage.sqlite import SqliteStorage, connect_read_only, open_sqlite
 from storage.sqlite.inspection import DatabaseFile, DatabaseFileError, inspect_database
 
 logger = logging.getLogger(__name__)
@@ -91,6 +94,9 @@ async def run_bot(settings: Settings) -> None:
     """Everything `vyraj run` does, from reaching Telegram until it is stopped."""
     # A missing or empty KNOWLEDGE_DIR stops the start here; the index is built off the loop.
     library = await asyncio.to_thread(load_library, settings)
+    if settings.uses_postgres:
+        await run_bot_on_postgres(settings, library)
+        return
     refuse_if_in_use(settings.database_path)
     await reach_telegram(settings, StartBudget.from_now())
     new_files = NewFiles()
@@ -123,6 +129,30 @@ async def run_bot(settings: Settings) -> None:
         if vyraj is None or not vyraj.started:
             new_files.remove()
         raise
+
+
+async def run_bot_on_postgres(settings: Settings, library: KnowledgeLibrary) -> None:
+    """`vyraj run` on a shared PostgreSQL database: no file to check, lock or create, and the
+    key comes from SECRET_KEY (or SECRET_KEY_FILE) only, the same on every instance."""
+    await reach_telegram(settings, StartBudget.from_now())
+    try:
+        master = resolve_master_secret(settings, database_is_new=False)
+    except SecretKeyError as exc:
+        raise StartupError(str(exc), EXIT_CONFIG) from None
+    vyraj = await open_on_postgres(
+        lambda: create_vyraj(settings, master.value, library=library), settings.database_url
+    )
+    vyraj.dispatcher.startup.register(freeze_start_up_objects)
+    if settings.key_vault_dir is None:
+        vyraj.dispatcher.startup.register(warn_no_key_vault)
+    await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
+
+
+def warn_no_key_vault() -> None:
+    logger.warning(
+        "KEY_VAULT_DIR is not set: a closed wave's or poll's key stays in PostgreSQL's WAL and "
+        "backups, sealed under SECRET_KEY (see README.md, Several instances on PostgreSQL)"
+    )
 
 
 async def freeze_start_up_objects() -> None:
@@ -181,8 +211,15 @@ def prepare_database(settings: Settings, new_files: NewFiles) -> MasterSecret:
     return master
 
 
-async def open_existing_storage(settings: Settings, *, read_only: bool) -> SqliteStorage:
+async def open_existing_storage(settings: Settings, *, read_only: bool) -> Storage:
     """The existing database with its key checked (`vyraj digest`); never creates one."""
+    if settings.uses_postgres:
+        try:
+            key = resolve_master_secret(settings, database_is_new=False)
+        except SecretKeyError as exc:
+            raise StartupError(str(exc), EXIT_CONFIG) from None
+        url, vault = settings.database_url, settings.key_vault_dir
+        return await open_on_postgres(lambda: _open_checked(url, vault, key, read_only), url)
     path = settings.database_path
     if _inspect(path) is not DatabaseFile.VYRAJ:
         raise StartupError(
@@ -205,9 +242,23 @@ async def open_existing_storage(settings: Settings, *, read_only: bool) -> Sqlit
     return storage
 
 
+async def _open_checked(
+    url: str, vault: Path | None, master: MasterSecret, read_only: bool
+) -> Storage:
+    storage = await open_storage(
+        url, pending_key=pending_responses_key(master.value), key_vault=vault
+    )
+    try:
+        await check_secret_key(storage, Keyring(master.value), record=not read_only)
+    except BaseException:
+        await storage.close()
+        raise
+    return storage
+
+
 async def _open_storage(path: Path, url: str, read_only: bool) -> SqliteStorage:
     if not read_only:
-        return await open_storage(url)
+        return await open_sqlite(url)
     conn = await connect_read_only(path)
     try:
         version = await schema_version(conn)

@@ -34,7 +34,8 @@ from storage.interface import (
     Wave,
     WaveAlreadyOpenError,
 )
-from storage.sqlite import SqliteStorage, open_storage
+from storage.opening import open_storage
+from storage.sqlite import SqliteStorage
 
 __all__ = [
     "NOTES_PER_ARTICLE",

@@ -1,10 +1,12 @@
-"""Versioned schema migrations: `migrations/NNNN_name.sql`, applied in order at start."""
+"""Versioned schema migrations: `migrations/NNNN_name.sql` (SQLite) and
+`migrations/postgres/NNNN_name.sql` (PostgreSQL, the same numbers), applied in order at start."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Literal
 
 import aiosqlite
 
@@ -18,9 +20,18 @@ class Migration:
     sql: str
 
 
-def available_migrations() -> list[Migration]:
-    """All migrations shipped with the package, in version order (1, 2, 3...)."""
+Dialect = Literal["sqlite", "postgres"]
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was migrated by a newer Vyraj; this one must not touch it."""
+
+
+def available_migrations(dialect: Dialect = "sqlite") -> list[Migration]:
+    """All migrations of the dialect shipped with the package, in version order (1, 2, 3...)."""
     folder = resources.files("storage").joinpath("migrations")
+    if dialect == "postgres":
+        folder = folder.joinpath("postgres")
     found: list[Migration] = []
     for entry in folder.iterdir():
         match = _NAME.match(entry.name)
@@ -46,7 +57,7 @@ async def migrate(conn: aiosqlite.Connection, target: int | None = None) -> int:
     target = latest if target is None else target
     current = await schema_version(conn)
     if current > latest:
-        raise RuntimeError(
+        raise SchemaTooNewError(
             f"the database is at schema version {current}, newer than this Vyraj ({latest})"
         )
     for migration in migrations:

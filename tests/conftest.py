@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import logging
@@ -13,6 +14,7 @@ from bot.i18n import compile_catalogs
 from bot.log_redaction import RedactingFormatter
 from bot.sandbox.runtime import Sandbox, open_sandbox
 from services.clock import ManualClock
+from tests.servers.postgres import PostgresCluster, running_cluster
 
 WARSAW = ZoneInfo("Europe/Warsaw")  # TIMEZONE's default
 # An ordinary weekday afternoon: where every test's clock stands unless it is pinned.
@@ -57,6 +59,14 @@ def clock(instant: dt.datetime) -> ManualClock:
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_catalogs() -> None:
     compile_catalogs()
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throw-away PostgreSQL cluster for the whole run; each test makes its own database."""
+    with running_cluster() as cluster:
+        asyncio.run(cluster.create_template())
+        yield cluster
 
 
 @pytest.fixture

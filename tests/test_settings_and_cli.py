@@ -52,7 +52,7 @@ def run_vyraj(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPro
         ("DEFAULT_LOCALE", "de", "DEFAULT_LOCALE"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE"),
         ("ADMIN_IDS", "12,abc", "ADMIN_IDS"),
-        ("DATABASE_URL", "postgres://x", "DATABASE_URL"),
+        ("DATABASE_URL", "mysql://x", "DATABASE_URL"),
         ("SECRET_KEY", "short", "SECRET_KEY"),
         ("BOT_TOKEN", "not a token", "BOT_TOKEN"),
         ("WEBHOOK_LISTEN", "nowhere", "WEBHOOK_LISTEN"),

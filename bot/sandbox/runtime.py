@@ -67,6 +67,8 @@ class Sandbox:
     # The bot's clock; tests whose outcome depends on the date set a ManualClock.
     clock: Clock = field(default_factory=SystemClock)
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
+    # Another database than the SQLite file, such as postgresql://...
+    database_url: str | None = None
     bot: RunningBot | None = None
     _next_user_id: int = 2**33 + 1001
 
@@ -74,7 +76,7 @@ class Sandbox:
         values: dict[str, object] = {
             "bot_token": self.api.token,
             "telegram_api_url": self.api_url,
-            "database_url": f"sqlite:///{self.database_path}",
+            "database_url": self.database_url or f"sqlite:///{self.database_path}",
             "secret_key": self.secret_key,
             "default_locale": "be",
             "_env_file": None,
@@ -165,12 +167,14 @@ class Sandbox:
 
 
 @contextlib.asynccontextmanager
-async def open_sandbox(database_path: Path, clock: Clock | None = None) -> AsyncIterator[Sandbox]:
+async def open_sandbox(
+    database_path: Path, clock: Clock | None = None, *, database_url: str | None = None
+) -> AsyncIterator[Sandbox]:
     """The local server and a sandbox on it; the bot and the server read `clock` (the
-    system's by default)."""
+    system's by default); `database_url` puts the bot on another database than the file."""
     clock = clock or SystemClock()
     async with local_bot_api(LocalBotApi(clock=clock)) as (api, url):
-        sandbox = Sandbox(api, url, database_path, clock)
+        sandbox = Sandbox(api, url, database_path, clock, database_url=database_url)
         try:
             yield sandbox
         finally:

@@ -39,7 +39,7 @@ __all__ = [
     "SqliteTransaction",
     "connect",
     "connect_read_only",
-    "open_storage",
+    "open_sqlite",
     "sqlite_path_from_url",
 ]
 
@@ -155,7 +155,7 @@ class SqliteStorage:
             await self._writer.close()
 
 
-async def open_storage(url: str) -> SqliteStorage:
+async def open_sqlite(url: str) -> SqliteStorage:
     """Open the database named by DATABASE_URL and bring its schema up to date."""
     path = sqlite_path_from_url(url)
     writer = await connect(path)

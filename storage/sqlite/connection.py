@@ -6,17 +6,12 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.opening import sqlite_path_from_url
 from storage.sqlite.inspection import VYRAJ_APPLICATION_ID
 
+__all__ = ["BUSY_TIMEOUT_MS", "connect", "connect_read_only", "sqlite_path_from_url"]
+
 BUSY_TIMEOUT_MS = 5000
-
-
-def sqlite_path_from_url(url: str) -> Path:
-    """`sqlite:///relative/path` or `sqlite:////absolute/path` to a filesystem path."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or len(url) == len(prefix):
-        raise ValueError("must look like sqlite:///path/to/file.sqlite3")
-    return Path(url[len(prefix) :])
 
 
 async def connect(path: Path) -> aiosqlite.Connection:

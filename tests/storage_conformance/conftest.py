@@ -12,7 +12,7 @@ from tests.storage_conformance.backends import BACKENDS, OpenStorage
 @pytest.fixture(params=sorted(BACKENDS))
 def open_backend(request: pytest.FixtureRequest) -> OpenStorage:
     """Opens a fresh storage of one backend; every conformance test runs once per backend."""
-    return BACKENDS[str(request.param)]
+    return BACKENDS[str(request.param)](request)
 
 
 @pytest.fixture

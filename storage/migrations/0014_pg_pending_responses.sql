@@ -1,0 +1,3 @@
+-- Nothing on SQLite: survey_responses there is kept in key order (WITHOUT ROWID) and deleted
+-- rows are overwritten, so insertion order never shows. PostgreSQL's migration of the same
+-- number adds the sealed pending responses that give it the same property.

@@ -1,0 +1,123 @@
+"""The PostgreSQL backend: an asyncpg pool shared by the readers (each read sees committed
+data) and one pooled connection per unit of work. One class per repository, all behind
+`storage.Storage`; see README.md for what it guarantees and how that differs from SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from storage.postgres.connection import Connection, create_pool
+from storage.postgres.digests import PostgresDigests, PostgresDigestsReader
+from storage.postgres.fsm import PostgresFsm, PostgresFsmReader
+from storage.postgres.key_vault import AfterCommit, KeyVault
+from storage.postgres.knowledge import PostgresKnowledgeStats, PostgresKnowledgeStatsReader
+from storage.postgres.meta import PostgresMeta, PostgresMetaReader
+from storage.postgres.migrations import migrate
+from storage.postgres.pending import PendingSealer
+from storage.postgres.polls import PostgresPolls, PostgresPollsReader
+from storage.postgres.preferences import PostgresPreferences, PostgresPreferencesReader
+from storage.postgres.survey import (
+    PostgresSubscriptions,
+    PostgresSubscriptionsReader,
+    PostgresSurvey,
+    PostgresSurveyReader,
+)
+
+__all__ = ["PostgresStorage", "PostgresTransaction", "open_postgres"]
+
+# Every unit of work, on every instance, holds this transaction-level advisory lock: writers
+# run one at a time as on SQLite (BEGIN IMMEDIATE), so a read-then-write inside one is safe.
+WRITE_LOCK = 0x56797261_6A5F5752  # "Vyraj_WR"
+
+
+class PostgresTransaction:
+    """Implements `storage.Transaction`: every repository on one connection."""
+
+    def __init__(self, conn: Connection, sealer: PendingSealer, vault: KeyVault | None) -> None:
+        # Run by the storage once this unit of work committed.
+        self.after_commit: list[AfterCommit] = []
+        self.meta = PostgresMeta(conn)
+        self.preferences = PostgresPreferences(conn)
+        self.fsm = PostgresFsm(conn)
+        self.knowledge_stats = PostgresKnowledgeStats(conn)
+        self.survey = PostgresSurvey(conn, sealer, vault, self.after_commit)
+        self.subscriptions = PostgresSubscriptions(conn)
+        self.polls = PostgresPolls(conn, vault, self.after_commit)
+        self.digests = PostgresDigests(conn)
+
+
+class PostgresStorage:
+    """Implements `storage.Storage` on a PostgreSQL database shared by any number of bots."""
+
+    def __init__(
+        self, pool: asyncpg.Pool[Any], sealer: PendingSealer, vault: KeyVault | None = None
+    ) -> None:
+        self._pool = pool
+        self._sealer = sealer
+        self._vault = vault
+        # Waiting writers of this process queue here, not on pooled connections.
+        self._write_lock = asyncio.Lock()
+        self._writing: asyncio.Task[object] | None = None
+        self.meta = PostgresMetaReader(pool)
+        self.preferences = PostgresPreferencesReader(pool)
+        self.fsm = PostgresFsmReader(pool)
+        self.knowledge_stats = PostgresKnowledgeStatsReader(pool)
+        self.survey = PostgresSurveyReader(pool, sealer, vault)
+        self.subscriptions = PostgresSubscriptionsReader(pool)
+        self.polls = PostgresPollsReader(pool, vault)
+        self.digests = PostgresDigestsReader(pool)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresTransaction]:
+        task = asyncio.current_task()
+        if task is not None and task is self._writing:
+            # Waiting for our own lock would hang forever.
+            raise RuntimeError("transactions do not nest")
+        async with self._write_lock:
+            self._writing = task
+            try:
+                async with self._pool.acquire() as conn:
+                    tx = PostgresTransaction(conn, self._sealer, self._vault)
+                    async with conn.transaction():
+                        # Rolled back on any exception, cancellation included, by asyncpg.
+                        await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+                        yield tx
+                for action in tx.after_commit:
+                    await action()
+            finally:
+                self._writing = None
+
+    async def checkpoint_truncate(self) -> bool:
+        """Nothing to push: a deleted row lingers in dead tuples, WAL and backups until
+        vacuumed, recycled or expired, which no call here can force. What must not survive
+        there is sealed under a key that is itself destroyed (README.md, crypto-shredding)."""
+        if asyncio.current_task() is self._writing:
+            raise RuntimeError("checkpoint after the transaction commits, not inside it")
+        return True
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+async def open_postgres(
+    url: str, pending_key: bytes, key_vault: Path | None = None
+) -> PostgresStorage:
+    """Open the database named by DATABASE_URL and bring its schema up to date; `pending_key`
+    (from SECRET_KEY, the same on every instance) seals the responses awaiting publication;
+    `key_vault`, a folder outside PostgreSQL, holds the KEKs that crypto-shred closed keys."""
+    sealer = PendingSealer(pending_key)
+    vault = None if key_vault is None else await asyncio.to_thread(KeyVault.create, key_vault)
+    pool = await create_pool(url)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn)
+    except BaseException:
+        await pool.close()
+        raise
+    return PostgresStorage(pool, sealer, vault)
