@@ -34,6 +34,7 @@ from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
 from bot.update_reader import UpdateSkippingSession
 from handlers import get_routers
+from services.claims import Claims
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
@@ -45,6 +46,9 @@ from storage import SqliteStorage, Storage, open_storage
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 30.0
+# Claims on shared work lapse by real time, whatever clock the bot reads: they say whether
+# the instance holding them is still alive.
+CLAIM_TIME = SystemClock()
 KNOWLEDGE_DIR = package_folder("bot.knowledge")
 
 
@@ -67,6 +71,7 @@ class Vyraj:
     poll_actions: PollActions
     digest_service: DigestService
     i18n: I18n
+    claims: Claims
     closed: bool = False
     # Set on the event loop once every start-up step succeeded and the heartbeat is in place:
     # what waiters such as the sandbox wait for. aiogram runs plain-function startup hooks in a
@@ -218,11 +223,20 @@ async def create_vyraj(
         library = library or await KnowledgeLibrary.open(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
         policy = policy_of(settings)
-        broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
+        claims = Claims(storage, CLAIM_TIME)
+        broadcaster = WaveBroadcaster(bot, storage, keyring, i18n, claims)
         scheduler = Scheduler(settings.timezone, clock)
         digest_service = create_digest_service(bot, storage, library, i18n, settings, clock)
         poll_actions = PollActions(
-            bot, storage, keyring, i18n, scheduler, policy, clock, settings.census_refresh_seconds
+            bot,
+            storage,
+            keyring,
+            i18n,
+            scheduler,
+            policy,
+            clock,
+            settings.census_refresh_seconds,
+            claims,
         )
         dependencies = Dependencies(
             storage=storage,
@@ -252,21 +266,27 @@ async def create_vyraj(
         poll_actions=poll_actions,
         digest_service=digest_service,
         i18n=i18n,
+        claims=claims,
     )
-    scheduler.set_poll_closer(poll_actions.close)
+    scheduler.set_poll_closer(poll_actions.close_claimed)
     scheduler.schedule_digest(
         digest_service.trigger, digest_service.run_due, settings.digest_grace
     )
+
+    async def sweep() -> None:
+        # Work another instance scheduled or started, and died before doing, is done here.
+        await poll_actions.close_due()
+        await broadcaster.resume()
+
+    scheduler.schedule_sweep(sweep)
     if (backup_dir := settings.backup_dir) is not None:
         scheduler.schedule_daily_backup(lambda: take_daily_backup(settings, backup_dir, clock))
 
     async def on_startup() -> None:
         # Waves stored before snapshots existed get their first published figures.
         await publish_due_snapshots(storage, settings.min_cell_size)
-        wave = await storage.survey.current_wave()
-        if wave is not None:
-            # Carry on telling subscribers about the open wave if a restart interrupted it.
-            broadcaster.start(wave.id, wave.label)
+        # Carry on telling subscribers about the open wave if a restart interrupted it.
+        await broadcaster.resume()
         scheduler.start()
         # Results a crash or an outage left unposted go out now (never twice: see poll_results).
         poll_actions.resume_results()
@@ -283,6 +303,8 @@ async def create_vyraj(
         await poll_actions.stop()
         if not await tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
             logger.warning("%d updates still running at shutdown", tracker.in_flight)
+        # What this instance held, another may take up at once rather than once it lapses.
+        await claims.give_up_all()
         await vyraj.close()
 
     dispatcher.startup.register(on_startup)
