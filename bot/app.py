@@ -72,6 +72,7 @@ class Vyraj:
     digest_service: DigestService
     i18n: I18n
     claims: Claims
+    owns_storage: bool = True  # False when the storage was handed in, shared with others
     closed: bool = False
     # Set on the event loop once every start-up step succeeded and the heartbeat is in place:
     # what waiters such as the sandbox wait for. aiogram runs plain-function startup hooks in a
@@ -99,7 +100,8 @@ class Vyraj:
         await self.broadcaster.stop()
         self.scheduler.shutdown()
         await self.poll_actions.stop()
-        await self.storage.close()
+        if self.owns_storage:
+            await self.storage.close()
         await self.bot.session.close()
         if self.started:  # a failed start says only why it failed
             logger.info("Database closed")
@@ -209,12 +211,14 @@ async def create_vyraj(
     clock: Clock | None = None,
     *,
     library: KnowledgeLibrary | None = None,
+    shared_storage: SqliteStorage | None = None,
 ) -> Vyraj:
     """Open the database, check the key, build the bot and the dispatcher; `clock` is the
     system's unless a test or the sandbox sets one; the guide is read (off the event loop)
-    unless `library` already holds it."""
+    unless `library` already holds it. With `shared_storage` (several instances in one
+    process, in tests) this instance uses that one and leaves closing it to its owner."""
     clock = clock or SystemClock()
-    storage = await open_storage(settings.database_url)
+    storage = shared_storage or await open_storage(settings.database_url)
     try:
         keyring = Keyring(master_secret)
         await check_secret_key(storage, keyring)
@@ -252,7 +256,8 @@ async def create_vyraj(
         )
         dispatcher = create_dispatcher(dependencies=dependencies, i18n=i18n, tracker=tracker)
     except BaseException:
-        await storage.close()
+        if shared_storage is None:
+            await storage.close()
         raise
     vyraj = Vyraj(
         settings=settings,
@@ -267,6 +272,7 @@ async def create_vyraj(
         digest_service=digest_service,
         i18n=i18n,
         claims=claims,
+        owns_storage=shared_storage is None,
     )
     scheduler.set_poll_closer(poll_actions.close_claimed)
     scheduler.schedule_digest(
