@@ -15,7 +15,7 @@ from bot.app import CLAIM_TIME, KNOWLEDGE_DIR, Vyraj, create_vyraj
 from bot.runners import serve_webhook
 from bot.sandbox.runtime import Sandbox, free_port
 from bot.sandbox.server import FakeChat
-from services.claims import Claims, poll_close_claim
+from services.claims import Claims, poll_close_claim, wave_broadcast_claim
 from services.clock import ManualClock
 from services.knowledge.library import KnowledgeLibrary
 from services.survey.subscriptions import subscribe
@@ -145,6 +145,25 @@ async def test_every_subscriber_is_told_once_within_the_send_limit(sandbox: Sand
         assert sum(sent) == len(people)
         assert delivered(sandbox) == Counter(people)
         assert most_in_one_second([call.at for call in notices(sandbox)]) <= 25
+
+
+async def test_a_broadcast_a_dead_instance_held_is_taken_over_once_its_claim_lapses(
+    sandbox: Sandbox,
+) -> None:
+    admin = sandbox.user("Admin", language_code="en")
+    async with two_instances(sandbox, admin_ids=str(admin.user.id)) as instances:
+        first = instances[0]
+        people = [sandbox.user(f"S{i}", language_code="en").user.id for i in range(10)]
+        for user_id in people:
+            await subscribe(first.storage, first.keyring, user_id, "en")
+        # An instance that was sending died: its claim on the wave holds for a moment more.
+        dead = Claims(first.storage, CLAIM_TIME, holder="dead")
+        assert await dead.take(wave_broadcast_claim(1), dt.timedelta(seconds=1))
+        await admin.send("/wave open winter")
+        await asyncio.gather(*(vyraj.broadcaster.resume() for vyraj in instances))
+        sent = await asyncio.gather(*(vyraj.broadcaster.wait() for vyraj in instances))
+        assert sum(sent) == len(people)
+        assert delivered(sandbox) == Counter(people)
 
 
 async def test_both_running_the_digest_post_it_once(sandbox: Sandbox) -> None:
