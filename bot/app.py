@@ -34,6 +34,7 @@ from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
 from bot.update_reader import UpdateSkippingSession
 from handlers import get_routers
+from services.claims import Claims
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
@@ -45,6 +46,9 @@ from storage import Storage, open_storage
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 30.0
+# Claims on shared work lapse by real time, whatever clock the bot reads: they say whether
+# the instance holding them is still alive.
+CLAIM_TIME = SystemClock()
 KNOWLEDGE_DIR = package_folder("bot.knowledge")
 
 
@@ -67,6 +71,8 @@ class Vyraj:
     poll_actions: PollActions
     digest_service: DigestService
     i18n: I18n
+    claims: Claims
+    owns_storage: bool = True  # False when the storage was handed in, shared with others
     closed: bool = False
     # Set on the event loop once every start-up step succeeded and the heartbeat is in place:
     # what waiters such as the sandbox wait for. aiogram runs plain-function startup hooks in a
@@ -97,7 +103,8 @@ class Vyraj:
         await self.broadcaster.stop()
         self.scheduler.shutdown()
         await self.poll_actions.stop()
-        await self.storage.close()
+        if self.owns_storage:
+            await self.storage.close()
         await self.bot.session.close()
         if self.started:  # a failed start says only why it failed
             logger.info("Database closed")
@@ -212,12 +219,14 @@ async def create_vyraj(
     clock: Clock | None = None,
     *,
     library: KnowledgeLibrary | None = None,
+    shared_storage: Storage | None = None,
 ) -> Vyraj:
     """Open the database, check the key, build the bot and the dispatcher; `clock` is the
     system's unless a test or the sandbox sets one; the guide is read (off the event loop)
-    unless `library` already holds it."""
+    unless `library` already holds it. With `shared_storage` (several instances in one
+    process, in tests) this instance uses that one and leaves closing it to its owner."""
     clock = clock or SystemClock()
-    storage = await open_storage(
+    storage = shared_storage or await open_storage(
         settings.database_url,
         pending_key=pending_responses_key(master_secret),
         key_vault=settings.key_vault_dir,
@@ -230,11 +239,20 @@ async def create_vyraj(
         library = library or await KnowledgeLibrary.open(settings.knowledge_dir or KNOWLEDGE_DIR)
         bot = create_bot(settings)
         policy = policy_of(settings)
-        broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
+        claims = Claims(storage, CLAIM_TIME)
+        broadcaster = WaveBroadcaster(bot, storage, keyring, i18n, claims)
         scheduler = Scheduler(settings.timezone, clock)
         digest_service = create_digest_service(bot, storage, library, i18n, settings, clock)
         poll_actions = PollActions(
-            bot, storage, keyring, i18n, scheduler, policy, clock, settings.census_refresh_seconds
+            bot,
+            storage,
+            keyring,
+            i18n,
+            scheduler,
+            policy,
+            clock,
+            settings.census_refresh_seconds,
+            claims,
         )
         dependencies = Dependencies(
             storage=storage,
@@ -250,7 +268,8 @@ async def create_vyraj(
         )
         dispatcher = create_dispatcher(dependencies=dependencies, i18n=i18n, tracker=tracker)
     except BaseException:
-        await storage.close()
+        if shared_storage is None:
+            await storage.close()
         raise
     vyraj = Vyraj(
         settings=settings,
@@ -264,21 +283,28 @@ async def create_vyraj(
         poll_actions=poll_actions,
         digest_service=digest_service,
         i18n=i18n,
+        claims=claims,
+        owns_storage=shared_storage is None,
     )
-    scheduler.set_poll_closer(poll_actions.close)
+    scheduler.set_poll_closer(poll_actions.close_claimed)
     scheduler.schedule_digest(
         digest_service.trigger, digest_service.run_due, settings.digest_grace
     )
+
+    async def sweep() -> None:
+        # Work another instance scheduled or started, and died before doing, is done here.
+        await poll_actions.close_due()
+        await broadcaster.resume()
+
+    scheduler.schedule_sweep(sweep)
     if (backup_dir := settings.backup_dir) is not None:
         scheduler.schedule_daily_backup(lambda: take_daily_backup(settings, backup_dir, clock))
 
     async def on_startup() -> None:
         # Waves stored before snapshots existed get their first published figures.
         await publish_due_snapshots(storage, settings.min_cell_size)
-        wave = await storage.survey.current_wave()
-        if wave is not None:
-            # Carry on telling subscribers about the open wave if a restart interrupted it.
-            broadcaster.start(wave.id, wave.label)
+        # Carry on telling subscribers about the open wave if a restart interrupted it.
+        await broadcaster.resume()
         scheduler.start()
         # Results a crash or an outage left unposted go out now (never twice: see poll_results).
         poll_actions.resume_results()
@@ -295,6 +321,8 @@ async def create_vyraj(
         await poll_actions.stop()
         if not await tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
             logger.warning("%d updates still running at shutdown", tracker.in_flight)
+        # What this instance held, another may take up at once rather than once it lapses.
+        await claims.give_up_all()
         await vyraj.close()
 
     dispatcher.startup.register(on_startup)

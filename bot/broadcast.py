@@ -6,6 +6,11 @@ subscriber who blocked the bot or whose account is deactivated is dropped, never
 refusal. Each subscriber is marked as told *before* the message goes out, and the mark and the
 send run to their end even when the broadcast is stopped: a graceful stop loses nobody, a
 kill -9 can at worst skip the one person between mark and send, and nobody is messaged twice.
+
+Several instances sharing the database send one at a time, so together they stay within the
+limit: the sender holds the wave's claim, renewed batch by batch; the others look again every
+few seconds and take over once it is released or has lapsed (its holder died). The mark only
+succeeds for someone not yet told, so even two senders could never tell anyone twice.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import datetime as dt
 import html
 import logging
 import math
@@ -33,6 +39,7 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from services.claims import Claims, wave_broadcast_claim
 from services.privacy import Keyring
 from services.survey.subscriptions import open_subscriber
 from storage import Storage, Subscriber
@@ -44,6 +51,10 @@ T = TypeVar("T")
 MESSAGES_PER_SECOND = 25
 BATCH = 200
 MAX_ATTEMPTS = 5
+# How long the sending instance holds the wave's claim; it renews it at half that.
+BROADCAST_CLAIM = dt.timedelta(seconds=30)
+# How often an instance that finds another one sending looks again.
+TAKEOVER_CHECK_SECONDS = 5.0
 # What Telegram says when a person is gone for good; any other refusal keeps them subscribed.
 GONE_FOR_GOOD = ("blocked by the user", "user is deactivated")
 
@@ -99,20 +110,30 @@ class WaveBroadcaster:
         storage: Storage,
         keyring: Keyring,
         i18n: I18n,
+        claims: Claims,
         rate: int = MESSAGES_PER_SECOND,
     ) -> None:
         self._bot = bot
         self._storage = storage
         self._keyring = keyring
         self._i18n = i18n
+        self._claims = claims
         self._window = SendWindow(rate)
         self._task: asyncio.Task[int] | None = None
+        self._renew_at = -math.inf  # when the claim held is due for renewal (monotonic)
 
     def start(self, wave_id: int, label: str) -> None:
         """Start telling subscribers about the wave, unless that is already under way."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self.run(wave_id, label), name="wave-broadcast")
             self._task.add_done_callback(_log_crash)
+
+    async def resume(self) -> None:
+        """Carry on with the open wave's broadcast if anyone is still untold (a restart or
+        another instance's death interrupted it)."""
+        wave = await self._storage.survey.current_wave()
+        if wave is not None and await self._storage.subscriptions.pending(wave.id, 1):
+            self.start(wave.id, wave.label)
 
     async def wait(self) -> int:
         """Wait for the current broadcast; returns how many messages it sent."""
@@ -125,13 +146,33 @@ class WaveBroadcaster:
                 await self._task
 
     async def run(self, wave_id: int, label: str) -> int:
+        """Tell everyone untold, taking turns with other instances; how many this one told."""
+        claim = wave_broadcast_claim(wave_id)
         sent = 0
-        while batch := await self._storage.subscriptions.pending(wave_id, BATCH):
-            for subscriber in batch:
-                if await self._tell(subscriber, wave_id, label):
-                    sent += 1
+        self._renew_at = -math.inf
+        try:
+            while await self._storage.subscriptions.pending(wave_id, 1):
+                if not await self._hold(claim):
+                    await asyncio.sleep(TAKEOVER_CHECK_SECONDS)  # another instance is sending
+                    continue
+                for subscriber in await self._storage.subscriptions.pending(wave_id, BATCH):
+                    if not await self._hold(claim):
+                        break  # it lapsed and another instance took over
+                    if await self._tell(subscriber, wave_id, label):
+                        sent += 1
+        finally:
+            await _run_to_the_end(self._claims.give_up(claim))
         logger.info("New-wave broadcast finished: %d messages", sent)
         return sent
+
+    async def _hold(self, claim: str) -> bool:
+        """Whether this instance holds the claim, renewing it once half of it has passed."""
+        if time.monotonic() < self._renew_at:
+            return True
+        if not await self._claims.take(claim, BROADCAST_CLAIM):
+            return False
+        self._renew_at = time.monotonic() + BROADCAST_CLAIM.total_seconds() / 2
+        return True
 
     async def _tell(self, subscriber: Subscriber, wave_id: int, label: str) -> bool:
         """Every path leaves the subscriber told, dropped or (when stopped) untold."""
@@ -158,10 +199,12 @@ class WaveBroadcaster:
     async def _attempt(
         self, subscriber: Subscriber, wave_id: int, chat_id: int, text: str, attempt: int
     ) -> _Outcome:
-        """Mark as told, send once, and unmark if the send is to be tried again."""
+        """Mark as told, send once, and unmark if the send is to be tried again; nothing is
+        sent to someone another instance has told meanwhile."""
         try:
             async with self._storage.transaction() as tx:
-                await tx.subscriptions.mark_notified(subscriber.subscriber, wave_id)
+                if not await tx.subscriptions.mark_notified(subscriber.subscriber, wave_id):
+                    return _Outcome()
             outcome = await self._send(subscriber, chat_id, text, attempt)
         finally:
             self._window.release()

@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run", help="run the bot for real (long polling, or a webhook when WEBHOOK_URL is set)"
     )
+    commands.add_parser(
+        "set-webhook",
+        help="register WEBHOOK_URL and WEBHOOK_SECRET with Telegram now (once per deployment)",
+    )
     sandbox = commands.add_parser(
         "sandbox", help="chat with the bot in this terminal; no Telegram token needed"
     )
@@ -91,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_subcommand(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "run":
         return run_command()
+    if args.command == "set-webhook":
+        return set_webhook_command()
     if args.command == "sandbox":
         return sandbox_command(args.db, args.script)
     if args.command == "digest":
@@ -121,6 +127,21 @@ def run_command() -> int:
 
     setup_logging()
     return run_start_up(lambda: run_bot(settings))
+
+
+def set_webhook_command() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    if settings.bot_token is None or settings.webhook_url is None:
+        print("BOT_TOKEN and WEBHOOK_URL: both are needed to set the webhook", file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.webhook_setup import set_webhook
+
+    setup_logging()
+    return run_start_up(lambda: set_webhook(settings))
 
 
 def digest_command(*, dry_run: bool, chart: Path | None) -> int:

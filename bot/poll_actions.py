@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from bot.callback_types import StoredId
 from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_results import ResultsCourier
+from services.claims import Claims, poll_close_claim
 from services.clock import Clock
 from services.policy import Policy
 from services.polls.closing import BY_THE_BOT, close_poll
@@ -40,6 +41,9 @@ ALREADY_CLOSED = "poll has already been closed"
 # How long a poll Telegram closed by itself waits for the `poll` update with its final counts
 # (queued while the bot was down, say) before it closes with the last counts known.
 FINAL_COUNTS_WAIT = dt.timedelta(seconds=30)
+# How long an instance holds a poll it is closing: long enough for stopPoll and the close's
+# unit of work; should it die meanwhile, another instance's sweep closes the poll after this.
+CLOSE_CLAIM = dt.timedelta(minutes=2)
 
 
 def native_close_date(close_at: dt.datetime | None, now: dt.datetime) -> dt.datetime | None:
@@ -169,14 +173,19 @@ class PollActions:
         policy: Policy,
         clock: Clock,
         refresh_seconds: float,
+        claims: Claims,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
         self._scheduler, self._policy, self._clock = scheduler, policy, clock
+        self._claims = claims
+        self._closing: set[int] = set()  # closes under way in this instance
         self._refresher = CensusRefresher(
             bot, storage, keyring, i18n, policy.min_cell_size, refresh_seconds
         )
         self._awaiting_final: set[int] = set()  # closed by Telegram, final counts not here yet
-        self._results = ResultsCourier(bot, storage, keyring, i18n, policy.min_cell_size)
+        self._results = ResultsCourier(
+            bot, storage, keyring, i18n, policy.min_cell_size, claims=claims
+        )
 
     async def publish(
         self,
@@ -294,6 +303,34 @@ class PollActions:
                 return False
             final = None  # waited long enough: the last counts known are final
         return await self._finish(poll_id, closed_by, final)
+
+    async def close_claimed(self, poll_id: int) -> bool:
+        """The scheduled close: close the poll unless another instance (or this one, already)
+        is closing it; False if nothing was closed here."""
+        if poll_id in self._closing:
+            return False
+        self._closing.add(poll_id)
+        try:
+            if not await self._claims.take(poll_close_claim(poll_id), CLOSE_CLAIM):
+                return False
+            closed = await self.close(poll_id)
+            if poll_id not in self._awaiting_final:  # else held until its final close
+                await self._claims.give_up(poll_close_claim(poll_id))
+            return closed
+        finally:
+            self._closing.discard(poll_id)
+
+    async def close_due(self) -> int:
+        """The sweep every instance runs: close every open poll whose close time has passed,
+        whoever scheduled it (an instance that died, say); returns how many it closed."""
+        now = self._clock.now()
+        closed = 0
+        for poll in await self._storage.polls.open_polls():
+            due = poll.close_at is not None and poll.close_at <= now
+            # One Telegram closed by itself waits for its final counts (its own job closes it).
+            if due and poll.id not in self._awaiting_final and await self.close_claimed(poll.id):
+                closed += 1
+        return closed
 
     async def closed_by_telegram(self, poll_id: int, final: tuple[int, ...]) -> bool:
         """Telegram closed the poll at its close_date (its `poll` update says so): close it in

@@ -12,6 +12,7 @@ before marking them, so they go out a second time; never more than that.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import enum
 import logging
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,8 @@ from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 
 from services.charts import bar_chart
+from services.claims import Claims, poll_results_claim
+from services.clock import SystemClock
 from services.polls.render import ResultsView, census_text, results_view
 from services.privacy import Keyring
 from storage import Poll, ResultsDue, Storage
@@ -40,6 +43,8 @@ CHART_MIN_OPTIONS = 3
 CAPTION_LIMIT = 1024  # Telegram's limit on a photo's caption
 # Telegram's answers that mean the step was done already (a retry after a lost reply).
 ALREADY_DONE = ("message is not modified", "poll has already been closed")
+# How long an instance holds one chat's results: a round of attempts fits well within it.
+RESULTS_CLAIM = dt.timedelta(minutes=10)
 
 
 class Outcome(enum.Enum):
@@ -63,11 +68,14 @@ class ResultsCourier:
         first_delay: float = 0.5,
         max_delay: float = 30.0,
         round_delay: float = 60.0,
+        claims: Claims | None = None,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
         self._min_cell_size = min_cell_size
         self._attempts, self._first_delay, self._max_delay = attempts, first_delay, max_delay
         self._round_delay = round_delay
+        # Instances sharing the database post each chat's results once between them.
+        self._claims = claims or Claims(storage, SystemClock())
         self._in_hand: set[tuple[int, bytes]] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -116,8 +124,12 @@ class ResultsCourier:
             delay = self._round_delay
 
     async def _deliver_one(self, listed: ResultsDue) -> bool:
-        """One chat's step(s); True once nothing is left to do there."""
-        # Read again now that it is in hand: a delivery that listed it earlier may be done.
+        """One chat's step(s), under this run's claim on them; True once nothing is left to
+        do there."""
+        claim = poll_results_claim(listed.poll_id, listed.chat_key)
+        if not await self._claims.take(claim, RESULTS_CLAIM):
+            return False  # another instance is posting them; looked at again next round
+        # Read again now that it is claimed: a delivery that listed it earlier may be done.
         due = next(
             (
                 current
@@ -126,8 +138,12 @@ class ResultsCourier:
             ),
             None,
         )
-        if due is None:
-            return True
+        if due is not None and not await self._deliver_claimed(due):
+            return False  # still held: retried in the next round here, or once it lapses
+        await self._claims.give_up(claim)
+        return True
+
+    async def _deliver_claimed(self, due: ResultsDue) -> bool:
         poll = await self._storage.polls.get_poll(due.poll_id)
         chat = await self._storage.polls.get_chat(due.chat_key)
         if poll is None or chat is None:

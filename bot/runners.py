@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.app import Vyraj, set_commands
 from bot.telegram_retry import StartBudget, call_telegram
 from bot.update_reader import UpdateSkippingRequestHandler
+from bot.webhook_setup import ensure_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -108,8 +109,8 @@ async def serve_webhook(
     handle_signals: bool = True,
     budget: StartBudget | None = None,
 ) -> None:
-    """Listen on WEBHOOK_LISTEN, register WEBHOOK_URL with Telegram, serve until stopped;
-    closes everything the bot holds however it ends."""
+    """Listen on WEBHOOK_LISTEN, register WEBHOOK_URL with Telegram unless it is already,
+    serve until stopped; closes everything the bot holds however it ends."""
     try:
         await _serve_webhook(vyraj, stop, handle_in_background, handle_signals, budget)
     finally:
@@ -144,12 +145,11 @@ async def _serve_webhook(
         site = web.TCPSite(runner, settings.listen_host, settings.listen_port)
         await site.start()
         allowed_updates = vyraj.dispatcher.resolve_used_update_types()
+        # Once per deployment: an instance finding the webhook in place leaves it alone.
         await call_at_start(
             vyraj,
             budget,
-            lambda: vyraj.bot.set_webhook(
-                webhook_url, secret_token=secret, allowed_updates=allowed_updates
-            ),
+            lambda: ensure_webhook(vyraj.bot, webhook_url, secret, allowed_updates),
         )
         await vyraj.mark_started()
         logger.info("Webhook server listening on %s", settings.webhook_listen)

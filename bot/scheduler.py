@@ -1,8 +1,11 @@
-"""Timed jobs on APScheduler's AsyncIOScheduler: closing polls at their close time, and the
-digest on its cron schedule.
+"""Timed jobs on APScheduler's AsyncIOScheduler: closing polls at their close time, the
+digest on its cron schedule, and the sweep for work another instance left.
 
-The close times live in SQLite (the polls table); at start every open poll with a close time
-gets its job back, and one whose time passed while the bot was down is closed at once.
+The jobs live in memory, one scheduler per instance (APScheduler cannot share a job store
+between processes); each job's effect is a claim in the database, so several instances do it
+once. The close times live in the polls table: at start every open poll with a close time gets
+its job back, one whose time passed while the bot was down is closed at once, and the sweep
+closes any due poll whoever scheduled it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from services.clock import Clock, SystemClock
 from storage import Storage
@@ -25,6 +29,8 @@ PollCloser = Callable[[int], Awaitable[object]]
 # APScheduler itself runs on real time, whatever clock the bot reads.
 APSCHEDULER_TIME = SystemClock()
 BACKUP_TIME = dt.time(3, 30)
+# How often every instance looks for due polls and an unfinished new-wave broadcast.
+SWEEP_INTERVAL = dt.timedelta(seconds=30)
 
 
 class Scheduler:
@@ -78,6 +84,18 @@ class Scheduler:
             id="digest",
             replace_existing=True,
             misfire_grace_time=int(grace.total_seconds()) or None,
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def schedule_sweep(self, run: Callable[[], Awaitable[object]]) -> None:
+        """Run `run` every SWEEP_INTERVAL (a sweep still under way skips the next)."""
+        self._scheduler.add_job(
+            run,
+            IntervalTrigger(seconds=SWEEP_INTERVAL.total_seconds()),
+            id="sweep",
+            replace_existing=True,
+            misfire_grace_time=None,
             coalesce=True,
             max_instances=1,
         )

@@ -293,7 +293,8 @@ class SubscriptionRepository(SubscriptionReader, Protocol):
 
     async def unsubscribe(self, subscriber: bytes) -> bool: ...
 
-    async def mark_notified(self, subscriber: bytes, wave_id: int) -> None: ...
+    async def mark_notified(self, subscriber: bytes, wave_id: int) -> bool:
+        """Mark them told about `wave_id`; False if they were already (by another worker)."""
 
     async def unmark_notified(self, subscriber: bytes, wave_id: int) -> None:
         """Undo `mark_notified` for `wave_id` (the message did not go out)."""
@@ -426,6 +427,20 @@ class DigestRepository(DigestReader, Protocol):
     async def mark_failed(self, period_key: str) -> None: ...
 
 
+class ClaimRepository(Protocol):
+    """Claims on work several instances share (`poll-close:<id>`, ...): one holder at a time,
+    until the claim lapses; nothing in them names a person."""
+
+    async def claim(self, name: str, holder: str, now: dt.datetime, until: dt.datetime) -> bool:
+        """Hold `name` until `until`; True if it was free, lapsed by `now`, or `holder`'s."""
+
+    async def release(self, name: str, holder: str) -> None:
+        """Give up the claim, if `holder` holds it."""
+
+    async def release_all(self, holder: str) -> int:
+        """Give up every claim `holder` holds (it is stopping); how many."""
+
+
 class Transaction(Protocol):
     """One unit of work: every repository, reading and writing the same uncommitted state."""
 
@@ -452,6 +467,9 @@ class Transaction(Protocol):
 
     @property
     def digests(self) -> DigestRepository: ...
+
+    @property
+    def claims(self) -> ClaimRepository: ...
 
 
 class Storage(Protocol):

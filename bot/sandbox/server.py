@@ -193,6 +193,11 @@ class LocalBotApi:
         self.webhook_secret: str | None = None
         self.webhook_allowed: list[str] | None = None
         self.webhook_errors: list[str] = []
+        # A test hook for several instances behind one URL, as a load balancer spreads them:
+        # updates go round-robin to the webhook and these (setWebhook holds one URL).
+        self.extra_webhook_urls: list[str] = []
+        self.webhook_receivers: list[str] = []  # where each update was delivered, in order
+        self._next_receiver = itertools.count()
         self._faults: list[Fault] = []
         self._garbled: dict[str, int] = {}  # method -> how many more replies to garble
         self._slow_replies: list[SlowReply] = []
@@ -457,11 +462,14 @@ class LocalBotApi:
 
     async def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
         pending = self._webhook_queue.qsize() if self._webhook_queue else len(self._pending)
-        return {
+        info: dict[str, Any] = {
             "url": self.webhook_url or "",
             "has_custom_certificate": False,
             "pending_update_count": pending,
         }
+        if self.webhook_url is not None and self.webhook_allowed is not None:
+            info["allowed_updates"] = self.webhook_allowed
+        return info
 
     async def _deliver_webhooks(self) -> None:
         assert self._webhook_queue is not None
@@ -483,7 +491,10 @@ class LocalBotApi:
         headers = {}
         if self.webhook_secret:
             headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook_secret
-        async with self._http.post(self.webhook_url, json=update, headers=headers) as response:
+        receivers = [self.webhook_url, *self.extra_webhook_urls]
+        url = receivers[next(self._next_receiver) % len(receivers)]
+        self.webhook_receivers.append(url)
+        async with self._http.post(url, json=update, headers=headers) as response:
             if response.status != 200:
                 self.webhook_errors.append(f"HTTP {response.status}")
                 return

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from storage.postgres.claims import PostgresClaims
 from storage.postgres.connection import Connection, create_pool
 from storage.postgres.digests import PostgresDigests, PostgresDigestsReader
 from storage.postgres.fsm import PostgresFsm, PostgresFsmReader
@@ -50,6 +51,7 @@ class PostgresTransaction:
         self.subscriptions = PostgresSubscriptions(conn)
         self.polls = PostgresPolls(conn, vault, self.after_commit)
         self.digests = PostgresDigests(conn)
+        self.claims = PostgresClaims(conn)
 
 
 class PostgresStorage:

@@ -420,13 +420,14 @@ class PostgresSubscriptions(PostgresSubscriptionsReader):
         )
         return affected(status) > 0
 
-    async def mark_notified(self, subscriber: bytes, wave_id: int) -> None:
-        await self._db.execute(
-            "UPDATE wave_subscribers SET notified_wave = greatest(notified_wave, $1) "
-            "WHERE subscriber = $2",
+    async def mark_notified(self, subscriber: bytes, wave_id: int) -> bool:
+        status = await self._db.execute(
+            "UPDATE wave_subscribers SET notified_wave = $1 "
+            "WHERE subscriber = $2 AND notified_wave < $1",
             wave_id,
             subscriber,
         )
+        return status != "UPDATE 0"
 
     async def unmark_notified(self, subscriber: bytes, wave_id: int) -> None:
         await self._db.execute(

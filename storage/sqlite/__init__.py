@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 import aiosqlite
 
 from storage.migrations import migrate
+from storage.sqlite.claims import SqliteClaims
 from storage.sqlite.connection import (
     BUSY_TIMEOUT_MS,
     connect,
@@ -64,6 +65,7 @@ class SqliteTransaction:
         self.subscriptions = SqliteSubscriptions(conn)
         self.polls = SqlitePolls(conn)
         self.digests = SqliteDigests(conn)
+        self.claims = SqliteClaims(conn)
 
 
 class SqliteStorage:
@@ -161,6 +163,10 @@ async def open_sqlite(url: str) -> SqliteStorage:
     writer = await connect(path)
     try:
         await migrate(writer)
+        # One process uses the file at a time (`vyraj run` holds its lock): claims left in it
+        # are a dead run's, and nobody else's work waits on them.
+        await writer.execute("DELETE FROM claims")
+        await writer.commit()
         reader = await connect(path)
     except BaseException:
         await writer.close()

@@ -279,12 +279,13 @@ class SqliteSubscriptions(SqliteSubscriptionsReader):
         )
         return cursor.rowcount > 0
 
-    async def mark_notified(self, subscriber: bytes, wave_id: int) -> None:
-        await self._conn.execute(
-            "UPDATE wave_subscribers SET notified_wave = max(notified_wave, ?) "
-            "WHERE subscriber = ?",
-            (wave_id, subscriber),
+    async def mark_notified(self, subscriber: bytes, wave_id: int) -> bool:
+        cursor = await self._conn.execute(
+            "UPDATE wave_subscribers SET notified_wave = ? "
+            "WHERE subscriber = ? AND notified_wave < ?",
+            (wave_id, subscriber, wave_id),
         )
+        return cursor.rowcount > 0
 
     async def unmark_notified(self, subscriber: bytes, wave_id: int) -> None:
         await self._conn.execute(

@@ -190,15 +190,38 @@ async def test_subscriptions(storage: Storage) -> None:
     assert await storage.subscriptions.count() == 2
     assert [s.subscriber for s in await storage.subscriptions.pending(3, 10)] == [b"s1"]
     async with storage.transaction() as tx:
-        await tx.subscriptions.mark_notified(b"s1", 3)
+        assert await tx.subscriptions.mark_notified(b"s1", 3)
         await tx.subscriptions.unmark_notified(b"s1", 3)
     assert [s.subscriber for s in await storage.subscriptions.pending(3, 10)] == [b"s1"]
     async with storage.transaction() as tx:
-        await tx.subscriptions.mark_notified(b"s1", 3)
+        assert await tx.subscriptions.mark_notified(b"s1", 3)
+        assert not await tx.subscriptions.mark_notified(b"s1", 3)  # told already: by another
+        assert not await tx.subscriptions.mark_notified(b"s2", 2)  # told of a later wave
         assert await tx.subscriptions.unsubscribe(b"s2")
         assert not await tx.subscriptions.unsubscribe(b"s2")
     assert await storage.subscriptions.pending(3, 10) == []
     assert not await storage.subscriptions.is_subscribed(b"s2")
+
+
+async def test_a_claim_has_one_holder_until_it_lapses_or_is_given_up(storage: Storage) -> None:
+    now = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
+    minute = dt.timedelta(minutes=1)
+    async with storage.transaction() as tx:
+        assert await tx.claims.claim("poll-close:1", "a", now, now + minute)
+        assert not await tx.claims.claim("poll-close:1", "b", now + minute / 2, now + 2 * minute)
+        assert await tx.claims.claim("poll-close:1", "a", now, now + 2 * minute)  # renewed
+        assert not await tx.claims.claim("poll-close:1", "b", now + minute, now + 3 * minute)
+        assert await tx.claims.claim("poll-close:2", "b", now, now + minute)  # another name
+    async with storage.transaction() as tx:
+        # Lapsed: the holder died; someone else takes it over, and the first lost it.
+        assert await tx.claims.claim("poll-close:1", "b", now + 2 * minute, now + 3 * minute)
+        assert not await tx.claims.claim("poll-close:1", "a", now + 2 * minute, now + 3 * minute)
+        await tx.claims.release("poll-close:1", "a")  # not a's to give up: nothing changes
+        assert not await tx.claims.claim("poll-close:1", "a", now + 2 * minute, now + 3 * minute)
+        await tx.claims.release("poll-close:1", "b")
+        assert await tx.claims.claim("poll-close:1", "a", now + 2 * minute, now + 3 * minute)
+        assert await tx.claims.release_all("b") == 1
+        assert await tx.claims.claim("poll-close:2", "a", now, now + minute)
 
 
 async def test_a_census_poll_counts_votes_until_it_closes(storage: Storage) -> None:
