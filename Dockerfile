@@ -24,7 +24,7 @@ RUN pip install --require-hashes -r /tmp/requirements.lock && rm /tmp/requiremen
 COPY --from=build /dist/ /tmp/dist/
 RUN pip install --no-deps /tmp/dist/*.whl && rm -r /tmp/dist \
     && useradd --create-home --uid 10001 vyraj \
-    && mkdir -p /data && chown vyraj:vyraj /data
+    && mkdir -p /data /vault && chown vyraj:vyraj /data /vault
 
 # The database lives in the volume. Working in /data too keeps a relative DATABASE_URL from an
 # old .env inside the volume, where the non-root user can write.
