@@ -276,13 +276,18 @@ class SearchIndex:
 
     def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
         """One score for every article of the country a place is in, whichever of them happens
-        to name it ("startup visa LT"), and for a general one that names the country anywhere."""
-        value = FIELD_WEIGHTS["keywords"] * self._idf.get(stem, self._max_idf)
+        to name it ("startup visa LT"), and for a general one that names the country anywhere.
+
+        Every name of a country is worth its commonest one: a city no article names ("Вільні")
+        is not rarer evidence than "Літва", only a rarer spelling of the same place.
+        """
         about = np.zeros(len(self._ids), dtype=bool)
+        idf = self._max_idf
         for country, names in COUNTRY_STEMS.items():
             if stem in names:
                 about |= self._in_country[country] | self._general_naming[country]
-        return np.where(about, value, 0.0)
+                idf = min((self._idf[name] for name in names if name in self._idf), default=idf)
+        return np.where(about, FIELD_WEIGHTS["keywords"] * idf, 0.0)
 
     def _in_countries(self, named: set[str]) -> npt.NDArray[np.bool_]:
         found = np.zeros(len(self._ids), dtype=bool)
@@ -304,7 +309,9 @@ class SearchIndex:
         asked = [stems(sentence) for sentence in _asked_sentences(question[:1000])]
         asked_stems = {stem for sentence in asked for stem in sentence}
         asked_pairs = {pair for sentence in asked for pair in _pairs(sentence)}
-        named = countries_named(words)
+        # A country named only in the story around the question ("I live in Vilnius. Got a
+        # call-up, what now?") is where the person is, not what they ask about.
+        named = countries_named(list(asked_stems) if asked else words)
         size = len(self._ids)
         scores = np.zeros(size)
         # A known two-word name counts towards coverage as one more word, which its
