@@ -63,13 +63,15 @@ _LATIN_FOLD = str.maketrans(
     {"ł": "l", "w": "v", "x": "ks", "q": "k", "j": "i", "y": "i", "g": "h"}
 )
 # Polish digraphs and transliteration ("kh", "shch"); Łacinka "ie" after a consonant is
-# Cyrillic "е" ("Litvie", "biez").
+# Cyrillic "е" ("Litvie", "biez"); Łacinka marks a soft л by "l" against "ł", with no "i" after
+# it, so "ля" and "лю" are "la" and "lu" ("Palaka" is "Паляка").
 _SPELLING_FOLDS = (
     (re.compile(r"sz"), "sh"),
     (re.compile(r"cz"), "ch"),
     (re.compile(r"kh"), "h"),
     (re.compile(r"shch"), "sch"),
     (re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
+    (re.compile(r"(?<=l)i(?=[aeou])"), ""),
 )
 _IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
 # "1%" and "1 процент" are one term ("1pct"): the rate is what tells a 1% regime from a 12% one.
