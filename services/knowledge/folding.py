@@ -164,11 +164,34 @@ def is_stopword(word: str) -> bool:
     return word in _STOPWORDS or root(word) in _STOPWORD_ROOTS
 
 
+# Chat shorthand and job names, as the words the guide uses for them ("зп" is a salary, a
+# developer works in IT). Matched on the folded word or its root, so inflected forms count too.
+_SHORTHAND_TEXT = {
+    "зп zp зарплатка": "зарплата",
+    "hum гуманитарка гуманітарка": "humanitarian",
+    "res": "residence",
+    "доки дакі": "документы",
+    "загран загранник загранпаспорт": "паспорт",
+    "ипшник ипэшник іпэшнік": "ИП",
+}
+_SHORTHAND = {
+    form: fold(meaning).split()
+    for shorts, meaning in _SHORTHAND_TEXT.items()
+    for short in fold(shorts).split()
+    for form in (short, root(short))
+}
+
+
+def _spelled_out(word: str) -> list[str]:
+    return _SHORTHAND.get(word) or _SHORTHAND.get(root(word)) or [word]
+
+
 def words(text: str) -> list[str]:
     """The folded words that may carry a topic: no stop-words, no short numbers."""
     return [
         word
-        for word in fold(text).split()
+        for typed in fold(text).split()
+        for word in _spelled_out(typed)
         if (len(word) >= 2 and not word.isdigit() and not is_stopword(word))
         or (word.isdigit() and len(word) >= 3)
     ]

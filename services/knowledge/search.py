@@ -29,6 +29,9 @@ PHRASE_WEIGHT = 2.0
 # A word in the titles or keywords of this few articles ("PBH") is evidence alone; "living"
 # or "card" is not, except in the card of the country asked about.
 DISTINCTIVE_ARTICLES = 3
+# Among the articles of the country asked about, a word in the title or keywords of this few
+# ("visa" of Uzbekistan's two visa articles) tells them from the rest of that country's.
+DISTINCTIVE_IN_COUNTRY = 2
 CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
 
 
@@ -336,7 +339,8 @@ class SearchIndex:
         place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
         any_headline = np.zeros(size, dtype=bool)
-        named_cards = self._is_card & self._in_countries(named)
+        named_articles = self._in_countries(named)
+        named_cards = self._is_card & named_articles
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
@@ -360,7 +364,10 @@ class SearchIndex:
                     headline = slots[stem_weights >= HEADLINE_WEIGHT]
                     any_headline[headline] = True
                     if len(slots) > DISTINCTIVE_ARTICLES:
-                        headline = headline[named_cards[headline]]
+                        in_named = headline[named_articles[headline]]
+                        if len(in_named) > DISTINCTIVE_IN_COUNTRY:
+                            in_named = in_named[named_cards[in_named]]
+                        headline = np.union1d(headline[named_cards[headline]], in_named)
                     in_headline[headline] = True
             if is_topic:
                 scores += best_value * (
