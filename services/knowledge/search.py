@@ -236,6 +236,17 @@ class SearchIndex:
             )
             for country, names in COUNTRY_STEMS.items()
         }
+        # ...and those that name it in their title or keywords: they are about it too.
+        self._general_about = {
+            country: np.array(
+                [
+                    countries[article_id] == "by"
+                    and any(weights[article_id].get(name, 0.0) >= HEADLINE_WEIGHT for name in names)
+                    for article_id in self._ids
+                ]
+            )
+            for country, names in COUNTRY_STEMS.items()
+        }
         self._is_card = np.array([article_id.endswith(CARD_SUFFIX) for article_id in self._ids])
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for slot, article_id in enumerate(self._ids):
@@ -300,6 +311,8 @@ class SearchIndex:
 
     def _country_factor(self, named: set[str]) -> npt.NDArray[np.float64]:
         in_named = self._in_countries(named)
+        for country in named:
+            in_named |= self._general_about[country]
         neutral = self._in_country["by"]
         elsewhere = np.where(neutral, 1.0, OTHER_COUNTRY_PENALTY)
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
