@@ -408,6 +408,14 @@ class SearchIndex:
             np.vstack((possible, np.full(size, phrase_possible))),
             topic_rows,
         )
+        # The question asked is covered as well as the whole message: the story around it
+        # ("we'd like to live there, my wife has family in Riga") adds words, not doubt.
+        asked_rows = [row for row in topic_rows if terms[row].stem in asked_stems]
+        if asked_rows:
+            asked_coverage = matched[asked_rows].sum(axis=0) / np.maximum(
+                possible[asked_rows].sum(axis=0), 1e-9
+            )
+            coverage = np.maximum(coverage, asked_coverage)
         found = np.flatnonzero(scores > 0)
         if found.size > limit:
             # The `limit` best; ties break by id, which is slot order (ids are sorted).
