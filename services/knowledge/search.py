@@ -447,12 +447,36 @@ CONTEXT_WEIGHT = 0.67
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
+# Words that open a question, for messages typed without "?" ("Living in Gdańsk. How do I
+# get NFZ insurance."), folded.
+_QUESTION_OPENERS = frozenset(
+    folding.fold(
+        "how what where when which who why can could is are do does should whether "
+        "как что где когда куда какой какая какие кто почему зачем можно ли нужно сколько "
+        "як што дзе калі куды які якая якія хто чаму навошта ці можна трэба колькі"
+    ).split()
+)
+
+
 def _asked_sentences(text: str) -> list[str]:
-    """The sentences that ask ("...?"), when other sentences tell the story around them."""
+    """The sentences that ask, when other sentences tell the story around them.
+
+    A sentence asks when it has "?", or, in a message with no "?" at all, when it opens with a
+    question word or holds "ли"/"ці" ("Подскажите, можно ли ...").
+    """
     sentences = _SENTENCE_END.split(text.strip())
     if len(sentences) < 2:
         return []
-    return [sentence for sentence in sentences if "?" in sentence]
+    marked = [sentence for sentence in sentences if "?" in sentence]
+    return marked or [sentence for sentence in sentences if _opens_question(sentence)]
+
+
+def _opens_question(sentence: str) -> bool:
+    words = folding.fold(sentence).split()
+    return bool(words) and (words[0] in _QUESTION_OPENERS or not _INLINE_ASKING.isdisjoint(words))
+
+
+_INLINE_ASKING = frozenset(folding.fold("ли ці").split())
 
 
 def _is_context(key: str, asked: set[str]) -> bool:
