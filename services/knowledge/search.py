@@ -434,7 +434,9 @@ class SearchIndex:
             )
             for slot in found
         ]
-        hits.sort(key=lambda hit: (-hit.score, hit.article_id))
+        # On a tie the article on the topic goes before the country's card, which is only
+        # the answer when nothing narrower is.
+        hits.sort(key=lambda hit: (-hit.score, hit.article_id.endswith(CARD_SUFFIX), hit.article_id))
         return hits[:limit]
 
 
