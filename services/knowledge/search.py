@@ -106,6 +106,10 @@ COUNTRY_NAMES = {
 }
 NAMED_COUNTRY_BOOST = 1.6
 OTHER_COUNTRY_PENALTY = 0.5
+# A general article that never names the country asked about ("rent a flat in Vilnius" against
+# selling one in Belarus) is less likely the answer, though still one for questions about
+# Belarus itself from anywhere ("call-up while in Vilnius").
+GENERAL_SILENT_PENALTY = 0.6
 
 
 COUNTRY_STEMS = {country: frozenset(stems(names)) for country, names in COUNTRY_NAMES.items()}
@@ -241,7 +245,9 @@ class SearchIndex:
             country: np.array(
                 [
                     countries[article_id] == "by"
-                    and any(weights[article_id].get(name, 0.0) >= HEADLINE_WEIGHT for name in names)
+                    and any(
+                        weights[article_id].get(name, 0.0) >= HEADLINE_WEIGHT for name in names
+                    )
                     for article_id in self._ids
                 ]
             )
@@ -311,10 +317,13 @@ class SearchIndex:
 
     def _country_factor(self, named: set[str]) -> npt.NDArray[np.float64]:
         in_named = self._in_countries(named)
+        general = self._in_country["by"]
+        naming_all = general.copy()
         for country in named:
             in_named |= self._general_about[country]
-        neutral = self._in_country["by"]
-        elsewhere = np.where(neutral, 1.0, OTHER_COUNTRY_PENALTY)
+            naming_all &= self._general_naming[country]
+        general_factor = np.where(naming_all, 1.0, GENERAL_SILENT_PENALTY)
+        elsewhere = np.where(general, general_factor, OTHER_COUNTRY_PENALTY)
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
 
     def search(self, question: str, limit: int = 3) -> list[SearchHit]:
@@ -436,7 +445,9 @@ class SearchIndex:
         ]
         # On a tie the article on the topic goes before the country's card, which is only
         # the answer when nothing narrower is.
-        hits.sort(key=lambda hit: (-hit.score, hit.article_id.endswith(CARD_SUFFIX), hit.article_id))
+        hits.sort(
+            key=lambda hit: (-hit.score, hit.article_id.endswith(CARD_SUFFIX), hit.article_id)
+        )
         return hits[:limit]
 
 
