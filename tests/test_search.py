@@ -11,10 +11,12 @@ from handlers.guide.ask import question_addressed_to
 from services.knowledge import load_knowledge_base
 from services.knowledge.folding import fold, stems
 from services.knowledge.search import (
+    GENERAL_SILENT_PENALTY,
     Answer,
     SearchHit,
     SearchIndex,
     answer_question,
+    asked_sentences,
     query_terms,
 )
 
@@ -328,3 +330,117 @@ async def test_inline_mode_offers_articles_in_the_askers_language(running: Sandb
     assert "Источники:" in results[0]["input_message_content"]["message_text"]
     assert await user.inline("   ") == []
     assert await user.inline('" NEAR( * OR') == []
+
+
+def offered(answer: Answer) -> list[str]:
+    return [answer.article_id] if answer.article_id else list(answer.candidates)
+
+
+def test_a_city_no_article_names_weighs_as_its_country(index: SearchIndex) -> None:
+    # "Вільні" is in no article: it is not rarer evidence than "Літва", only a rarer spelling.
+    city, country = stems("Вільні Літва")
+    assert index._place_value(city).max() == index._place_value(country).max()
+
+
+def test_a_country_named_only_in_the_story_is_not_the_one_asked_about(
+    index: SearchIndex,
+) -> None:
+    message = (
+        "Я живу в Вильнюсе уже два года, работаю в IT. Пришла повестка из военкомата. "
+        "Что мне грозит?"
+    )
+    assert answer_question(index, message).article_id == "by-military-service"
+
+
+@pytest.mark.parametrize(
+    ("lacinka", "cyrillic"), [("Palaka", "Паляка"), ("ludzi", "людзі"), ("Łatvija", "Латвія")]
+)
+def test_lacinka_soft_l_folds_like_cyrillic(lacinka: str, cyrillic: str) -> None:
+    assert fold(lacinka) == fold(cyrillic)
+
+
+def test_a_word_in_the_title_of_few_of_the_countrys_articles_is_evidence(
+    index: SearchIndex,
+) -> None:
+    # "visa" is in many titles, but in only two of Uzbekistan's: both are offered.
+    assert sorted(offered(answer_question(index, "Uzbekistan visa"))) == [
+        "uz-it-visa",
+        "uz-visa-free",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("shorthand", "meaning"),
+    [
+        ("зп", "зарплата"),
+        ("доки", "документы"),
+        ("загранпаспорт", "паспорт"),
+        ("tax res", "tax residence"),
+        ("гуманитарку", "humanitarian"),
+    ],
+)
+def test_chat_shorthand_reads_as_the_guides_words(shorthand: str, meaning: str) -> None:
+    assert stems(shorthand) == stems(meaning)
+
+
+def test_a_general_article_about_the_country_asked_is_boosted_with_it(
+    index: SearchIndex,
+) -> None:
+    # The licence article names Georgia in its title; "права" alone would pick Georgia's
+    # right-to-work article.
+    assert answer_question(index, "обмен белорусских прав в Грузии").article_id == (
+        "by-driving-licence"
+    )
+
+
+def test_a_general_article_silent_on_the_country_asked_weighs_less(index: SearchIndex) -> None:
+    def score(question: str) -> float:
+        return next(h.score for h in index.search(question, 50) if h.article_id == "by-documents")
+
+    assert score("apostille Latvia") == pytest.approx(GENERAL_SILENT_PENALTY * score("apostille"))
+
+
+def test_the_asked_sentence_alone_can_cover_a_long_message(index: SearchIndex) -> None:
+    key_phrase = "Ці даюць зараз візы і ВНЖ у Латвіі?"
+    story = "Мы з жонкай хацелі б там жыць, бо ў яе сваякі і сябры, і праца. "
+    hit = next(h for h in index.search(story + key_phrase) if h.article_id == "lv-overview")
+    short = next(h for h in index.search(key_phrase) if h.article_id == "lv-overview")
+    assert hit.coverage >= short.coverage
+
+
+@pytest.mark.parametrize(
+    ("message", "asked"),
+    [
+        (
+            "Живу в Гданьске. Работаю по B2B. Как получить страховку NFZ",
+            ["Как получить страховку NFZ"],
+        ),
+        (
+            "Живу в Гданьске. Подскажите, можно ли получить NFZ.",
+            ["Подскажите, можно ли получить NFZ."],
+        ),
+        ("Живу в Гданьске. Как там с NFZ. Есть ли ZUS?", ["Есть ли ZUS?"]),
+        ("Как получить страховку NFZ", []),
+        ("Живу в Гданьске. Работаю по B2B.", []),
+    ],
+)
+def test_the_question_is_found_with_or_without_a_question_mark(
+    message: str, asked: list[str]
+) -> None:
+    assert asked_sentences(message) == asked
+
+
+def test_a_question_without_its_question_mark_is_read_as_one(index: SearchIndex) -> None:
+    story = "Живу в Гданьске по карте побыту уже два года. Работаю по B2B. "
+    question = "Как получить страховку NFZ"
+    assert index.search(story + question) == index.search(story + question + "?")
+    assert answer_question(index, story + question).article_id == "by-health-insurance"
+
+
+@pytest.mark.parametrize("question", ["ВНЖ Армения", "Armenia residence"])
+def test_on_a_tie_the_topic_article_goes_before_the_card(
+    index: SearchIndex, question: str
+) -> None:
+    first, second = index.search(question, 2)
+    assert first.score == second.score
+    assert [first.article_id, second.article_id] == ["am-residence", "am-overview"]

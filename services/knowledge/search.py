@@ -331,7 +331,7 @@ class SearchIndex:
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
             return []
-        asked = [stems(sentence) for sentence in _asked_sentences(question[:1000])]
+        asked = [stems(sentence) for sentence in asked_sentences(question[:1000])]
         asked_stems = {stem for sentence in asked for stem in sentence}
         asked_pairs = {pair for sentence in asked for pair in _pairs(sentence)}
         # A country named only in the story around the question ("I live in Vilnius. Got a
@@ -343,6 +343,8 @@ class SearchIndex:
         # (often common) halves alone would not ("ВНЖ по работе").
         phrase_matched = np.zeros(size)
         phrase_possible = 0.0
+        asked_phrase_matched = np.zeros(size)  # the same, for the phrases of the question asked
+        asked_phrase_possible = 0.0
         for pair in dict.fromkeys(_pairs(words)):
             if pair in self._postings:
                 slots, pair_weights = self._postings[pair]
@@ -350,6 +352,9 @@ class SearchIndex:
                 scores[slots] += pair_weights * self._idf[pair] * weight
                 phrase_matched[slots] += self._idf[pair]
                 phrase_possible += self._idf[pair]
+                if pair in asked_pairs:
+                    asked_phrase_matched[slots] += self._idf[pair]
+                    asked_phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
         # when the question names nothing else.
         place_names = _PLACE_STEMS.intersection(term.stem for term in terms)
@@ -419,11 +424,11 @@ class SearchIndex:
         )
         # The question asked is covered as well as the whole message: the story around it
         # ("we'd like to live there, my wife has family in Riga") adds words, not doubt.
-        asked_rows = [row for row in topic_rows if terms[row].stem in asked_stems]
+        asked_rows = [row for row, term in enumerate(terms) if term.stem in asked_stems]
         if asked_rows:
-            asked_coverage = matched[asked_rows].sum(axis=0) / np.maximum(
-                possible[asked_rows].sum(axis=0), 1e-9
-            )
+            asked_matched = matched[asked_rows].sum(axis=0) + asked_phrase_matched
+            asked_possible = possible[asked_rows].sum(axis=0) + asked_phrase_possible
+            asked_coverage = asked_matched / np.maximum(asked_possible, 1e-9)
             coverage = np.maximum(coverage, asked_coverage)
         found = np.flatnonzero(scores > 0)
         if found.size > limit:
@@ -471,7 +476,7 @@ _QUESTION_OPENERS = frozenset(
 )
 
 
-def _asked_sentences(text: str) -> list[str]:
+def asked_sentences(text: str) -> list[str]:
     """The sentences that ask, when other sentences tell the story around them.
 
     A sentence asks when it has "?", or, in a message with no "?" at all, when it opens with a
