@@ -444,3 +444,9 @@ def test_on_a_tie_the_topic_article_goes_before_the_card(
     first, second = index.search(question, 2)
     assert first.score == second.score
     assert [first.article_id, second.article_id] == ["am-residence", "am-overview"]
+
+
+def test_a_typo_that_looks_like_an_ending_is_guessed_from_the_whole_word() -> None:
+    # "polsih" would be "pols" + the ending "их": four letters are too few to guess from.
+    (term,) = query_terms("polsih")
+    assert term.typo_root == "polsih"

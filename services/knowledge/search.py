@@ -63,7 +63,10 @@ def query_terms(text: str) -> list[Term]:
     for word in folding.words(text):
         root = folding.root(word)
         stem = root[: folding.STEM]
-        typo_root = root if len(root) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
+        # An ending cut from a typo ("polsih" is "pols" + "их") leaves too little to guess
+        # from; the whole word is then the guess.
+        guess = root if len(root) >= FUZZY_MIN_ROOT else word
+        typo_root = guess if len(guess) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
         if stem not in terms or (typo_root and not terms[stem].typo_root):
             terms[stem] = Term(stem, typo_root)
     return list(terms.values())
