@@ -109,10 +109,6 @@ COUNTRY_NAMES = {
 }
 NAMED_COUNTRY_BOOST = 1.6
 OTHER_COUNTRY_PENALTY = 0.5
-# A general article that never names the country asked about ("rent a flat in Vilnius" against
-# selling one in Belarus) is less likely the answer, though still one for questions about
-# Belarus itself from anywhere ("call-up while in Vilnius").
-GENERAL_SILENT_PENALTY = 0.6
 
 
 COUNTRY_STEMS = {country: frozenset(stems(names)) for country, names in COUNTRY_NAMES.items()}
@@ -320,13 +316,10 @@ class SearchIndex:
 
     def _country_factor(self, named: set[str]) -> npt.NDArray[np.float64]:
         in_named = self._in_countries(named)
-        general = self._in_country["by"]
-        naming_all = general.copy()
         for country in named:
             in_named |= self._general_about[country]
-            naming_all &= self._general_naming[country]
-        general_factor = np.where(naming_all, 1.0, GENERAL_SILENT_PENALTY)
-        elsewhere = np.where(general, general_factor, OTHER_COUNTRY_PENALTY)
+        neutral = self._in_country["by"]
+        elsewhere = np.where(neutral, 1.0, OTHER_COUNTRY_PENALTY)
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
 
     def search(self, question: str, limit: int = 3) -> list[SearchHit]:
