@@ -164,8 +164,8 @@ def is_stopword(word: str) -> bool:
     return word in _STOPWORDS or root(word) in _STOPWORD_ROOTS
 
 
-# Chat shorthand and job names, as the words the guide uses for them ("зп" is a salary, a
-# developer works in IT). Matched on the folded word or its root, so inflected forms count too.
+# Chat shorthand, as the words the guide uses for it ("зп" is a salary). Matched on the folded
+# word or its root, so inflected forms ("гуманитарку") count too.
 _SHORTHAND_TEXT = {
     "зп zp зарплатка": "зарплата",
     "hum гуманитарка гуманітарка": "humanitarian",

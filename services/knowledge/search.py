@@ -295,12 +295,10 @@ class SearchIndex:
 
     def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
         """One score for every article of the country a place is in, whichever of them happens
-        to name it ("startup visa LT"), and for a general one that names the country anywhere.
-
-        Every name of a country is worth its commonest one: a city no article names ("Вільні")
-        is not rarer evidence than "Літва", only a rarer spelling of the same place.
-        """
+        to name it ("startup visa LT"), and for a general one that names the country anywhere."""
         about = np.zeros(len(self._ids), dtype=bool)
+        # Every name is worth the country's commonest one: a city no article names ("Вільні")
+        # is not rarer evidence than "Літва", only a rarer spelling of the same place.
         idf = self._max_idf
         for country, names in COUNTRY_STEMS.items():
             if stem in names:
@@ -462,7 +460,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
 # Words that open a question, for messages typed without "?" ("Living in Gdańsk. How do I
-# get NFZ insurance."), folded.
+# get NFZ insurance."), and particles that ask wherever they stand ("можно ли"), folded.
 _QUESTION_OPENERS = frozenset(
     folding.fold(
         "how what where when which who why can could is are do does should whether "
@@ -470,14 +468,12 @@ _QUESTION_OPENERS = frozenset(
         "як што дзе калі куды які якая якія хто чаму навошта ці можна трэба колькі"
     ).split()
 )
+_INLINE_ASKING = frozenset(folding.fold("ли ці").split())
 
 
 def asked_sentences(text: str) -> list[str]:
-    """The sentences that ask, when other sentences tell the story around them.
-
-    A sentence asks when it has "?", or, in a message with no "?" at all, when it opens with a
-    question word or holds "ли"/"ці" ("Подскажите, можно ли ...").
-    """
+    """The sentences that ask, when others tell the story: those with "?", or, when no "?" is
+    typed, those opening with a question word or holding "ли"/"ці"."""
     sentences = _SENTENCE_END.split(text.strip())
     if len(sentences) < 2:
         return []
@@ -488,9 +484,6 @@ def asked_sentences(text: str) -> list[str]:
 def _opens_question(sentence: str) -> bool:
     words = folding.fold(sentence).split()
     return bool(words) and (words[0] in _QUESTION_OPENERS or not _INLINE_ASKING.isdisjoint(words))
-
-
-_INLINE_ASKING = frozenset(folding.fold("ли ці").split())
 
 
 def _is_context(key: str, asked: set[str]) -> bool:
