@@ -122,7 +122,8 @@ def countries_named(query_stems: list[str]) -> set[str]:
 _FOREIGN_ALIASES = (
     "USA США ЗША Америка America Amerika UK Британия Брытанія Britain England Англия Англія UAE "
     "ОАЭ ААЭ Emirates Эмираты Эміраты Dubai Дубай Berlin Берлин Берлін Prague Прага Toronto "
-    "Торонта Торонто Lisbon Лиссабон Лісабон Istanbul Стамбул Limassol Лимассол Ларнака Larnaca"
+    "Торонта Торонто Lisbon Лиссабон Лісабон Istanbul Стамбул Limassol Лимассол Ларнака Larnaca "
+    "Turkey Нямеччына Niamieččyna Czech Spanish Dutch Cypriot"
 )
 
 
@@ -143,6 +144,8 @@ def _foreign_stems() -> frozenset[str]:
 
 
 FOREIGN_STEMS = _foreign_stems()
+# An article that names the country asked about only in passing weighs this much; one about
+# a country of the guide (or about some of them) not at all: it cannot answer for another.
 FOREIGN_PENALTY = 0.1
 _PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values(), _HOME_STEMS)
 
@@ -252,6 +255,10 @@ class SearchIndex:
             )
             for country, names in COUNTRY_STEMS.items()
         }
+        # Articles about particular countries of the guide, the general ones among them too.
+        self._country_specific = np.array(
+            [countries[article_id] != "by" for article_id in self._ids]
+        ) | np.logical_or.reduce(list(self._general_about.values()))
         self._is_card = np.array([article_id.endswith(CARD_SUFFIX) for article_id in self._ids])
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for slot, article_id in enumerate(self._ids):
@@ -400,7 +407,11 @@ class SearchIndex:
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
-        for stem in FOREIGN_STEMS.intersection(words):
+        foreign = FOREIGN_STEMS.intersection(words)
+        if foreign and not named:
+            # "ВНЖ в Португалии": no article about Poland or Georgia can answer it.
+            weighting = np.where(self._country_specific, 0.0, weighting)
+        for stem in foreign:
             # An article not about the country asked about (in its title or keywords) cannot
             # be the answer, even if its text names that country in passing.
             mentions = np.full(size, FOREIGN_PENALTY)
