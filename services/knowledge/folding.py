@@ -125,6 +125,11 @@ _STOPWORD_TEXT = """
     на со из от до для за при чтобы если есть был была было были будет быть всё все всем
     весь себя свой своё свою своей здравствуйте привет подскажите пожалуйста спасибо
     что-то как-то какой-то где-то почему зачем потому вообще просто
+    хочу хочет знаю ничего чё чо может могут
+    хачу хоча ведаю нічога наогул чуў чула можа могуць маю паводле перад пакуль кожны аб
+    са жа вось нават патрэбна патрэбны
+    think because looking quick whats ill else want wants wont anything something maybe
+    actually
     """
 _STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
 
@@ -157,6 +162,18 @@ MIN_STOPWORD_ROOT = 4
 _STOPWORD_ROOTS = frozenset(
     root(word) for word in _STOPWORDS if len(root(word)) >= MIN_STOPWORD_ROOT
 )
+
+
+# Endings of verbs (infinitive, past, present; English -ing/-ed), folded: a word the guide
+# lacks that ends so is an action ("зачынілі", "moving"), not a topic it lacks.
+_VERB_ENDING = re.compile(
+    "(?:[aeiu]t|[aeiu]c|[aeiu]l[aio]|[aeiu]sh|[aeiu]te|[iu]ut|[iu]uc|tsia|cca|inh|ed)$"
+)
+
+
+def looks_like_a_verb(word: str) -> bool:
+    """A folded word whose ending is a verb's."""
+    return _VERB_ENDING.search(word) is not None
 
 
 def is_stopword(word: str) -> bool:

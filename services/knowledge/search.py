@@ -55,6 +55,7 @@ class Term:
 
     stem: str
     typo_root: str = ""  # empty: too short for a typo guess
+    names_a_topic: bool = True  # not an action ("moving", "зачынілі")
 
 
 def query_terms(text: str) -> list[Term]:
@@ -68,7 +69,7 @@ def query_terms(text: str) -> list[Term]:
         guess = root if len(root) >= FUZZY_MIN_ROOT else word
         typo_root = guess if len(guess) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
         if stem not in terms or (typo_root and not terms[stem].typo_root):
-            terms[stem] = Term(stem, typo_root)
+            terms[stem] = Term(stem, typo_root, not folding.looks_like_a_verb(word))
     return list(terms.values())
 
 
@@ -108,6 +109,9 @@ COUNTRY_NAMES = {
     "Srbiji Beograd",
 }
 NAMED_COUNTRY_BOOST = 1.6
+# A topic word (not an action) that no article holds, even misspelt, weighs this many times
+# the rarest known word against coverage: it names a topic the guide lacks ("ипотека").
+UNKNOWN_WEIGHT = 2.0
 OTHER_COUNTRY_PENALTY = 0.5
 
 
@@ -376,8 +380,9 @@ class SearchIndex:
             # is named by every article, so it counts for nothing.
             is_home = not is_topic and term.stem in _HOME_STEMS
             counts = 1.0 if is_topic else self._is_card * (not is_home)
+            unknown = UNKNOWN_WEIGHT if term.typo_root and term.names_a_topic else 1.0
             possible[row] = counts * max(
-                (self._idf[c] for c, _ in expanded), default=self._max_idf
+                (self._idf[c] for c, _ in expanded), default=unknown * self._max_idf
             )
             best_value = np.zeros(size)
             best_share = np.zeros(size)
