@@ -73,10 +73,15 @@ def query_terms(text: str) -> list[Term]:
     return list(terms.values())
 
 
+def _akanye(start: str) -> str:
+    """An unstressed "о" is said, and often typed, "а" ("галубая" for "голубая")."""
+    return start.replace("o", "a")
+
+
 def _one_edit_apart(a: str, b: str) -> bool:
     """One insertion, deletion, substitution or swap of neighbours, past the shared prefix."""
     shared = FUZZY_SHARED_PREFIX
-    if abs(len(a) - len(b)) > 1 or a == b or a[:shared] != b[:shared]:
+    if abs(len(a) - len(b)) > 1 or a == b or _akanye(a[:shared]) != _akanye(b[:shared]):
         return False
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
