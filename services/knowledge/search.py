@@ -541,10 +541,18 @@ CLEAR_LEAD = 1.25
 MIN_SHARE_OF_BEST = 0.5
 
 
-def _is_confident(hit: SearchHit) -> bool:
+def _topic_score(hit: SearchHit) -> float:
     # Naming a country is not asking about anything, except of its card.
-    topic_score = hit.score - (0.0 if hit.article_id.endswith(CARD_SUFFIX) else hit.place_score)
-    return topic_score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
+    return hit.score - (0.0 if hit.article_id.endswith(CARD_SUFFIX) else hit.place_score)
+
+
+def _is_confident(hit: SearchHit) -> bool:
+    return _topic_score(hit) >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
+
+
+def _is_near_miss(hit: SearchHit) -> bool:
+    """On the topic, and failing only one of the coverage and evidence tests."""
+    return _topic_score(hit) >= MIN_SCORE and (hit.coverage >= MIN_COVERAGE or hit.has_evidence)
 
 
 def confident_hits(index: SearchIndex, question: str, limit: int = 3) -> list[SearchHit]:
@@ -573,7 +581,7 @@ def answer_question(index: SearchIndex, question: str) -> Answer:
     # Something fits, so near hits that failed a test are offered after it: one may be the
     # article meant, and the question is answered either way.
     floor = MIN_SHARE_OF_BEST * ranked[0].score
-    near = [hit for hit in ranked if hit not in hits and hit.score >= max(floor, MIN_SCORE)]
+    near = [hit for hit in ranked if hit not in hits and hit.score >= floor and _is_near_miss(hit)]
     return Answer(None, tuple(hit.article_id for hit in [*hits, *near][:3]))
 
 
