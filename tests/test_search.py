@@ -85,14 +85,16 @@ def test_a_much_weaker_hit_is_not_promoted_when_the_best_fails() -> None:
 def test_a_hit_beaten_by_a_failed_one_is_a_choice_not_an_answer() -> None:
     best = SearchHit("lt-work-residence", 10.0, coverage=0.2, words=2, in_headline=True)
     close = SearchHit("lt-blue-card", 8.0, coverage=0.9, words=2, in_headline=True)
-    assert answer_question(FixedRanking([best, close]), "q") == Answer(None, ("lt-blue-card",))
+    # The best is offered after it: it failed one test only and may be the article meant.
+    answer = answer_question(FixedRanking([best, close]), "q")
+    assert answer == Answer(None, ("lt-blue-card", "lt-work-residence"))
 
 
 def test_a_close_runner_up_that_failed_still_makes_the_best_a_choice() -> None:
     best = SearchHit("lt-work-residence", 10.0, coverage=0.9, words=2, in_headline=True)
     close = SearchHit("rs-residence", 9.0, coverage=0.2, words=1, in_headline=True)
     answer = answer_question(FixedRanking([best, close]), "q")
-    assert answer == Answer(None, ("lt-work-residence",))
+    assert answer == Answer(None, ("lt-work-residence", "rs-residence"))
 
 
 def test_the_issues_promotion_example_finds_the_right_article(index: SearchIndex) -> None:

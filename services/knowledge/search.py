@@ -417,7 +417,9 @@ class SearchIndex:
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
-        foreign = FOREIGN_STEMS.intersection(words)
+        # A country outside the guide that the person lives in ("passport expired, I live in
+        # Germany") is not what they ask about, and in a long message only the question counts.
+        foreign = FOREIGN_STEMS.intersection(asked_stems or words) - _where_one_lives(words)
         if foreign and not named:
             # "ВНЖ в Португалии": no article about Poland or Georgia can answer it.
             weighting = np.where(self._country_specific, 0.0, weighting)
@@ -505,6 +507,16 @@ def asked_sentences(text: str) -> list[str]:
 def _opens_question(sentence: str) -> bool:
     words = folding.fold(sentence).split()
     return bool(words) and (words[0] in _QUESTION_OPENERS or not _INLINE_ASKING.isdisjoint(words))
+
+
+_LIVING_STEMS = frozenset(
+    stems("live lives living based staying живу живём живёт жыву жывём жыве жывуць проживаю")
+)
+
+
+def _where_one_lives(words: list[str]) -> set[str]:
+    """The words right after "live"/"живу": where the person is, not what they ask about."""
+    return {place for verb, place in itertools.pairwise(words) if verb in _LIVING_STEMS}
 
 
 def _is_context(key: str, asked: set[str]) -> bool:
