@@ -9,7 +9,7 @@ import pytest
 from bot.sandbox.runtime import Sandbox
 from handlers.guide.ask import question_addressed_to
 from services.knowledge import load_knowledge_base
-from services.knowledge.folding import fold, stems
+from services.knowledge.folding import fold, looks_like_a_verb, stems
 from services.knowledge.search import (
     Answer,
     SearchHit,
@@ -460,3 +460,82 @@ def test_a_typo_that_looks_like_an_ending_is_guessed_from_the_whole_word() -> No
     # "polsih" would be "pols" + the ending "их": four letters are too few to guess from.
     (term,) = query_terms("polsih")
     assert term.typo_root == "polsih"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Turkey residence permit renewal for Belarusians",
+        "ВНЖ в Турции",
+        "bank account in Kazakhstan for a Belarusian",
+        "driving licence exchange in Germany",
+        "працоўная віза ў Германію для айцішніка",
+    ],
+)
+def test_a_country_outside_the_guide_makes_country_articles_impossible(
+    index: SearchIndex, question: str
+) -> None:
+    # Neither Georgia's residence articles nor the general one on licences in Poland,
+    # Lithuania and Georgia can answer for Turkey or Germany.
+    assert answer_question(index, question) == Answer(None, ())
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("passport expired, I live in Germany", "by-passport"),
+        ("паспорт истёк, живу в Германии, что делать", "by-passport"),
+        ("доверенность на продажу квартиры, я живу в Чехии", "by-documents"),
+        ("I live in Germany, how to get a Polish work visa", "pl-work-visa"),
+    ],
+)
+def test_a_foreign_country_one_lives_in_is_not_the_topic(
+    index: SearchIndex, question: str, expected: str
+) -> None:
+    assert answer_question(index, question).article_id == expected
+
+
+def test_a_topic_word_no_article_holds_weighs_against_an_answer(index: SearchIndex) -> None:
+    # "pension" is in no article: "living" (in a tax article's title) is no answer to it.
+    assert answer_question(index, "pension from Belarus while living in Georgia") == Answer(
+        None, ()
+    )
+    # An action the guide never names ("зачынілі") is no missing topic.
+    assert "pl-pbh" in answer_question(index, "ці працуе яшчэ PBH ці ўсё, зачынілі?").candidates
+
+
+@pytest.mark.parametrize("verb", ["зачынілі", "moving", "атрымаць", "получить", "знаходзіцца"])
+def test_verb_endings_are_told_from_nouns(verb: str) -> None:
+    assert looks_like_a_verb(fold(verb))
+
+
+@pytest.mark.parametrize("noun", ["ипотека", "пенсия", "pension", "крыптабіржы", "пахаванне"])
+def test_nouns_do_not_look_like_verbs(noun: str) -> None:
+    assert not looks_like_a_verb(fold(noun))
+
+
+def test_belarusian_function_words_are_stopwords_as_russian_and_english_ones_are() -> None:
+    assert stems("хачу чуў ведаю наогул нічога можа паводле пакуль") == []
+    assert stems("хочу знаю ничего вообще because I think") == []
+
+
+def test_a_typo_may_write_an_unstressed_o_as_a(index: SearchIndex) -> None:
+    # "галубая" for "голубая": akanye in the first letters, where typos are otherwise not guessed.
+    answer = answer_question(index, "галубая карта литва зарплата")
+    assert answer == answer_question(index, "голубая карта литва зарплата")
+    assert answer.article_id == "lt-blue-card"
+
+
+def test_a_weak_top_hit_is_the_first_of_the_choices() -> None:
+    # Clearly ahead, but covering under STRONG_COVERAGE of the question: not a single answer.
+    best = SearchHit("lt-work-residence", 20.0, coverage=0.4, words=3, in_headline=True)
+    other = SearchHit("lt-blue-card", 12.0, coverage=0.5, words=1, in_headline=True)
+    answer = answer_question(FixedRanking([best, other]), "q")
+    assert answer == Answer(None, ("lt-work-residence", "lt-blue-card"))
+
+
+def test_a_hit_owing_its_score_to_the_place_is_no_near_miss() -> None:
+    best = SearchHit("lt-work-residence", 10.0, coverage=0.9, words=3, in_headline=True)
+    place_only = SearchHit("lt-blue-card", 9.0, coverage=0.9, words=0, place_score=6.0)
+    answer = answer_question(FixedRanking([best, place_only]), "q")
+    assert answer == Answer(None, ("lt-work-residence",))
