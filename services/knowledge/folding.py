@@ -165,7 +165,8 @@ _STOPWORD_ROOTS = frozenset(
 
 
 # Endings of verbs (infinitive, past, present; English -ing/-ed), folded: a word the guide
-# lacks that ends so is an action ("зачынілі", "moving"), not a topic it lacks.
+# lacks that ends so is an action ("зачынілі", "moving"), not a topic it lacks. A noun may
+# share one ("бабулі" ends as "чулі"): it then weighs as a rare word, as before.
 _VERB_ENDING = re.compile(
     "(?:[aeiu]t|[aeiu]c|[aeiu]l[aio]|[aeiu]sh|[aeiu]te|[iu]ut|[iu]uc|tsia|cca|inh|ed)$"
 )

@@ -548,6 +548,8 @@ class Answer:
 MIN_SCORE = 4.0
 MIN_COVERAGE = 0.35
 CLEAR_LEAD = 1.25
+# A single answer covers this share of the question; a weaker top hit is one of the choices.
+STRONG_COVERAGE = 0.45
 # A hit scoring under this share of the best one is never offered, even when the best one
 # fails the evidence or coverage test: the weaker hit is not a better answer, just a survivor.
 MIN_SHARE_OF_BEST = 0.5
@@ -588,18 +590,11 @@ def answer_question(index: SearchIndex, question: str) -> Answer:
     # Beaten by, or not clearly ahead of, any other hit (even one that failed the tests, as
     # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up and _is_strong(hits[0]):
+    clear = ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up
+    if clear and hits[0].coverage >= STRONG_COVERAGE:
         return Answer(hits[0].article_id, ())
     # Something fits, so near hits that failed a test are offered after it: one may be the
     # article meant, and the question is answered either way.
     floor = MIN_SHARE_OF_BEST * ranked[0].score
     near = [hit for hit in ranked if hit not in hits and hit.score >= floor and _is_near_miss(hit)]
     return Answer(None, tuple(hit.article_id for hit in [*hits, *near][:3]))
-
-
-# A single answer covers this share of the question; a weaker top hit is one of the choices.
-STRONG_COVERAGE = 0.45
-
-
-def _is_strong(hit: SearchHit) -> bool:
-    return hit.coverage >= STRONG_COVERAGE
