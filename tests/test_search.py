@@ -14,6 +14,7 @@ from services.knowledge.search import (
     Answer,
     SearchHit,
     SearchIndex,
+    places_one_is_in,
     answer_question,
     asked_sentences,
     query_terms,
@@ -539,3 +540,30 @@ def test_a_hit_owing_its_score_to_the_place_is_no_near_miss() -> None:
     place_only = SearchHit("lt-blue-card", 9.0, coverage=0.9, words=0, place_score=6.0)
     answer = answer_question(FixedRanking([best, place_only]), "q")
     assert answer == Answer(None, ("lt-work-residence",))
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("power of attorney from Serbia", {"serb"}),
+        ("passport expired, I'm in Georgia", {"heorh"}),
+        ("вайсковы ўлік, працую ў Літве", {"litv"}),
+        ("how to rent a flat in Warsaw", set()),
+        ("работа в Нидерландах", set()),
+    ],
+)
+def test_places_where_the_person_lives_or_writes_from(text: str, places: set[str]) -> None:
+    assert places_one_is_in(text) == places
+
+
+def test_a_general_article_silent_on_the_country_of_the_topic_is_no_answer(
+    index: SearchIndex,
+) -> None:
+    # Selling a flat in Belarus is not renting one in Vilnius...
+    assert answer_question(index, "How do I rent an apartment in Vilnius as a foreigner?") == (
+        Answer(None, ())
+    )
+    # ...but the Belarusian articles still answer wherever the person is.
+    assert answer_question(index, "passport expired, I'm in Poland").article_id == "by-passport"
+    latvia = answer_question(index, "taxes on renting out my flat, I'm in Latvia")
+    assert "by-taxes" in (latvia.article_id, *latvia.candidates)

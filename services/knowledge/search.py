@@ -118,6 +118,9 @@ NAMED_COUNTRY_BOOST = 1.6
 # the rarest known word against coverage: it names a topic the guide lacks ("ипотека").
 UNKNOWN_WEIGHT = 2.0
 OTHER_COUNTRY_PENALTY = 0.5
+# A general article that never names the country a question is about, when the question is
+# not about Belarus and the country is not just where the person lives.
+SILENT_GENERAL_WEIGHT = 0.6
 
 
 COUNTRY_STEMS = {country: frozenset(stems(names)) for country, names in COUNTRY_NAMES.items()}
@@ -347,6 +350,13 @@ class SearchIndex:
         # A country named only in the story around the question ("I live in Vilnius. Got a
         # call-up, what now?") is where the person is, not what they ask about.
         named = countries_named(list(asked_stems) if asked else words)
+        lives_in = places_one_is_in(question[:1000])
+        # A country named as the place of the topic ("rent a flat in Vilnius"), not as where
+        # the person lives or writes from, and no word of Belarus: the topic is not Belarusian.
+        topic_countries = countries_named(
+            [stem for stem in (asked_stems or words) if stem not in lives_in]
+        )
+        abroad = bool(topic_countries) and _HOME_STEMS.isdisjoint(words)
         size = len(self._ids)
         scores = np.zeros(size)
         # A known two-word name counts towards coverage as one more word, which its
@@ -417,9 +427,15 @@ class SearchIndex:
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
+        if abroad:
+            # "rent a flat in Vilnius": selling a flat in Belarus is not about it.
+            silent = self._in_country["by"].copy()
+            for country in topic_countries:
+                silent &= ~self._general_naming[country]
+            weighting = np.where(silent, weighting * SILENT_GENERAL_WEIGHT, weighting)
         # A country outside the guide that the person lives in ("passport expired, I live in
         # Germany") is not what they ask about, and in a long message only the question counts.
-        foreign = FOREIGN_STEMS.intersection(asked_stems or words) - _where_one_lives(words)
+        foreign = FOREIGN_STEMS.intersection(asked_stems or words) - lives_in
         if foreign and not named:
             # "ВНЖ в Португалии": no article about Poland or Georgia can answer it.
             weighting = np.where(self._country_specific, 0.0, weighting)
@@ -509,14 +525,31 @@ def _opens_question(sentence: str) -> bool:
     return bool(words) and (words[0] in _QUESTION_OPENERS or not _INLINE_ASKING.isdisjoint(words))
 
 
-_LIVING_STEMS = frozenset(
-    stems("live lives living based staying живу живём живёт жыву жывём жыве жывуць проживаю")
+# After these (and "in"), a place is where the person is: "I live in", "I'm in", "я ў",
+# "working in", "while in".
+_BEING_THERE = frozenset(
+    folding.fold(
+        "live lives living based staying живу живём живёт жыву жывём жыве жывуць проживаю "
+        "I'm im я work working works работаю працую while abroad"
+    ).split()
 )
+# Before a place, these say the person is there or comes from there ("from Serbia", "з Літвы").
+_FROM = frozenset(folding.fold("from из с з са").split())
+_IN = frozenset(folding.fold("in в ў у во").split())
 
 
-def _where_one_lives(words: list[str]) -> set[str]:
-    """The words right after "live"/"живу": where the person is, not what they ask about."""
-    return {place for verb, place in itertools.pairwise(words) if verb in _LIVING_STEMS}
+def places_one_is_in(text: str) -> set[str]:
+    """Stems of the places one lives in ("I live in Germany") or writes from ("from Serbia")."""
+    typed = folding.fold(text).split()
+    found = set()
+    for i, word in enumerate(typed):
+        if word in _FROM:
+            found.update(stems(" ".join(typed[i + 1 : i + 2])))
+        elif word in _BEING_THERE:
+            after = typed[i + 1 : i + 3]
+            place = after[1:] if after[:1] and after[0] in _IN else after[:1]
+            found.update(stems(" ".join(place)))
+    return found
 
 
 def _is_context(key: str, asked: set[str]) -> bool:
