@@ -14,9 +14,9 @@ from services.knowledge.search import (
     Answer,
     SearchHit,
     SearchIndex,
-    places_one_is_in,
     answer_question,
     asked_sentences,
+    places_one_is_in,
     query_terms,
 )
 
