@@ -567,3 +567,7 @@ def test_a_general_article_silent_on_the_country_of_the_topic_is_no_answer(
     assert answer_question(index, "passport expired, I'm in Poland").article_id == "by-passport"
     latvia = answer_question(index, "taxes on renting out my flat, I'm in Latvia")
     assert "by-taxes" in (latvia.article_id, *latvia.candidates)
+
+
+def test_get_and_instead_are_stopwords_in_every_language() -> None:
+    assert stems("атрымаць атрымаў атрымліваюць получить получу get instead замест вместо") == []

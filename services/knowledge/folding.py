@@ -127,7 +127,7 @@ _STOPWORD_TEXT = """
     что-то как-то какой-то где-то почему зачем потому вообще просто
     хочу хочет знаю ничего чё чо может могут
     хачу хоча ведаю нічога наогул чуў чула можа могуць маю паводле перад пакуль кожны аб
-    са жа вось нават патрэбна патрэбны
+    са жа вось нават патрэбна патрэбны замест вместо instead
     think because looking quick whats ill else want wants wont anything something maybe
     actually
     """
@@ -163,6 +163,12 @@ _STOPWORD_ROOTS = frozenset(
     root(word) for word in _STOPWORDS if len(root(word)) >= MIN_STOPWORD_ROOT
 )
 
+# "Get" is a stop-word; its Belarusian and Russian forms (атрымаць, получу...) were evidence
+# for any article that uses them, so every form is one too.
+_EMPTY_VERB_STEMS = frozenset(
+    word[:STEM] for word in fold("атрымаць атрымліваць получить получать").split()
+)
+
 
 # Endings of verbs (infinitive, past, present; English -ing/-ed), folded: a word the guide
 # lacks that ends so is an action ("зачынілі", "moving"), not a topic it lacks. A noun may
@@ -179,7 +185,11 @@ def looks_like_a_verb(word: str) -> bool:
 
 def is_stopword(word: str) -> bool:
     """A folded word (or a form of one) that says nothing about the topic."""
-    return word in _STOPWORDS or root(word) in _STOPWORD_ROOTS
+    return (
+        word in _STOPWORDS
+        or root(word) in _STOPWORD_ROOTS
+        or root(word)[:STEM] in _EMPTY_VERB_STEMS
+    )
 
 
 # Chat shorthand, as the words the guide uses for it ("зп" is a salary). Matched on the folded
