@@ -174,7 +174,8 @@ _EMPTY_VERB_STEMS = frozenset(
 # lacks that ends so is an action ("зачынілі", "moving"), not a topic it lacks. A noun may
 # share one ("бабулі" ends as "чулі"): it then weighs as a rare word, as before.
 _VERB_ENDING = re.compile(
-    "(?:[aeiu]t|[aeiu]c|[aeiu]l[aio]|[aeiu]sh|[aeiu]te|[iu]ut|[iu]uc|tsia|cca|inh|ed)$"
+    "(?:[aeiu]t|[aeiu]c|[aeiu]l[aio]|shl[aio]|shel|[aeiu]sh|[aeiu]te|[iu]ut|[iu]uc"
+    "|tsia|cca|inh|ed)$"
 )
 
 
