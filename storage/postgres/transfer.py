@@ -37,6 +37,9 @@ TABLES = (
     "poll_outbox",
     "digests",
 )
+# Left behind on purpose: claims on shared work belong to the run that held them, and a copy
+# is made with the bot stopped (SQLite drops them at every start too).
+_NOT_COPIED = {"claims"}
 # SQLite's implicit row numbers that PostgreSQL keeps as a column (the notes' order).
 _ROWID_TABLES = {"kb_notes"}
 # Identity columns whose sequences must continue after the copied ids.
@@ -70,7 +73,7 @@ async def copy_sqlite_to_postgres(source: Path, target_url: str) -> Transferred:
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             )
         }
-        if unknown := tables - set(TABLES):
+        if unknown := tables - set(TABLES) - _NOT_COPIED:
             raise TransferRefusedError(f"{source} has tables this copy does not know: {unknown}")
         target = await asyncpg.connect(target_url)
         try:
