@@ -33,6 +33,7 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.shared.send_limit import SendLimit
 from services.privacy import Keyring
 from services.survey.subscriptions import open_subscriber
 from storage import Storage, Subscriber
@@ -80,7 +81,7 @@ class SendWindow:
         self._sending += 1
         self._last_start = now
 
-    def release(self) -> None:
+    async def release(self) -> None:
         self._sending -= 1
         self._leaving.append(time.monotonic() + 1.0)
         self._released.set()
@@ -99,13 +100,14 @@ class WaveBroadcaster:
         storage: Storage,
         keyring: Keyring,
         i18n: I18n,
-        rate: int = MESSAGES_PER_SECOND,
+        window: SendLimit | None = None,
     ) -> None:
         self._bot = bot
         self._storage = storage
         self._keyring = keyring
         self._i18n = i18n
-        self._window = SendWindow(rate)
+        # Shared by every instance when they share Redis.
+        self._window = window or SendWindow(MESSAGES_PER_SECOND)
         self._task: asyncio.Task[int] | None = None
 
     def start(self, wave_id: int, label: str) -> None:
@@ -164,7 +166,7 @@ class WaveBroadcaster:
                 await tx.subscriptions.mark_notified(subscriber.subscriber, wave_id)
             outcome = await self._send(subscriber, chat_id, text, attempt)
         finally:
-            self._window.release()
+            await self._window.release()
         if outcome.retry_in is not None and attempt < MAX_ATTEMPTS:
             async with self._storage.transaction() as tx:
                 await tx.subscriptions.unmark_notified(subscriber.subscriber, wave_id)

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from bot.callback_types import StoredId
 from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_results import ResultsCourier
+from bot.shared.refresh_claims import LocalRefreshClaims, RefreshClaims
 from services.clock import Clock
 from services.policy import Policy
 from services.polls.closing import BY_THE_BOT, close_poll
@@ -92,7 +93,8 @@ def census_keyboard(poll: Poll, min_cell_size: int) -> InlineKeyboardMarkup | No
 
 class CensusRefresher:
     """Edits a census poll's counts at most once every `interval` seconds, however fast votes
-    arrive (Telegram limits edits), and only when a new step of counts may be shown."""
+    arrive (Telegram limits edits), and only when a new step of counts may be shown; with
+    several instances, one of them per window (`claims`)."""
 
     def __init__(
         self,
@@ -102,9 +104,11 @@ class CensusRefresher:
         i18n: I18n,
         min_cell_size: int,
         interval: float,
+        claims: RefreshClaims,
     ) -> None:
         self._bot, self._storage, self._keyring = bot, storage, keyring
         self._i18n, self._min_cell_size, self._interval = i18n, min_cell_size, interval
+        self._claims = claims
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[None]] = set()  # still waiting, or refreshing already
 
@@ -127,6 +131,8 @@ class CensusRefresher:
 
     async def _refresh_later(self, poll_id: int) -> None:
         try:
+            if not await self._claims.claim(poll_id, self._interval):
+                return  # another instance refreshes after this window, this vote included
             await asyncio.sleep(self._interval)
         finally:
             self._pending.pop(poll_id, None)
@@ -169,11 +175,18 @@ class PollActions:
         policy: Policy,
         clock: Clock,
         refresh_seconds: float,
+        refresh_claims: RefreshClaims | None = None,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
         self._scheduler, self._policy, self._clock = scheduler, policy, clock
         self._refresher = CensusRefresher(
-            bot, storage, keyring, i18n, policy.min_cell_size, refresh_seconds
+            bot,
+            storage,
+            keyring,
+            i18n,
+            policy.min_cell_size,
+            refresh_seconds,
+            refresh_claims or LocalRefreshClaims(),
         )
         self._awaiting_final: set[int] = set()  # closed by Telegram, final counts not here yet
         self._results = ResultsCourier(bot, storage, keyring, i18n, policy.min_cell_size)

@@ -1,0 +1,38 @@
+"""Who refreshes a census poll's counts in the coming window: with several instances, one."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+class RefreshClaims(Protocol):
+    async def claim(self, poll_id: int, seconds: float) -> bool:
+        """True if this instance refreshes the poll after `seconds`; False if another does."""
+        ...
+
+
+class LocalRefreshClaims:
+    """One instance: its own debounce (CensusRefresher's pending tasks) is all there is."""
+
+    async def claim(self, poll_id: int, seconds: float) -> bool:
+        return True
+
+
+# The key goes this much before the holder wakes to recount, whatever the two clocks' ticks.
+MARGIN_MS = 10
+
+
+class RedisRefreshClaims:
+    """A key per poll that lives for one window (SET NX PX). The holder recounts only after
+    the window, that is after the key has expired; so a vote that found the key taken was
+    committed before that recount, which shows it."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def claim(self, poll_id: int, seconds: float) -> bool:
+        window_ms = max(1, round(seconds * 1000) - MARGIN_MS)
+        key = f"vyraj:census-refresh:{poll_id}"
+        return bool(await self._redis.set(key, b"1", nx=True, px=window_ms))
