@@ -97,8 +97,10 @@ class Vyraj:
         try:
             await self.shared.close()
         finally:
-            await self.storage.close()
-        await self.bot.session.close()
+            try:
+                await self.storage.close()
+            finally:
+                await self.bot.session.close()
         if self.started:  # a failed start says only why it failed
             logger.info("Database closed")
 

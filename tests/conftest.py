@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from bot.i18n import compile_catalogs
 from bot.log_redaction import RedactingFormatter
 from bot.sandbox.runtime import Sandbox, open_sandbox
 from services.clock import ManualClock
+from tests.servers.redis import RedisServer, running_redis
 
 WARSAW = ZoneInfo("Europe/Warsaw")  # TIMEZONE's default
 # An ordinary weekday afternoon: where every test's clock stands unless it is pinned.
@@ -89,3 +91,14 @@ def captured_logs() -> Iterator[io.StringIO]:
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of the test's own on a unix socket, persistence off (in a short temp
+    path: a socket's path is limited to about 100 bytes)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="redis-") as folder,
+        running_redis(Path(folder)) as server,
+    ):
+        yield server

@@ -67,7 +67,8 @@ class RedisGuideReloads:
         if self._pubsub is not None:
             pubsub, self._pubsub = self._pubsub, None
             try:
-                await pubsub.unsubscribe(CHANNEL)
+                with contextlib.suppress(RedisError):  # a lost connection unsubscribed already
+                    await pubsub.unsubscribe(CHANNEL)
             finally:
                 await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
 
