@@ -253,6 +253,7 @@ async def create_vyraj(
             guide_reloads=shared.guide_reloads,
             chat_admins=ChatAdminCache(settings.admin_ids),
             broadcaster=broadcaster,
+            wave_dialogues=shared.wave_dialogues,
             digest_service=digest_service,
             poll_actions=poll_actions,
             note_quota=NoteQuota(),

@@ -8,6 +8,7 @@ from bot.chat_admins import ChatAdminCache
 from bot.digest import DigestService
 from bot.poll_actions import PollActions
 from bot.shared.guide_reloads import GuideReloads
+from bot.shared.wave_dialogues import WaveDialogues
 from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
@@ -28,6 +29,7 @@ class Dependencies(TypedDict):
     guide_reloads: GuideReloads
     chat_admins: ChatAdminCache
     broadcaster: WaveAnnouncer
+    wave_dialogues: WaveDialogues
     digest_service: DigestService
     poll_actions: PollActions
     note_quota: NoteQuota

@@ -199,6 +199,24 @@ async def test_forget_clears_the_dialogue_in_redis(
     assert [key async for key in redis.scan_iter("vyraj:fsm:*")] == []
 
 
+async def test_closing_the_wave_destroys_its_unfinished_surveys_in_redis(
+    redis_server: RedisServer, redis: Redis, sandbox: Sandbox
+) -> None:
+    admin = sandbox.user("Admin", language_code="en")
+    await sandbox.start_bot(
+        admin_ids=str(admin.user.id), min_cell_size=5, redis_url=redis_server.url
+    )
+    await admin.send("/wave open 2026 Q4")
+    user = sandbox.user(language_code="en")
+    await user.send("/survey")
+    await user.click("I agree")
+    await user.click("Left after 24 Feb 2022")
+    assert len([key async for key in redis.scan_iter("vyraj:fsm:*:data")]) == 1
+    await admin.send("/wave close")
+    assert "is closed" in admin.last_text
+    assert [key async for key in redis.scan_iter("vyraj:fsm:*")] == []
+
+
 # ---- one handling per update --------------------------------------------------------------
 
 

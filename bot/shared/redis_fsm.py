@@ -12,6 +12,7 @@ from aiogram.fsm.storage.base import KeyBuilder, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
+from bot.fsm_storage import survey_wave
 from services.privacy import Keyring, UndecryptableError
 
 _KEY_FIELDS = tuple(field.name for field in fields(StorageKey))
@@ -75,6 +76,15 @@ class SealedRedisStorage(RedisStorage):
             return self._sealer.open_json(sealed)
         except UndecryptableError:  # sealed under another SECRET_KEY: no dialogue
             return None
+
+    async def forget_wave(self, wave_id: int) -> None:
+        """Delete the wave's unfinished surveys: each dialogue is opened to find its wave, so
+        that Redis holds no index of who is answering which wave."""
+        async for data_key in self.redis.scan_iter(match="vyraj:fsm:*:data", count=500):
+            data = self._open(await self.redis.get(data_key))
+            if isinstance(data, dict) and survey_wave(data) == wave_id:
+                state_key = data_key.removesuffix(b":data") + b":state"
+                await self.redis.delete(data_key, state_key)
 
     async def close(self) -> None:
         """The connection is closed by its owner (SharedServices), not by the FSM."""

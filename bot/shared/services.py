@@ -17,6 +17,7 @@ from bot.shared.redis_fsm import LOCK_TIMEOUT_SECONDS, PseudonymousKeyBuilder, S
 from bot.shared.refresh_claims import LocalRefreshClaims, RedisRefreshClaims, RefreshClaims
 from bot.shared.send_limit import RedisSendWindow, SendLimit
 from bot.shared.update_dedupe import FirstDeliveryOnlyMiddleware
+from bot.shared.wave_dialogues import DatabaseWaveDialogues, WaveDialogues
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from storage import Storage
@@ -24,7 +25,8 @@ from storage import Storage
 
 @dataclass
 class SharedServices:
-    """Dialogue state and locks, census refresh claims, the send limit and guide reloads;
+    """Dialogue state and locks, census refresh claims, the send limit, guide reloads and
+    the closing of a wave's dialogues;
     `update_filter` drops repeated updates when several instances may receive them."""
 
     fsm_storage: BaseStorage
@@ -32,6 +34,7 @@ class SharedServices:
     refresh_claims: RefreshClaims
     send_limit: SendLimit
     guide_reloads: GuideReloads
+    wave_dialogues: WaveDialogues
     update_filter: BaseMiddleware | None = None
     redis: Redis | None = None
     reload_listener: RedisGuideReloads | None = None
@@ -61,6 +64,7 @@ def in_process(storage: Storage, keyring: Keyring) -> SharedServices:
         refresh_claims=LocalRefreshClaims(),
         send_limit=SendWindow(MESSAGES_PER_SECOND),
         guide_reloads=LocalGuideReloads(),
+        wave_dialogues=DatabaseWaveDialogues(),
     )
 
 
@@ -68,14 +72,16 @@ def over_redis(url: str, keyring: Keyring, library: KnowledgeLibrary) -> SharedS
     """Several instances: everything they share in the Redis at `url` (no connection yet)."""
     redis = Redis.from_url(url)
     reloads = RedisGuideReloads(redis, library)
+    dialogues = SealedRedisStorage(redis, keyring)
     return SharedServices(
-        fsm_storage=SealedRedisStorage(redis, keyring),
+        fsm_storage=dialogues,
         events_isolation=RedisEventIsolation(
             redis, PseudonymousKeyBuilder(keyring), {"timeout": LOCK_TIMEOUT_SECONDS}
         ),
         refresh_claims=RedisRefreshClaims(redis),
         send_limit=RedisSendWindow(redis, MESSAGES_PER_SECOND),
         guide_reloads=reloads,
+        wave_dialogues=dialogues,
         update_filter=FirstDeliveryOnlyMiddleware(redis),
         redis=redis,
         reload_listener=reloads,
