@@ -25,6 +25,8 @@ from bot.sandbox.runtime import Sandbox
 from bot.shared.redis_fsm import PseudonymousKeyBuilder, SealedRedisStorage
 from bot.shared.refresh_claims import RedisRefreshClaims
 from bot.shared.send_limit import RedisSendWindow, SendLimit
+from bot.startup import reach_redis
+from bot.telegram_retry import StartupError
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
 from tests.servers.redis import RedisServer
@@ -309,6 +311,14 @@ async def test_an_instance_does_not_reload_on_its_own_announcement(
         await elsewhere.close()
     assert await redis.pubsub_numsub("vyraj:guide-reloaded") == [(b"vyraj:guide-reloaded", 0)]
     assert not library.reloaded.is_set()
+
+
+async def test_an_instance_does_not_start_without_its_redis(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    settings = sandbox.settings(redis_url=f"unix://{tmp_path}/nobody.sock")
+    with pytest.raises(StartupError, match="REDIS_URL: Redis does not answer"):
+        await reach_redis(settings)
 
 
 # ---- census refresh -----------------------------------------------------------------------
