@@ -243,6 +243,7 @@ async def create_vyraj(
             clock,
             settings.census_refresh_seconds,
             shared.refresh_claims,
+            shared.send_limit,
         )
         dependencies = Dependencies(
             storage=storage,

@@ -18,6 +18,7 @@ from bot.callback_types import StoredId
 from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_results import ResultsCourier
 from bot.shared.refresh_claims import LocalRefreshClaims, RefreshClaims
+from bot.shared.send_limit import SendLimit
 from services.clock import Clock
 from services.policy import Policy
 from services.polls.closing import BY_THE_BOT, close_poll
@@ -176,6 +177,7 @@ class PollActions:
         clock: Clock,
         refresh_seconds: float,
         refresh_claims: RefreshClaims | None = None,
+        send_limit: SendLimit | None = None,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
         self._scheduler, self._policy, self._clock = scheduler, policy, clock
@@ -189,7 +191,9 @@ class PollActions:
             refresh_claims or LocalRefreshClaims(),
         )
         self._awaiting_final: set[int] = set()  # closed by Telegram, final counts not here yet
-        self._results = ResultsCourier(bot, storage, keyring, i18n, policy.min_cell_size)
+        self._results = ResultsCourier(
+            bot, storage, keyring, i18n, policy.min_cell_size, send_limit=send_limit
+        )
 
     async def publish(
         self,

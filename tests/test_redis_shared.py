@@ -18,6 +18,7 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
 
+from bot import poll_actions
 from bot.app import Vyraj, create_vyraj
 from bot.broadcast import SendWindow
 from bot.sandbox.driver import TelegramUser
@@ -28,6 +29,7 @@ from bot.shared.send_limit import RedisSendWindow, SendLimit
 from bot.startup import reach_redis
 from bot.telegram_retry import StartupError
 from services.knowledge.library import KnowledgeLibrary
+from services.polls.voting import recount_census
 from services.privacy import Keyring
 from tests.servers.redis import RedisServer
 
@@ -322,6 +324,46 @@ async def test_an_instance_does_not_start_without_its_redis(
 
 
 # ---- census refresh -----------------------------------------------------------------------
+
+
+async def test_a_census_poll_is_redrawn_once_per_window_by_one_of_two_instances(
+    redis_server: RedisServer, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recounts: list[int] = []
+
+    async def counted_recount(*args: Any) -> Any:
+        recounts.append(args[1])
+        return await recount_census(*args)
+
+    monkeypatch.setattr(poll_actions, "recount_census", counted_recount)
+    overrides: dict[str, object] = {
+        "min_cell_size": 5,
+        "census_refresh_seconds": 1.0,
+        "redis_url": redis_server.url,
+    }
+    first = (await sandbox.start_bot(**overrides)).vyraj
+    admin = sandbox.user("Admin", language_code="en")
+    group = await sandbox.group("Belarusians in Kraków", added_by=admin)
+    admin = admin.in_chat(group)
+    await admin.send("/poll census Has your company announced relocation? | Yes | No")
+    census = admin.last_message
+    assert census is not None
+    other = await second_instance(sandbox, **overrides)
+    try:
+        voters = [sandbox.user(f"V{i}").in_chat(group) for i in range(5)]
+        for voter in voters[:4]:
+            await voter.click("Yes", census)  # the first instance takes the window
+        _, body = sandbox.api.callback_update(voters[4].user, census, "pv:1:0")
+        await feed(other, body)  # within it: the other instance leaves the redraw to it
+        await first.poll_actions.census_settled()
+        await other.poll_actions.census_settled()
+    finally:
+        await other.close()
+    labels = [b["text"] for row in census["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Yes · 5", "No · <5"]  # the other instance's vote is shown
+    assert len(recounts) == 1  # by one instance, for both instances' votes
+    edits = [call for call in sandbox.api.calls if call.method == "editMessageText"]
+    assert len(edits) == 1
 
 
 async def test_one_instance_refreshes_a_census_poll_per_window(redis: Redis) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -54,6 +56,19 @@ class SendLimit(Protocol):
     async def acquire(self) -> None: ...
 
     async def release(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def place_in(window: SendLimit | None) -> AsyncIterator[None]:
+    """Hold a place in `window` (if any) around one send."""
+    if window is None:
+        yield
+        return
+    await window.acquire()
+    try:
+        yield
+    finally:
+        await window.release()
 
 
 class RedisSendWindow:
