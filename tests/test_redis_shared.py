@@ -197,6 +197,8 @@ async def test_forget_clears_the_dialogue_in_redis(
     await user.click("I agree")
     await user.click("Left after 24 Feb 2022")
     assert [key async for key in redis.scan_iter("vyraj:fsm:*")]
+    # Mid-survey: the dialogue, its answers and the updates seen are all in Redis now.
+    await assert_no_ids(redis, [user.user.id, admin.user.id, user.chat.id, admin.chat.id])
     await user.send("/forget")
     await user.click("🗑 Yes, delete everything")
     assert "Done" in user.last_text
@@ -327,7 +329,7 @@ async def test_an_instance_does_not_start_without_its_redis(
 
 
 async def test_a_census_poll_is_redrawn_once_per_window_by_one_of_two_instances(
-    redis_server: RedisServer, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+    redis_server: RedisServer, redis: Redis, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     recounts: list[int] = []
 
@@ -364,6 +366,7 @@ async def test_a_census_poll_is_redrawn_once_per_window_by_one_of_two_instances(
     assert len(recounts) == 1  # by one instance, for both instances' votes
     edits = [call for call in sandbox.api.calls if call.method == "editMessageText"]
     assert len(edits) == 1
+    await assert_no_ids(redis, [v.user.id for v in voters] + [admin.user.id, group.id])
 
 
 async def test_one_instance_refreshes_a_census_poll_per_window(redis: Redis) -> None:
