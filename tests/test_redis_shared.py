@@ -9,6 +9,7 @@ import contextlib
 import itertools
 import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from bot.telegram_retry import StartupError
 from services.knowledge.library import KnowledgeLibrary
 from services.polls.voting import recount_census
 from services.privacy import Keyring
+from tests.servers import redis as redis_fixture
 from tests.servers.redis import RedisServer
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -423,3 +425,41 @@ async def test_separate_windows_would_send_twice_as_fast() -> None:
     """The check above can fail: two in-process windows do not know of each other."""
     runs = await asyncio.gather(*(send_times(SendWindow(25), 30) for _ in range(2)))
     assert most_in_one_second(runs[0] + runs[1]) > 25
+
+
+# ---- the fixture ---------------------------------------------------------------------------
+
+
+def test_a_missing_redis_server_skips_locally_and_fails_on_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(redis_fixture.shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        redis_fixture.redis_server_binary()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        redis_fixture.redis_server_binary()
+
+
+def test_the_server_runs_without_persistence_and_stops_also_on_failure() -> None:
+    import redis as sync_redis
+
+    class Boom(Exception):
+        pass
+
+    pids: list[int] = []
+
+    def fail_inside(folder: Path) -> None:
+        with redis_fixture.running_redis(folder) as server:
+            with sync_redis.Redis(unix_socket_path=str(server.socket)) as client:
+                assert client.config_get("save") == {"save": ""}
+                assert client.config_get("appendonly") == {"appendonly": "no"}
+                pids.append(int(client.info("server")["process_id"]))
+            assert Path(f"/proc/{pids[0]}").exists()
+            raise Boom  # a test failing inside
+
+    with tempfile.TemporaryDirectory(prefix="redis-") as folder:
+        with pytest.raises(Boom):
+            fail_inside(Path(folder))
+        assert not Path(f"/proc/{pids[0]}").exists()  # stopped and reaped by its own pid
