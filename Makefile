@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/stats_speed.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/redis_shared.py
 
 soak: install
 	$(BIN)/python bench/soak.py
