@@ -30,7 +30,7 @@ from redis.asyncio import Redis  # noqa: E402
 from bot.event_isolation import BoundedEventIsolation  # noqa: E402
 from bot.fsm_storage import PseudonymousFsmStorage  # noqa: E402
 from bot.shared.redis_fsm import PseudonymousKeyBuilder, SealedRedisStorage  # noqa: E402
-from bot.shared.send_limit import RedisSendWindow  # noqa: E402
+from bot.shared.redis_send_window import RedisSendWindow  # noqa: E402
 from bot.shared.update_dedupe import FirstDeliveryOnlyMiddleware  # noqa: E402
 from services.privacy import Keyring  # noqa: E402
 from storage import open_storage  # noqa: E402

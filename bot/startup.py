@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, cast
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
-
 from bot.app import (
     KNOWLEDGE_DIR,
     KeyMismatchError,
@@ -94,6 +91,9 @@ async def reach_redis(settings: Settings) -> None:
     """PING the shared Redis, if there is one: no instance starts without it."""
     if settings.redis_url is None:
         return
+    from redis.asyncio import Redis  # only with REDIS_URL, as in bot/shared/services.py
+    from redis.exceptions import RedisError
+
     client = Redis.from_url(settings.redis_url.get_secret_value())
     try:
         await cast(Awaitable[bool], client.ping())  # redis-py types it for both clients

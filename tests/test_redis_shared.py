@@ -9,6 +9,8 @@ import contextlib
 import itertools
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -25,8 +27,10 @@ from bot.broadcast import SendWindow
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.shared.redis_fsm import PseudonymousKeyBuilder, SealedRedisStorage
-from bot.shared.refresh_claims import RedisRefreshClaims
-from bot.shared.send_limit import RedisSendWindow, SendLimit
+from bot.shared.redis_guide_reloads import RedisGuideReloads
+from bot.shared.redis_refresh_claims import RedisRefreshClaims
+from bot.shared.redis_send_window import RedisSendWindow
+from bot.shared.send_limit import SendLimit
 from bot.startup import reach_redis
 from bot.telegram_retry import StartupError
 from services.knowledge.library import KnowledgeLibrary
@@ -301,8 +305,6 @@ async def test_kbreload_on_one_instance_reloads_the_guide_on_the_other(
 async def test_an_instance_does_not_reload_on_its_own_announcement(
     redis: Redis, tmp_path: Path
 ) -> None:
-    from bot.shared.guide_reloads import RedisGuideReloads
-
     library = WatchedLibrary(KNOWLEDGE)
     own, elsewhere = RedisGuideReloads(redis, library), RedisGuideReloads(redis, library)
     await own.start()
@@ -425,6 +427,12 @@ async def test_separate_windows_would_send_twice_as_fast() -> None:
     """The check above can fail: two in-process windows do not know of each other."""
     runs = await asyncio.gather(*(send_times(SendWindow(25), 30) for _ in range(2)))
     assert most_in_one_second(runs[0] + runs[1]) > 25
+
+
+def test_a_single_instance_does_not_import_the_redis_client() -> None:
+    probe = "import sys, bot.app, bot.startup; print('redis' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 # ---- the fixture ---------------------------------------------------------------------------
