@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from bot import poll_actions
 from bot.app import Vyraj, create_vyraj
 from bot.broadcast import SendWindow
+from bot.runners import serve_polling
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.shared.redis_fsm import PseudonymousKeyBuilder, SealedRedisStorage
@@ -252,6 +253,33 @@ async def test_a_redelivered_update_is_handled_once_across_instances(
         await other.close()
     assert await redis.ttl(f"vyraj:update:{update_id}") > 0
     await assert_no_ids(redis, [user.user.id, user.chat.id])
+
+
+async def test_two_instances_polling_together_answer_each_update_once(
+    redis_server: RedisServer, sandbox: Sandbox
+) -> None:
+    """Both long-poll the same server, which hands each update to whoever asks until one
+    confirms it: Telegram's redelivery, on every update."""
+    await sandbox.start_bot(redis_url=redis_server.url)
+    other = await second_instance(sandbox, redis_url=redis_server.url)
+    # As `vyraj run` serves: each update in a task of its own, finished before it stops.
+    polling = asyncio.create_task(serve_polling(other, handle_signals=False))
+    users = [sandbox.user(language_code="en") for _ in range(3)]
+    try:
+        await other.serving.wait()
+        for _ in range(4):
+            for user in users:
+                await sandbox.api.push_update(
+                    sandbox.api.message_update(user.user, user.chat, {"text": "/help"})
+                )
+        await sandbox.api.wait_until(lambda: all(len(u.bot_messages) >= 4 for u in users))
+    finally:
+        await other.dispatcher.stop_polling()
+        await polling  # its updates still under way are finished first
+        await sandbox.stop_bot()
+    assert [len(user.bot_messages) for user in users] == [4, 4, 4]
+    pollers = [call for call in sandbox.api.calls if call.method == "getUpdates"]
+    assert len(pollers) > 2  # both polled
 
 
 # ---- guide reloads ------------------------------------------------------------------------

@@ -18,8 +18,8 @@ SEEN_FOR_SECONDS = 24 * 3600
 
 
 class FirstDeliveryOnlyMiddleware(BaseMiddleware):
-    """Claims each update_id with SET NX EX; a repeat finds the claim and is dropped. An
-    update_id names no one, so it is stored as it is."""
+    """Claims each update_id with SET NX EX; a repeat finds the claim and is dropped, so an
+    update is handled at most once. An update_id names no one, so it is stored as it is."""
 
     def __init__(self, redis: Redis, seen_for: int = SEEN_FOR_SECONDS) -> None:
         self._redis = redis
@@ -37,9 +37,6 @@ class FirstDeliveryOnlyMiddleware(BaseMiddleware):
         if not await self._redis.set(key, b"1", nx=True, ex=self._seen_for):
             logger.debug("Update %d was handled already", event.update_id)
             return None
-        try:
-            return await handler(event, data)
-        except BaseException:
-            # Not handled after all: a redelivery may try again.
-            await self._redis.delete(key)
-            raise
+        # Kept even when handling fails: a reply may have gone out, and one instance does
+        # not handle a failed update twice either.
+        return await handler(event, data)
