@@ -27,6 +27,7 @@ from bot.broadcast import SendWindow
 from bot.runners import serve_polling
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
+from bot.settings import SettingsError, load_settings
 from bot.shared.redis_fsm import PseudonymousKeyBuilder, SealedRedisStorage
 from bot.shared.redis_guide_reloads import RedisGuideReloads
 from bot.shared.redis_refresh_claims import RedisRefreshClaims
@@ -461,6 +462,23 @@ def test_a_single_instance_does_not_import_the_redis_client() -> None:
     probe = "import sys, bot.app, bot.startup; print('redis' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://localhost:6379/0", "rediss://:pw@host:6380/1", "unix:///run/redis.sock"]
+)
+def test_redis_url_accepts_redis_and_unix_urls(url: str) -> None:
+    settings = load_settings(redis_url=url, _env_file=None)
+    assert settings.redis_url is not None
+    assert settings.redis_url.get_secret_value() == url
+    assert url not in repr(settings)  # a password in it stays out of logs
+
+
+def test_redis_url_unset_empty_or_wrong() -> None:
+    assert load_settings(_env_file=None).redis_url is None
+    assert load_settings(redis_url=" ", _env_file=None).redis_url is None
+    with pytest.raises(SettingsError, match="REDIS_URL: must be a URL"):
+        load_settings(redis_url="localhost:6379", _env_file=None)
 
 
 # ---- the fixture ---------------------------------------------------------------------------
