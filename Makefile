@@ -69,6 +69,7 @@ bench: install
 	$(BIN)/python bench/stats_speed.py
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/storage_backends.py
+	$(BIN)/python bench/redis_shared.py
 
 soak: install
 	$(BIN)/python bench/soak.py

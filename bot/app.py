@@ -12,7 +12,6 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
@@ -22,8 +21,7 @@ from bot.chat_admins import ChatAdminCache
 from bot.commands import bot_commands
 from bot.dependencies import Dependencies
 from bot.digest import DigestService
-from bot.event_isolation import BoundedEventIsolation
-from bot.fsm_storage import PseudonymousFsmStorage, UpdateScopedFsmMiddleware
+from bot.fsm_storage import UpdateScopedFsmMiddleware
 from bot.health import heartbeat_file_for
 from bot.heartbeat import HeartbeatMiddleware
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
@@ -32,6 +30,7 @@ from bot.package_data import package_folder
 from bot.poll_actions import PollActions
 from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
+from bot.shared.services import SharedServices, in_process, over_redis
 from bot.update_reader import UpdateSkippingSession
 from handlers import get_routers
 from services.claims import Claims
@@ -72,6 +71,7 @@ class Vyraj:
     digest_service: DigestService
     i18n: I18n
     claims: Claims
+    shared: SharedServices
     owns_storage: bool = True  # False when the storage was handed in, shared with others
     closed: bool = False
     # Set on the event loop once every start-up step succeeded and the heartbeat is in place:
@@ -103,9 +103,14 @@ class Vyraj:
         await self.broadcaster.stop()
         self.scheduler.shutdown()
         await self.poll_actions.stop()
-        if self.owns_storage:
-            await self.storage.close()
-        await self.bot.session.close()
+        try:
+            await self.shared.close()
+        finally:
+            try:
+                if self.owns_storage:
+                    await self.storage.close()
+            finally:
+                await self.bot.session.close()
         if self.started:  # a failed start says only why it failed
             logger.info("Database closed")
 
@@ -135,13 +140,14 @@ def create_dispatcher(
     dependencies: Dependencies,
     i18n: I18n,
     tracker: InFlightTracker,
-    events_isolation: BaseEventIsolation | None = None,
+    shared: SharedServices,
 ) -> Dispatcher:
     storage, keyring = dependencies["storage"], dependencies["keyring"]
-    fsm_storage = PseudonymousFsmStorage(storage, keyring)
-    isolation = events_isolation or BoundedEventIsolation()
+    fsm_storage, isolation = shared.fsm_storage, shared.events_isolation
     # aiogram's own FSM middleware is left out for ours, which reads each dialogue once.
     dispatcher = Dispatcher(storage=fsm_storage, events_isolation=isolation, disable_fsm=True)
+    if shared.update_filter is not None:  # first: a repeat takes no lock and reads nothing
+        dispatcher.update.outer_middleware(shared.update_filter)
     dispatcher.fsm = UpdateScopedFsmMiddleware(storage=fsm_storage, events_isolation=isolation)
     dispatcher.update.outer_middleware(dispatcher.fsm)
     # Handed to handlers as keyword arguments. Handlers ask for `storage`; aiogram hands its
@@ -231,16 +237,22 @@ async def create_vyraj(
         pending_key=pending_responses_key(master_secret),
         key_vault=settings.key_vault_dir,
     )
+    shared: SharedServices | None = None
     try:
         keyring = Keyring(master_secret)
         await check_secret_key(storage, keyring)
         i18n = create_i18n(settings.default_locale)
         tracker = InFlightTracker()
         library = library or await KnowledgeLibrary.open(settings.knowledge_dir or KNOWLEDGE_DIR)
+        shared = (
+            in_process(storage, keyring)
+            if settings.redis_url is None
+            else over_redis(settings.redis_url.get_secret_value(), keyring, library)
+        )
         bot = create_bot(settings)
         policy = policy_of(settings)
         claims = Claims(storage, CLAIM_TIME)
-        broadcaster = WaveBroadcaster(bot, storage, keyring, i18n, claims)
+        broadcaster = WaveBroadcaster(bot, storage, keyring, i18n, claims, shared.send_limit)
         scheduler = Scheduler(settings.timezone, clock)
         digest_service = create_digest_service(bot, storage, library, i18n, settings, clock)
         poll_actions = PollActions(
@@ -253,6 +265,8 @@ async def create_vyraj(
             clock,
             settings.census_refresh_seconds,
             claims,
+            shared.refresh_claims,
+            shared.send_limit,
         )
         dependencies = Dependencies(
             storage=storage,
@@ -260,16 +274,24 @@ async def create_vyraj(
             policy=policy,
             clock=clock,
             library=library,
+            guide_reloads=shared.guide_reloads,
             chat_admins=ChatAdminCache(settings.admin_ids),
             broadcaster=broadcaster,
+            wave_dialogues=shared.wave_dialogues,
             digest_service=digest_service,
             poll_actions=poll_actions,
             note_quota=NoteQuota(),
         )
-        dispatcher = create_dispatcher(dependencies=dependencies, i18n=i18n, tracker=tracker)
+        dispatcher = create_dispatcher(
+            dependencies=dependencies, i18n=i18n, tracker=tracker, shared=shared
+        )
     except BaseException:
-        if shared_storage is None:
-            await storage.close()
+        try:
+            if shared is not None:
+                await shared.close()
+        finally:
+            if shared_storage is None:
+                await storage.close()
         raise
     vyraj = Vyraj(
         settings=settings,
@@ -285,6 +307,7 @@ async def create_vyraj(
         i18n=i18n,
         claims=claims,
         owns_storage=shared_storage is None,
+        shared=shared,
     )
     scheduler.set_poll_closer(poll_actions.close_claimed)
     scheduler.schedule_digest(
@@ -301,6 +324,7 @@ async def create_vyraj(
         scheduler.schedule_daily_backup(lambda: take_daily_backup(settings, backup_dir, clock))
 
     async def on_startup() -> None:
+        await shared.start()  # before anything else that could reload or send
         # Waves stored before snapshots existed get their first published figures.
         await publish_due_snapshots(storage, settings.min_cell_size)
         # Carry on telling subscribers about the open wave if a restart interrupted it.

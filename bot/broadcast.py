@@ -39,6 +39,7 @@ from aiogram.exceptions import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.shared.send_limit import SendLimit
 from services.claims import Claims, wave_broadcast_claim
 from services.privacy import Keyring
 from services.survey.subscriptions import open_subscriber
@@ -91,7 +92,7 @@ class SendWindow:
         self._sending += 1
         self._last_start = now
 
-    def release(self) -> None:
+    async def release(self) -> None:
         self._sending -= 1
         self._leaving.append(time.monotonic() + 1.0)
         self._released.set()
@@ -111,14 +112,15 @@ class WaveBroadcaster:
         keyring: Keyring,
         i18n: I18n,
         claims: Claims,
-        rate: int = MESSAGES_PER_SECOND,
+        window: SendLimit | None = None,
     ) -> None:
         self._bot = bot
         self._storage = storage
         self._keyring = keyring
         self._i18n = i18n
         self._claims = claims
-        self._window = SendWindow(rate)
+        # Shared by every instance when they share Redis.
+        self._window = window or SendWindow(MESSAGES_PER_SECOND)
         self._task: asyncio.Task[int] | None = None
         self._renew_at = -math.inf  # when the claim held is due for renewal (monotonic)
 
@@ -207,7 +209,7 @@ class WaveBroadcaster:
                     return _Outcome()
             outcome = await self._send(subscriber, chat_id, text, attempt)
         finally:
-            self._window.release()
+            await self._window.release()
         if outcome.retry_in is not None and attempt < MAX_ATTEMPTS:
             async with self._storage.transaction() as tx:
                 await tx.subscriptions.unmark_notified(subscriber.subscriber, wave_id)

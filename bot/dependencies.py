@@ -7,6 +7,8 @@ from typing import TypedDict
 from bot.chat_admins import ChatAdminCache
 from bot.digest import DigestService
 from bot.poll_actions import PollActions
+from bot.shared.guide_reloads import GuideReloads
+from bot.shared.wave_dialogues import WaveDialogues
 from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
@@ -24,8 +26,10 @@ class Dependencies(TypedDict):
     policy: Policy
     clock: Clock
     library: KnowledgeLibrary
+    guide_reloads: GuideReloads
     chat_admins: ChatAdminCache
     broadcaster: WaveAnnouncer
+    wave_dialogues: WaveDialogues
     digest_service: DigestService
     poll_actions: PollActions
     note_quota: NoteQuota

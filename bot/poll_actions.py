@@ -17,6 +17,8 @@ from aiogram.utils.i18n import I18n
 from bot.callback_types import StoredId
 from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_results import ResultsCourier
+from bot.shared.refresh_claims import LocalRefreshClaims, RefreshClaims
+from bot.shared.send_limit import SendLimit
 from services.claims import Claims, poll_close_claim
 from services.clock import Clock
 from services.policy import Policy
@@ -96,7 +98,8 @@ def census_keyboard(poll: Poll, min_cell_size: int) -> InlineKeyboardMarkup | No
 
 class CensusRefresher:
     """Edits a census poll's counts at most once every `interval` seconds, however fast votes
-    arrive (Telegram limits edits), and only when a new step of counts may be shown."""
+    arrive (Telegram limits edits), and only when a new step of counts may be shown; with
+    several instances, one of them per window (`claims`)."""
 
     def __init__(
         self,
@@ -106,9 +109,11 @@ class CensusRefresher:
         i18n: I18n,
         min_cell_size: int,
         interval: float,
+        claims: RefreshClaims,
     ) -> None:
         self._bot, self._storage, self._keyring = bot, storage, keyring
         self._i18n, self._min_cell_size, self._interval = i18n, min_cell_size, interval
+        self._claims = claims
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._running: set[asyncio.Task[None]] = set()  # still waiting, or refreshing already
 
@@ -131,6 +136,8 @@ class CensusRefresher:
 
     async def _refresh_later(self, poll_id: int) -> None:
         try:
+            if not await self._claims.claim(poll_id, self._interval):
+                return  # another instance refreshes after this window, this vote included
             await asyncio.sleep(self._interval)
         finally:
             self._pending.pop(poll_id, None)
@@ -174,17 +181,31 @@ class PollActions:
         clock: Clock,
         refresh_seconds: float,
         claims: Claims,
+        refresh_claims: RefreshClaims | None = None,
+        send_limit: SendLimit | None = None,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
         self._scheduler, self._policy, self._clock = scheduler, policy, clock
         self._claims = claims
         self._closing: set[int] = set()  # closes under way in this instance
         self._refresher = CensusRefresher(
-            bot, storage, keyring, i18n, policy.min_cell_size, refresh_seconds
+            bot,
+            storage,
+            keyring,
+            i18n,
+            policy.min_cell_size,
+            refresh_seconds,
+            refresh_claims or LocalRefreshClaims(),
         )
         self._awaiting_final: set[int] = set()  # closed by Telegram, final counts not here yet
         self._results = ResultsCourier(
-            bot, storage, keyring, i18n, policy.min_cell_size, claims=claims
+            bot,
+            storage,
+            keyring,
+            i18n,
+            policy.min_cell_size,
+            claims=claims,
+            send_limit=send_limit,
         )
 
     async def publish(

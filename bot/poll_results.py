@@ -29,6 +29,7 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 
+from bot.shared.send_limit import SendLimit, place_in
 from services.charts import bar_chart
 from services.claims import Claims, poll_results_claim
 from services.clock import SystemClock
@@ -69,6 +70,7 @@ class ResultsCourier:
         max_delay: float = 30.0,
         round_delay: float = 60.0,
         claims: Claims | None = None,
+        send_limit: SendLimit | None = None,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
         self._min_cell_size = min_cell_size
@@ -76,6 +78,7 @@ class ResultsCourier:
         self._round_delay = round_delay
         # Instances sharing the database post each chat's results once between them.
         self._claims = claims or Claims(storage, SystemClock())
+        self._send_limit = send_limit  # shared with the broadcast, across instances too
         self._in_hand: set[tuple[int, bytes]] = set()
         self._task: asyncio.Task[None] | None = None
 
@@ -219,13 +222,16 @@ class ResultsCourier:
         chart: bytes | None,
         poll: Poll,
     ) -> int:
-        if chart is not None:
-            photo = BufferedInputFile(chart, filename=f"poll-{poll.id}.png")
-            sent = await self._bot.send_photo(
-                chat_id, photo, caption=view.text, message_thread_id=thread_id
-            )
-        else:
-            sent = await self._bot.send_message(chat_id, view.text, message_thread_id=thread_id)
+        async with place_in(self._send_limit):
+            if chart is not None:
+                photo = BufferedInputFile(chart, filename=f"poll-{poll.id}.png")
+                sent = await self._bot.send_photo(
+                    chat_id, photo, caption=view.text, message_thread_id=thread_id
+                )
+            else:
+                sent = await self._bot.send_message(
+                    chat_id, view.text, message_thread_id=thread_id
+                )
         return sent.message_id
 
     async def _advance(self, due: ResultsDue, stage: str, message_id: int | None = None) -> None:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = "sqlite:///data/vyraj.sqlite3"
+    # Several instances share dialogues, locks, the send limit and more here; unset: one.
+    redis_url: SecretStr | None = None
     secret_key: SecretStr | None = None
     # A file holding the key instead (a Docker or systemd secret, outside the data folder).
     secret_key_file: Path | None = None
@@ -63,6 +65,7 @@ class Settings(BaseSettings):
         "bot_token",
         "secret_key",
         "secret_key_file",
+        "redis_url",
         "webhook_secret",
         "webhook_url",
         "knowledge_dir",
@@ -101,6 +104,15 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         backend_of(value)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(
+            r"^(redis|rediss|unix)://\S+$", value.get_secret_value()
+        ):
+            raise ValueError("must be a URL such as redis://localhost:6379/0 or unix:///path")
         return value
 
     @field_validator("secret_key")

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from bot.app import (
     KNOWLEDGE_DIR,
@@ -90,6 +90,22 @@ async def reach_telegram(settings: Settings, budget: StartBudget) -> None:
         await bot.session.close()
 
 
+async def reach_redis(settings: Settings) -> None:
+    """PING the shared Redis, if there is one: no instance starts without it."""
+    if settings.redis_url is None:
+        return
+    from redis.asyncio import Redis  # only with REDIS_URL, as in bot/shared/services.py
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(settings.redis_url.get_secret_value())
+    try:
+        await cast(Awaitable[bool], client.ping())  # redis-py types it for both clients
+    except RedisError as exc:
+        raise StartupError(f"REDIS_URL: Redis does not answer ({exc})") from None
+    finally:
+        await client.aclose(close_connection_pool=True)
+
+
 async def run_bot(settings: Settings) -> None:
     """Everything `vyraj run` does, from reaching Telegram until it is stopped."""
     # A missing or empty KNOWLEDGE_DIR stops the start here; the index is built off the loop.
@@ -99,6 +115,7 @@ async def run_bot(settings: Settings) -> None:
         return
     refuse_if_in_use(settings.database_path)
     await reach_telegram(settings, StartBudget.from_now())
+    await reach_redis(settings)
     new_files = NewFiles()
     vyraj: Vyraj | None = None
     try:

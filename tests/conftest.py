@@ -4,6 +4,7 @@ import asyncio
 import datetime as dt
 import io
 import logging
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +16,7 @@ from bot.log_redaction import RedactingFormatter
 from bot.sandbox.runtime import Sandbox, open_sandbox
 from services.clock import ManualClock
 from tests.servers.postgres import PostgresCluster, running_cluster
+from tests.servers.redis import RedisServer, running_redis
 
 WARSAW = ZoneInfo("Europe/Warsaw")  # TIMEZONE's default
 # An ordinary weekday afternoon: where every test's clock stands unless it is pinned.
@@ -99,3 +101,14 @@ def captured_logs() -> Iterator[io.StringIO]:
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of the test's own on a unix socket, persistence off (in a short temp
+    path: a socket's path is limited to about 100 bytes)."""
+    with (
+        tempfile.TemporaryDirectory(prefix="redis-") as folder,
+        running_redis(Path(folder)) as server,
+    ):
+        yield server

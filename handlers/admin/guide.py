@@ -10,6 +10,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
+from bot.shared.guide_reloads import GuideReloads
 from services.clock import Clock
 from services.knowledge import ArticleError
 from services.knowledge.library import KnowledgeLibrary
@@ -170,7 +171,12 @@ async def article_notes(
 
 
 async def kbreload(
-    message: Message, library: KnowledgeLibrary, i18n: I18n, policy: Policy, clock: Clock
+    message: Message,
+    library: KnowledgeLibrary,
+    guide_reloads: GuideReloads,
+    i18n: I18n,
+    policy: Policy,
+    clock: Clock,
 ) -> None:
     try:
         count = await library.reload()
@@ -180,6 +186,7 @@ async def kbreload(
             + f"\n<code>{html.escape(str(exc))}</code>"
         )
         return
+    await guide_reloads.announce()  # the other instances, if any, reload too
     text = ngettext(
         "The guide is reloaded: {count} article.",
         "The guide is reloaded: {count} articles.",

@@ -11,6 +11,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.shared.wave_dialogues import WaveDialogues
 from services.clock import Clock
 from services.policy import Policy
 from services.privacy import Keyring
@@ -38,6 +39,7 @@ async def wave_command(
     storage: Storage,
     keyring: Keyring,
     broadcaster: WaveAnnouncer,
+    wave_dialogues: WaveDialogues,
     clock: Clock,
     policy: Policy,
 ) -> None:
@@ -70,6 +72,7 @@ async def wave_command(
         if closed is None:
             await message.reply(_("No wave is open."))
             return
+        await wave_dialogues.forget_wave(closed.wave.id)  # where they are kept outside it
         text = (
             _(
                 "Wave “{label}” is closed and its key destroyed: its responses can no longer "

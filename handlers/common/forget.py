@@ -55,6 +55,7 @@ async def on_forget_button(
     # The dialogue state goes in the same transaction as everything else.
     fsm_key = keyring.fsm_pseudonym(astuple(state.key))
     forgotten = await forget_person(storage, keyring, query.from_user.id, [fsm_key])
+    await state.clear()  # where dialogues live elsewhere (Redis), there too
     await edit_or_send(
         query,
         _(

@@ -1,0 +1,2 @@
+"""What several instances of the bot share through Redis, each part with an in-process
+stand-in for a single instance."""
