@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from record import machine, save_results
 
 from bot.app import KNOWLEDGE_DIR
+from bot.chart_process import ChartProcess
 from bot.digest import DigestService
 from bot.i18n import compile_catalogs, create_i18n
 from handlers.admin.figures import full_stats_command
@@ -174,13 +175,23 @@ async def measure(count: int, distinct_sets: int) -> dict[str, Any]:
 
 
 async def measure_bot(storage: Storage, wave: Any, count: int) -> dict[str, Any]:
+    charts = ChartProcess()
+    try:
+        return await measure_with_charts(storage, wave, count, charts)
+    finally:
+        await charts.close()
+
+
+async def measure_with_charts(
+    storage: Storage, wave: Any, count: int, charts: ChartProcess
+) -> dict[str, Any]:
     rng = random.Random(-count)
     policy = Policy(frozenset({1}), K, 30, ZoneInfo("UTC"))
     i18n = create_i18n("en")
     digest = DigestService(
         None, storage, KnowledgeLibrary(KNOWLEDGE_DIR), i18n, k=K, chat_id=None,
         locale="en", schedule="0 9 * * 1", timezone="UTC", grace=dt.timedelta(days=1),
-        clock=ManualClock(NOW),
+        clock=ManualClock(NOW), charts=charts,
     )  # fmt: skip
     # The first k publish a snapshot (and warm up); the 2k-th publication is measured.
     answers = [decode_answers(encode_answers(synthetic_answers(rng))) for _ in range(2 * K)]
@@ -220,7 +231,7 @@ async def measure_bot(storage: Storage, wave: Any, count: int) -> dict[str, Any]
                 composes.append(time.perf_counter() - started)
                 assert composed.chart is not None
 
-        await compose()  # the first chart imports matplotlib: not what is measured
+        await compose()  # the first chart starts the chart process: not what is measured
         composes.clear()
         idle = await probe_during(storage, None)
         during_full = await probe_during(storage, full_stats_repeatedly)

@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.backup import take_daily_backup
 from bot.broadcast import WaveBroadcaster
+from bot.chart_process import ChartProcess
 from bot.chat_admins import ChatAdminCache
 from bot.commands import bot_commands
 from bot.dependencies import Dependencies
@@ -67,6 +68,7 @@ class Vyraj:
     poll_actions: PollActions
     digest_service: DigestService
     i18n: I18n
+    charts: ChartProcess
     closed: bool = False
     # Set on the event loop once every start-up step succeeded and the heartbeat is in place:
     # what waiters such as the sandbox wait for. aiogram runs plain-function startup hooks in a
@@ -94,6 +96,7 @@ class Vyraj:
         await self.broadcaster.stop()
         self.scheduler.shutdown()
         await self.poll_actions.stop()
+        await self.charts.close()
         await self.storage.close()
         await self.bot.session.close()
         if self.started:  # a failed start says only why it failed
@@ -164,6 +167,7 @@ def create_digest_service(
     i18n: I18n,
     settings: Settings,
     clock: Clock,
+    charts: ChartProcess,
 ) -> DigestService:
     return DigestService(
         bot,
@@ -178,6 +182,7 @@ def create_digest_service(
         timezone=settings.timezone,
         grace=settings.digest_grace,
         clock=clock,
+        charts=charts,
     )
 
 
@@ -220,10 +225,14 @@ async def create_vyraj(
         policy = policy_of(settings)
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
         scheduler = Scheduler(settings.timezone, clock)
-        digest_service = create_digest_service(bot, storage, library, i18n, settings, clock)
-        poll_actions = PollActions(
-            bot, storage, keyring, i18n, scheduler, policy, clock, settings.census_refresh_seconds
+        charts = ChartProcess()  # its process starts at the first chart
+        digest_service = create_digest_service(
+            bot, storage, library, i18n, settings, clock, charts
         )
+        poll_actions = PollActions(
+            bot, storage, keyring, i18n, scheduler, policy, clock,
+            settings.census_refresh_seconds, charts,
+        )  # fmt: skip
         dependencies = Dependencies(
             storage=storage,
             keyring=keyring,
@@ -252,6 +261,7 @@ async def create_vyraj(
         poll_actions=poll_actions,
         digest_service=digest_service,
         i18n=i18n,
+        charts=charts,
     )
     scheduler.set_poll_closer(poll_actions.close)
     scheduler.schedule_digest(

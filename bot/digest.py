@@ -25,9 +25,10 @@ from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.chart_process import ChartProcess
 from services.clock import Clock
 from services.digest import Digest, Snapshot, build_digest
-from services.digest_report import headline, render_digest_body, render_digest_chart
+from services.digest_report import digest_chart, headline, render_digest_body
 from services.knowledge.library import KnowledgeLibrary
 from services.survey.report import join_parts
 from services.survey.snapshot import published_figures
@@ -66,6 +67,7 @@ class DigestService:
         timezone: str,
         grace: dt.timedelta,
         clock: Clock,
+        charts: ChartProcess,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         thread_id: int | None = None,
     ) -> None:
@@ -75,6 +77,7 @@ class DigestService:
         self._zone = ZoneInfo(timezone)
         self.trigger = CronTrigger.from_crontab(schedule, timezone=self._zone)
         self._clock = clock
+        self._charts = charts
         self._sleep = sleep
         self._lock = asyncio.Lock()
 
@@ -196,9 +199,10 @@ class DigestService:
 
             caption = headline(digest)
             body = render_digest_body(digest, title)
-            # Drawing takes a fifth of a second: in a thread, so other people's updates go on
-            # (the copied context keeps the digest's language).
-            chart = await asyncio.to_thread(render_digest_chart, digest)
+            chart_plan = digest_chart(digest)
+        # Drawing takes a fifth of a second of CPU: in the chart process, so other people's
+        # updates go on.
+        chart = await self._charts.draw(chart_plan) if chart_plan is not None else None
         # With a chart the headline is its caption and the body follows; else all as text.
         messages = join_parts(body if chart is not None else [caption, *body])
         return ComposedDigest(digest, snapshot, messages, caption, chart)

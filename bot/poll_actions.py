@@ -15,6 +15,7 @@ from aiogram.types import InlineKeyboardMarkup, InputPollOption, Message
 from aiogram.utils.i18n import I18n
 
 from bot.callback_types import StoredId
+from bot.chart_process import ChartProcess
 from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_results import ResultsCourier
 from services.clock import Clock
@@ -169,6 +170,7 @@ class PollActions:
         policy: Policy,
         clock: Clock,
         refresh_seconds: float,
+        charts: ChartProcess,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
         self._scheduler, self._policy, self._clock = scheduler, policy, clock
@@ -176,7 +178,7 @@ class PollActions:
             bot, storage, keyring, i18n, policy.min_cell_size, refresh_seconds
         )
         self._awaiting_final: set[int] = set()  # closed by Telegram, final counts not here yet
-        self._results = ResultsCourier(bot, storage, keyring, i18n, policy.min_cell_size)
+        self._results = ResultsCourier(bot, storage, keyring, i18n, policy.min_cell_size, charts)
 
     async def publish(
         self,

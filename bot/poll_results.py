@@ -28,7 +28,8 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 
-from services.charts import bar_chart
+from bot.chart_process import ChartProcess
+from services.charts import Chart, bar_chart
 from services.polls.render import ResultsView, census_text, results_view
 from services.privacy import Keyring
 from storage import Poll, ResultsDue, Storage
@@ -58,6 +59,7 @@ class ResultsCourier:
         keyring: Keyring,
         i18n: I18n,
         min_cell_size: int,
+        charts: ChartProcess,
         *,
         attempts: int = 5,
         first_delay: float = 0.5,
@@ -65,7 +67,7 @@ class ResultsCourier:
         round_delay: float = 60.0,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
-        self._min_cell_size = min_cell_size
+        self._min_cell_size, self._charts = min_cell_size, charts
         self._attempts, self._first_delay, self._max_delay = attempts, first_delay, max_delay
         self._round_delay = round_delay
         self._in_hand: set[tuple[int, bytes]] = set()
@@ -143,8 +145,9 @@ class ResultsCourier:
                     return False
                 await self._advance(due, "results")  # refused too: the results still go out
             view = results_view(poll, self._min_cell_size)
-            # Drawn once, however many tries the post takes; off the loop (matplotlib is slow).
-            chart = await asyncio.to_thread(self._chart, poll, view)
+            # Drawn once, however many tries the post takes; in the chart process (it is slow).
+            chart_plan = self._chart(poll, view)
+            chart = await self._charts.draw(chart_plan) if chart_plan is not None else None
             # In the poll's own chat, its forum topic; a pooled copy elsewhere is in General.
             topic = poll.thread_id if due.chat_key == poll.chat_key else None
             posting, message_id = await self._attempt(
@@ -189,11 +192,11 @@ class ResultsCourier:
             await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
 
     @staticmethod
-    def _chart(poll: Poll, view: ResultsView) -> bytes | None:
+    def _chart(poll: Poll, view: ResultsView) -> Chart | None:
         chartable = view.bars and len(poll.options) >= CHART_MIN_OPTIONS
         if not chartable or len(view.text) > CAPTION_LIMIT:
             return None
-        return bar_chart(poll.question, list(view.bars), shares=view.shares)
+        return bar_chart(poll.question, view.bars, shares=view.shares)
 
     async def _post_results(
         self,
