@@ -72,10 +72,12 @@ def synthetic_answers(rng: random.Random) -> Answers:
             value = tuple(sorted(set(rng.choices(question.options[:6], k=rng.randint(1, 3)))))
             value = tuple(o for o in question.options if o in value)
         else:
-            # A long tail: options early in the list are far more common (Zipf-like).
-            pool = question.common or question.options
-            index = min(int(rng.paretovariate(1.2)) - 1, len(question.options) - 1)
-            value = pool[index] if index < len(pool) else question.options[index]
+            # A long tail: options early in the list are far more common (Zipf-like); the
+            # years offered depend on the status.
+            options = question.options_for(answers, THIS_YEAR)
+            pool = question.common or options
+            index = min(int(rng.paretovariate(1.2)) - 1, len(options) - 1)
+            value = pool[index] if index < len(pool) else options[index]
         answers = with_answer(answers, question.code, value, THIS_YEAR)
     return answers
 
