@@ -38,6 +38,7 @@ from handlers import get_routers
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.waves import publish_due_snapshots
@@ -69,6 +70,7 @@ class Vyraj:
     digest_service: DigestService
     i18n: I18n
     charts: ChartProcess
+    view_counts: ViewCounts
     closed: bool = False
     # Set on the event loop once every start-up step succeeded and the heartbeat is in place:
     # what waiters such as the sandbox wait for. aiogram runs plain-function startup hooks in a
@@ -97,7 +99,10 @@ class Vyraj:
         self.scheduler.shutdown()
         await self.poll_actions.stop()
         await self.charts.close()
-        await self.storage.close()
+        try:
+            await self.view_counts.close()
+        finally:
+            await self.storage.close()
         await self.bot.session.close()
         if self.started:  # a failed start says only why it failed
             logger.info("Database closed")
@@ -226,6 +231,7 @@ async def create_vyraj(
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n)
         scheduler = Scheduler(settings.timezone, clock)
         charts = ChartProcess()  # its process starts at the first chart
+        view_counts = ViewCounts(storage)
         digest_service = create_digest_service(
             bot, storage, library, i18n, settings, clock, charts
         )
@@ -244,6 +250,7 @@ async def create_vyraj(
             digest_service=digest_service,
             poll_actions=poll_actions,
             note_quota=NoteQuota(),
+            view_counts=view_counts,
         )
         dispatcher = create_dispatcher(dependencies=dependencies, i18n=i18n, tracker=tracker)
     except BaseException:
@@ -262,6 +269,7 @@ async def create_vyraj(
         digest_service=digest_service,
         i18n=i18n,
         charts=charts,
+        view_counts=view_counts,
     )
     scheduler.set_poll_closer(poll_actions.close)
     scheduler.schedule_digest(
