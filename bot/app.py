@@ -101,8 +101,9 @@ class Vyraj:
         await self.charts.close()
         try:
             await self.view_counts.close()
-        finally:
-            await self.storage.close()
+        except Exception:  # the database is closed and the session too, whatever this does
+            logger.exception("Article views of the last seconds could not be written")
+        await self.storage.close()
         await self.bot.session.close()
         if self.started:  # a failed start says only why it failed
             logger.info("Database closed")
