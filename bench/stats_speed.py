@@ -41,6 +41,7 @@ from handlers.common.start import help_text
 from handlers.survey.stats import stats_command
 from services.clock import ManualClock
 from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.questions import SKIPPED, Answers, next_unanswered, with_answer
@@ -195,7 +196,7 @@ async def measure_with_charts(
     digest = DigestService(
         None, storage, KnowledgeLibrary(KNOWLEDGE_DIR), i18n, k=K, chat_id=None,
         locale="en", schedule="0 9 * * 1", timezone="UTC", grace=dt.timedelta(days=1),
-        clock=ManualClock(NOW), charts=charts,
+        clock=ManualClock(NOW), charts=charts, view_counts=ViewCounts(storage),
     )  # fmt: skip
     # The first k publish a snapshot (and warm up); the 2k-th publication is measured.
     answers = [decode_answers(encode_answers(synthetic_answers(rng))) for _ in range(2 * K)]

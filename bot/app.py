@@ -174,6 +174,7 @@ def create_digest_service(
     settings: Settings,
     clock: Clock,
     charts: ChartProcess,
+    view_counts: ViewCounts,
 ) -> DigestService:
     return DigestService(
         bot,
@@ -189,6 +190,7 @@ def create_digest_service(
         grace=settings.digest_grace,
         clock=clock,
         charts=charts,
+        view_counts=view_counts,
     )
 
 
@@ -234,7 +236,7 @@ async def create_vyraj(
         charts = ChartProcess()  # its process starts at the first chart
         view_counts = ViewCounts(storage)
         digest_service = create_digest_service(
-            bot, storage, library, i18n, settings, clock, charts
+            bot, storage, library, i18n, settings, clock, charts, view_counts
         )
         poll_actions = PollActions(
             bot, storage, keyring, i18n, scheduler, policy, clock,

@@ -30,6 +30,7 @@ from services.clock import Clock
 from services.digest import Digest, Snapshot, build_digest
 from services.digest_report import digest_chart, headline, render_digest_body
 from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.view_counts import ViewCounts
 from services.survey.report import join_parts
 from services.survey.snapshot import published_figures
 from services.survey.waves import published_aggregates
@@ -68,6 +69,7 @@ class DigestService:
         grace: dt.timedelta,
         clock: Clock,
         charts: ChartProcess,
+        view_counts: ViewCounts,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         thread_id: int | None = None,
     ) -> None:
@@ -77,7 +79,7 @@ class DigestService:
         self._zone = ZoneInfo(timezone)
         self.trigger = CronTrigger.from_crontab(schedule, timezone=self._zone)
         self._clock = clock
-        self._charts = charts
+        self._charts, self._view_counts = charts, view_counts
         self._sleep = sleep
         self._lock = asyncio.Lock()
 
@@ -169,6 +171,7 @@ class DigestService:
         last = await storage.digests.last_posted()
         baseline = Snapshot.from_json(last.snapshot) if last else None
         since = last.claimed_at.date() if last else (now - DEFAULT_PERIOD).date()
+        await self._view_counts.flush()  # the views of the last few seconds too
         stats = await storage.knowledge_stats.article_stats()
         # One read: the figures and their version come from the same publication.
         survey = await storage.survey.snapshot(wave.id) if wave else None

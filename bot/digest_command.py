@@ -13,6 +13,7 @@ from bot.settings import Settings
 from bot.startup import load_library, open_existing_storage, reach_telegram
 from bot.telegram_retry import StartBudget
 from services.clock import SystemClock
+from services.knowledge.view_counts import ViewCounts
 
 
 async def print_digest(settings: Settings, chart: Path | None) -> int:
@@ -23,7 +24,7 @@ async def print_digest(settings: Settings, chart: Path | None) -> int:
     try:
         i18n = create_i18n(settings.default_locale)
         service = create_digest_service(
-            None, storage, library, i18n, settings, SystemClock(), charts
+            None, storage, library, i18n, settings, SystemClock(), charts, ViewCounts(storage)
         )
         composed = await service.compose(service.now())
     finally:
@@ -56,7 +57,7 @@ async def post_digest(settings: Settings) -> int:
     try:
         i18n = create_i18n(settings.default_locale)
         service = create_digest_service(
-            bot, storage, library, i18n, settings, SystemClock(), charts
+            bot, storage, library, i18n, settings, SystemClock(), charts, ViewCounts(storage)
         )
         posted = await service.post_now()
     finally:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bot.chart_process import ChartProcess
-from services.charts import bar_chart
+import pytest
+
+from bot.chart_process import ChartError, ChartProcess
+from bot.chart_worker import decode_chart, encode_chart
+from services.charts import Chart, bar_chart
 
 DRAW_AND_LOOK = """
 import asyncio, sys
@@ -21,8 +24,7 @@ async def main():
         await charts.close()
     print(png.startswith(b"\\x89PNG"), "matplotlib" in sys.modules)
 
-if __name__ == "__main__":
-    asyncio.run(main())
+asyncio.run(main())
 """
 
 
@@ -32,6 +34,11 @@ def test_a_chart_is_drawn_without_importing_matplotlib_in_the_bot_process() -> N
         [sys.executable, "-c", DRAW_AND_LOOK], capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["True", "False"]
+
+
+def test_a_chart_crosses_the_pipe_unchanged() -> None:
+    chart = Chart("T", (("Status", (("Left", 12), ("Стаю", 5))), ("", ())), "note", False)
+    assert decode_chart(encode_chart(chart)[4:]) == chart
 
 
 async def test_the_chart_process_starts_at_the_first_chart_and_stops_at_close() -> None:
@@ -47,3 +54,17 @@ async def test_the_chart_process_starts_at_the_first_chart_and_stops_at_close() 
     assert second.startswith(b"\x89PNG")
     assert not charts.running
     await charts.close()  # a second close is harmless
+
+
+async def test_a_chart_process_that_died_is_replaced_at_the_next_chart() -> None:
+    charts = ChartProcess()
+    try:
+        await charts.draw(bar_chart("A", (("x", 1),)))
+        assert charts._process is not None
+        charts._process.kill()
+        await charts._process.wait()
+        with pytest.raises(ChartError):
+            await charts.draw(bar_chart("B", (("x", 1),)))
+        assert (await charts.draw(bar_chart("C", (("x", 1),)))).startswith(b"\x89PNG")
+    finally:
+        await charts.close()

@@ -203,6 +203,7 @@ def weekly_service(clock: ManualClock, grace: dt.timedelta) -> DigestService:
         grace=grace,
         clock=clock,
         charts=ChartProcess(),  # never started: these tests draw nothing
+        view_counts=None,  # type: ignore[arg-type]
     )
 
 
