@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from record import machine, save_results
 
 from bot.app import KNOWLEDGE_DIR
+from bot.chart_process import ChartProcess
 from bot.digest import DigestService
 from bot.i18n import compile_catalogs, create_i18n
 from handlers.admin.figures import full_stats_command
@@ -40,6 +41,7 @@ from handlers.common.start import help_text
 from handlers.survey.stats import stats_command
 from services.clock import ManualClock
 from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.questions import SKIPPED, Answers, next_unanswered, with_answer
@@ -71,10 +73,12 @@ def synthetic_answers(rng: random.Random) -> Answers:
             value = tuple(sorted(set(rng.choices(question.options[:6], k=rng.randint(1, 3)))))
             value = tuple(o for o in question.options if o in value)
         else:
-            # A long tail: options early in the list are far more common (Zipf-like).
-            pool = question.common or question.options
-            index = min(int(rng.paretovariate(1.2)) - 1, len(question.options) - 1)
-            value = pool[index] if index < len(pool) else question.options[index]
+            # A long tail: options early in the list are far more common (Zipf-like); the
+            # years offered depend on the status.
+            options = question.options_for(answers, THIS_YEAR)
+            pool = question.common or options
+            index = min(int(rng.paretovariate(1.2)) - 1, len(options) - 1)
+            value = pool[index] if index < len(pool) else options[index]
         answers = with_answer(answers, question.code, value, THIS_YEAR)
     return answers
 
@@ -131,22 +135,24 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-async def help_probe(storage: Storage) -> float:
-    started = time.perf_counter()
+async def help_probe(storage: Storage, arrived: float) -> float:
+    """A /help that arrived at `arrived`: how long until it is answered."""
     await storage.preferences.get_locale("bench-person")
     help_text()
-    return time.perf_counter() - started
+    return time.perf_counter() - arrived
 
 
 async def probe_during(
     storage: Storage, work: Callable[[], Awaitable[object]] | None
 ) -> list[float]:
-    """/help probes every 2 ms while `work` runs (or for 1 s with nothing else running)."""
+    """A /help every 2 ms while `work` runs (or for 1 s with nothing else running), timed
+    from when it was due: a loop held by other work (the GIL, say) answers it later."""
     task = asyncio.create_task(work()) if work else asyncio.create_task(asyncio.sleep(1.0))
     latencies = []
     while not task.done():
-        latencies.append(await help_probe(storage))
+        arrived = time.perf_counter() + PROBE_EVERY
         await asyncio.sleep(PROBE_EVERY)
+        latencies.append(await help_probe(storage, arrived))
     await task
     return latencies
 
@@ -174,13 +180,23 @@ async def measure(count: int, distinct_sets: int) -> dict[str, Any]:
 
 
 async def measure_bot(storage: Storage, wave: Any, count: int) -> dict[str, Any]:
+    charts = ChartProcess()
+    try:
+        return await measure_with_charts(storage, wave, count, charts)
+    finally:
+        await charts.close()
+
+
+async def measure_with_charts(
+    storage: Storage, wave: Any, count: int, charts: ChartProcess
+) -> dict[str, Any]:
     rng = random.Random(-count)
     policy = Policy(frozenset({1}), K, 30, ZoneInfo("UTC"))
     i18n = create_i18n("en")
     digest = DigestService(
         None, storage, KnowledgeLibrary(KNOWLEDGE_DIR), i18n, k=K, chat_id=None,
         locale="en", schedule="0 9 * * 1", timezone="UTC", grace=dt.timedelta(days=1),
-        clock=ManualClock(NOW),
+        clock=ManualClock(NOW), charts=charts, view_counts=ViewCounts(storage),
     )  # fmt: skip
     # The first k publish a snapshot (and warm up); the 2k-th publication is measured.
     answers = [decode_answers(encode_answers(synthetic_answers(rng))) for _ in range(2 * K)]
@@ -220,7 +236,7 @@ async def measure_bot(storage: Storage, wave: Any, count: int) -> dict[str, Any]
                 composes.append(time.perf_counter() - started)
                 assert composed.chart is not None
 
-        await compose()  # the first chart imports matplotlib: not what is measured
+        await compose()  # the first chart starts the chart process: not what is measured
         composes.clear()
         idle = await probe_during(storage, None)
         during_full = await probe_during(storage, full_stats_repeatedly)

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.backup import take_daily_backup
 from bot.broadcast import WaveBroadcaster
+from bot.chart_process import ChartProcess
 from bot.chat_admins import ChatAdminCache
 from bot.commands import bot_commands
 from bot.dependencies import Dependencies
@@ -37,6 +38,7 @@ from services.claims import Claims
 from services.clock import Clock, SystemClock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from services.privacy import Keyring, derive_key
 from services.survey.waves import publish_due_snapshots
@@ -72,6 +74,8 @@ class Vyraj:
     i18n: I18n
     claims: Claims
     shared: SharedServices
+    charts: ChartProcess
+    view_counts: ViewCounts
     owns_storage: bool = True  # False when the storage was handed in, shared with others
     closed: bool = False
     # Set on the event loop once every start-up step succeeded and the heartbeat is in place:
@@ -103,6 +107,11 @@ class Vyraj:
         await self.broadcaster.stop()
         self.scheduler.shutdown()
         await self.poll_actions.stop()
+        await self.charts.close()
+        try:
+            await self.view_counts.close()
+        except Exception:  # the database is closed and the session too, whatever this does
+            logger.exception("Article views of the last seconds could not be written")
         try:
             await self.shared.close()
         finally:
@@ -180,6 +189,8 @@ def create_digest_service(
     i18n: I18n,
     settings: Settings,
     clock: Clock,
+    charts: ChartProcess,
+    view_counts: ViewCounts,
 ) -> DigestService:
     return DigestService(
         bot,
@@ -194,6 +205,8 @@ def create_digest_service(
         timezone=settings.timezone,
         grace=settings.digest_grace,
         clock=clock,
+        charts=charts,
+        view_counts=view_counts,
     )
 
 
@@ -254,20 +267,16 @@ async def create_vyraj(
         claims = Claims(storage, CLAIM_TIME)
         broadcaster = WaveBroadcaster(bot, storage, keyring, i18n, claims, shared.send_limit)
         scheduler = Scheduler(settings.timezone, clock)
-        digest_service = create_digest_service(bot, storage, library, i18n, settings, clock)
-        poll_actions = PollActions(
-            bot,
-            storage,
-            keyring,
-            i18n,
-            scheduler,
-            policy,
-            clock,
-            settings.census_refresh_seconds,
-            claims,
-            shared.refresh_claims,
-            shared.send_limit,
+        charts = ChartProcess()  # its process starts at the first chart
+        view_counts = ViewCounts(storage)
+        digest_service = create_digest_service(
+            bot, storage, library, i18n, settings, clock, charts, view_counts
         )
+        poll_actions = PollActions(
+            bot, storage, keyring, i18n, scheduler, policy, clock,
+            settings.census_refresh_seconds, charts, claims,
+            shared.refresh_claims, shared.send_limit,
+        )  # fmt: skip
         dependencies = Dependencies(
             storage=storage,
             keyring=keyring,
@@ -281,6 +290,7 @@ async def create_vyraj(
             digest_service=digest_service,
             poll_actions=poll_actions,
             note_quota=NoteQuota(),
+            view_counts=view_counts,
         )
         dispatcher = create_dispatcher(
             dependencies=dependencies, i18n=i18n, tracker=tracker, shared=shared
@@ -308,6 +318,8 @@ async def create_vyraj(
         claims=claims,
         owns_storage=shared_storage is None,
         shared=shared,
+        charts=charts,
+        view_counts=view_counts,
     )
     scheduler.set_poll_closer(poll_actions.close_claimed)
     scheduler.schedule_digest(

@@ -12,6 +12,7 @@ from bot.shared.wave_dialogues import WaveDialogues
 from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NoteQuota
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.waves import WaveAnnouncer
@@ -33,3 +34,4 @@ class Dependencies(TypedDict):
     digest_service: DigestService
     poll_actions: PollActions
     note_quota: NoteQuota
+    view_counts: ViewCounts

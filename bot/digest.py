@@ -25,10 +25,12 @@ from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.chart_process import ChartProcess
 from services.clock import Clock
 from services.digest import Digest, Snapshot, build_digest
-from services.digest_report import headline, render_digest_body, render_digest_chart
+from services.digest_report import digest_chart, headline, render_digest_body
 from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.view_counts import ViewCounts
 from services.survey.report import join_parts
 from services.survey.snapshot import published_figures
 from services.survey.waves import published_aggregates
@@ -66,6 +68,8 @@ class DigestService:
         timezone: str,
         grace: dt.timedelta,
         clock: Clock,
+        charts: ChartProcess,
+        view_counts: ViewCounts,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         thread_id: int | None = None,
     ) -> None:
@@ -75,6 +79,7 @@ class DigestService:
         self._zone = ZoneInfo(timezone)
         self.trigger = CronTrigger.from_crontab(schedule, timezone=self._zone)
         self._clock = clock
+        self._charts, self._view_counts = charts, view_counts
         self._sleep = sleep
         self._lock = asyncio.Lock()
 
@@ -166,6 +171,7 @@ class DigestService:
         last = await storage.digests.last_posted()
         baseline = Snapshot.from_json(last.snapshot) if last else None
         since = last.claimed_at.date() if last else (now - DEFAULT_PERIOD).date()
+        await self._view_counts.flush()  # the views of the last few seconds too
         stats = await storage.knowledge_stats.article_stats()
         # One read: the figures and their version come from the same publication.
         survey = await storage.survey.snapshot(wave.id) if wave else None
@@ -196,9 +202,10 @@ class DigestService:
 
             caption = headline(digest)
             body = render_digest_body(digest, title)
-            # Drawing takes a fifth of a second: in a thread, so other people's updates go on
-            # (the copied context keeps the digest's language).
-            chart = await asyncio.to_thread(render_digest_chart, digest)
+            chart_plan = digest_chart(digest)
+        # Drawing takes a fifth of a second of CPU: in the chart process, so other people's
+        # updates go on.
+        chart = await self._charts.draw(chart_plan) if chart_plan is not None else None
         # With a chart the headline is its caption and the body follows; else all as text.
         messages = join_parts(body if chart is not None else [caption, *body])
         return ComposedDigest(digest, snapshot, messages, caption, chart)

@@ -15,6 +15,7 @@ from aiogram.types import InlineKeyboardMarkup, InputPollOption, Message
 from aiogram.utils.i18n import I18n
 
 from bot.callback_types import StoredId
+from bot.chart_process import ChartProcess
 from bot.keyboards import callback_button, inline_keyboard
 from bot.poll_results import ResultsCourier
 from bot.shared.refresh_claims import LocalRefreshClaims, RefreshClaims
@@ -180,6 +181,7 @@ class PollActions:
         policy: Policy,
         clock: Clock,
         refresh_seconds: float,
+        charts: ChartProcess,
         claims: Claims,
         refresh_claims: RefreshClaims | None = None,
         send_limit: SendLimit | None = None,
@@ -204,6 +206,7 @@ class PollActions:
             keyring,
             i18n,
             policy.min_cell_size,
+            charts,
             claims=claims,
             send_limit=send_limit,
         )

@@ -29,8 +29,9 @@ from aiogram.exceptions import (
 from aiogram.types import BufferedInputFile
 from aiogram.utils.i18n import I18n
 
+from bot.chart_process import ChartProcess
 from bot.shared.send_limit import SendLimit, place_in
-from services.charts import bar_chart
+from services.charts import Chart, bar_chart
 from services.claims import Claims, poll_results_claim
 from services.clock import SystemClock
 from services.polls.render import ResultsView, census_text, results_view
@@ -64,6 +65,7 @@ class ResultsCourier:
         keyring: Keyring,
         i18n: I18n,
         min_cell_size: int,
+        charts: ChartProcess,
         *,
         attempts: int = 5,
         first_delay: float = 0.5,
@@ -73,7 +75,7 @@ class ResultsCourier:
         send_limit: SendLimit | None = None,
     ) -> None:
         self._bot, self._storage, self._keyring, self._i18n = bot, storage, keyring, i18n
-        self._min_cell_size = min_cell_size
+        self._min_cell_size, self._charts = min_cell_size, charts
         self._attempts, self._first_delay, self._max_delay = attempts, first_delay, max_delay
         self._round_delay = round_delay
         # Instances sharing the database post each chat's results once between them.
@@ -162,8 +164,9 @@ class ResultsCourier:
                     return False
                 await self._advance(due, "results")  # refused too: the results still go out
             view = results_view(poll, self._min_cell_size)
-            # Drawn once, however many tries the post takes; off the loop (matplotlib is slow).
-            chart = await asyncio.to_thread(self._chart, poll, view)
+            # Drawn once, however many tries the post takes; in the chart process (it is slow).
+            chart_plan = self._chart(poll, view)
+            chart = await self._charts.draw(chart_plan) if chart_plan is not None else None
             # In the poll's own chat, its forum topic; a pooled copy elsewhere is in General.
             topic = poll.thread_id if due.chat_key == poll.chat_key else None
             posting, message_id = await self._attempt(
@@ -208,11 +211,11 @@ class ResultsCourier:
             await self._bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
 
     @staticmethod
-    def _chart(poll: Poll, view: ResultsView) -> bytes | None:
+    def _chart(poll: Poll, view: ResultsView) -> Chart | None:
         chartable = view.bars and len(poll.options) >= CHART_MIN_OPTIONS
         if not chartable or len(view.text) > CAPTION_LIMIT:
             return None
-        return bar_chart(poll.question, list(view.bars), shares=view.shares)
+        return bar_chart(poll.question, view.bars, shares=view.shares)
 
     async def _post_results(
         self,

@@ -1,10 +1,11 @@
-"""Bar charts as PNG, readable on a phone. matplotlib is imported when the first chart is
-drawn (it costs a third of a second at start); a `Figure` of its own per chart, without
-pyplot's global state, so charts can be drawn in a worker thread."""
+"""Bar charts as PNG, readable on a phone. A `Chart` says what to draw and pickles, so the bot
+draws it in a process of its own (bot/chart_process.py); matplotlib is imported when the first
+chart is drawn, and each chart gets a `Figure` of its own, without pyplot's global state."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 WIDTH_INCHES = 8
 BAR_INCHES = 0.55
@@ -18,17 +19,31 @@ def plain(text: str) -> str:
     return " ".join(kept.split())
 
 
-Rows = list[tuple[str, int]]
+Rows = tuple[tuple[str, int], ...]
 
 
-def panels_chart(
-    title: str, panels: list[tuple[str, Rows]], note: str = "", *, shares: bool = True
-) -> bytes:
-    """One or more panels of horizontal bars (largest on top), each bar labelled with its
-    count and share of the panel; a title on top and a note at the bottom."""
-    panels = [(subtitle, rows) for subtitle, rows in panels if rows]
+@dataclass(frozen=True)
+class Chart:
+    """One or more panels of (label, count) bars under a title, a note at the bottom; with
+    `shares`, each bar also shows its share of the panel."""
+
+    title: str
+    panels: tuple[tuple[str, Rows], ...]
+    note: str = ""
+    shares: bool = True
+
+
+def bar_chart(title: str, rows: Rows, note: str = "", *, shares: bool = True) -> Chart:
+    """A single panel of horizontal bars."""
+    return Chart(title, (("", rows),), note, shares)
+
+
+def draw_chart(chart: Chart) -> bytes:
+    """The chart as PNG: panels of horizontal bars, largest on top."""
+    title, note, shares = chart.title, chart.note, chart.shares
+    panels = [(subtitle, rows) for subtitle, rows in chart.panels if rows]
     if not panels:
-        panels = [("", [("", 0)])]
+        panels = [("", (("", 0),))]
     # Here, not at the top: only drawing a chart pays for importing matplotlib.
     from matplotlib.figure import Figure
 
@@ -63,8 +78,3 @@ def panels_chart(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
-
-
-def bar_chart(title: str, rows: Rows, note: str = "", *, shares: bool = True) -> bytes:
-    """A single panel of horizontal bars."""
-    return panels_chart(title, [("", rows)], note, shares=shares)

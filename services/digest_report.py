@@ -9,7 +9,7 @@ from collections.abc import Callable
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from services.charts import panels_chart
+from services.charts import Chart
 from services.digest import Digest, Figure
 from services.survey.labels import option_label
 from services.survey.report import footnote, not_enough
@@ -125,22 +125,22 @@ def render_digest_body(digest: Digest, article_title: Callable[[str], str]) -> l
     return parts
 
 
-def render_digest_chart(digest: Digest) -> bytes | None:
+def digest_chart(digest: Digest) -> Chart | None:
     """Status and where people live, as bars; None when there is nothing to draw."""
     if digest.respondents is None or not digest.status:
         return None
     panels = [
         (
             _("Status (N = {count})").format(count=digest.respondents),
-            [(option_label("status", f.category), f.count) for f in digest.status],
+            tuple((option_label("status", f.category), f.count) for f in digest.status),
         )
     ]
     if digest.countries:
         panels.append(
             (
                 _("Where those who left live now"),
-                [(option_label("country", f.category), f.count) for f in digest.countries],
+                tuple((option_label("country", f.category), f.count) for f in digest.countries),
             )
         )
     note = _("Self-selected sample; groups smaller than {k} are hidden.").format(k=digest.k)
-    return panels_chart(digest_title(digest), panels, note)
+    return Chart(digest_title(digest), tuple(panels), note)

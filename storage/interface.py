@@ -201,7 +201,8 @@ class KnowledgeStatsReader(Protocol):
 
 
 class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
-    async def record_view(self, article_id: str) -> None: ...
+    async def record_view(self, article_id: str, views: int = 1) -> None:
+        """Count `views` more views of the article."""
 
     async def vote(self, voter: str, article_id: str, helpful: bool) -> bool | None:
         """Record or replace the voter's vote; the vote it replaced, None if it is the first."""

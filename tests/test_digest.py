@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.chart_process import ChartProcess
 from bot.digest import DigestService
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
@@ -201,6 +202,8 @@ def weekly_service(clock: ManualClock, grace: dt.timedelta) -> DigestService:
         timezone="Europe/Warsaw",
         grace=grace,
         clock=clock,
+        charts=ChartProcess(),  # never started: these tests draw nothing
+        view_counts=None,  # type: ignore[arg-type]
     )
 
 

@@ -4,14 +4,15 @@ locale and hold nothing of the person they were first built for."""
 from __future__ import annotations
 
 import pytest
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import create_i18n
 from bot.keyboards import callback_button, inline_keyboard, url_button
 from handlers.common.menu import MenuCallback, main_menu_keyboard
-from handlers.survey.views import country_pages
+from handlers.survey.views import country_pages, question_view
 from services.survey.labels import option_label
+from services.survey.questions import Answer
 
 
 def numbered(count: int) -> list[InlineKeyboardButton]:
@@ -91,3 +92,34 @@ def test_option_labels_are_kept_per_locale() -> None:
         with i18n.use_locale("en"):
             assert option_label("seniority", "lead") == english == "Lead / principal"
     assert belarusian != english
+
+
+def test_a_question_keyboard_with_nothing_picked_is_built_once_per_locale() -> None:
+    i18n = create_i18n("en")
+    answers: dict[str, Answer] = {"status": "left_after"}
+    with i18n.context():
+        with i18n.use_locale("en"):
+            _, english = question_view(7, answers, "year_left", 2026)
+            _, again = question_view(7, answers, "year_left", 2026)
+        with i18n.use_locale("be"):
+            _, belarusian = question_view(7, answers, "year_left", 2026)
+    assert again is english
+    assert belarusian is not english
+    assert "Skip (prefer not to say)" in button_texts(english)
+    assert "Skip (prefer not to say)" not in button_texts(belarusian)
+
+
+def test_a_keyboard_with_picks_is_not_kept() -> None:
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale("en"):
+        _, first = question_view(7, {"status": "planning"}, "reasons", 2026, picked=("safety",))
+        _, second = question_view(7, {"status": "planning"}, "reasons", 2026, picked=("safety",))
+        _, none_picked = question_view(7, {"status": "planning"}, "reasons", 2026)
+    assert first == second
+    assert first is not second
+    assert "✅" in " ".join(button_texts(first))
+    assert "✅" not in " ".join(button_texts(none_picked))
+
+
+def button_texts(keyboard: InlineKeyboardMarkup) -> list[str]:
+    return [button.text for row in keyboard.inline_keyboard for button in row]

@@ -171,7 +171,7 @@ async def test_results_still_failing_after_a_round_are_retried_in_the_background
     vyraj = sandbox.bot.vyraj
     assert await close_poll(vyraj.storage, 1, clock.now(), "bot") is not None
     courier = ResultsCourier(
-        vyraj.bot, vyraj.storage, vyraj.keyring, vyraj.i18n, K,
+        vyraj.bot, vyraj.storage, vyraj.keyring, vyraj.i18n, K, vyraj.charts,
         attempts=2, first_delay=0.01, round_delay=0.05,
     )  # fmt: skip
     sandbox.api.fail_next("sendMessage", status=502, count=5, chat_id=group.id)

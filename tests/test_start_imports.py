@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from services.charts import bar_chart
+from services.charts import bar_chart, draw_chart
 
 LOADED_AFTER = "import sys, {module}; print('matplotlib' in sys.modules)"
 
@@ -32,7 +32,8 @@ def test_the_probe_sees_matplotlib_when_it_is_imported() -> None:
 
 
 def test_a_chart_is_a_png() -> None:
-    assert bar_chart("Status", [("Left", 12), ("Staying", 5)], "note").startswith(b"\x89PNG")
+    chart = bar_chart("Status", (("Left", 12), ("Staying", 5)), "note")
+    assert draw_chart(chart).startswith(b"\x89PNG")
 
 
 def test_numpy_gets_one_blas_thread_unless_the_operator_says_otherwise() -> None:

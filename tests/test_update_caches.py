@@ -1,9 +1,11 @@
-"""What the hot path keeps instead of reading it again: a dialogue within one update, and each
-person's locale until a transaction changes it. Neither may serve a stale or another's value."""
+"""What the hot path keeps instead of reading it again: a dialogue within one update, each
+person's locale until a transaction changes it, and the open wave until one opens or closes.
+None may serve a stale or another's value."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import astuple
@@ -17,6 +19,7 @@ from bot.log_redaction import setup_logging
 from services.privacy import Keyring
 from storage import SqliteStorage, open_storage
 from storage.sqlite.preferences import LocaleCache
+from storage.sqlite.survey import CurrentWaveCache
 
 KEYRING = Keyring(b"c" * 32)
 ALICE = StorageKey(bot_id=1, chat_id=2**33 + 5, user_id=2**33 + 5)
@@ -171,6 +174,41 @@ def test_a_read_that_overlapped_a_change_is_not_kept() -> None:
     assert cache.get("alice") == (False, None)
     cache.keep("alice", "be", cache.generation)
     assert cache.get("alice") == (True, "be")
+
+
+async def test_the_open_wave_is_read_once_and_follows_its_opening_and_closing(
+    storage: SqliteStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = 0
+    execute = storage.survey._conn.execute_fetchall
+
+    def counting_execute(sql: str, parameters: tuple[object, ...] = ()) -> object:
+        nonlocal reads
+        reads += 1
+        return execute(sql, parameters)
+
+    monkeypatch.setattr(storage.survey._conn, "execute_fetchall", counting_execute)
+    assert await storage.survey.current_wave() is None
+    assert await storage.survey.current_wave() is None
+    assert reads == 1
+    async with storage.transaction() as tx:
+        opened = await tx.survey.open_wave("Spring", b"sealed", dt.date(2026, 3, 1))
+    assert await storage.survey.current_wave() == opened
+    assert await storage.survey.current_wave() == opened
+    assert reads == 2
+    async with storage.transaction() as tx:
+        await tx.survey.close_wave(opened.id, dt.date(2026, 4, 1))
+    assert await storage.survey.current_wave() is None
+
+
+def test_a_wave_read_that_overlapped_a_change_is_not_kept() -> None:
+    cache = CurrentWaveCache()
+    started_in = cache.generation
+    cache.drop()  # a transaction opened or closed a wave while the read was under way
+    cache.keep(None, started_in)
+    assert cache.get() == (False, None)
+    cache.keep(None, cache.generation)
+    assert cache.get() == (True, None)
 
 
 def test_the_locale_cache_is_bounded() -> None:

@@ -14,6 +14,7 @@ from bot.shared.guide_reloads import GuideReloads
 from services.clock import Clock
 from services.knowledge import ArticleError
 from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from storage import Storage
 
@@ -41,8 +42,13 @@ async def unanswered(message: Message, storage: Storage) -> None:
 
 
 async def kbstats(
-    message: Message, storage: Storage, library: KnowledgeLibrary, i18n: I18n
+    message: Message,
+    storage: Storage,
+    library: KnowledgeLibrary,
+    i18n: I18n,
+    view_counts: ViewCounts,
 ) -> None:
+    await view_counts.flush()  # the views of the last few seconds too
     stats = await storage.knowledge_stats.article_stats()
     text = _("No article has been read yet.")
     language = i18n.current_locale

@@ -23,6 +23,7 @@ from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.question_terms import question_terms
 from services.knowledge.search import answer_question
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from storage import Storage
 
@@ -35,6 +36,7 @@ async def answer(
     question: str,
     library: KnowledgeLibrary,
     storage: Storage,
+    view_counts: ViewCounts,
     i18n: I18n,
     kb_stale_days: int,
     today: dt.date,
@@ -59,8 +61,7 @@ async def answer(
     if result.article_id is not None:
         view = article_view(knowledge, result.article_id, language, kb_stale_days, today)
         if view is not None:
-            async with storage.transaction() as tx:
-                await tx.knowledge_stats.record_view(result.article_id)
+            view_counts.add(result.article_id)
             await reply(*view)
             return
     if result.candidates:
@@ -114,6 +115,7 @@ async def free_text(
     message: Message,
     library: KnowledgeLibrary,
     storage: Storage,
+    view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
     clock: Clock,
@@ -123,6 +125,7 @@ async def free_text(
         message.text or "",
         library,
         storage,
+        view_counts,
         i18n,
         policy.kb_stale_days,
         clock.today(policy.timezone),
@@ -135,6 +138,7 @@ async def ask_command(
     bot: Bot,
     library: KnowledgeLibrary,
     storage: Storage,
+    view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
     clock: Clock,
@@ -142,7 +146,9 @@ async def ask_command(
     if not command.args or not command.args.strip():
         replied = someone_elses_message(message, (await bot.me()).id)
         if replied is not None:
-            await answer_replied(message, replied, library, storage, i18n, policy, clock)
+            await answer_replied(
+                message, replied, library, storage, view_counts, i18n, policy, clock
+            )
             return
         await message.reply(
             _("Write your question after the command, for example: /ask karta pobytu")
@@ -153,6 +159,7 @@ async def ask_command(
         command.args,
         library,
         storage,
+        view_counts,
         i18n,
         policy.kb_stale_days,
         clock.today(policy.timezone),
@@ -193,6 +200,7 @@ async def group_question(
     bot: Bot,
     library: KnowledgeLibrary,
     storage: Storage,
+    view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
     clock: Clock,
@@ -201,7 +209,9 @@ async def group_question(
         me = await bot.me()
         replied = someone_elses_message(message, me.id)
         if replied is not None:
-            await answer_replied(message, replied, library, storage, i18n, policy, clock)
+            await answer_replied(
+                message, replied, library, storage, view_counts, i18n, policy, clock
+            )
             return
         username = me.username or ""
         await message.reply(
@@ -215,6 +225,7 @@ async def group_question(
         question,
         library,
         storage,
+        view_counts,
         i18n,
         policy.kb_stale_days,
         clock.today(policy.timezone),
@@ -250,6 +261,7 @@ async def answer_replied(
     replied: Message,
     library: KnowledgeLibrary,
     storage: Storage,
+    view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
     clock: Clock,
@@ -271,6 +283,7 @@ async def answer_replied(
         question,
         library,
         storage,
+        view_counts,
         i18n,
         policy.kb_stale_days,
         today,

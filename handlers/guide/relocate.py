@@ -20,6 +20,7 @@ from handlers.guide.report import ReportCallback
 from services.clock import Clock
 from services.knowledge import ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from services.privacy import Keyring
 from storage import Storage
@@ -128,7 +129,7 @@ async def browse(
     query: CallbackQuery,
     callback_data: BrowseCallback,
     library: KnowledgeLibrary,
-    storage: Storage,
+    view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
     clock: Clock,
@@ -145,8 +146,7 @@ async def browse(
         today = clock.today(policy.timezone)
         view = article_view(knowledge, callback_data.key, language, policy.kb_stale_days, today)
         if view is not None:
-            async with storage.transaction() as tx:
-                await tx.knowledge_stats.record_view(callback_data.key)
+            view_counts.add(callback_data.key)
     else:
         view = None
     if view is None:  # forged or stale data: nothing by that name

@@ -102,15 +102,46 @@ def question_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """One question; `editing`: reached from the summary, so Back returns to the list."""
     question = BY_CODE[code]
-    options = question.options_for(answers, this_year)
     position, count = progress(answers, code)
     current = answers.get(code)
+    locale = get_i18n().current_locale
     text = f"<b>{position}/{count}</b> · " if count else f"<b>{position}.</b> "
     text += question_text(code)
     if question.common and not question.multiple:
         text += "\n" + _("Or type the country's name.")
     if current is not None and not question.multiple:
         text += "\n\n" + _("Your answer: {answer}").format(answer=answer_label(code, current))
+    if question.common and not question.multiple and page > 0:
+        text += "\n\n" + _("More countries, page {page} of {pages}").format(
+            page=page, pages=len(country_pages(locale))
+        )
+    layout = (
+        locale,
+        wave_id,
+        code,
+        question.options_for(answers, this_year),
+        page,
+        picked,
+        editing,
+        previous_question(answers, code) is not None,
+    )
+    # A keyboard with nothing picked is everyone's: built once. One with picks is built anew,
+    # so no combination of someone's answers is kept beyond the update.
+    return text, question_keyboard(*layout) if picked else common_question_keyboard(*layout)
+
+
+def question_keyboard(
+    locale: str,
+    wave_id: int,
+    code: str,
+    options: tuple[str, ...],
+    page: int,
+    picked: tuple[str, ...],
+    editing: bool,
+    has_previous: bool,
+) -> InlineKeyboardMarkup:
+    """The buttons of one question (in the current locale, which `locale` names)."""
+    question = BY_CODE[code]
     buttons: list[InlineKeyboardButton] = []
     widths: list[int] = []
 
@@ -130,16 +161,13 @@ def question_view(
         button(_("Done ➡️"), "done")
         widths.append(1)
     elif question.common:
-        pages = country_pages(get_i18n().current_locale)
+        pages = country_pages(locale)
         shown = question.common if page == 0 else pages[page - 1]
         for option in shown:
             button(option_label(code, option), "pick", option)
         widths += [2] * ((len(shown) + 1) // 2)
         nav = 0
         if page > 0:
-            text += "\n\n" + _("More countries, page {page} of {pages}").format(
-                page=page, pages=len(pages)
-            )
             back = _("◀️ Usual countries") if page == 1 else _("◀️ Previous page")
             button(back, "page", str(page - 1))
             nav += 1
@@ -158,10 +186,14 @@ def question_view(
     if editing:
         button(_("⬅️ Back to the answers"), "back")
         widths.append(1)
-    elif previous_question(answers, code) is not None:
+    elif has_previous:
         button(_("⬅️ Back"), "back")
         widths.append(1)
-    return text, inline_keyboard(buttons, *[width for width in widths if width])
+    return inline_keyboard(buttons, *[width for width in widths if width])
+
+
+# Per locale, wave and question (and page, and the years a status allows): a few hundred.
+common_question_keyboard = functools.lru_cache(maxsize=1024)(question_keyboard)
 
 
 def summary_view(wave_id: int, answers: Answers) -> tuple[str, InlineKeyboardMarkup]:

@@ -59,11 +59,12 @@ class PostgresKnowledgeStatsReader:
 
 
 class PostgresKnowledgeStats(PostgresKnowledgeStatsReader):
-    async def record_view(self, article_id: str) -> None:
+    async def record_view(self, article_id: str, views: int = 1) -> None:
         await self._db.execute(
-            "INSERT INTO kb_views (article_id, views) VALUES ($1, 1) "
-            "ON CONFLICT (article_id) DO UPDATE SET views = kb_views.views + 1",
+            "INSERT INTO kb_views (article_id, views) VALUES ($1, $2) "
+            "ON CONFLICT (article_id) DO UPDATE SET views = kb_views.views + excluded.views",
             article_id,
+            views,
         )
 
     async def vote(self, voter: str, article_id: str, helpful: bool) -> bool | None:

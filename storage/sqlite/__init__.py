@@ -29,6 +29,7 @@ from storage.sqlite.meta import SqliteMeta, SqliteMetaReader
 from storage.sqlite.polls import SqlitePolls, SqlitePollsReader
 from storage.sqlite.preferences import LocaleCache, SqlitePreferences, SqlitePreferencesReader
 from storage.sqlite.survey import (
+    CurrentWaveCache,
     SqliteSubscriptions,
     SqliteSubscriptionsReader,
     SqliteSurvey,
@@ -83,7 +84,9 @@ class SqliteStorage:
         self.preferences = SqlitePreferencesReader(reader, self._locales)
         self.fsm = SqliteFsmReader(reader)
         self.knowledge_stats = SqliteKnowledgeStatsReader(reader)
-        self.survey = SqliteSurveyReader(reader)
+        # Read on every survey press; the transactions that open or close a wave drop it.
+        self._current_wave = CurrentWaveCache()
+        self.survey = SqliteSurveyReader(reader, self._current_wave)
         self.subscriptions = SqliteSubscriptionsReader(reader)
         self.polls = SqlitePollsReader(reader)
         self.digests = SqliteDigestsReader(reader)
@@ -109,6 +112,8 @@ class SqliteStorage:
                     raise
                 finally:
                     self._locales.drop(tx.preferences.changed)
+                    if tx.survey.waves_changed:
+                        self._current_wave.drop()
             finally:
                 self._writing = None
 

@@ -63,11 +63,11 @@ class SqliteKnowledgeStatsReader:
 
 
 class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
-    async def record_view(self, article_id: str) -> None:
+    async def record_view(self, article_id: str, views: int = 1) -> None:
         await self._conn.execute(
-            "INSERT INTO kb_views (article_id, views) VALUES (?, 1) "
-            "ON CONFLICT (article_id) DO UPDATE SET views = views + 1",
-            (article_id,),
+            "INSERT INTO kb_views (article_id, views) VALUES (?, ?) "
+            "ON CONFLICT (article_id) DO UPDATE SET views = views + excluded.views",
+            (article_id, views),
         )
 
     async def vote(self, voter: str, article_id: str, helpful: bool) -> bool | None:

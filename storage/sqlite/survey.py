@@ -30,20 +30,52 @@ def _wave(row: aiosqlite.Row | tuple[object, ...]) -> Wave:
     )
 
 
+class CurrentWaveCache:
+    """The open wave, read on every survey press, kept between its changes: the write
+    connection is this process's alone, so the wave is dropped when a transaction that opened
+    or closed one ends, and a read that overlapped such a change is not kept."""
+
+    def __init__(self) -> None:
+        self._kept = False
+        self._wave: Wave | None = None
+        self.generation = 0
+
+    def get(self) -> tuple[bool, Wave | None]:
+        return self._kept, self._wave
+
+    def keep(self, wave: Wave | None, read_in_generation: int) -> None:
+        if read_in_generation == self.generation:
+            self._kept, self._wave = True, wave
+
+    def drop(self) -> None:
+        self.generation += 1
+        self._kept, self._wave = False, None
+
+
 class SqliteSurveyReader:
     """The reads; `SqliteSurvey` adds the writes, for use inside a transaction only."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, cache: CurrentWaveCache | None = None) -> None:
         self._conn = conn
+        self._cache = cache
 
     async def current_wave(self) -> Wave | None:
-        # Read on every survey press: one step on the connection's thread, as the FSM's load.
+        cache = self._cache
+        if cache is not None:
+            kept, wave = cache.get()
+            if kept:
+                return wave
+            generation = cache.generation
+        # One step on the connection's thread, as the FSM's load.
         rows = list(
             await self._conn.execute_fetchall(
                 f"SELECT {_WAVE_COLUMNS} FROM survey_waves WHERE closed_on IS NULL"
             )
         )
-        return _wave(rows[0]) if rows else None
+        wave = _wave(rows[0]) if rows else None
+        if cache is not None:
+            cache.keep(wave, generation)
+        return wave
 
     async def waves(self) -> list[tuple[Wave, int]]:
         async with self._conn.execute(
@@ -110,7 +142,13 @@ class SqliteSurveyReader:
 
 
 class SqliteSurvey(SqliteSurveyReader):
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__(conn)
+        # Whether this transaction opened or closed a wave: the cache drops it once it ends.
+        self.waves_changed = False
+
     async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
+        self.waves_changed = True
         try:
             cursor = await self._conn.execute(
                 "INSERT INTO survey_waves (label, opened_on, key_sealed) VALUES (?, ?, ?)",
@@ -121,6 +159,7 @@ class SqliteSurvey(SqliteSurveyReader):
         return Wave(int(cursor.lastrowid or 0), label, opened_on, None, key_sealed)
 
     async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
+        self.waves_changed = True
         await self._conn.execute(
             "UPDATE survey_waves SET closed_on = ?, key_sealed = NULL "
             "WHERE id = ? AND closed_on IS NULL",
