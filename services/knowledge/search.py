@@ -268,9 +268,10 @@ class SearchIndex:
             for country, names in COUNTRY_STEMS.items()
         }
         # Articles about particular countries of the guide, the general ones among them too.
+        # dtype=bool: an empty guide must still give boolean arrays (empty ones are float).
         self._country_specific = np.array(
-            [countries[article_id] != "by" for article_id in self._ids]
-        ) | np.logical_or.reduce(list(self._general_about.values()))
+            [countries[article_id] != "by" for article_id in self._ids], dtype=bool
+        ) | np.logical_or.reduce(list(self._general_about.values()), dtype=bool)
         self._is_card = np.array([article_id.endswith(CARD_SUFFIX) for article_id in self._ids])
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for slot, article_id in enumerate(self._ids):
