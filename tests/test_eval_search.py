@@ -30,7 +30,7 @@ def test_every_blind_holdout_is_run_after_the_tuning_sets_when_present(
     (tmp_path / "tests/eval").mkdir(parents=True)
     monkeypatch.setattr(eval_search, "ROOT", tmp_path)
     assert eval_search.default_sets() == ["questions.yaml", "holdout.yaml"]
-    for name in ("holdout12.yaml", "holdout3.yaml", "holdout4.yaml", "holdout2.yaml", "notes.yaml"):
+    for name in ("holdout12.yaml", "holdout3.yaml", "holdout4.yaml", "holdout2.yaml", "x.yaml"):
         (tmp_path / "tests/eval" / name).write_text("[]\n", "utf-8")
     assert eval_search.default_sets() == [
         "questions.yaml",
