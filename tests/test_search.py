@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -571,3 +573,47 @@ def test_a_general_article_silent_on_the_country_of_the_topic_is_no_answer(
 
 def test_get_and_instead_are_stopwords_in_every_language() -> None:
     assert stems("атрымаць атрымаў атрымліваюць получить получу get instead замест вместо") == []
+
+
+def _weak_top_hit(**changes: Any) -> SearchHit:
+    # On the topic and clearly ahead, a title word matched, but failing the evidence test.
+    hit = SearchHit("by-humanitarian-protection", 10.0, coverage=0.3, words=1)
+    return replace(hit, **{"named_in_headline": True, **changes})
+
+
+def test_a_clear_weak_top_hit_is_offered_as_the_one_choice() -> None:
+    other = SearchHit("by-health-insurance", 5.0, coverage=0.3, words=1)
+    answer = answer_question(FixedRanking([_weak_top_hit(), other]), "q")
+    assert answer == Answer(None, ("by-humanitarian-protection",))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"lacks_topic": True},
+        {"elsewhere": True},
+        {"named_in_headline": False},
+        {"coverage": 0.2},
+        {"score": 6.0},
+    ],
+)
+def test_a_weak_top_hit_is_no_choice_without_every_sign_of_the_topic(
+    changes: dict[str, Any],
+) -> None:
+    other = SearchHit("by-health-insurance", 5.0, coverage=0.3, words=1)
+    answer = answer_question(FixedRanking([_weak_top_hit(**changes), other]), "q")
+    assert answer == Answer(None, ())
+
+
+def test_a_question_naming_a_topic_the_guide_lacks_says_so_on_every_hit(
+    index: SearchIndex,
+) -> None:
+    assert all(hit.lacks_topic for hit in index.search("film for the weekend in Warsaw"))
+    assert not any(hit.lacks_topic for hit in index.search("humanitarian visa Poland"))
+
+
+def test_hits_not_about_the_country_named_are_marked(index: SearchIndex) -> None:
+    hits = {hit.article_id: hit for hit in index.search("health insurance Georgia", limit=10)}
+    assert not hits["by-health-insurance"].elsewhere  # it is about Georgia too
+    assert not hits["ge-entry-insurance"].elsewhere
+    assert hits["by-devby-surveys"].elsewhere

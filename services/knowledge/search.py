@@ -171,6 +171,8 @@ class SearchHit:
     in_headline: bool = False  # a distinctive one of those is in its title or keywords
     place_score: float = 0.0  # the part of the score owed to naming its country
     named_in_headline: bool = False  # any of its matched topic words is in its title or keywords
+    lacks_topic: bool = False  # the question names a topic no article holds ("ипотека")
+    elsewhere: bool = False  # the question names a country this article is not about
 
     @property
     def has_evidence(self) -> bool:
@@ -388,6 +390,7 @@ class SearchIndex:
         any_headline = np.zeros(size, dtype=bool)
         named_articles = self._in_countries(named)
         named_cards = self._is_card & named_articles
+        lacks_topic = False
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
@@ -396,6 +399,8 @@ class SearchIndex:
             is_home = not is_topic and term.stem in _HOME_STEMS
             counts = 1.0 if is_topic else self._is_card * (not is_home)
             unknown = UNKNOWN_WEIGHT if term.typo_root and term.names_a_topic else 1.0
+            # A short word ("film") names a topic too, though too short to guess its typos.
+            lacks_topic |= is_topic and term.names_a_topic and not expanded and len(term.stem) >= 4
             possible[row] = counts * max(
                 (self._idf[c] for c, _ in expanded), default=unknown * self._max_idf
             )
@@ -427,6 +432,7 @@ class SearchIndex:
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
+        elsewhere = weighting < NAMED_COUNTRY_BOOST if named else np.zeros(size, dtype=bool)
         if abroad:
             # "rent a flat in Vilnius": selling a flat in Belarus is not about it.
             silent = self._in_country["by"].copy()
@@ -478,6 +484,8 @@ class SearchIndex:
                 bool(in_headline[slot]),
                 float(place_scores[slot]),
                 bool(any_headline[slot]),
+                lacks_topic,
+                bool(elsewhere[slot]),
             )
             for slot in found
         ]
@@ -614,12 +622,36 @@ def _confident(ranked: list[SearchHit]) -> list[SearchHit]:
     return [hit for hit in ranked if _is_confident(hit) and hit.score >= floor]
 
 
+# When nothing is confident, a hit that clearly leads, owes its score to the topic, matches a
+# word of its title or keywords, is about the country named if any, and covers this share of a
+# question that names no topic the guide lacks is offered as the one choice (never an answer):
+# "гуманитарку в ПЛ еще дают?".
+WEAK_CHOICE_COVERAGE = 0.25
+
+
+def _is_weak_choice(ranked: list[SearchHit]) -> bool:
+    best = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    return (
+        _topic_score(best) >= MIN_SCORE
+        and best.named_in_headline
+        and not best.lacks_topic
+        and not best.elsewhere
+        and best.coverage >= WEAK_CHOICE_COVERAGE
+        and best.score >= CLEAR_LEAD * runner_up
+    )
+
+
 def answer_question(index: SearchIndex, question: str) -> Answer:
     """One article when it clearly leads every other hit, a few choices, or nothing."""
     ranked = index.search(question, limit=5)
     hits = _confident(ranked)[:3]
     if not hits:
-        return Answer(None, ())
+        return (
+            Answer(None, (ranked[0].article_id,))
+            if ranked and _is_weak_choice(ranked)
+            else (Answer(None, ()))
+        )
     # Beaten by, or not clearly ahead of, any other hit (even one that failed the tests, as
     # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
