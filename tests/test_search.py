@@ -617,3 +617,21 @@ def test_hits_not_about_the_country_named_are_marked(index: SearchIndex) -> None
     assert not hits["by-health-insurance"].elsewhere  # it is about Georgia too
     assert not hits["ge-entry-insurance"].elsewhere
     assert hits["by-devby-surveys"].elsewhere
+
+
+@pytest.mark.parametrize(
+    ("typed", "cyrillic"),
+    [
+        ("jechać", "ехаць"),  # Łacinka "je" at a word's start, and "ch" as "х"
+        ("dajecca", "даецца"),  # "je" after a vowel
+        ("siamji", "сям'і"),  # "ji" after a consonant
+        ("granitsa", "граница"),  # transliterated "ц"
+        ("Chełm", "Хелм"),  # Polish "ch" is "х" too
+    ],
+)
+def test_lacinka_and_transliteration_fold_as_cyrillic(typed: str, cyrillic: str) -> None:
+    assert fold(typed) == fold(cyrillic)
+
+
+def test_ch_without_lacinka_letters_is_che() -> None:
+    assert fold("chto") == fold("что")
