@@ -635,3 +635,11 @@ def test_lacinka_and_transliteration_fold_as_cyrillic(typed: str, cyrillic: str)
 
 def test_ch_without_lacinka_letters_is_che() -> None:
     assert fold("chto") == fold("что")
+
+
+def test_a_four_letter_word_with_two_letters_swapped_is_a_typo(index: SearchIndex) -> None:
+    assert [hit.article_id for hit in index.search("bnak")] == [
+        hit.article_id for hit in index.search("bank")
+    ]
+    assert index.search("bnak")[0].score < index.search("bank")[0].score  # a guess weighs less
+    assert index.search("abnk") == []  # the first letter is never the typo

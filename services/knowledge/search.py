@@ -222,6 +222,7 @@ class SearchIndex:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         weights: dict[str, dict[str, float]] = defaultdict(dict)  # article -> stem -> weight
         roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
+        short_words: dict[str, str] = {}  # known four-letter words -> their stems, for swaps
         for article in knowledge.articles.values():
             fields = {
                 "keywords": " ".join(article.keywords),
@@ -236,6 +237,8 @@ class SearchIndex:
                     vocabulary[stem] = max(vocabulary.get(stem, 0.0), FIELD_WEIGHTS[field_name])
                     if len(root) >= FUZZY_MIN_ROOT - 1 and not root.isdigit():
                         roots[root] = stem
+                    if len(word) == FUZZY_MIN_ROOT - 1:
+                        short_words[word] = stem
             # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
             for phrase in (*article.keywords, article.title):
                 for pair in _pairs(stems(phrase)):
@@ -292,6 +295,7 @@ class SearchIndex:
         # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
         # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
         self._roots = roots
+        self._short_words = short_words
         self._by_deletion: dict[str, list[str]] = defaultdict(list)
         for root in roots:
             for variant in _deletions(root):
@@ -305,7 +309,14 @@ class SearchIndex:
         if term.stem in self._idf:
             return [(term.stem, 1.0)]
         if not term.typo_root:
-            return []
+            # A four-letter word is too short for any edit, but two swapped letters past the
+            # first are still a typo ("vias"), and rarely another word.
+            swapped = {
+                self._short_words[variant]
+                for variant in _swaps(term.stem)
+                if variant in self._short_words
+            }
+            return [(candidate, FUZZY_FACTOR) for candidate in sorted(swapped)]
         candidates = {
             self._roots[candidate]
             for variant in (*_deletions(term.typo_root), term.typo_root)
@@ -572,6 +583,13 @@ def _pairs(words: list[str]) -> list[str]:
     """
     named = [_COUNTRY_OF_STEM.get(word, word) for word in words if word not in _HOME_STEMS]
     return ["+".join(sorted(pair)) for pair in itertools.pairwise(named)]
+
+
+def _swaps(word: str) -> set[str]:
+    """A word of FUZZY_MIN_ROOT - 1 letters with two neighbours past the first swapped."""
+    if len(word) != FUZZY_MIN_ROOT - 1 or word.isdigit():
+        return set()
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1)}
 
 
 def _deletions(stem: str) -> set[str]:
