@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from services.countries import all_names, country_codes
-from services.knowledge import folding
+from services.knowledge import folding, keyboard
 from services.knowledge.articles import COUNTRIES, KnowledgeBase
 from services.knowledge.folding import stems
 
@@ -352,7 +352,15 @@ class SearchIndex:
         elsewhere = np.where(neutral, 1.0, OTHER_COUNTRY_PENALTY)
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
 
+    def knows(self, text: str) -> bool:
+        """Every topic word of `text` is a word of the guide, in full, not just its stem."""
+        found = folding.words(text)
+        return bool(found) and all(
+            folding.root(word) in self._roots or word in self._short_words for word in found
+        )
+
     def search(self, question: str, limit: int = 3) -> list[SearchHit]:
+        question = keyboard.retype(question[:1000], self.knows)
         terms = query_terms(question[:1000])[:30]
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
