@@ -643,3 +643,10 @@ def test_a_four_letter_word_with_two_letters_swapped_is_a_typo(index: SearchInde
     ]
     assert index.search("bnak")[0].score < index.search("bank")[0].score  # a guess weighs less
     assert index.search("abnk") == []  # the first letter is never the typo
+
+
+def test_a_slang_diminutive_of_a_known_word_is_guessed_as_it(index: SearchIndex) -> None:
+    slang, plain = index.search("внжшка грузия"), index.search("внж грузия")
+    assert [hit.article_id for hit in slang] == [hit.article_id for hit in plain]
+    assert slang[0].score < plain[0].score  # a guess weighs less
+    assert index.search("мишка") == []  # "миш" is no word of the guide

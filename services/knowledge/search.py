@@ -49,6 +49,11 @@ FUZZY_MIN_ROOT = 5
 FUZZY_SHARED_PREFIX = 2
 
 
+# Folded diminutive endings of chat slang, after the inflection is cut ("внжшка", "ипэшка").
+_SLANG_SUFFIXES = ("shk", "chk", "k")
+MIN_SLANG_BASE = 3
+
+
 @dataclass(frozen=True)
 class Term:
     """One word of a question: its stem, and its root when a near miss may be a typo of it."""
@@ -323,6 +328,15 @@ class SearchIndex:
             for candidate in self._by_deletion.get(variant, ())
             if _one_edit_apart(term.typo_root, candidate)
         }
+        if not candidates:
+            # Chat slang adds "-шка"/"-ка" to an acronym or a word ("внжшка" is "ВНЖ").
+            candidates = {
+                base
+                for suffix in _SLANG_SUFFIXES
+                if term.typo_root.endswith(suffix)
+                and len(base := term.typo_root[: -len(suffix)]) >= MIN_SLANG_BASE
+                and base in self._idf
+            }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
     def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
