@@ -650,3 +650,9 @@ def test_a_slang_diminutive_of_a_known_word_is_guessed_as_it(index: SearchIndex)
     assert [hit.article_id for hit in slang] == [hit.article_id for hit in plain]
     assert slang[0].score < plain[0].score  # a guess weighs less
     assert index.search("мишка") == []  # "миш" is no word of the guide
+
+
+def test_the_country_one_is_in_marks_no_hit_as_elsewhere(index: SearchIndex) -> None:
+    hits = index.search("military registration, I live in Warsaw", limit=10)
+    assert hits
+    assert not any(hit.elsewhere for hit in hits)

@@ -177,7 +177,7 @@ class SearchHit:
     place_score: float = 0.0  # the part of the score owed to naming its country
     named_in_headline: bool = False  # any of its matched topic words is in its title or keywords
     lacks_topic: bool = False  # the question names a topic no article holds ("ипотека")
-    elsewhere: bool = False  # the question names a country this article is not about
+    elsewhere: bool = False  # the topic is in a country this article is not about
 
     @property
     def has_evidence(self) -> bool:
@@ -465,7 +465,12 @@ class SearchIndex:
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
-        elsewhere = weighting < NAMED_COUNTRY_BOOST if named else np.zeros(size, dtype=bool)
+        # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
+        elsewhere = (
+            self._country_factor(topic_countries) < NAMED_COUNTRY_BOOST
+            if topic_countries
+            else np.zeros(size, dtype=bool)
+        )
         if abroad:
             # "rent a flat in Vilnius": selling a flat in Belarus is not about it.
             silent = self._in_country["by"].copy()
