@@ -374,8 +374,12 @@ class SearchIndex:
         )
 
     def search(self, question: str, limit: int = 3) -> list[SearchHit]:
-        question = keyboard.retype(question[:1000], self.knows)
-        terms = query_terms(question[:1000])[:30]
+        question = question[:1000]
+        terms = query_terms(question)[:30]
+        # Only a word the guide does not know may have been typed on the wrong layout.
+        if any(not self._expand(term) for term in terms):
+            question = keyboard.retype(question, self.knows)
+            terms = query_terms(question)[:30]
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
             return []
