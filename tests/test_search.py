@@ -656,3 +656,11 @@ def test_the_country_one_is_in_marks_no_hit_as_elsewhere(index: SearchIndex) -> 
     hits = index.search("military registration, I live in Warsaw", limit=10)
     assert hits
     assert not any(hit.elsewhere for hit in hits)
+
+
+def test_living_abroad_is_no_topic_a_question_is_about(index: SearchIndex) -> None:
+    # by-taxes holds "living abroad" in its keywords; inheritance is no topic of the guide.
+    question = "how do I inherit my grandmother's flat in Belarus while living abroad"
+    assert answer_question(index, question) == Answer(None, ())
+    assert answer_question(index, "наследство в Беларуси, если я за границей") == Answer(None, ())
+    assert "by-taxes" in answer_question(index, "taxes in Belarus while living abroad").candidates

@@ -41,6 +41,9 @@ _HOME_NAMES = (
     "Мінск Минск Minsk Менск"
 )
 _HOME_STEMS = frozenset(stems(_HOME_NAMES))
+# Living abroad is where every reader is, not a topic: "inheritance, if I live abroad" is no
+# question about the taxes of those living abroad.
+_ABROAD_STEMS = frozenset(stems("abroad living за границей за рубежом"))
 
 
 # Below this many letters of root one edit turns a word into another (cook/book); a typo
@@ -416,7 +419,7 @@ class SearchIndex:
                     asked_phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
         # when the question names nothing else.
-        place_names = _PLACE_STEMS.intersection(term.stem for term in terms)
+        place_names = _PLACE_STEMS.union(_ABROAD_STEMS).intersection(term.stem for term in terms)
         if len(place_names) == len(terms):
             place_names = frozenset()
         possible = np.zeros((len(terms), size))
@@ -433,7 +436,7 @@ class SearchIndex:
             is_topic = term.stem not in place_names
             # A place's name counts towards coverage only for a country card; home ("Belarus")
             # is named by every article, so it counts for nothing.
-            is_home = not is_topic and term.stem in _HOME_STEMS
+            is_home = not is_topic and term.stem in _HOME_STEMS | _ABROAD_STEMS
             counts = 1.0 if is_topic else self._is_card * (not is_home)
             unknown = UNKNOWN_WEIGHT if term.typo_root and term.names_a_topic else 1.0
             # A short word ("film") names a topic too, though too short to guess its typos.
