@@ -577,13 +577,22 @@ def test_get_and_instead_are_stopwords_in_every_language() -> None:
 
 def _weak_top_hit(**changes: Any) -> SearchHit:
     # On the topic and clearly ahead, a title word matched, but failing the evidence test.
-    hit = SearchHit("by-humanitarian-protection", 10.0, coverage=0.3, words=1)
+    hit = SearchHit("by-humanitarian-protection", 10.0, coverage=0.4, words=1)
     return replace(hit, **{"named_in_headline": True, **changes})
 
 
 def test_a_clear_weak_top_hit_is_offered_as_the_one_choice() -> None:
     other = SearchHit("by-health-insurance", 5.0, coverage=0.3, words=1)
     answer = answer_question(FixedRanking([_weak_top_hit(), other]), "q")
+    assert answer == Answer(None, ("by-humanitarian-protection",))
+
+
+def test_a_weak_top_hit_covering_little_needs_a_distinctive_title_word() -> None:
+    other = SearchHit("by-health-insurance", 5.0, coverage=0.2, words=1)
+    common_word = _weak_top_hit(coverage=0.3)  # "страховая" of a car crash
+    assert answer_question(FixedRanking([common_word, other]), "q") == Answer(None, ())
+    distinctive = _weak_top_hit(coverage=0.3, in_headline=True)  # "стартап"
+    answer = answer_question(FixedRanking([distinctive, other]), "q")
     assert answer == Answer(None, ("by-humanitarian-protection",))
 
 

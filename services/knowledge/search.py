@@ -675,9 +675,10 @@ def _confident(ranked: list[SearchHit]) -> list[SearchHit]:
 
 
 # When nothing is confident, a hit that clearly leads, owes its score to the topic, matches a
-# word of its title or keywords, is about the country named if any, and covers this share of a
-# question that names no topic the guide lacks is offered as the one choice (never an answer):
-# "гуманитарку в ПЛ еще дают?".
+# word of its title or keywords, is about the country named if any, and covers MIN_COVERAGE of
+# a question that names no topic the guide lacks is offered as the one choice (never an
+# answer): "гуманитарку в ПЛ еще дают?". A word of its title few articles hold ("стартап")
+# lets it cover less; a common one ("страховая" of a car crash) does not.
 WEAK_CHOICE_COVERAGE = 0.25
 
 
@@ -689,7 +690,7 @@ def _is_weak_choice(ranked: list[SearchHit]) -> bool:
         and best.named_in_headline
         and not best.lacks_topic
         and not best.elsewhere
-        and best.coverage >= WEAK_CHOICE_COVERAGE
+        and best.coverage >= (WEAK_CHOICE_COVERAGE if best.in_headline else MIN_COVERAGE)
         and best.score >= CLEAR_LEAD * runner_up
     )
 
