@@ -575,6 +575,11 @@ def test_get_and_instead_are_stopwords_in_every_language() -> None:
     assert stems("атрымаць атрымаў атрымліваюць получить получу get instead замест вместо") == []
 
 
+def test_every_case_of_which_is_a_stopword() -> None:
+    # "какую страховку покупать" is a keyword of Georgia's entry insurance: "какую" is no topic.
+    assert stems("какую какого каком якую якога") == []
+
+
 def _weak_top_hit(**changes: Any) -> SearchHit:
     # On the topic and clearly ahead, a title word matched, but failing the evidence test.
     hit = SearchHit("by-humanitarian-protection", 10.0, coverage=0.4, words=1)
