@@ -575,9 +575,9 @@ def test_get_and_instead_are_stopwords_in_every_language() -> None:
     assert stems("атрымаць атрымаў атрымліваюць получить получу get instead замест вместо") == []
 
 
-def test_every_case_of_which_is_a_stopword() -> None:
+def test_every_case_of_which_and_without_are_stopwords() -> None:
     # "какую страховку покупать" is a keyword of Georgia's entry insurance: "какую" is no topic.
-    assert stems("какую какого каком якую якога") == []
+    assert stems("какую какого каком якую якога якой якім якому без") == []
 
 
 def _weak_top_hit(**changes: Any) -> SearchHit:
