@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -46,7 +47,7 @@ def main() -> int:
     figures = {}
     names = [arg for arg in sys.argv[1:] if not arg.startswith("-")]
     for name in names or default_sets():
-        blind = name == BLIND_SET
+        blind = name not in TUNING_SETS
         print(f"== tests/eval/{name}" + (" (blind: only reported)" if blind else ""))
         questions = yaml.safe_load((ROOT / "tests/eval" / name).read_text("utf-8"))
         # The blind set's misses are never listed: its questions stay unseen.
@@ -61,14 +62,18 @@ def main() -> int:
 
 # Tuning sets: questions.yaml, and holdout v2 (retired into tuning once its figures were seen).
 TUNING_SETS = ("questions.yaml", "holdout.yaml")
-# Written blind and run only to report, last, when present.
-BLIND_SET = "holdout3.yaml"
+# Holdouts written blind (holdout3.yaml and later) are run only to report, after the tuning sets.
+_BLIND_SET = re.compile(r"holdout(\d+)\.yaml")
+FIRST_BLIND = 3
 
 
 def default_sets() -> list[str]:
-    """The tuning sets, then the blind holdout if it exists."""
-    present = (ROOT / "tests/eval" / BLIND_SET).exists()
-    return [*TUNING_SETS, BLIND_SET] if present else list(TUNING_SETS)
+    """The tuning sets, then every blind holdout that exists, in number order."""
+    numbered = (_BLIND_SET.fullmatch(path.name) for path in (ROOT / "tests/eval").iterdir())
+    blind = sorted(
+        (int(match[1]), match[0]) for match in numbered if match and int(match[1]) >= FIRST_BLIND
+    )
+    return [*TUNING_SETS, *(name for _, name in blind)]
 
 
 def evaluate(

@@ -1,4 +1,4 @@
-"""`make eval` runs the tuning sets, then the blind holdout, last, only when it exists."""
+"""`make eval` runs the tuning sets, then every blind holdout that exists, in number order."""
 
 from __future__ import annotations
 
@@ -24,11 +24,18 @@ def eval_search(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     return module
 
 
-def test_the_blind_holdout_is_run_last_and_only_when_present(
+def test_every_blind_holdout_is_run_after_the_tuning_sets_when_present(
     eval_search: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "tests/eval").mkdir(parents=True)
     monkeypatch.setattr(eval_search, "ROOT", tmp_path)
     assert eval_search.default_sets() == ["questions.yaml", "holdout.yaml"]
-    (tmp_path / "tests/eval/holdout3.yaml").write_text("[]\n", "utf-8")
-    assert eval_search.default_sets() == ["questions.yaml", "holdout.yaml", "holdout3.yaml"]
+    for name in ("holdout12.yaml", "holdout3.yaml", "holdout4.yaml", "holdout2.yaml", "x.yaml"):
+        (tmp_path / "tests/eval" / name).write_text("[]\n", "utf-8")
+    assert eval_search.default_sets() == [
+        "questions.yaml",
+        "holdout.yaml",
+        "holdout3.yaml",
+        "holdout4.yaml",
+        "holdout12.yaml",
+    ]

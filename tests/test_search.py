@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -571,3 +573,108 @@ def test_a_general_article_silent_on_the_country_of_the_topic_is_no_answer(
 
 def test_get_and_instead_are_stopwords_in_every_language() -> None:
     assert stems("атрымаць атрымаў атрымліваюць получить получу get instead замест вместо") == []
+
+
+def test_every_case_of_which_and_without_are_stopwords() -> None:
+    # "какую страховку покупать" is a keyword of Georgia's entry insurance: "какую" is no topic.
+    assert stems("какую какого каком якую якога якой якім якому без") == []
+
+
+def _weak_top_hit(**changes: Any) -> SearchHit:
+    # On the topic and clearly ahead, a title word matched, but failing the evidence test.
+    hit = SearchHit("by-humanitarian-protection", 10.0, coverage=0.4, words=1)
+    return replace(hit, **{"named_in_headline": True, **changes})
+
+
+def test_a_clear_weak_top_hit_is_offered_as_the_one_choice() -> None:
+    other = SearchHit("by-health-insurance", 5.0, coverage=0.3, words=1)
+    answer = answer_question(FixedRanking([_weak_top_hit(), other]), "q")
+    assert answer == Answer(None, ("by-humanitarian-protection",))
+
+
+def test_a_weak_top_hit_covering_little_needs_a_distinctive_title_word() -> None:
+    other = SearchHit("by-health-insurance", 5.0, coverage=0.2, words=1)
+    common_word = _weak_top_hit(coverage=0.3)  # "страховая" of a car crash
+    assert answer_question(FixedRanking([common_word, other]), "q") == Answer(None, ())
+    distinctive = _weak_top_hit(coverage=0.3, in_headline=True)  # "стартап"
+    answer = answer_question(FixedRanking([distinctive, other]), "q")
+    assert answer == Answer(None, ("by-humanitarian-protection",))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"lacks_topic": True},
+        {"elsewhere": True},
+        {"named_in_headline": False},
+        {"coverage": 0.2},
+        {"score": 6.0},
+    ],
+)
+def test_a_weak_top_hit_is_no_choice_without_every_sign_of_the_topic(
+    changes: dict[str, Any],
+) -> None:
+    other = SearchHit("by-health-insurance", 5.0, coverage=0.3, words=1)
+    answer = answer_question(FixedRanking([_weak_top_hit(**changes), other]), "q")
+    assert answer == Answer(None, ())
+
+
+def test_a_question_naming_a_topic_the_guide_lacks_says_so_on_every_hit(
+    index: SearchIndex,
+) -> None:
+    assert all(hit.lacks_topic for hit in index.search("film for the weekend in Warsaw"))
+    assert not any(hit.lacks_topic for hit in index.search("humanitarian visa Poland"))
+
+
+def test_hits_not_about_the_country_named_are_marked(index: SearchIndex) -> None:
+    hits = {hit.article_id: hit for hit in index.search("health insurance Georgia", limit=10)}
+    assert not hits["by-health-insurance"].elsewhere  # it is about Georgia too
+    assert not hits["ge-entry-insurance"].elsewhere
+    assert hits["by-devby-surveys"].elsewhere
+
+
+@pytest.mark.parametrize(
+    ("typed", "cyrillic"),
+    [
+        ("jechać", "ехаць"),  # Łacinka "je" at a word's start, and "ch" as "х"
+        ("dajecca", "даецца"),  # "je" after a vowel
+        ("siamji", "сям'і"),  # "ji" after a consonant
+        ("granitsa", "граница"),  # transliterated "ц"
+        ("Chełm", "Хелм"),  # Polish "ch" is "х" too
+    ],
+)
+def test_lacinka_and_transliteration_fold_as_cyrillic(typed: str, cyrillic: str) -> None:
+    assert fold(typed) == fold(cyrillic)
+
+
+def test_ch_without_lacinka_letters_is_che() -> None:
+    assert fold("chto") == fold("что")
+
+
+def test_a_four_letter_word_with_two_letters_swapped_is_a_typo(index: SearchIndex) -> None:
+    assert [hit.article_id for hit in index.search("bnak")] == [
+        hit.article_id for hit in index.search("bank")
+    ]
+    assert index.search("bnak")[0].score < index.search("bank")[0].score  # a guess weighs less
+    assert index.search("abnk") == []  # the first letter is never the typo
+
+
+def test_a_slang_diminutive_of_a_known_word_is_guessed_as_it(index: SearchIndex) -> None:
+    slang, plain = index.search("внжшка грузия"), index.search("внж грузия")
+    assert [hit.article_id for hit in slang] == [hit.article_id for hit in plain]
+    assert slang[0].score < plain[0].score  # a guess weighs less
+    assert index.search("мишка") == []  # "миш" is no word of the guide
+
+
+def test_the_country_one_is_in_marks_no_hit_as_elsewhere(index: SearchIndex) -> None:
+    hits = index.search("military registration, I live in Warsaw", limit=10)
+    assert hits
+    assert not any(hit.elsewhere for hit in hits)
+
+
+def test_living_abroad_is_no_topic_a_question_is_about(index: SearchIndex) -> None:
+    # by-taxes holds "living abroad" in its keywords; inheritance is no topic of the guide.
+    question = "how do I inherit my grandmother's flat in Belarus while living abroad"
+    assert answer_question(index, question) == Answer(None, ())
+    assert answer_question(index, "наследство в Беларуси, если я за границей") == Answer(None, ())
+    assert "by-taxes" in answer_question(index, "taxes in Belarus while living abroad").candidates

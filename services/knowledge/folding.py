@@ -80,6 +80,18 @@ _PERCENT = re.compile(
 )
 
 
+# Łacinka writes an iotated vowel as "j" + vowel where Cyrillic has one letter: "je" at a word's
+# start or after a vowel is "е" ("jechać" is "ехаць"), "ji" after a consonant is "'і" ("siamji"
+# is "сям'і"). Russian transliteration writes "ц" as "ts" ("granitsa").
+# In a word with Łacinka or Polish letters, "ch" is "х" ("chata", "jechać"), not "ч" (č, cz).
+_LACINKA_WORD = re.compile(r"\w*[ćśźńłčšžŭ]\w*")
+_LATIN_SPELLINGS = (
+    (re.compile(r"(?<![^\W\daeiouy])je"), "e"),
+    (re.compile(r"(?<=[bcdfghklmnprstvzśźćńłšžč])ji"), "i"),
+    (re.compile(r"ts"), "c"),
+)
+
+
 def fold(text: str) -> str:
     """Lowercase; one Latin spelling for Cyrillic, Łacinka and Polish; no accents, no marks."""
     # "IT" is the topic of half the guide, but lowercase "it" is an English stopword.
@@ -88,6 +100,9 @@ def fold(text: str) -> str:
         lambda rate: f" {rate[1]}p{rate[2]}pct " if rate[2] else f" {rate[1]}pct ", text
     )
     text = text.casefold()
+    text = _LACINKA_WORD.sub(lambda word: word[0].replace("ch", "h"), text)
+    for pattern, replacement in _LATIN_SPELLINGS:
+        text = pattern.sub(replacement, text)
     text = "".join(_CYRILLIC.get(char, char) for char in text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char))
@@ -125,6 +140,7 @@ _STOPWORD_TEXT = """
     на со из от до для за при чтобы если есть был была было были будет быть всё все всем
     весь себя свой своё свою своей здравствуйте привет подскажите пожалуйста спасибо
     что-то как-то какой-то где-то почему зачем потому вообще просто
+    какую какого каком якую якога якой якім якому без
     хочу хочет знаю ничего чё чо может могут
     хачу хоча ведаю нічога наогул чуў чула можа могуць маю паводле перад пакуль кожны аб
     са жа вось нават патрэбна патрэбны замест вместо instead
@@ -175,7 +191,7 @@ _EMPTY_VERB_STEMS = frozenset(
 # share one ("бабулі" ends as "чулі"): it then weighs as a rare word, as before.
 _VERB_ENDING = re.compile(
     "(?:[aeiu]t|[aeiu]c|[aeiu]l[aio]|shl[aio]|shel|[aeiu]sh|[aeiu]te|[iu]ut|[iu]uc"
-    "|tsia|cca|inh|ed)$"
+    "|tsia|cia|cca|inh|ed)$"
 )
 
 

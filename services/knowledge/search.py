@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from services.countries import all_names, country_codes
-from services.knowledge import folding
+from services.knowledge import folding, keyboard
 from services.knowledge.articles import COUNTRIES, KnowledgeBase
 from services.knowledge.folding import stems
 
@@ -41,12 +41,20 @@ _HOME_NAMES = (
     "Мінск Минск Minsk Менск"
 )
 _HOME_STEMS = frozenset(stems(_HOME_NAMES))
+# Living abroad is where every reader is, not a topic: "inheritance, if I live abroad" is no
+# question about the taxes of those living abroad.
+_ABROAD_STEMS = frozenset(stems("abroad living за границей за рубежом"))
 
 
 # Below this many letters of root one edit turns a word into another (cook/book); a typo
 # rarely hits the first two letters, so a different start is another word (grani/draniki).
 FUZZY_MIN_ROOT = 5
 FUZZY_SHARED_PREFIX = 2
+
+
+# Folded diminutive endings of chat slang, after the inflection is cut ("внжшка", "ипэшка").
+_SLANG_SUFFIXES = ("shk", "chk", "k")
+MIN_SLANG_BASE = 3
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,8 @@ class SearchHit:
     in_headline: bool = False  # a distinctive one of those is in its title or keywords
     place_score: float = 0.0  # the part of the score owed to naming its country
     named_in_headline: bool = False  # any of its matched topic words is in its title or keywords
+    lacks_topic: bool = False  # the question names a topic no article holds ("ипотека")
+    elsewhere: bool = False  # the topic is in a country this article is not about
 
     @property
     def has_evidence(self) -> bool:
@@ -220,6 +230,7 @@ class SearchIndex:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         weights: dict[str, dict[str, float]] = defaultdict(dict)  # article -> stem -> weight
         roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
+        short_words: dict[str, str] = {}  # known four-letter words -> their stems, for swaps
         for article in knowledge.articles.values():
             fields = {
                 "keywords": " ".join(article.keywords),
@@ -234,6 +245,8 @@ class SearchIndex:
                     vocabulary[stem] = max(vocabulary.get(stem, 0.0), FIELD_WEIGHTS[field_name])
                     if len(root) >= FUZZY_MIN_ROOT - 1 and not root.isdigit():
                         roots[root] = stem
+                    if len(word) == FUZZY_MIN_ROOT - 1:
+                        short_words[word] = stem
             # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
             for phrase in (*article.keywords, article.title):
                 for pair in _pairs(stems(phrase)):
@@ -291,6 +304,7 @@ class SearchIndex:
         # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
         # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
         self._roots = roots
+        self._short_words = short_words
         self._by_deletion: dict[str, list[str]] = defaultdict(list)
         for root in roots:
             for variant in _deletions(root):
@@ -304,13 +318,29 @@ class SearchIndex:
         if term.stem in self._idf:
             return [(term.stem, 1.0)]
         if not term.typo_root:
-            return []
+            # A four-letter word is too short for any edit, but two swapped letters past the
+            # first are still a typo ("vias"), and rarely another word.
+            swapped = {
+                self._short_words[variant]
+                for variant in _swaps(term.stem)
+                if variant in self._short_words
+            }
+            return [(candidate, FUZZY_FACTOR) for candidate in sorted(swapped)]
         candidates = {
             self._roots[candidate]
             for variant in (*_deletions(term.typo_root), term.typo_root)
             for candidate in self._by_deletion.get(variant, ())
             if _one_edit_apart(term.typo_root, candidate)
         }
+        if not candidates:
+            # Chat slang adds "-шка"/"-ка" to an acronym or a word ("внжшка" is "ВНЖ").
+            candidates = {
+                base
+                for suffix in _SLANG_SUFFIXES
+                if term.typo_root.endswith(suffix)
+                and len(base := term.typo_root[: -len(suffix)]) >= MIN_SLANG_BASE
+                and base in self._idf
+            }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
     def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
@@ -340,8 +370,20 @@ class SearchIndex:
         elsewhere = np.where(neutral, 1.0, OTHER_COUNTRY_PENALTY)
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
 
+    def knows(self, text: str) -> bool:
+        """Every topic word of `text` is a word of the guide, in full, not just its stem."""
+        found = folding.words(text)
+        return bool(found) and all(
+            folding.root(word) in self._roots or word in self._short_words for word in found
+        )
+
     def search(self, question: str, limit: int = 3) -> list[SearchHit]:
-        terms = query_terms(question[:1000])[:30]
+        question = question[:1000]
+        terms = query_terms(question)[:30]
+        # Only a word the guide does not know may have been typed on the wrong layout.
+        if any(not self._expand(term) for term in terms):
+            question = keyboard.retype(question, self.knows)
+            terms = query_terms(question)[:30]
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
             return []
@@ -378,7 +420,7 @@ class SearchIndex:
                     asked_phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
         # when the question names nothing else.
-        place_names = _PLACE_STEMS.intersection(term.stem for term in terms)
+        place_names = _PLACE_STEMS.union(_ABROAD_STEMS).intersection(term.stem for term in terms)
         if len(place_names) == len(terms):
             place_names = frozenset()
         possible = np.zeros((len(terms), size))
@@ -389,14 +431,17 @@ class SearchIndex:
         any_headline = np.zeros(size, dtype=bool)
         named_articles = self._in_countries(named)
         named_cards = self._is_card & named_articles
+        lacks_topic = False
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
             # A place's name counts towards coverage only for a country card; home ("Belarus")
             # is named by every article, so it counts for nothing.
-            is_home = not is_topic and term.stem in _HOME_STEMS
+            is_home = not is_topic and term.stem in _HOME_STEMS | _ABROAD_STEMS
             counts = 1.0 if is_topic else self._is_card * (not is_home)
             unknown = UNKNOWN_WEIGHT if term.typo_root and term.names_a_topic else 1.0
+            # A short word ("film") names a topic too, though too short to guess its typos.
+            lacks_topic |= is_topic and term.names_a_topic and not expanded and len(term.stem) >= 4
             possible[row] = counts * max(
                 (self._idf[c] for c, _ in expanded), default=unknown * self._max_idf
             )
@@ -428,6 +473,12 @@ class SearchIndex:
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
+        # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
+        elsewhere = (
+            self._country_factor(topic_countries) < NAMED_COUNTRY_BOOST
+            if topic_countries
+            else np.zeros(size, dtype=bool)
+        )
         if abroad:
             # "rent a flat in Vilnius": selling a flat in Belarus is not about it.
             silent = self._in_country["by"].copy()
@@ -479,6 +530,8 @@ class SearchIndex:
                 bool(in_headline[slot]),
                 float(place_scores[slot]),
                 bool(any_headline[slot]),
+                lacks_topic,
+                bool(elsewhere[slot]),
             )
             for slot in found
         ]
@@ -567,6 +620,13 @@ def _pairs(words: list[str]) -> list[str]:
     return ["+".join(sorted(pair)) for pair in itertools.pairwise(named)]
 
 
+def _swaps(word: str) -> set[str]:
+    """A word of FUZZY_MIN_ROOT - 1 letters with two neighbours past the first swapped."""
+    if len(word) != FUZZY_MIN_ROOT - 1 or word.isdigit():
+        return set()
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1)}
+
+
 def _deletions(stem: str) -> set[str]:
     return {stem[:i] + stem[i + 1 :] for i in range(len(stem))}
 
@@ -615,12 +675,37 @@ def _confident(ranked: list[SearchHit]) -> list[SearchHit]:
     return [hit for hit in ranked if _is_confident(hit) and hit.score >= floor]
 
 
+# When nothing is confident, a hit that clearly leads, owes its score to the topic, matches a
+# word of its title or keywords, is about the country named if any, and covers MIN_COVERAGE of
+# a question that names no topic the guide lacks is offered as the one choice (never an
+# answer): "гуманитарку в ПЛ еще дают?". A word of its title few articles hold ("стартап")
+# lets it cover less; a common one ("страховая" of a car crash) does not.
+WEAK_CHOICE_COVERAGE = 0.25
+
+
+def _is_weak_choice(ranked: list[SearchHit]) -> bool:
+    best = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    return (
+        _topic_score(best) >= MIN_SCORE
+        and best.named_in_headline
+        and not best.lacks_topic
+        and not best.elsewhere
+        and best.coverage >= (WEAK_CHOICE_COVERAGE if best.in_headline else MIN_COVERAGE)
+        and best.score >= CLEAR_LEAD * runner_up
+    )
+
+
 def answer_question(index: SearchIndex, question: str) -> Answer:
     """One article when it clearly leads every other hit, a few choices, or nothing."""
     ranked = index.search(question, limit=5)
     hits = _confident(ranked)[:3]
     if not hits:
-        return Answer(None, ())
+        return (
+            Answer(None, (ranked[0].article_id,))
+            if ranked and _is_weak_choice(ranked)
+            else (Answer(None, ()))
+        )
     # Beaten by, or not clearly ahead of, any other hit (even one that failed the tests, as
     # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
