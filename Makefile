@@ -25,7 +25,7 @@ help:
 	@echo "make sandbox   chat with the bot in this terminal (no token needed)"
 	@echo "make test      ruff, mypy and pytest"
 	@echo "make run       run the bot for real (needs BOT_TOKEN)"
-	@echo "make eval      search accuracy per language and kind (tuning set and holdout)"
+	@echo "make eval      search accuracy per language and kind (tuning sets, then every blind holdout)"
 	@echo "make bench     search latency; /stats, digest and storage at 10k-1M respondents; throughput"
 	@echo "make soak      memory idle, after a burst of 20,000 new people, over 100,000 updates"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"

@@ -63,18 +63,32 @@ _LATIN_FOLD = str.maketrans(
     {"ł": "l", "w": "v", "x": "ks", "q": "k", "j": "i", "y": "i", "g": "h"}
 )
 # Polish digraphs and transliteration ("kh", "shch"); Łacinka "ie" after a consonant is
-# Cyrillic "е" ("Litvie", "biez").
+# Cyrillic "е" ("Litvie", "biez"); Łacinka marks a soft л by "l" against "ł", with no "i" after
+# it, so "ля" and "лю" are "la" and "lu" ("Palaka" is "Паляка").
 _SPELLING_FOLDS = (
     (re.compile(r"sz"), "sh"),
     (re.compile(r"cz"), "ch"),
     (re.compile(r"kh"), "h"),
     (re.compile(r"shch"), "sch"),
     (re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
+    (re.compile(r"(?<=l)i(?=[aeou])"), ""),
 )
 _IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
 # "1%" and "1 процент" are one term ("1pct"): the rate is what tells a 1% regime from a 12% one.
 _PERCENT = re.compile(
     r"(\d+)(?:[.,](\d+))?\s*(?:%|(?:процент|працэнт|pracent|percent)\w*)", re.IGNORECASE
+)
+
+
+# Łacinka writes an iotated vowel as "j" + vowel where Cyrillic has one letter: "je" at a word's
+# start or after a vowel is "е" ("jechać" is "ехаць"), "ji" after a consonant is "'і" ("siamji"
+# is "сям'і"). Russian transliteration writes "ц" as "ts" ("granitsa").
+# In a word with Łacinka or Polish letters, "ch" is "х" ("chata", "jechać"), not "ч" (č, cz).
+_LACINKA_WORD = re.compile(r"\w*[ćśźńłčšžŭ]\w*")
+_LATIN_SPELLINGS = (
+    (re.compile(r"(?<![^\W\daeiouy])je"), "e"),
+    (re.compile(r"(?<=[bcdfghklmnprstvzśźćńłšžč])ji"), "i"),
+    (re.compile(r"ts"), "c"),
 )
 
 
@@ -86,6 +100,9 @@ def fold(text: str) -> str:
         lambda rate: f" {rate[1]}p{rate[2]}pct " if rate[2] else f" {rate[1]}pct ", text
     )
     text = text.casefold()
+    text = _LACINKA_WORD.sub(lambda word: word[0].replace("ch", "h"), text)
+    for pattern, replacement in _LATIN_SPELLINGS:
+        text = pattern.sub(replacement, text)
     text = "".join(_CYRILLIC.get(char, char) for char in text)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char))
@@ -123,6 +140,12 @@ _STOPWORD_TEXT = """
     на со из от до для за при чтобы если есть был была было были будет быть всё все всем
     весь себя свой своё свою своей здравствуйте привет подскажите пожалуйста спасибо
     что-то как-то какой-то где-то почему зачем потому вообще просто
+    какую какого каком якую якога якой якім якому без
+    хочу хочет знаю ничего чё чо может могут
+    хачу хоча ведаю нічога наогул чуў чула можа могуць маю паводле перад пакуль кожны аб
+    са жа вось нават патрэбна патрэбны замест вместо instead
+    think because looking quick whats ill else want wants wont anything something maybe
+    actually
     """
 _STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
 
@@ -156,17 +179,64 @@ _STOPWORD_ROOTS = frozenset(
     root(word) for word in _STOPWORDS if len(root(word)) >= MIN_STOPWORD_ROOT
 )
 
+# "Get" is a stop-word; its Belarusian and Russian forms (атрымаць, получу...) were evidence
+# for any article that uses them, so every form is one too.
+_EMPTY_VERB_STEMS = frozenset(
+    word[:STEM] for word in fold("атрымаць атрымліваць получить получать").split()
+)
+
+
+# Endings of verbs (infinitive, past, present; English -ing/-ed), folded: a word the guide
+# lacks that ends so is an action ("зачынілі", "moving"), not a topic it lacks. A noun may
+# share one ("бабулі" ends as "чулі"): it then weighs as a rare word, as before.
+_VERB_ENDING = re.compile(
+    "(?:[aeiu]t|[aeiu]c|[aeiu]l[aio]|shl[aio]|shel|[aeiu]sh|[aeiu]te|[iu]ut|[iu]uc"
+    "|tsia|cia|cca|inh|ed)$"
+)
+
+
+def looks_like_a_verb(word: str) -> bool:
+    """A folded word whose ending is a verb's."""
+    return _VERB_ENDING.search(word) is not None
+
 
 def is_stopword(word: str) -> bool:
     """A folded word (or a form of one) that says nothing about the topic."""
-    return word in _STOPWORDS or root(word) in _STOPWORD_ROOTS
+    return (
+        word in _STOPWORDS
+        or root(word) in _STOPWORD_ROOTS
+        or root(word)[:STEM] in _EMPTY_VERB_STEMS
+    )
+
+
+# Chat shorthand, as the words the guide uses for it ("зп" is a salary). Matched on the folded
+# word or its root, so inflected forms ("гуманитарку") count too.
+_SHORTHAND_TEXT = {
+    "зп zp зарплатка": "зарплата",
+    "hum гуманитарка гуманітарка": "humanitarian",
+    "res": "residence",
+    "доки дакі": "документы",
+    "загран загранник загранпаспорт": "паспорт",
+    "ипшник ипэшник іпэшнік": "ИП",
+}
+_SHORTHAND = {
+    form: fold(meaning).split()
+    for shorts, meaning in _SHORTHAND_TEXT.items()
+    for short in fold(shorts).split()
+    for form in (short, root(short))
+}
+
+
+def _spelled_out(word: str) -> list[str]:
+    return _SHORTHAND.get(word) or _SHORTHAND.get(root(word)) or [word]
 
 
 def words(text: str) -> list[str]:
     """The folded words that may carry a topic: no stop-words, no short numbers."""
     return [
         word
-        for word in fold(text).split()
+        for typed in fold(text).split()
+        for word in _spelled_out(typed)
         if (len(word) >= 2 and not word.isdigit() and not is_stopword(word))
         or (word.isdigit() and len(word) >= 3)
     ]

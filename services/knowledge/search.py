@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from services.countries import all_names, country_codes
-from services.knowledge import folding
+from services.knowledge import folding, keyboard
 from services.knowledge.articles import COUNTRIES, KnowledgeBase
 from services.knowledge.folding import stems
 
@@ -29,6 +29,9 @@ PHRASE_WEIGHT = 2.0
 # A word in the titles or keywords of this few articles ("PBH") is evidence alone; "living"
 # or "card" is not, except in the card of the country asked about.
 DISTINCTIVE_ARTICLES = 3
+# Among the articles of the country asked about, a word in the title or keywords of this few
+# ("visa" of Uzbekistan's two visa articles) tells them from the rest of that country's.
+DISTINCTIVE_IN_COUNTRY = 2
 CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
 
 
@@ -38,6 +41,9 @@ _HOME_NAMES = (
     "Мінск Минск Minsk Менск"
 )
 _HOME_STEMS = frozenset(stems(_HOME_NAMES))
+# Living abroad is where every reader is, not a topic: "inheritance, if I live abroad" is no
+# question about the taxes of those living abroad.
+_ABROAD_STEMS = frozenset(stems("abroad living за границей за рубежом"))
 
 
 # Below this many letters of root one edit turns a word into another (cook/book); a typo
@@ -46,12 +52,18 @@ FUZZY_MIN_ROOT = 5
 FUZZY_SHARED_PREFIX = 2
 
 
+# Folded diminutive endings of chat slang, after the inflection is cut ("внжшка", "ипэшка").
+_SLANG_SUFFIXES = ("shk", "chk", "k")
+MIN_SLANG_BASE = 3
+
+
 @dataclass(frozen=True)
 class Term:
     """One word of a question: its stem, and its root when a near miss may be a typo of it."""
 
     stem: str
     typo_root: str = ""  # empty: too short for a typo guess
+    names_a_topic: bool = True  # not an action ("moving", "зачынілі")
 
 
 def query_terms(text: str) -> list[Term]:
@@ -60,16 +72,24 @@ def query_terms(text: str) -> list[Term]:
     for word in folding.words(text):
         root = folding.root(word)
         stem = root[: folding.STEM]
-        typo_root = root if len(root) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
+        # An ending cut from a typo ("polsih" is "pols" + "их") leaves too little to guess
+        # from; the whole word is then the guess.
+        guess = root if len(root) >= FUZZY_MIN_ROOT else word
+        typo_root = guess if len(guess) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
         if stem not in terms or (typo_root and not terms[stem].typo_root):
-            terms[stem] = Term(stem, typo_root)
+            terms[stem] = Term(stem, typo_root, not folding.looks_like_a_verb(word))
     return list(terms.values())
+
+
+def _akanye(start: str) -> str:
+    """An unstressed "о" is said, and often typed, "а" ("галубая" for "голубая")."""
+    return start.replace("o", "a")
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
     """One insertion, deletion, substitution or swap of neighbours, past the shared prefix."""
     shared = FUZZY_SHARED_PREFIX
-    if abs(len(a) - len(b)) > 1 or a == b or a[:shared] != b[:shared]:
+    if abs(len(a) - len(b)) > 1 or a == b or _akanye(a[:shared]) != _akanye(b[:shared]):
         return False
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
@@ -102,7 +122,13 @@ COUNTRY_NAMES = {
     "Srbiji Beograd",
 }
 NAMED_COUNTRY_BOOST = 1.6
+# A topic word (not an action) that no article holds, even misspelt, weighs this many times
+# the rarest known word against coverage: it names a topic the guide lacks ("ипотека").
+UNKNOWN_WEIGHT = 2.0
 OTHER_COUNTRY_PENALTY = 0.5
+# A general article that never names the country a question is about, when the question is
+# not about Belarus and the country is not just where the person lives.
+SILENT_GENERAL_WEIGHT = 0.6
 
 
 COUNTRY_STEMS = {country: frozenset(stems(names)) for country, names in COUNTRY_NAMES.items()}
@@ -116,7 +142,8 @@ def countries_named(query_stems: list[str]) -> set[str]:
 _FOREIGN_ALIASES = (
     "USA США ЗША Америка America Amerika UK Британия Брытанія Britain England Англия Англія UAE "
     "ОАЭ ААЭ Emirates Эмираты Эміраты Dubai Дубай Berlin Берлин Берлін Prague Прага Toronto "
-    "Торонта Торонто Lisbon Лиссабон Лісабон Istanbul Стамбул Limassol Лимассол Ларнака Larnaca"
+    "Торонта Торонто Lisbon Лиссабон Лісабон Istanbul Стамбул Limassol Лимассол Ларнака Larnaca "
+    "Turkey Нямеччына Niamieččyna Czech Spanish Dutch Cypriot"
 )
 
 
@@ -137,6 +164,8 @@ def _foreign_stems() -> frozenset[str]:
 
 
 FOREIGN_STEMS = _foreign_stems()
+# An article that names the country asked about only in passing weighs this much; one about
+# a country of the guide (or about some of them) not at all: it cannot answer for another.
 FOREIGN_PENALTY = 0.1
 _PLACE_STEMS = FOREIGN_STEMS.union(*COUNTRY_STEMS.values(), _HOME_STEMS)
 
@@ -150,6 +179,8 @@ class SearchHit:
     in_headline: bool = False  # a distinctive one of those is in its title or keywords
     place_score: float = 0.0  # the part of the score owed to naming its country
     named_in_headline: bool = False  # any of its matched topic words is in its title or keywords
+    lacks_topic: bool = False  # the question names a topic no article holds ("ипотека")
+    elsewhere: bool = False  # the topic is in a country this article is not about
 
     @property
     def has_evidence(self) -> bool:
@@ -199,6 +230,7 @@ class SearchIndex:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         weights: dict[str, dict[str, float]] = defaultdict(dict)  # article -> stem -> weight
         roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
+        short_words: dict[str, str] = {}  # known four-letter words -> their stems, for swaps
         for article in knowledge.articles.values():
             fields = {
                 "keywords": " ".join(article.keywords),
@@ -213,6 +245,8 @@ class SearchIndex:
                     vocabulary[stem] = max(vocabulary.get(stem, 0.0), FIELD_WEIGHTS[field_name])
                     if len(root) >= FUZZY_MIN_ROOT - 1 and not root.isdigit():
                         roots[root] = stem
+                    if len(word) == FUZZY_MIN_ROOT - 1:
+                        short_words[word] = stem
             # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
             for phrase in (*article.keywords, article.title):
                 for pair in _pairs(stems(phrase)):
@@ -233,6 +267,23 @@ class SearchIndex:
             )
             for country, names in COUNTRY_STEMS.items()
         }
+        # ...and those that name it in their title or keywords: they are about it too.
+        self._general_about = {
+            country: np.array(
+                [
+                    countries[article_id] == "by"
+                    and any(
+                        weights[article_id].get(name, 0.0) >= HEADLINE_WEIGHT for name in names
+                    )
+                    for article_id in self._ids
+                ]
+            )
+            for country, names in COUNTRY_STEMS.items()
+        }
+        # Articles about particular countries of the guide, the general ones among them too.
+        self._country_specific = np.array(
+            [countries[article_id] != "by" for article_id in self._ids]
+        ) | np.logical_or.reduce(list(self._general_about.values()))
         self._is_card = np.array([article_id.endswith(CARD_SUFFIX) for article_id in self._ids])
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for slot, article_id in enumerate(self._ids):
@@ -252,6 +303,7 @@ class SearchIndex:
         # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
         # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
         self._roots = roots
+        self._short_words = short_words
         self._by_deletion: dict[str, list[str]] = defaultdict(list)
         for root in roots:
             for variant in _deletions(root):
@@ -265,24 +317,43 @@ class SearchIndex:
         if term.stem in self._idf:
             return [(term.stem, 1.0)]
         if not term.typo_root:
-            return []
+            # A four-letter word is too short for any edit, but two swapped letters past the
+            # first are still a typo ("vias"), and rarely another word.
+            swapped = {
+                self._short_words[variant]
+                for variant in _swaps(term.stem)
+                if variant in self._short_words
+            }
+            return [(candidate, FUZZY_FACTOR) for candidate in sorted(swapped)]
         candidates = {
             self._roots[candidate]
             for variant in (*_deletions(term.typo_root), term.typo_root)
             for candidate in self._by_deletion.get(variant, ())
             if _one_edit_apart(term.typo_root, candidate)
         }
+        if not candidates:
+            # Chat slang adds "-шка"/"-ка" to an acronym or a word ("внжшка" is "ВНЖ").
+            candidates = {
+                base
+                for suffix in _SLANG_SUFFIXES
+                if term.typo_root.endswith(suffix)
+                and len(base := term.typo_root[: -len(suffix)]) >= MIN_SLANG_BASE
+                and base in self._idf
+            }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
     def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
         """One score for every article of the country a place is in, whichever of them happens
         to name it ("startup visa LT"), and for a general one that names the country anywhere."""
-        value = FIELD_WEIGHTS["keywords"] * self._idf.get(stem, self._max_idf)
         about = np.zeros(len(self._ids), dtype=bool)
+        # Every name is worth the country's commonest one: a city no article names ("Вільні")
+        # is not rarer evidence than "Літва", only a rarer spelling of the same place.
+        idf = self._max_idf
         for country, names in COUNTRY_STEMS.items():
             if stem in names:
                 about |= self._in_country[country] | self._general_naming[country]
-        return np.where(about, value, 0.0)
+                idf = min((self._idf[name] for name in names if name in self._idf), default=idf)
+        return np.where(about, FIELD_WEIGHTS["keywords"] * idf, 0.0)
 
     def _in_countries(self, named: set[str]) -> npt.NDArray[np.bool_]:
         found = np.zeros(len(self._ids), dtype=bool)
@@ -292,25 +363,50 @@ class SearchIndex:
 
     def _country_factor(self, named: set[str]) -> npt.NDArray[np.float64]:
         in_named = self._in_countries(named)
+        for country in named:
+            in_named |= self._general_about[country]
         neutral = self._in_country["by"]
         elsewhere = np.where(neutral, 1.0, OTHER_COUNTRY_PENALTY)
         return np.where(in_named, NAMED_COUNTRY_BOOST, elsewhere)
 
+    def knows(self, text: str) -> bool:
+        """Every topic word of `text` is a word of the guide, in full, not just its stem."""
+        found = folding.words(text)
+        return bool(found) and all(
+            folding.root(word) in self._roots or word in self._short_words for word in found
+        )
+
     def search(self, question: str, limit: int = 3) -> list[SearchHit]:
-        terms = query_terms(question[:1000])[:30]
+        question = question[:1000]
+        terms = query_terms(question)[:30]
+        # Only a word the guide does not know may have been typed on the wrong layout.
+        if any(not self._expand(term) for term in terms):
+            question = keyboard.retype(question, self.knows)
+            terms = query_terms(question)[:30]
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
             return []
-        asked = [stems(sentence) for sentence in _asked_sentences(question[:1000])]
+        asked = [stems(sentence) for sentence in asked_sentences(question[:1000])]
         asked_stems = {stem for sentence in asked for stem in sentence}
         asked_pairs = {pair for sentence in asked for pair in _pairs(sentence)}
-        named = countries_named(words)
+        # A country named only in the story around the question ("I live in Vilnius. Got a
+        # call-up, what now?") is where the person is, not what they ask about.
+        named = countries_named(list(asked_stems) if asked else words)
+        lives_in = places_one_is_in(question[:1000])
+        # A country named as the place of the topic ("rent a flat in Vilnius"), not as where
+        # the person lives or writes from, and no word of Belarus: the topic is not Belarusian.
+        topic_countries = countries_named(
+            [stem for stem in (asked_stems or words) if stem not in lives_in]
+        )
+        abroad = bool(topic_countries) and _HOME_STEMS.isdisjoint(words)
         size = len(self._ids)
         scores = np.zeros(size)
         # A known two-word name counts towards coverage as one more word, which its
         # (often common) halves alone would not ("ВНЖ по работе").
         phrase_matched = np.zeros(size)
         phrase_possible = 0.0
+        asked_phrase_matched = np.zeros(size)  # the same, for the phrases of the question asked
+        asked_phrase_possible = 0.0
         for pair in dict.fromkeys(_pairs(words)):
             if pair in self._postings:
                 slots, pair_weights = self._postings[pair]
@@ -318,9 +414,12 @@ class SearchIndex:
                 scores[slots] += pair_weights * self._idf[pair] * weight
                 phrase_matched[slots] += self._idf[pair]
                 phrase_possible += self._idf[pair]
+                if pair in asked_pairs:
+                    asked_phrase_matched[slots] += self._idf[pair]
+                    asked_phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
         # when the question names nothing else.
-        place_names = _PLACE_STEMS.intersection(term.stem for term in terms)
+        place_names = _PLACE_STEMS.union(_ABROAD_STEMS).intersection(term.stem for term in terms)
         if len(place_names) == len(terms):
             place_names = frozenset()
         possible = np.zeros((len(terms), size))
@@ -329,16 +428,21 @@ class SearchIndex:
         place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
         any_headline = np.zeros(size, dtype=bool)
-        named_cards = self._is_card & self._in_countries(named)
+        named_articles = self._in_countries(named)
+        named_cards = self._is_card & named_articles
+        lacks_topic = False
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
             # A place's name counts towards coverage only for a country card; home ("Belarus")
             # is named by every article, so it counts for nothing.
-            is_home = not is_topic and term.stem in _HOME_STEMS
+            is_home = not is_topic and term.stem in _HOME_STEMS | _ABROAD_STEMS
             counts = 1.0 if is_topic else self._is_card * (not is_home)
+            unknown = UNKNOWN_WEIGHT if term.typo_root and term.names_a_topic else 1.0
+            # A short word ("film") names a topic too, though too short to guess its typos.
+            lacks_topic |= is_topic and term.names_a_topic and not expanded and len(term.stem) >= 4
             possible[row] = counts * max(
-                (self._idf[c] for c, _ in expanded), default=self._max_idf
+                (self._idf[c] for c, _ in expanded), default=unknown * self._max_idf
             )
             best_value = np.zeros(size)
             best_share = np.zeros(size)
@@ -353,7 +457,10 @@ class SearchIndex:
                     headline = slots[stem_weights >= HEADLINE_WEIGHT]
                     any_headline[headline] = True
                     if len(slots) > DISTINCTIVE_ARTICLES:
-                        headline = headline[named_cards[headline]]
+                        in_named = headline[named_articles[headline]]
+                        if len(in_named) > DISTINCTIVE_IN_COUNTRY:
+                            in_named = in_named[named_cards[in_named]]
+                        headline = np.union1d(headline[named_cards[headline]], in_named)
                     in_headline[headline] = True
             if is_topic:
                 scores += best_value * (
@@ -365,7 +472,25 @@ class SearchIndex:
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
-        for stem in FOREIGN_STEMS.intersection(words):
+        # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
+        elsewhere = (
+            self._country_factor(topic_countries) < NAMED_COUNTRY_BOOST
+            if topic_countries
+            else np.zeros(size, dtype=bool)
+        )
+        if abroad:
+            # "rent a flat in Vilnius": selling a flat in Belarus is not about it.
+            silent = self._in_country["by"].copy()
+            for country in topic_countries:
+                silent &= ~self._general_naming[country]
+            weighting = np.where(silent, weighting * SILENT_GENERAL_WEIGHT, weighting)
+        # A country outside the guide that the person lives in ("passport expired, I live in
+        # Germany") is not what they ask about, and in a long message only the question counts.
+        foreign = FOREIGN_STEMS.intersection(asked_stems or words) - lives_in
+        if foreign and not named:
+            # "ВНЖ в Португалии": no article about Poland or Georgia can answer it.
+            weighting = np.where(self._country_specific, 0.0, weighting)
+        for stem in foreign:
             # An article not about the country asked about (in its title or keywords) cannot
             # be the answer, even if its text names that country in passing.
             mentions = np.full(size, FOREIGN_PENALTY)
@@ -381,6 +506,14 @@ class SearchIndex:
             np.vstack((possible, np.full(size, phrase_possible))),
             topic_rows,
         )
+        # The question asked is covered as well as the whole message: the story around it
+        # ("we'd like to live there, my wife has family in Riga") adds words, not doubt.
+        asked_rows = [row for row, term in enumerate(terms) if term.stem in asked_stems]
+        if asked_rows:
+            asked_matched = matched[asked_rows].sum(axis=0) + asked_phrase_matched
+            asked_possible = possible[asked_rows].sum(axis=0) + asked_phrase_possible
+            asked_coverage = asked_matched / np.maximum(asked_possible, 1e-9)
+            coverage = np.maximum(coverage, asked_coverage)
         found = np.flatnonzero(scores > 0)
         if found.size > limit:
             # The `limit` best; ties break by id, which is slot order (ids are sorted).
@@ -396,10 +529,16 @@ class SearchIndex:
                 bool(in_headline[slot]),
                 float(place_scores[slot]),
                 bool(any_headline[slot]),
+                lacks_topic,
+                bool(elsewhere[slot]),
             )
             for slot in found
         ]
-        hits.sort(key=lambda hit: (-hit.score, hit.article_id))
+        # On a tie the article on the topic goes before the country's card, which is only
+        # the answer when nothing narrower is.
+        hits.sort(
+            key=lambda hit: (-hit.score, hit.article_id.endswith(CARD_SUFFIX), hit.article_id)
+        )
         return hits[:limit]
 
 
@@ -412,12 +551,58 @@ CONTEXT_WEIGHT = 0.67
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
 
-def _asked_sentences(text: str) -> list[str]:
-    """The sentences that ask ("...?"), when other sentences tell the story around them."""
+# Words that open a question, for messages typed without "?" ("Living in Gdańsk. How do I
+# get NFZ insurance."), and particles that ask wherever they stand ("можно ли"), folded.
+_QUESTION_OPENERS = frozenset(
+    folding.fold(
+        "how what where when which who why can could is are do does should whether "
+        "как что где когда куда какой какая какие кто почему зачем можно ли нужно сколько "
+        "як што дзе калі куды які якая якія хто чаму навошта ці можна трэба колькі"
+    ).split()
+)
+_INLINE_ASKING = frozenset(folding.fold("ли ці").split())
+
+
+def asked_sentences(text: str) -> list[str]:
+    """The sentences that ask, when others tell the story: those with "?", or, when no "?" is
+    typed, those opening with a question word or holding "ли"/"ці"."""
     sentences = _SENTENCE_END.split(text.strip())
     if len(sentences) < 2:
         return []
-    return [sentence for sentence in sentences if "?" in sentence]
+    marked = [sentence for sentence in sentences if "?" in sentence]
+    return marked or [sentence for sentence in sentences if _opens_question(sentence)]
+
+
+def _opens_question(sentence: str) -> bool:
+    words = folding.fold(sentence).split()
+    return bool(words) and (words[0] in _QUESTION_OPENERS or not _INLINE_ASKING.isdisjoint(words))
+
+
+# After these (and "in"), a place is where the person is: "I live in", "I'm in", "я ў",
+# "working in", "while in".
+_BEING_THERE = frozenset(
+    folding.fold(
+        "live lives living based staying живу живём живёт жыву жывём жыве жывуць проживаю "
+        "I'm im я work working works работаю працую while abroad"
+    ).split()
+)
+# Before a place, these say the person is there or comes from there ("from Serbia", "з Літвы").
+_FROM = frozenset(folding.fold("from из с з са").split())
+_IN = frozenset(folding.fold("in в ў у во").split())
+
+
+def places_one_is_in(text: str) -> set[str]:
+    """Stems of the places one lives in ("I live in Germany") or writes from ("from Serbia")."""
+    typed = folding.fold(text).split()
+    found = set()
+    for i, word in enumerate(typed):
+        if word in _FROM:
+            found.update(stems(" ".join(typed[i + 1 : i + 2])))
+        elif word in _BEING_THERE:
+            after = typed[i + 1 : i + 3]
+            place = after[1:] if after[:1] and after[0] in _IN else after[:1]
+            found.update(stems(" ".join(place)))
+    return found
 
 
 def _is_context(key: str, asked: set[str]) -> bool:
@@ -432,6 +617,13 @@ def _pairs(words: list[str]) -> list[str]:
     """
     named = [_COUNTRY_OF_STEM.get(word, word) for word in words if word not in _HOME_STEMS]
     return ["+".join(sorted(pair)) for pair in itertools.pairwise(named)]
+
+
+def _swaps(word: str) -> set[str]:
+    """A word of FUZZY_MIN_ROOT - 1 letters with two neighbours past the first swapped."""
+    if len(word) != FUZZY_MIN_ROOT - 1 or word.isdigit():
+        return set()
+    return {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1)}
 
 
 def _deletions(stem: str) -> set[str]:
@@ -449,15 +641,25 @@ class Answer:
 MIN_SCORE = 4.0
 MIN_COVERAGE = 0.35
 CLEAR_LEAD = 1.25
+# A single answer covers this share of the question; a weaker top hit is one of the choices.
+STRONG_COVERAGE = 0.45
 # A hit scoring under this share of the best one is never offered, even when the best one
 # fails the evidence or coverage test: the weaker hit is not a better answer, just a survivor.
 MIN_SHARE_OF_BEST = 0.5
 
 
-def _is_confident(hit: SearchHit) -> bool:
+def _topic_score(hit: SearchHit) -> float:
     # Naming a country is not asking about anything, except of its card.
-    topic_score = hit.score - (0.0 if hit.article_id.endswith(CARD_SUFFIX) else hit.place_score)
-    return topic_score >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
+    return hit.score - (0.0 if hit.article_id.endswith(CARD_SUFFIX) else hit.place_score)
+
+
+def _is_confident(hit: SearchHit) -> bool:
+    return _topic_score(hit) >= MIN_SCORE and hit.coverage >= MIN_COVERAGE and hit.has_evidence
+
+
+def _is_near_miss(hit: SearchHit) -> bool:
+    """On the topic, and failing only one of the coverage and evidence tests."""
+    return _topic_score(hit) >= MIN_SCORE and (hit.coverage >= MIN_COVERAGE or hit.has_evidence)
 
 
 def confident_hits(index: SearchIndex, question: str, limit: int = 3) -> list[SearchHit]:
@@ -472,15 +674,45 @@ def _confident(ranked: list[SearchHit]) -> list[SearchHit]:
     return [hit for hit in ranked if _is_confident(hit) and hit.score >= floor]
 
 
+# When nothing is confident, a hit that clearly leads, owes its score to the topic, matches a
+# word of its title or keywords, is about the country named if any, and covers MIN_COVERAGE of
+# a question that names no topic the guide lacks is offered as the one choice (never an
+# answer): "гуманитарку в ПЛ еще дают?". A word of its title few articles hold ("стартап")
+# lets it cover less; a common one ("страховая" of a car crash) does not.
+WEAK_CHOICE_COVERAGE = 0.25
+
+
+def _is_weak_choice(ranked: list[SearchHit]) -> bool:
+    best = ranked[0]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    return (
+        _topic_score(best) >= MIN_SCORE
+        and best.named_in_headline
+        and not best.lacks_topic
+        and not best.elsewhere
+        and best.coverage >= (WEAK_CHOICE_COVERAGE if best.in_headline else MIN_COVERAGE)
+        and best.score >= CLEAR_LEAD * runner_up
+    )
+
+
 def answer_question(index: SearchIndex, question: str) -> Answer:
     """One article when it clearly leads every other hit, a few choices, or nothing."""
     ranked = index.search(question, limit=5)
     hits = _confident(ranked)[:3]
     if not hits:
-        return Answer(None, ())
+        return (
+            Answer(None, (ranked[0].article_id,))
+            if ranked and _is_weak_choice(ranked)
+            else (Answer(None, ()))
+        )
     # Beaten by, or not clearly ahead of, any other hit (even one that failed the tests, as
     # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    if ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up:
+    clear = ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up
+    if clear and hits[0].coverage >= STRONG_COVERAGE:
         return Answer(hits[0].article_id, ())
-    return Answer(None, tuple(hit.article_id for hit in hits))
+    # Something fits, so near hits that failed a test are offered after it: one may be the
+    # article meant, and the question is answered either way.
+    floor = MIN_SHARE_OF_BEST * ranked[0].score
+    near = [hit for hit in ranked if hit not in hits and hit.score >= floor and _is_near_miss(hit)]
+    return Answer(None, tuple(hit.article_id for hit in [*hits, *near][:3]))
