@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pg_cluster import find_bindir, throwaway_cluster
 from record import machine, save_results
 from throughput import (
     BOT_START_TIMEOUT,
@@ -49,7 +51,6 @@ sys.path.insert(0, str(ROOT))  # the tests' throw-away servers (tests/ is not in
 from bot.i18n import compile_catalogs  # noqa: E402
 from bot.sandbox.runtime import free_port, local_bot_api  # noqa: E402
 from bot.sandbox.server import LocalBotApi  # noqa: E402
-from tests.servers.postgres import PostgresCluster, find_bindir  # noqa: E402
 from tests.servers.redis import running_redis  # noqa: E402
 
 WEBHOOK_SECRET = "bench-secret"
@@ -104,7 +105,7 @@ async def vyraj_instances(
             env_common["KEY_VAULT_DIR"] = str(folder / "vault")
         if redis_url is not None:
             env_common["REDIS_URL"] = redis_url
-        started: list[tuple[Any, Path]] = []
+        started: list[tuple[subprocess.Popen[bytes], Path]] = []
         bot: BotUnderTest | None = None
         try:
             for number, port in enumerate(ports):
@@ -143,24 +144,6 @@ def _inherited_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("WEBHOOK_", "REDIS_"))}
 
 
-@contextlib.asynccontextmanager
-async def postgres_cluster() -> AsyncIterator[PostgresCluster]:
-    bindir = find_bindir()
-    if bindir is None:
-        raise SystemExit("PostgreSQL's initdb was not found (apt-get install postgresql)")
-    folder = Path(tempfile.mkdtemp(prefix="vyraj-bench-pg-"))
-    if PostgresCluster.needs_server_user():
-        shutil.chown(folder, "postgres", "postgres")
-    cluster = PostgresCluster(bindir, folder)
-    try:
-        await asyncio.to_thread(cluster.start)
-        await cluster.create_template()
-        yield cluster
-    finally:
-        await asyncio.to_thread(cluster.stop)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 async def run(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "parameters": {
@@ -178,7 +161,7 @@ async def run(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as work:
         folder = Path(work)
         async with contextlib.AsyncExitStack() as stack:
-            cluster = await stack.enter_async_context(postgres_cluster())
+            cluster = await stack.enter_async_context(throwaway_cluster())
             redis = stack.enter_context(running_redis(folder))
             bots: dict[str, BotUnderTest] = {}
             (folder / "echo").mkdir()

@@ -24,22 +24,18 @@ import datetime as dt
 import json
 import os
 import random
-import shutil
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from pg_cluster import PostgresCluster, find_bindir, throwaway_cluster
 from record import RESULTS_DIR, machine, save_results
-
-# The throw-away cluster of the tests (tests/ is not installed).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import KNOWLEDGE_DIR
 from bot.chart_process import ChartProcess
@@ -56,7 +52,6 @@ from services.privacy import Keyring
 from services.survey.questions import SKIPPED, Answers, next_unanswered, with_answer
 from services.survey.waves import decode_answers, encode_answers, open_wave, submit_response
 from storage import Storage, open_storage
-from tests.servers.postgres import PostgresCluster, find_bindir
 
 SIZES = (10_000, 100_000, 1_000_000)
 K = 10
@@ -253,24 +248,6 @@ async def measure_postgres(
         await storage.close()
 
 
-@contextlib.asynccontextmanager
-async def postgres_cluster() -> AsyncIterator[PostgresCluster]:
-    bindir = find_bindir()
-    if bindir is None:
-        raise SystemExit("PostgreSQL's initdb was not found (apt-get install postgresql)")
-    folder = Path(tempfile.mkdtemp(prefix="vyraj-bench-pg-"))
-    if PostgresCluster.needs_server_user():
-        shutil.chown(folder, "postgres", "postgres")
-    cluster = PostgresCluster(bindir, folder)
-    try:
-        await asyncio.to_thread(cluster.start)
-        await cluster.create_template()
-        yield cluster
-    finally:
-        await asyncio.to_thread(cluster.stop)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 async def measure_bot(storage: Storage, wave: Any, count: int) -> dict[str, Any]:
     charts = ChartProcess()
     try:
@@ -366,7 +343,7 @@ def print_run(run: dict[str, Any], distinct_sets: int) -> None:
 
 async def run_postgres(cases: list[tuple[int, int]]) -> list[dict[str, Any]]:
     runs = []
-    async with postgres_cluster() as cluster:
+    async with throwaway_cluster() as cluster:
         for count, distinct_sets in cases:
             run = await measure_postgres(cluster, count, distinct_sets)
             runs.append({"distinct_answer_sets_drawn": distinct_sets, **run})
