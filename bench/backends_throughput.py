@@ -4,7 +4,8 @@ instance, and two sharing Redis), beside the bare echo bot, over real HTTP in th
 The harness is bench/throughput.py's: the same updates from the same users for every bot,
 rounds interleaved (the order turning each round), an update handled when its reply reaches
 its chat. Vyraj runs as `vyraj run` in webhook mode; with two instances the local server
-delivers round-robin between them, as a load balancer would. The echo bot long-polls. A
+delivers round-robin between them, as a load balancer would. The echo bot runs twice: in
+webhook mode (the ratios' reference: the same transport) and long-polling (as throughput.py). A
 throw-away PostgreSQL cluster (fsync off, unix socket: the tests') and a redis-server
 (persistence off) are started and stopped by the bench.
 """
@@ -54,6 +55,7 @@ from bot.sandbox.server import LocalBotApi  # noqa: E402
 from tests.servers.redis import running_redis  # noqa: E402
 
 WEBHOOK_SECRET = "bench-secret"
+BASELINES = ("echo", "echo_webhook")
 # name -> (backend, instances, shares Redis)
 SETUPS = {
     "vyraj_sqlite_1": ("sqlite", 1, False),
@@ -80,12 +82,23 @@ async def wait_listening(port: int, bot: BotUnderTest, timeout: float) -> None:
         return
 
 
+def vyraj_settings(folder: Path, database_url: str, redis_url: str | None) -> dict[str, str]:
+    settings = {"DATABASE_URL": database_url, "SECRET_KEY": secrets.token_hex(32)}
+    if database_url.startswith("postgresql://"):
+        settings["KEY_VAULT_DIR"] = str(folder / "vault")
+    if redis_url is not None:
+        settings["REDIS_URL"] = redis_url
+    return settings
+
+
 @contextlib.asynccontextmanager
-async def vyraj_instances(
-    name: str, folder: Path, database_url: str, instances: int, redis_url: str | None
+async def webhook_instances(
+    name: str, folder: Path, settings: dict[str, str], instances: int
 ) -> AsyncIterator[BotUnderTest]:
-    """`instances` x `vyraj run` in webhook mode behind one URL (the first one's address), the
-    local server delivering round-robin; yields once every one is listening."""
+    """`instances` x the bot (`vyraj run`, or the echo bot for a name "echo...") in webhook mode
+    behind one URL (the first one's address), the local server delivering round-robin; yields
+    once every one is listening and the first has answered."""
+    echo = name.startswith("echo")
     api = LocalBotApi()
     clock = ReplyClock()
     api.event_listeners.append(clock.on_event)
@@ -93,18 +106,18 @@ async def vyraj_instances(
         admin = api.add_user(FIRST_USER_ID - 1, "Admin", "en")
         ports = [free_port() for _ in range(instances)]
         env_common = {
+            **settings,  # the same on every instance
             "BOT_TOKEN": api.token,
             "TELEGRAM_API_URL": url,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": secrets.token_hex(32),  # the same on every instance
             "ADMIN_IDS": str(admin.id),
             "WEBHOOK_URL": f"http://127.0.0.1:{ports[0]}/webhook",
             "WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
-        if database_url.startswith("postgresql://"):
-            env_common["KEY_VAULT_DIR"] = str(folder / "vault")
-        if redis_url is not None:
-            env_common["REDIS_URL"] = redis_url
+        command = (
+            [sys.executable, str(Path(__file__).with_name("echo_bot.py"))]
+            if echo
+            else [sys.executable, "-m", "bot", "run"]
+        )
         started: list[tuple[subprocess.Popen[bytes], Path]] = []
         bot: BotUnderTest | None = None
         try:
@@ -116,10 +129,8 @@ async def vyraj_instances(
                     **env_common,
                     "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
                 }
-                log_path = place / "vyraj.log"
-                started.append(
-                    (spawn([sys.executable, "-m", "bot", "run"], env, place, log_path), log_path)
-                )
+                log_path = place / "bot.log"
+                started.append((spawn(command, env, place, log_path), log_path))
                 if bot is None:
                     bot = BotUnderTest(name, api, started[0][0], log_path, clock)
                 else:
@@ -128,7 +139,8 @@ async def vyraj_instances(
                 if number == 0:
                     # Up: it has set the webhook and answers; the wave is open for the survey.
                     chat = api.private_chat(admin)
-                    first = api.message_update(admin, chat, {"text": "/wave open Bench"})
+                    opening = "/start" if echo else "/wave open Bench"
+                    first = api.message_update(admin, chat, {"text": opening})
                     await bot.deliver([(chat.id, first)], BOT_START_TIMEOUT)
                 else:
                     api.extra_webhook_urls.append(f"http://127.0.0.1:{port}/webhook")
@@ -155,6 +167,7 @@ async def run(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
                 for name, (b, n, r) in SETUPS.items()
             },
             "echo": "long polling",
+            "echo_webhook": "webhook: the ratios' reference, the transport Vyraj uses here",
             "postgres": "throw-away cluster: fsync=off, synchronous_commit=off, unix socket",
         }
     }
@@ -166,6 +179,10 @@ async def run(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
             bots: dict[str, BotUnderTest] = {}
             (folder / "echo").mkdir()
             bots["echo"] = await stack.enter_async_context(bot_process("echo", folder / "echo"))
+            (folder / "echo_webhook").mkdir()
+            bots["echo_webhook"] = await stack.enter_async_context(
+                webhook_instances("echo_webhook", folder / "echo_webhook", {}, 1)
+            )
             for name in args.setups:
                 backend, instances, shares_redis = SETUPS[name]
                 (folder / name).mkdir()
@@ -174,10 +191,9 @@ async def run(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
                     if backend == "sqlite"
                     else await cluster.fresh_database()
                 )
+                settings = vyraj_settings(folder / name, url, redis.url if shares_redis else None)
                 bots[name] = await stack.enter_async_context(
-                    vyraj_instances(
-                        name, folder / name, url, instances, redis.url if shares_redis else None
-                    )
+                    webhook_instances(name, folder / name, settings, instances)
                 )
             for bot in bots.values():
                 bot.users = add_users(bot, args.users)
@@ -189,7 +205,7 @@ async def run(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
                     )
             figures["throughput"] = await run_rounds(bots, args, questions)
             figures["deliveries_per_instance"] = {
-                name: _receivers(bot) for name, bot in bots.items() if name != "echo"
+                name: _receivers(bot) for name, bot in bots.items() if name.startswith("vyraj")
             }
     return figures
 
@@ -221,29 +237,33 @@ async def run_rounds(
         print(f"round {round_number + 1}/{args.rounds} done")
     print(
         f"\nthroughput: {args.updates} updates from {args.users} users per path and setup, "
-        f"{args.rounds} rounds, order turning; median updates/s (ratio to echo, min-max)"
+        f"{args.rounds} rounds, order turning; median updates/s (median ratio to the webhook "
+        f"echo, min-max)"
     )
     print(f"{'path':<14}" + "".join(f"{name:>26}" for name in names))
     results: dict[str, Any] = {}
     for path in PATHS:
-        echo = runs[path]["echo"]
         results[path] = {}
         cells = []
         for name in names:
             mine = runs[path][name]
-            ratios = [
-                m.updates_per_second / e.updates_per_second
-                for m, e in zip(mine, echo, strict=True)
-            ]
-            rate = statistics.median(t.updates_per_second for t in mine)
+            ratios = {
+                baseline: [
+                    m.updates_per_second / b.updates_per_second
+                    for m, b in zip(mine, runs[path][baseline], strict=True)
+                ]
+                for baseline in BASELINES
+            }
             results[path][name] = {
                 "updates_per_s": spread([t.updates_per_second for t in mine]),
-                "ratio_to_echo": spread(ratios),
+                **{f"ratio_to_{b}": spread(r) for b, r in ratios.items()},
                 "cpu_ms_per_update": spread([t.cpu_ms_per_update for t in mine]),
                 "server_cpu_ms_per_update": spread([t.server_cpu_ms_per_update for t in mine]),
             }
-            low, high = min(ratios), max(ratios)
-            cells.append(f"{rate:6.0f} ({statistics.median(ratios):.2f}, {low:.2f}-{high:.2f})")
+            rate = statistics.median(t.updates_per_second for t in mine)
+            ratio = ratios["echo_webhook"]
+            low, high = min(ratio), max(ratio)
+            cells.append(f"{rate:6.0f} ({statistics.median(ratio):.2f}, {low:.2f}-{high:.2f})")
         print(f"{path:<14}" + "".join(f"{cell:>26}" for cell in cells))
     return results
 

@@ -282,12 +282,12 @@ def updates_for(
 
 async def prepare_survey(bot: BotUnderTest, timeout: float) -> None:
     """Bring every user to question 1 of the survey (Vyraj), or give them a message (echo)."""
-    opening = "/survey" if bot.name != "echo" else "survey"
+    opening = "survey" if bot.name.startswith("echo") else "/survey"
     await bot.deliver([message(bot, user, opening) for user in bot.users], timeout)
     for user in bot.users:
         chat_id = bot.api.private_chat(user).id
         bot.survey_messages[user.id] = bot.api.messages[(chat_id, bot.clock.last_reply[chat_id])]
-    if bot.name == "echo":
+    if bot.name.startswith("echo"):
         bot.pick_data, bot.back_data = "pick", "back"
         return
     agree = next(
