@@ -26,7 +26,8 @@ help:
 	@echo "make test      ruff, mypy and pytest"
 	@echo "make run       run the bot for real (needs BOT_TOKEN)"
 	@echo "make eval      search accuracy per language and kind (tuning sets, then every blind holdout)"
-	@echo "make bench     search latency; /stats, digest and storage at 10k-1M respondents; throughput"
+	@echo "make bench     search latency; /stats, digest and storage at 10k-1M respondents (SQLite and"
+	@echo "              PostgreSQL); throughput (SQLite, PostgreSQL with 1 and 2 instances)"
 	@echo "make soak      memory idle, after a burst of 20,000 new people, over 100,000 updates"
 	@echo "make extract-messages   refresh the catalogs after changing user-facing strings"
 	@echo "make lock      refresh requirements*.lock from pyproject.toml's ranges"
@@ -67,7 +68,9 @@ eval: install
 bench: install
 	$(BIN)/python bench/search_latency.py
 	$(BIN)/python bench/stats_speed.py
+	$(BIN)/python bench/stats_speed.py --backend postgres
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/backends_throughput.py
 	$(BIN)/python bench/storage_backends.py
 	$(BIN)/python bench/redis_shared.py
 

@@ -11,6 +11,8 @@ bot's own code and storage (in process, no HTTP):
   `/stats full` or a digest is composed, against the same probe with nothing else running:
   how much later it finishes (p99 and worst);
 - the digest's compose, chart included.
+`--backend postgres` measures the same on a throw-away PostgreSQL cluster (the tests': fsync off,
+unix socket), the data loaded with COPY, and prints it beside the SQLite figures last saved.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import os
 import random
 import sqlite3
@@ -30,7 +33,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from record import machine, save_results
+import asyncpg
+from pg_cluster import PostgresCluster, find_bindir, throwaway_cluster
+from record import RESULTS_DIR, machine, save_results
 
 from bot.app import KNOWLEDGE_DIR
 from bot.chart_process import ChartProcess
@@ -83,8 +88,10 @@ def synthetic_answers(rng: random.Random) -> Answers:
     return answers
 
 
-def fill(path: Path, wave_id: int, count: int, distinct_sets: int, rng: random.Random) -> None:
-    """`count` responses (already published: unmarked) over Zipf-weighted answer sets."""
+def draw(
+    count: int, distinct_sets: int, rng: random.Random
+) -> tuple[list[str], list[int], list[int], list[int]]:
+    """Zipf-weighted answer sets: (the sets, their ids, respondents per set, each row's set)."""
     distinct = sorted({encode_answers(synthetic_answers(rng)) for _ in range(distinct_sets)})
     weights = [1 / (rank + 1) for rank in range(len(distinct))]
     chosen = rng.choices(range(len(distinct)), weights=weights, k=count)
@@ -92,6 +99,12 @@ def fill(path: Path, wave_id: int, count: int, distinct_sets: int, rng: random.R
     for index in chosen:
         given[index] += 1
     ids = [int.from_bytes(os.urandom(8), "big", signed=True) for _ in distinct]
+    return distinct, ids, given, chosen
+
+
+def fill(path: Path, wave_id: int, count: int, distinct_sets: int, rng: random.Random) -> None:
+    """`count` responses (already published: unmarked) over Zipf-weighted answer sets."""
+    distinct, ids, given, chosen = draw(count, distinct_sets, rng)
     with contextlib.closing(sqlite3.connect(path)) as db, db:
         db.executemany(
             "INSERT INTO survey_answer_sets (wave_id, id, answers, respondents) "
@@ -104,6 +117,36 @@ def fill(path: Path, wave_id: int, count: int, distinct_sets: int, rng: random.R
             ((wave_id, os.urandom(32), ids[index]) for index in chosen),
         )
         db.execute("UPDATE survey_waves SET revision = ? WHERE id = ?", (count, wave_id))
+
+
+async def fill_postgres(
+    url: str, wave_id: int, count: int, distinct_sets: int, rng: random.Random
+) -> float:
+    """The same rows as `fill`, loaded with COPY; then VACUUM ANALYZE (autovacuum's work after a
+    real load). Returns the bytes per respondent of the two tables with their indexes."""
+    distinct, ids, given, chosen = draw(count, distinct_sets, rng)
+    db = await asyncpg.connect(url)
+    try:
+        async with db.transaction():
+            await db.copy_records_to_table(
+                "survey_answer_sets",
+                columns=["wave_id", "id", "answers", "respondents"],
+                records=[(wave_id, ids[i], distinct[i], n) for i, n in enumerate(given) if n],
+            )
+            await db.copy_records_to_table(
+                "survey_responses",
+                columns=["wave_id", "respondent", "week", "answer_set", "changed"],
+                records=[(wave_id, os.urandom(32), "2026-W48", ids[i], 0) for i in chosen],
+            )
+            await db.execute("UPDATE survey_waves SET revision = $1 WHERE id = $2", count, wave_id)
+        await db.execute("VACUUM ANALYZE")
+        size = await db.fetchval(
+            "SELECT pg_total_relation_size('survey_responses') "
+            "+ pg_total_relation_size('survey_answer_sets')"
+        )
+    finally:
+        await db.close()
+    return float(size / count)
 
 
 def bytes_per_respondent(path: Path, count: int) -> float:
@@ -177,6 +220,32 @@ async def measure(count: int, distinct_sets: int) -> dict[str, Any]:
             }
         finally:
             await storage.close()
+
+
+async def measure_postgres(
+    cluster: PostgresCluster, count: int, distinct_sets: int
+) -> dict[str, Any]:
+    url = await cluster.fresh_database()
+    storage = await open_storage(url, pending_key=b"p" * 32)
+    try:
+        wave = await open_wave(storage, KEYRING, "bench", NOW.date())
+    finally:
+        await storage.close()
+    started = time.perf_counter()
+    footprint = await fill_postgres(
+        url, wave.id, count - 2 * K, distinct_sets, random.Random(count)
+    )
+    filled = time.perf_counter() - started
+    storage = await open_storage(url, pending_key=b"p" * 32)
+    try:
+        return {
+            "respondents": count,
+            "bytes_per_respondent": round(footprint, 1),
+            **await measure_bot(storage, wave, count),
+            "fill_s": round(filled, 1),
+        }
+    finally:
+        await storage.close()
 
 
 async def measure_bot(storage: Storage, wave: Any, count: int) -> dict[str, Any]:
@@ -260,27 +329,77 @@ async def measure_with_charts(
     }
 
 
+def print_run(run: dict[str, Any], distinct_sets: int) -> None:
+    print(
+        f"{run['respondents']:>9,} respondents ({distinct_sets:,} sets drawn): "
+        f"{run['bytes_per_respondent']:.0f} B each; publish {run['snapshot_publish_ms']} ms; "
+        f"/stats p50 {run['stats_p50_ms']} ms p99 {run['stats_p99_ms']} ms, "
+        f"{run['stats_per_second_60_at_once']}/s with 60 at once; /help slower by "
+        f"{run['help_slower_during_stats_full']['p99_ms']} ms (p99) during /stats full, "
+        f"{run['help_slower_during_digest']['p99_ms']} ms during a digest; "
+        f"digest compose {run['digest_compose_ms']} ms"
+    )
+
+
+async def run_postgres(cases: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    runs = []
+    async with throwaway_cluster() as cluster:
+        for count, distinct_sets in cases:
+            run = await measure_postgres(cluster, count, distinct_sets)
+            runs.append({"distinct_answer_sets_drawn": distinct_sets, **run})
+            print_run(run, distinct_sets)
+    return runs
+
+
+SIDE_BY_SIDE = ("bytes_per_respondent", "snapshot_publish_ms", "stats_p50_ms", "stats_p99_ms",
+                "stats_per_second_60_at_once", "digest_compose_ms")  # fmt: skip
+
+
+def print_side_by_side(postgres: list[dict[str, Any]]) -> None:
+    """The PostgreSQL figures beside bench/results/stats_speed.json's (SQLite)."""
+    saved = RESULTS_DIR / "stats_speed.json"
+    if not saved.exists():
+        return
+    sqlite = {
+        (run["respondents"], run["distinct_answer_sets_drawn"]): run
+        for run in json.loads(saved.read_text())["figures"]["runs"]
+    }
+    print("\nSQLite (bench/results/stats_speed.json) / PostgreSQL")
+    for run in postgres:
+        other = sqlite.get((run["respondents"], run["distinct_answer_sets_drawn"]))
+        if other is not None:
+            pairs = ", ".join(f"{key} {other[key]} / {run[key]}" for key in SIDE_BY_SIDE)
+            print(
+                f"{run['respondents']:>9,} ({run['distinct_answer_sets_drawn']:,} sets): {pairs}"
+            )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", help="respondents (a quick look)")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     started = machine()
     compile_catalogs()
-    runs = []
     # Drawn from 5,000 distinct answer sets (Zipf-weighted); the last line is a harsher case.
     cases = [(n, 5_000) for n in SIZES] + [(1_000_000, 100_000)]
-    for count, distinct_sets in [(n, 5_000) for n in args.sizes] if args.sizes else cases:
+    if args.sizes:
+        cases = [(n, 5_000) for n in args.sizes]
+    if args.backend == "postgres":
+        if find_bindir() is None:
+            print("stats_speed --backend postgres: skipped, PostgreSQL is not installed")
+            return 0
+        runs = asyncio.run(run_postgres(cases))
+        print_side_by_side(runs)
+        if not args.sizes:
+            note = "throw-away cluster: fsync=off, synchronous_commit=off, unix socket; COPY load"
+            save_results("stats_speed_postgres", {"runs": runs, "postgres": note}, started)
+        return 0
+    runs = []
+    for count, distinct_sets in cases:
         run = asyncio.run(measure(count, distinct_sets))
         runs.append({"distinct_answer_sets_drawn": distinct_sets, **run})
-        print(
-            f"{count:>9,} respondents ({distinct_sets:,} sets drawn): "
-            f"{run['bytes_per_respondent']:.0f} B each; publish {run['snapshot_publish_ms']} ms; "
-            f"/stats p50 {run['stats_p50_ms']} ms p99 {run['stats_p99_ms']} ms, "
-            f"{run['stats_per_second_60_at_once']}/s with 60 at once; /help slower by "
-            f"{run['help_slower_during_stats_full']['p99_ms']} ms (p99) during /stats full, "
-            f"{run['help_slower_during_digest']['p99_ms']} ms during a digest; "
-            f"digest compose {run['digest_compose_ms']} ms"
-        )
+        print_run(run, distinct_sets)
     if not args.sizes:
         save_results("stats_speed", {"runs": runs}, started)
     return 0

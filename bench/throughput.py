@@ -120,15 +120,28 @@ class BotUnderTest:
     on_second_question: dict[int, bool] = field(default_factory=dict)
     pick_data: str = ""
     back_data: str = ""
+    # More instances of the same bot behind one webhook URL (bench/backends_throughput.py).
+    others: list[tuple[subprocess.Popen[bytes], Path]] = field(default_factory=list)
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
+    def cpu_seconds(self) -> float:
+        """CPU time of every instance so far."""
+        return sum(cpu_seconds(process.pid) for process, _ in self.instances())
+
+    def instances(self) -> list[tuple[subprocess.Popen[bytes], Path]]:
+        return [(self.process, self.log_path), *self.others]
+
+    def any_exited(self) -> bool:
+        return any(process.poll() is not None for process, _ in self.instances())
+
     def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            tail = self.log_path.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{tail}")
+        for process, log_path in self.instances():
+            if process.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{self.name} exited with {process.returncode}:\n{tail}")
 
     async def deliver(self, bodies: list[tuple[int, dict[str, Any]]], timeout: float) -> None:
         """Queue (chat id, update) pairs at once and wait for every reply."""
@@ -142,7 +155,7 @@ class BotUnderTest:
         while not waiter.done():
             # Wake now and then to notice a crashed bot instead of waiting out the timeout.
             await asyncio.wait({waiter}, timeout=1.0)
-            if not waiter.done() and self.process.poll() is not None:
+            if not waiter.done() and self.any_exited():
                 waiter.cancel()
                 self.check_alive()
         try:
@@ -269,12 +282,12 @@ def updates_for(
 
 async def prepare_survey(bot: BotUnderTest, timeout: float) -> None:
     """Bring every user to question 1 of the survey (Vyraj), or give them a message (echo)."""
-    opening = "/survey" if bot.name == "vyraj" else "survey"
+    opening = "survey" if bot.name.startswith("echo") else "/survey"
     await bot.deliver([message(bot, user, opening) for user in bot.users], timeout)
     for user in bot.users:
         chat_id = bot.api.private_chat(user).id
         bot.survey_messages[user.id] = bot.api.messages[(chat_id, bot.clock.last_reply[chat_id])]
-    if bot.name != "vyraj":
+    if bot.name.startswith("echo"):
         bot.pick_data, bot.back_data = "pick", "back"
         return
     agree = next(
@@ -315,11 +328,11 @@ async def measure_throughput(
     bot: BotUnderTest, path: str, count: int, questions: list[str], timeout: float
 ) -> Throughput:
     bodies = updates_for(bot, path, count, questions)
-    cpu_before, server_before = cpu_seconds(bot.pid), time.process_time()
+    cpu_before, server_before = bot.cpu_seconds(), time.process_time()
     started = time.perf_counter()
     await bot.deliver(bodies, timeout)
     elapsed = time.perf_counter() - started
-    cpu = cpu_seconds(bot.pid) - cpu_before
+    cpu = bot.cpu_seconds() - cpu_before
     server_cpu = time.process_time() - server_before
     bot.forget_history()
     return Throughput(count / elapsed, cpu / count * 1000, server_cpu / count * 1000)
