@@ -16,6 +16,7 @@ from bot.sandbox.runtime import Sandbox, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LISTENING = "Webhook server listening on"
+UP = "Vyraj is up"  # logged once the start-up work (due digest, broadcast resumed) is done
 START_TIMEOUT = 90.0  # two interpreters importing aiogram on a shared, busy machine
 
 
@@ -28,7 +29,9 @@ class Instance:
     process: asyncio.subprocess.Process
     log: list[str] = field(default_factory=list)
     listening: asyncio.Event = field(default_factory=asyncio.Event)
+    up: asyncio.Event = field(default_factory=asyncio.Event)
     reader: asyncio.Task[None] | None = None
+    _new_line: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def read_log(self) -> None:
         assert self.process.stderr is not None
@@ -37,6 +40,17 @@ class Instance:
             self.log.append(line)
             if LISTENING in line:
                 self.listening.set()
+            if UP in line:
+                self.up.set()
+            async with self._new_line:
+                self._new_line.notify_all()
+
+    async def wait_logged(self, text: str, timeout: float = 60.0) -> None:
+        """Return once the process has logged a line holding `text`."""
+        async with self._new_line:
+            await asyncio.wait_for(
+                self._new_line.wait_for(lambda: any(text in line for line in self.log)), timeout
+            )
 
     def kill(self) -> None:
         """SIGKILL, by this process's own pid."""
@@ -136,4 +150,3 @@ async def two_instances(
         yield Deployment(sandbox, instances)
     finally:
         await asyncio.gather(*(instance.stop() for instance in instances))
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,14 +18,16 @@ import pytest
 
 from bot.sandbox.driver import TelegramUser, buttons_of
 from bot.sandbox.runtime import Sandbox, open_sandbox
-from tests.instances_harness import Deployment, two_instances
+from tests.instances_harness import two_instances
 from tests.servers.postgres import PostgresCluster
 from tests.servers.redis import RedisServer
 from tests.test_broadcast_window import delivered, most_in_one_second, notices
+from tests.test_instances import results_posted
 
 SUBSCRIBERS = 60
 # The broadcast claim lapses after 30 s and the sweep runs every 30 s: at most about a minute.
 TAKEOVER_TIMEOUT = 120.0
+POLL_CLOSE_TIMEOUT = 150.0
 
 
 @pytest.fixture
@@ -96,7 +99,7 @@ async def test_the_webhook_is_set_once_and_both_instances_answer(
 ) -> None:
     sandbox, url, redis_url = shared
     async with two_instances(sandbox, url, redis_url, tmp_path) as deployment:
-        assert len(calls(sandbox, "setWebhook")) <= 1
+        assert len(calls(sandbox, "setWebhook")) == 1  # both started together
         assert sandbox.api.webhook_url == deployment.instances[0].url
         for _ in range(4):
             user = sandbox.user(language_code="en")
@@ -131,7 +134,7 @@ async def test_a_survey_started_on_one_instance_finishes_on_the_other(
             "When it is safe",
             "Submit",
         ]
-        for button, following in zip(steps, steps[1:], strict=False):
+        for button, following in itertools.pairwise(steps):
             await press(user, button, then_button=following)
         await user.click("Submit")
         await user.api.wait_until(lambda: "Thank you" in user.last_text, timeout=30)
@@ -165,11 +168,8 @@ async def test_one_digest_per_period_when_both_start_with_it_due(
         "timezone": "Europe/Warsaw",
     }
     async with two_instances(sandbox, url, redis_url, tmp_path, **settings) as deployment:
-        await sandbox.api.wait_until(
-            lambda: "Vyraj is up" in deployment.log()
-            and deployment.log().count("Vyraj is up") == 2,
-            timeout=60,
-        )
+        # Each posts the due digest (or finds it claimed) before it says it is up.
+        await asyncio.wait_for(asyncio.gather(*(i.up.wait() for i in deployment.instances)), 60)
         records = await fetch(url, "SELECT period_key, kind, status FROM digests")
         assert [(kind, status) for _, kind, status in records] == [("scheduled", "posted")]
         posts = [m for (c, _), m in sandbox.api.messages.items() if c == channel.id]
@@ -209,7 +209,7 @@ async def test_killing_the_sender_mid_broadcast_loses_nobody(
         await admin.send("/wave open winter")
         sender = deployment.by_url(sandbox.api.webhook_receivers[opened_at])
         await sandbox.api.wait_until(lambda: len(notices(sandbox)) >= 10, timeout=60)
-        sender.kill()
+        sender.kill()  # its claim on the broadcast stays until it lapses
         await sender.process.wait()
         cut_at = len(notices(sandbox))
         assert cut_at < SUBSCRIBERS  # it died mid-broadcast
@@ -217,6 +217,35 @@ async def test_killing_the_sender_mid_broadcast_loses_nobody(
         await sandbox.api.wait_until(
             lambda: set(delivered(sandbox)) == ids, timeout=TAKEOVER_TIMEOUT
         )
+        # The survivor finished what the dead one started: a part of the list, not all of it.
+        (survivor,) = [i for i in deployment.instances if i is not sender]
+        await survivor.wait_logged("New-wave broadcast finished")
+        (finished,) = [line for line in survivor.log if "New-wave broadcast finished" in line]
+        assert int(finished.rsplit(" ", 1)[1]) < SUBSCRIBERS
         told = delivered(sandbox)
         assert sum(told.values()) - len(ids) <= 1  # at most the one message in flight
         assert max(told.values()) <= 2
+
+
+async def test_one_results_post_per_closed_poll_with_both_sweeping(
+    shared: tuple[Sandbox, str, str], tmp_path: Path
+) -> None:
+    sandbox, url, redis_url = shared
+    admin = sandbox.user("Admin", language_code="en")
+    async with two_instances(sandbox, url, redis_url, tmp_path) as deployment:
+        group = await sandbox.group("Belarusians in Kraków", added_by=admin)
+        in_group = admin.in_chat(group)
+        # The shortest close time there is: a minute. One instance schedules the close, both
+        # sweep for due polls every 30 s.
+        await in_group.send("/poll census Lunch? | Yes | No | close: in 1 minute")
+        await sandbox.api.wait_until(
+            lambda: any("Lunch?" in str(m) for m in in_group.bot_messages)
+        )
+        await sandbox.api.wait_until(
+            lambda: bool(results_posted(sandbox, group)), timeout=POLL_CLOSE_TIMEOUT
+        )
+        instances = deployment.instances
+    # Both stopped gracefully: whatever either was doing has finished.
+    assert all(instance.process.returncode == 0 for instance in instances)
+    assert len(results_posted(sandbox, group)) == 1
+    assert len(calls(sandbox, "stopPoll")) <= 1
