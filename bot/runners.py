@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.app import Vyraj, set_commands
 from bot.telegram_retry import StartBudget, call_telegram
 from bot.update_reader import UpdateSkippingRequestHandler
-from bot.webhook_setup import ensure_webhook
+from bot.webhook_setup import WEBHOOK_CLAIM, WEBHOOK_CLAIM_TIME, ensure_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -145,12 +145,17 @@ async def _serve_webhook(
         site = web.TCPSite(runner, settings.listen_host, settings.listen_port)
         await site.start()
         allowed_updates = vyraj.dispatcher.resolve_used_update_types()
-        # Once per deployment: an instance finding the webhook in place leaves it alone.
-        await call_at_start(
-            vyraj,
-            budget,
-            lambda: ensure_webhook(vyraj.bot, webhook_url, secret, allowed_updates),
-        )
+        # Once per deployment: an instance finding the webhook in place, or another instance
+        # setting it at this moment, leaves it alone.
+        if await vyraj.claims.take(WEBHOOK_CLAIM, WEBHOOK_CLAIM_TIME):
+            try:
+                await call_at_start(
+                    vyraj,
+                    budget,
+                    lambda: ensure_webhook(vyraj.bot, webhook_url, secret, allowed_updates),
+                )
+            finally:
+                await vyraj.claims.give_up(WEBHOOK_CLAIM)
         await vyraj.mark_started()
         logger.info("Webhook server listening on %s", settings.webhook_listen)
         await stop.wait()

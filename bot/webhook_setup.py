@@ -3,12 +3,19 @@ behind one URL checks it at start and sets it only when Telegram's differs."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from aiogram import Bot, Dispatcher
 
 from bot.app import create_bot
 from bot.settings import Settings
 from bot.telegram_retry import StartBudget, call_telegram
 from handlers import get_routers
+
+# Held while one instance checks and sets the webhook: two starting together would otherwise
+# both find it unset and both call setWebhook.
+WEBHOOK_CLAIM = "webhook-setup"
+WEBHOOK_CLAIM_TIME = dt.timedelta(minutes=1)
 
 
 def used_update_types() -> list[str]:
