@@ -263,7 +263,8 @@ class SearchIndex:
                 [
                     countries[article_id] == "by" and not names.isdisjoint(weights[article_id])
                     for article_id in self._ids
-                ]
+                ],
+                dtype=bool,
             )
             for country, names in COUNTRY_STEMS.items()
         }
@@ -276,16 +277,20 @@ class SearchIndex:
                         weights[article_id].get(name, 0.0) >= HEADLINE_WEIGHT for name in names
                     )
                     for article_id in self._ids
-                ]
+                ],
+                dtype=bool,
             )
             for country, names in COUNTRY_STEMS.items()
         }
         # Articles about particular countries of the guide, the general ones among them too.
-        # dtype=bool: an empty guide must still give boolean arrays (empty ones are float).
+        # dtype=bool throughout: an empty guide must still give boolean masks (numpy makes
+        # an empty list a float array).
         self._country_specific = np.array(
             [countries[article_id] != "by" for article_id in self._ids], dtype=bool
-        ) | np.logical_or.reduce(list(self._general_about.values()), dtype=bool)
-        self._is_card = np.array([article_id.endswith(CARD_SUFFIX) for article_id in self._ids])
+        ) | np.stack(list(self._general_about.values())).any(axis=0)
+        self._is_card = np.array(
+            [article_id.endswith(CARD_SUFFIX) for article_id in self._ids], dtype=bool
+        )
         postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
         for slot, article_id in enumerate(self._ids):
             for stem, weight in weights[article_id].items():
