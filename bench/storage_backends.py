@@ -13,26 +13,19 @@ bound; SQLite runs as the bot runs it (WAL, synchronous=NORMAL).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import shutil
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pg_cluster import throwaway_cluster
 from record import machine, save_results
-
-# The throw-away cluster of the tests (tests/ is not installed).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from services.privacy import Keyring
 from services.survey.waves import open_wave, submit_response
 from storage import Storage, open_storage
-from tests.servers.postgres import PostgresCluster, find_bindir
 
 DAY = dt.date(2026, 11, 23)
 KEYRING = Keyring(b"b" * 32)
@@ -86,24 +79,6 @@ async def measure(storage: Storage) -> dict[str, Any]:
     }
 
 
-@contextlib.asynccontextmanager
-async def postgres_url() -> AsyncIterator[str]:
-    bindir = find_bindir()
-    if bindir is None:
-        raise SystemExit("PostgreSQL's initdb was not found (apt-get install postgresql)")
-    folder = Path(tempfile.mkdtemp(prefix="vyraj-bench-pg-"))
-    if PostgresCluster.needs_server_user():
-        shutil.chown(folder, "postgres", "postgres")
-    cluster = PostgresCluster(bindir, folder)
-    try:
-        await asyncio.to_thread(cluster.start)
-        await cluster.create_template()
-        yield await cluster.fresh_database()
-    finally:
-        await asyncio.to_thread(cluster.stop)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
 async def main() -> None:
     started = machine()
     figures: dict[str, Any] = {}
@@ -113,8 +88,8 @@ async def main() -> None:
             figures["sqlite"] = await measure(storage)
         finally:
             await storage.close()
-    async with postgres_url() as url:
-        storage = await open_storage(url, pending_key=b"p" * 32)
+    async with throwaway_cluster() as cluster:
+        storage = await open_storage(await cluster.fresh_database(), pending_key=b"p" * 32)
         try:
             figures["postgres"] = await measure(storage)
         finally:
