@@ -23,7 +23,7 @@ NO_TOKEN = (
 )
 
 
-# backup, restore and health work on the SQLite file; PostgreSQL has its own tools.
+# backup and restore work on the SQLite file; PostgreSQL has its own tools.
 POSTGRES_HAS_NO_FILE = "DATABASE_URL is PostgreSQL: {what} (see README.md, Several instances)"
 
 
@@ -200,15 +200,25 @@ def _cancel(
 
 def health_command() -> int:
     """For container health checks: one line, exit 0 (healthy) or 1."""
-    from bot.health import HEALTHY_WITHIN_SECONDS, UnhealthyError, check_health
+    from bot.health import (
+        HEALTHY_WITHIN_SECONDS,
+        UnhealthyError,
+        check_heartbeat,
+        check_postgres,
+        check_sqlite,
+        healthy_line,
+    )
 
     try:
         settings = load_settings()
         if settings.uses_postgres:
-            raise UnhealthyError(POSTGRES_HAS_NO_FILE.format(what="no heartbeat file"))
+            asyncio.run(check_postgres(settings.database_url))
+        else:
+            check_sqlite(settings.database_path)
         # A webhook bot calls the Bot API only when updates come: its heartbeat may be old.
         max_age = None if settings.webhook_url else HEALTHY_WITHIN_SECONDS
-        print(check_health(settings.database_path, now=time.time(), max_age=max_age))
+        age = check_heartbeat(settings.heartbeat_path, now=time.time(), max_age=max_age)
+        print(healthy_line(age))
     except (SettingsError, UnhealthyError) as exc:
         print(f"unhealthy: {exc}")
         return 1

@@ -93,7 +93,7 @@ async def test_a_copy_reads_the_same_and_continues_its_ids(
     assert (code, stderr) == (0, "")
     assert stdout.startswith("Copied ")
 
-    postgres = await open_storage(target, pending_key=PENDING_KEY)
+    postgres = await open_storage(target, pending_key=PENDING_KEY, key_vault=tmp_path / "vault")
     try:
         assert await everything(postgres) == expected
         async with postgres.transaction() as tx:
