@@ -283,6 +283,7 @@ def migrate_db_command(source: str, target: str) -> int:
     import asyncpg
 
     from storage.opening import backend_of, describe_server, sqlite_path_from_url
+    from storage.postgres.key_vault import KeyVaultError
     from storage.postgres.transfer import TransferRefusedError, copy_sqlite_to_postgres
 
     try:
@@ -291,8 +292,14 @@ def migrate_db_command(source: str, target: str) -> int:
         path = sqlite_path_from_url(source)
         if not path.is_file():
             raise ValueError(f"{path}: no such file")
-        copied = asyncio.run(copy_sqlite_to_postgres(path, target))
-    except (ValueError, TransferRefusedError) as exc:
+        vault = load_settings().key_vault_dir
+        if vault is None:
+            raise ValueError(
+                "KEY_VAULT_DIR: required (the folder the bots will share): the copy's open "
+                "wave and census poll keys are wrapped under keys kept there"
+            )
+        copied = asyncio.run(copy_sqlite_to_postgres(path, target, vault))
+    except (ValueError, TransferRefusedError, SettingsError, KeyVaultError) as exc:
         print(f"migrate-db refused: {exc}", file=sys.stderr)
         return 1
     except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:
