@@ -3,6 +3,7 @@ query within a short timeout, and the instance's heartbeat file is there."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -69,3 +70,33 @@ async def test_a_server_that_is_down_is_unhealthy_in_one_line(
     assert "does not answer" in finished.stdout
     assert len(finished.stdout.splitlines()) == 1
     assert "hunter2" not in finished.stdout + finished.stderr
+
+
+async def test_a_server_that_never_answers_is_unhealthy_after_the_timeout(
+    postgres_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    postgres_sandbox.settings().heartbeat_path.touch()
+
+    async def accept_and_say_nothing(
+        _: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        accepted.append(writer)  # held open, never answered, closed at the end
+
+    accepted: list[asyncio.StreamWriter] = []
+    server = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        url = f"postgresql://vyraj@127.0.0.1:{port}/vyraj"
+        finished = await vyraj(
+            tmp_path / "work", "health", **health_env(postgres_sandbox, DATABASE_URL=url)
+        )
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert finished.code == 1
+    assert finished.stdout == (
+        f"unhealthy: the database at vyraj@127.0.0.1:{port}/vyraj does not answer (TimeoutError)\n"
+    )
+    assert accepted  # it did connect: the timeout, not a refusal, ended the check
