@@ -22,6 +22,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 COPY requirements.lock /tmp/requirements.lock
 RUN pip install --require-hashes -r /tmp/requirements.lock && rm /tmp/requirements.lock
 COPY --from=build /dist/ /tmp/dist/
+# /vault: KEY_VAULT_DIR on PostgreSQL, a volume shared by the instances and never backed up.
 RUN pip install --no-deps /tmp/dist/*.whl && rm -r /tmp/dist \
     && useradd --create-home --uid 10001 vyraj \
     && mkdir -p /data /vault && chown vyraj:vyraj /data /vault
@@ -32,6 +33,7 @@ ENV DATABASE_URL=sqlite:////data/vyraj.sqlite3
 USER vyraj
 WORKDIR /data
 VOLUME ["/data"]
+# Also on PostgreSQL: the server answers, and the heartbeat in this container's /tmp is there.
 HEALTHCHECK --interval=60s --timeout=15s --start-period=60s --retries=3 CMD ["vyraj", "health"]
 ENTRYPOINT ["vyraj"]
 CMD ["run"]

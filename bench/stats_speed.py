@@ -226,7 +226,8 @@ async def measure_postgres(
     cluster: PostgresCluster, count: int, distinct_sets: int
 ) -> dict[str, Any]:
     url = await cluster.fresh_database()
-    storage = await open_storage(url, pending_key=b"p" * 32)
+    vault = cluster.folder / "key-vault"  # beside the throw-away cluster, deleted with it
+    storage = await open_storage(url, pending_key=b"p" * 32, key_vault=vault)
     try:
         wave = await open_wave(storage, KEYRING, "bench", NOW.date())
     finally:
@@ -236,7 +237,7 @@ async def measure_postgres(
         url, wave.id, count - 2 * K, distinct_sets, random.Random(count)
     )
     filled = time.perf_counter() - started
-    storage = await open_storage(url, pending_key=b"p" * 32)
+    storage = await open_storage(url, pending_key=b"p" * 32, key_vault=vault)
     try:
         return {
             "respondents": count,

@@ -89,7 +89,11 @@ async def main() -> None:
         finally:
             await storage.close()
     async with throwaway_cluster() as cluster:
-        storage = await open_storage(await cluster.fresh_database(), pending_key=b"p" * 32)
+        storage = await open_storage(
+            await cluster.fresh_database(),
+            pending_key=b"p" * 32,
+            key_vault=cluster.folder / "key-vault",
+        )
         try:
             figures["postgres"] = await measure(storage)
         finally:

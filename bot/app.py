@@ -23,7 +23,6 @@ from bot.commands import bot_commands
 from bot.dependencies import Dependencies
 from bot.digest import DigestService
 from bot.fsm_storage import UpdateScopedFsmMiddleware
-from bot.health import heartbeat_file_for
 from bot.heartbeat import HeartbeatMiddleware
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
@@ -90,13 +89,10 @@ class Vyraj:
     async def mark_started(self) -> None:
         # `vyraj health` reads this file to tell a bot that reaches Telegram from a stuck one;
         # it starts only now (the start-up calls just succeeded), so a failed start leaves none.
-        # A PostgreSQL deployment has no data folder to keep it in: its orchestrator checks
-        # the webhook port instead.
-        if not self.settings.uses_postgres:
-            path = heartbeat_file_for(self.settings.database_path)
-            with contextlib.suppress(OSError):
-                path.touch()
-            self.bot.session.middleware(HeartbeatMiddleware(path))
+        path = self.settings.heartbeat_path
+        with contextlib.suppress(OSError):
+            path.touch()
+        self.bot.session.middleware(HeartbeatMiddleware(path))
         self.serving.set()
 
     async def close(self) -> None:

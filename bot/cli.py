@@ -23,7 +23,7 @@ NO_TOKEN = (
 )
 
 
-# backup, restore and health work on the SQLite file; PostgreSQL has its own tools.
+# backup and restore work on the SQLite file; PostgreSQL has its own tools.
 POSTGRES_HAS_NO_FILE = "DATABASE_URL is PostgreSQL: {what} (see README.md, Several instances)"
 
 
@@ -200,15 +200,25 @@ def _cancel(
 
 def health_command() -> int:
     """For container health checks: one line, exit 0 (healthy) or 1."""
-    from bot.health import HEALTHY_WITHIN_SECONDS, UnhealthyError, check_health
+    from bot.health import (
+        HEALTHY_WITHIN_SECONDS,
+        UnhealthyError,
+        check_heartbeat,
+        check_postgres,
+        check_sqlite,
+        healthy_line,
+    )
 
     try:
         settings = load_settings()
         if settings.uses_postgres:
-            raise UnhealthyError(POSTGRES_HAS_NO_FILE.format(what="no heartbeat file"))
+            asyncio.run(check_postgres(settings.database_url))
+        else:
+            check_sqlite(settings.database_path)
         # A webhook bot calls the Bot API only when updates come: its heartbeat may be old.
         max_age = None if settings.webhook_url else HEALTHY_WITHIN_SECONDS
-        print(check_health(settings.database_path, now=time.time(), max_age=max_age))
+        age = check_heartbeat(settings.heartbeat_path, now=time.time(), max_age=max_age)
+        print(healthy_line(age))
     except (SettingsError, UnhealthyError) as exc:
         print(f"unhealthy: {exc}")
         return 1
@@ -273,6 +283,7 @@ def migrate_db_command(source: str, target: str) -> int:
     import asyncpg
 
     from storage.opening import backend_of, describe_server, sqlite_path_from_url
+    from storage.postgres.key_vault import KeyVaultError
     from storage.postgres.transfer import TransferRefusedError, copy_sqlite_to_postgres
 
     try:
@@ -281,8 +292,14 @@ def migrate_db_command(source: str, target: str) -> int:
         path = sqlite_path_from_url(source)
         if not path.is_file():
             raise ValueError(f"{path}: no such file")
-        copied = asyncio.run(copy_sqlite_to_postgres(path, target))
-    except (ValueError, TransferRefusedError) as exc:
+        vault = load_settings().key_vault_dir
+        if vault is None:
+            raise ValueError(
+                "KEY_VAULT_DIR: required (the folder the bots will share): the copy's open "
+                "wave and census poll keys are wrapped under keys kept there"
+            )
+        copied = asyncio.run(copy_sqlite_to_postgres(path, target, vault))
+    except (ValueError, TransferRefusedError, SettingsError, KeyVaultError) as exc:
         print(f"migrate-db refused: {exc}", file=sys.stderr)
         return 1
     except (OSError, sqlite3.Error, asyncpg.PostgresError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -14,6 +14,11 @@ from bot.app import KeyMismatchError
 from bot.telegram_retry import EXIT_CONFIG, StartBudget, StartupError
 from storage.migrations import SchemaTooNewError
 from storage.opening import describe_server
+from storage.postgres import KeyVaultError, SchemaOutdatedError
+from storage.postgres.key_vault import KeyVault
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 T = TypeVar("T")
 
@@ -21,6 +26,15 @@ T = TypeVar("T")
 DATABASE_START_SECONDS = 10.0
 _FIRST_DELAY = 0.2
 _MAX_DELAY = 2.0
+
+
+async def check_key_vault(settings: Settings) -> None:
+    """KEY_VAULT_DIR is a folder this process can create and write, or one line says why not."""
+    assert settings.key_vault_dir is not None  # required with PostgreSQL (settings)
+    try:
+        await asyncio.to_thread(KeyVault.create, settings.key_vault_dir)
+    except KeyVaultError as exc:
+        raise StartupError(f"KEY_VAULT_DIR: {exc}", EXIT_CONFIG) from None
 
 
 async def open_on_postgres(
@@ -60,6 +74,10 @@ async def open_on_postgres(
                 f"first (createdb {database})",
                 EXIT_CONFIG,
             ) from None
+        except KeyVaultError as exc:
+            raise StartupError(f"KEY_VAULT_DIR: {exc}", EXIT_CONFIG) from None
+        except SchemaOutdatedError as exc:
+            raise StartupError(f"DATABASE_URL: {exc}", EXIT_CONFIG) from None
         except SchemaTooNewError as exc:
             raise StartupError(
                 f"DATABASE_URL: {exc}; run the newer Vyraj, or restore a backup", EXIT_CONFIG

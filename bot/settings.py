@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.health import heartbeat_file_for
 from storage.opening import backend_of, sqlite_path_from_url
 
 Locale = Literal["be", "ru", "en"]
@@ -57,9 +59,13 @@ class Settings(BaseSettings):
     # Daily backups (never the key) into this folder, keeping the newest BACKUP_KEEP.
     backup_dir: Path | None = None
     backup_keep: int = Field(default=7, ge=1, le=1000)
-    # PostgreSQL only: a folder outside the database, shared by the instances, holding the keys
-    # whose deletion crypto-shreds a closed wave's or poll's key (storage/postgres/README.md).
+    # PostgreSQL only, and required there: a folder outside the database, shared by the
+    # instances, holding the keys whose deletion crypto-shreds a closed wave's or poll's key
+    # (storage/postgres/README.md).
     key_vault_dir: Path | None = None
+    # Touched after successful Bot API calls, read by `vyraj health`; unset: beside the SQLite
+    # file, or in the temporary folder on PostgreSQL (each container has its own).
+    heartbeat_file: Path | None = None
 
     @field_validator(
         "bot_token",
@@ -74,6 +80,7 @@ class Settings(BaseSettings):
         "digest_locale",
         "backup_dir",
         "key_vault_dir",
+        "heartbeat_file",
         mode="before",
     )
     @classmethod
@@ -213,6 +220,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _shared_database_needs_vault(self) -> Settings:
+        # Without it a closed wave's key would outlive the close in PostgreSQL's WAL and backups.
+        if self.uses_postgres and self.key_vault_dir is None:
+            raise ValueError(
+                "KEY_VAULT_DIR: required with a PostgreSQL DATABASE_URL (a folder shared by the "
+                "instances and kept out of the database backups)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url is not None:
             if not self.webhook_url.startswith("https://") and not self.webhook_url.startswith(
@@ -234,6 +251,15 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         """The SQLite file (ValueError for PostgreSQL, which has none)."""
         return sqlite_path_from_url(self.database_url)
+
+    @property
+    def heartbeat_path(self) -> Path:
+        """Where the running bot leaves its heartbeat for `vyraj health`."""
+        if self.heartbeat_file is not None:
+            return self.heartbeat_file
+        if self.uses_postgres:
+            return Path(tempfile.gettempdir()) / "vyraj.heartbeat"
+        return heartbeat_file_for(self.database_path)
 
     @property
     def listen_host(self) -> str:

@@ -24,7 +24,7 @@ from bot.app import (
     pending_responses_key,
 )
 from bot.instance_lock import DatabaseBusyError, hold_database_lock
-from bot.postgres_start import open_on_postgres
+from bot.postgres_start import check_key_vault, open_on_postgres
 from bot.runners import serve_polling, serve_webhook
 from bot.secret_key import (
     MasterSecret,
@@ -37,7 +37,7 @@ from bot.telegram_retry import EXIT_CONFIG, StartBudget, StartupError, call_tele
 from services.knowledge.articles import ArticleError
 from services.knowledge.library import KnowledgeLibrary
 from services.privacy import Keyring
-from storage import Storage, open_storage
+from storage import Storage
 from storage.migrations import available_migrations, schema_version
 from storage.sqlite import SqliteStorage, connect_read_only, open_sqlite
 from storage.sqlite.inspection import DatabaseFile, DatabaseFileError, inspect_database
@@ -151,6 +151,7 @@ async def run_bot(settings: Settings) -> None:
 async def run_bot_on_postgres(settings: Settings, library: KnowledgeLibrary) -> None:
     """`vyraj run` on a shared PostgreSQL database: no file to check, lock or create, and the
     key comes from SECRET_KEY (or SECRET_KEY_FILE) only, the same on every instance."""
+    await check_key_vault(settings)
     await reach_telegram(settings, StartBudget.from_now())
     try:
         master = resolve_master_secret(settings, database_is_new=False)
@@ -160,16 +161,7 @@ async def run_bot_on_postgres(settings: Settings, library: KnowledgeLibrary) -> 
         lambda: create_vyraj(settings, master.value, library=library), settings.database_url
     )
     vyraj.dispatcher.startup.register(freeze_start_up_objects)
-    if settings.key_vault_dir is None:
-        vyraj.dispatcher.startup.register(warn_no_key_vault)
     await (serve_webhook(vyraj) if settings.webhook_url else serve_polling(vyraj))
-
-
-def warn_no_key_vault() -> None:
-    logger.warning(
-        "KEY_VAULT_DIR is not set: a closed wave's or poll's key stays in PostgreSQL's WAL and "
-        "backups, sealed under SECRET_KEY (see README.md, Several instances on PostgreSQL)"
-    )
 
 
 async def freeze_start_up_objects() -> None:
@@ -231,11 +223,13 @@ def prepare_database(settings: Settings, new_files: NewFiles) -> MasterSecret:
 async def open_existing_storage(settings: Settings, *, read_only: bool) -> Storage:
     """The existing database with its key checked (`vyraj digest`); never creates one."""
     if settings.uses_postgres:
+        await check_key_vault(settings)
         try:
             key = resolve_master_secret(settings, database_is_new=False)
         except SecretKeyError as exc:
             raise StartupError(str(exc), EXIT_CONFIG) from None
         url, vault = settings.database_url, settings.key_vault_dir
+        assert vault is not None  # required with PostgreSQL (settings)
         return await open_on_postgres(lambda: _open_checked(url, vault, key, read_only), url)
     path = settings.database_path
     if _inspect(path) is not DatabaseFile.VYRAJ:
@@ -259,11 +253,12 @@ async def open_existing_storage(settings: Settings, *, read_only: bool) -> Stora
     return storage
 
 
-async def _open_checked(
-    url: str, vault: Path | None, master: MasterSecret, read_only: bool
-) -> Storage:
-    storage = await open_storage(
-        url, pending_key=pending_responses_key(master.value), key_vault=vault
+async def _open_checked(url: str, vault: Path, master: MasterSecret, read_only: bool) -> Storage:
+    from storage.postgres import open_postgres  # asyncpg only when it is used
+
+    # Read-only: an outdated schema is refused, never migrated.
+    storage = await open_postgres(
+        url, pending_responses_key(master.value), vault, upgrade=not read_only
     )
     try:
         await check_secret_key(storage, Keyring(master.value), record=not read_only)

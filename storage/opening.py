@@ -43,13 +43,13 @@ async def open_storage(
     url: str, *, pending_key: bytes | None = None, key_vault: Path | None = None
 ) -> Storage:
     """Open the database named by DATABASE_URL and bring its schema up to date. PostgreSQL
-    needs `pending_key` (derived from SECRET_KEY) and may have a `key_vault` folder (see
+    needs `pending_key` (derived from SECRET_KEY) and a `key_vault` folder (see
     storage/postgres/README.md); SQLite needs neither."""
     if backend_of(url) == "postgres":
         from storage.postgres import open_postgres  # asyncpg only when it is used
 
-        if pending_key is None:
-            raise ValueError("a PostgreSQL storage needs the pending-response key")
+        if pending_key is None or key_vault is None:
+            raise ValueError("a PostgreSQL storage needs the pending-response key and a vault")
         return await open_postgres(url, pending_key, key_vault)
     from storage.sqlite import open_sqlite
 

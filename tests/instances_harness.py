@@ -123,6 +123,7 @@ async def two_instances(
             cwd = folder / name
             cwd.mkdir()
             env = environment(sandbox, database_url, redis_url, vault, urls[0], port)
+            env["HEARTBEAT_FILE"] = str(cwd / "vyraj.heartbeat")  # each container has its own
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",

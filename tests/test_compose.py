@@ -50,3 +50,20 @@ def test_the_key_vault_is_a_volume_the_bots_share_and_the_image_prepares() -> No
     assert f"key-vault:{vault}" in bot["volumes"]
     assert "key-vault" in compose["volumes"]
     assert vault in (ROOT / "Dockerfile").read_text("utf-8")
+
+
+def test_the_bots_health_check_is_vyraj_health() -> None:
+    assert _compose()["services"]["bot"]["healthcheck"]["test"] == ["CMD", "vyraj", "health"]
+
+
+def test_the_key_vault_is_required_and_not_in_the_database_volume() -> None:
+    compose = _compose()
+    bot = compose["services"]["bot"]
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        secret_key="s" * 32,
+        **{name.lower(): value for name, value in bot["environment"].items()},
+    )
+    assert settings.key_vault_dir is not None
+    postgres_volumes = compose["services"]["postgres"]["volumes"]
+    assert not any(volume.startswith("key-vault:") for volume in postgres_volumes)

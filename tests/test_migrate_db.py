@@ -9,9 +9,12 @@ import os
 import sys
 from pathlib import Path
 
+import asyncpg
+
 from services.privacy import Keyring
 from services.survey.waves import open_wave, submit_response
 from storage import ChatRecord, Storage, open_storage
+from storage.postgres.key_vault import MAGIC
 from tests.servers.postgres import PostgresCluster
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +63,8 @@ async def everything(storage: Storage) -> list[object]:
     ]
 
 
-async def migrate_db(source: str, target: str) -> tuple[int, str, str]:
+async def migrate_db(source: str, target: str, vault: Path | None = None) -> tuple[int, str, str]:
+    vault_env = {} if vault is None else {"KEY_VAULT_DIR": str(vault)}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -68,7 +72,7 @@ async def migrate_db(source: str, target: str) -> tuple[int, str, str]:
         "migrate-db",
         source,
         target,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)},
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **vault_env},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -89,11 +93,26 @@ async def test_a_copy_reads_the_same_and_continues_its_ids(
         await sqlite.close()
     target = await postgres_cluster.fresh_database(template="template0")
 
+    vault = tmp_path / "vault"
     code, stdout, stderr = await migrate_db(source, target)
+    assert code == 1
+    assert stderr.startswith("migrate-db refused: KEY_VAULT_DIR: required")
+    code, stdout, stderr = await migrate_db(source, target, vault)
     assert (code, stderr) == (0, "")
     assert stdout.startswith("Copied ")
+    # The open wave's and census poll's keys reach PostgreSQL only wrapped, one KEK each.
+    conn = await asyncpg.connect(target)
+    try:
+        keys = [
+            *await conn.fetch("SELECT key_sealed FROM survey_waves"),
+            *await conn.fetch("SELECT voter_key_sealed FROM polls"),
+        ]
+    finally:
+        await conn.close()
+    assert [bytes(row[0]).startswith(MAGIC) for row in keys] == [True, True]
+    assert len(list(vault.iterdir())) == 2
 
-    postgres = await open_storage(target, pending_key=PENDING_KEY)
+    postgres = await open_storage(target, pending_key=PENDING_KEY, key_vault=vault)
     try:
         assert await everything(postgres) == expected
         async with postgres.transaction() as tx:
@@ -107,10 +126,11 @@ async def test_a_copy_reads_the_same_and_continues_its_ids(
     finally:
         await postgres.close()
 
-    code, stdout, stderr = await migrate_db(source, target)
+    code, stdout, stderr = await migrate_db(source, target, vault)
     assert code == 1
     assert stderr.startswith("migrate-db refused: the target database is not empty")
     assert stdout == ""
+    assert len(list(vault.iterdir())) == 2  # a refused copy leaves no KEK behind
 
 
 async def test_only_sqlite_into_postgres(tmp_path: Path) -> None:

@@ -28,7 +28,9 @@ async def postgres_sandbox(
 async def stored_answers(sandbox: Sandbox, url: str) -> list[tuple[str, int]]:
     """The open wave's answer sets as the bot reads them (pending ones included)."""
     storage = await open_storage(
-        url, pending_key=pending_responses_key(sandbox.secret_key.encode())
+        url,
+        pending_key=pending_responses_key(sandbox.secret_key.encode()),
+        key_vault=sandbox.settings().key_vault_dir,
     )
     try:
         wave = await storage.survey.current_wave()

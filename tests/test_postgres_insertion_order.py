@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -20,9 +21,11 @@ K = 12  # one batch once twelve people answered
 
 
 @pytest.fixture
-async def database(postgres_cluster: PostgresCluster) -> AsyncIterator[tuple[Storage, str]]:
+async def database(
+    postgres_cluster: PostgresCluster, tmp_path: Path
+) -> AsyncIterator[tuple[Storage, str]]:
     url = await postgres_cluster.fresh_database()
-    storage = await open_storage(url, pending_key=b"p" * 32)
+    storage = await open_storage(url, pending_key=b"p" * 32, key_vault=tmp_path / "vault")
     try:
         yield storage, url
     finally:

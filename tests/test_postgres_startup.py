@@ -23,13 +23,60 @@ def with_database(url: str, database: str) -> str:
     return f"{head.rsplit('/', 1)[0]}/{database}?{query}"
 
 
+def vault(tmp_path: Path) -> str:
+    return str(tmp_path / "key-vault")
+
+
 def test_a_postgres_url_without_secret_key_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"^SECRET_KEY: required with a PostgreSQL"):
-        load_settings(_env_file=None, database_url="postgresql://vyraj@db/vyraj")
+        load_settings(
+            _env_file=None, database_url="postgresql://vyraj@db/vyraj", key_vault_dir="v"
+        )
     settings = load_settings(
-        _env_file=None, database_url="postgres://vyraj@db/vyraj", secret_key=KEY
+        _env_file=None, database_url="postgres://vyraj@db/vyraj", secret_key=KEY, key_vault_dir="v"
     )
     assert settings.uses_postgres
+
+
+def test_a_postgres_url_without_key_vault_dir_is_refused() -> None:
+    with pytest.raises(SettingsError, match=r"^KEY_VAULT_DIR: required with a PostgreSQL"):
+        load_settings(_env_file=None, database_url="postgresql://vyraj@db/vyraj", secret_key=KEY)
+
+
+async def test_vyraj_run_without_key_vault_dir_is_one_line(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    url = "postgresql://vyraj@db/vyraj"
+    finished = await vyraj(tmp_path, DATABASE_URL=url, SECRET_KEY=KEY, **telegram(sandbox))
+    assert finished.code == 2
+    assert finished.line.startswith("KEY_VAULT_DIR: required with a PostgreSQL")
+    assert len(finished.stderr.splitlines()) == 1
+    assert sandbox.api.calls == []  # refused before reaching Telegram
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [("key-vault", "is not a folder"), ("key-vault/inside", "cannot create the folder")],
+)
+async def test_an_unusable_key_vault_dir_is_one_line(
+    sandbox: Sandbox, tmp_path: Path, where: str, said: str
+) -> None:
+    (tmp_path / "key-vault").write_bytes(b"")  # a file where the folder should be
+    folder = tmp_path / where
+    url = "postgresql://vyraj@db/vyraj"
+    finished = await vyraj(
+        tmp_path / "work",
+        DATABASE_URL=url,
+        SECRET_KEY=KEY,
+        KEY_VAULT_DIR=str(folder),
+        **telegram(sandbox),
+    )
+    assert finished.code == 2
+    assert finished.line.startswith("KEY_VAULT_DIR: ")
+    assert said in finished.line
+    assert str(folder) in finished.line
+    assert len(finished.stderr.splitlines()) == 1
+    assert sandbox.api.calls == []
 
 
 def test_an_unknown_database_scheme_is_refused_without_echoing_it() -> None:
@@ -43,7 +90,11 @@ async def test_no_server_is_one_line_within_the_budget(sandbox: Sandbox, tmp_pat
     empty.mkdir()
     url = f"postgresql://vyraj@/vyraj?host={empty}"
     finished = await vyraj(
-        tmp_path / "work", DATABASE_URL=url, SECRET_KEY=KEY, **telegram(sandbox)
+        tmp_path / "work",
+        DATABASE_URL=url,
+        SECRET_KEY=KEY,
+        KEY_VAULT_DIR=vault(tmp_path),
+        **telegram(sandbox),
     )
     assert finished.code == 1
     assert finished.line.startswith(f"DATABASE_URL: no PostgreSQL server answers at vyraj@{empty}")
@@ -53,7 +104,13 @@ async def test_a_missing_database_is_named(
     sandbox: Sandbox, postgres_cluster: PostgresCluster, tmp_path: Path
 ) -> None:
     url = with_database(await postgres_cluster.fresh_database(), "absent")
-    finished = await vyraj(tmp_path, DATABASE_URL=url, SECRET_KEY=KEY, **telegram(sandbox))
+    finished = await vyraj(
+        tmp_path,
+        DATABASE_URL=url,
+        SECRET_KEY=KEY,
+        KEY_VAULT_DIR=vault(tmp_path),
+        **telegram(sandbox),
+    )
     assert finished.code == 2
     assert finished.line.startswith("DATABASE_URL: the database absent does not exist")
 
@@ -63,7 +120,13 @@ async def test_a_wrong_password_is_one_line_without_the_password(
 ) -> None:
     url = await postgres_cluster.fresh_database()
     wrong = url.replace(f"{postgres_cluster.user}@", f"{PASSWORD_ROLE}:not-{PASSWORD}@")
-    finished = await vyraj(tmp_path, DATABASE_URL=wrong, SECRET_KEY=KEY, **telegram(sandbox))
+    finished = await vyraj(
+        tmp_path,
+        DATABASE_URL=wrong,
+        SECRET_KEY=KEY,
+        KEY_VAULT_DIR=vault(tmp_path),
+        **telegram(sandbox),
+    )
     assert finished.code == 2
     assert finished.line.startswith(f"DATABASE_URL: {PASSWORD_ROLE}@")
     assert "refused the password" in finished.line
@@ -79,7 +142,13 @@ async def test_a_newer_schema_is_refused(
         await conn.execute("INSERT INTO schema_version VALUES (999)")
     finally:
         await conn.close()
-    finished = await vyraj(tmp_path, DATABASE_URL=url, SECRET_KEY=KEY, **telegram(sandbox))
+    finished = await vyraj(
+        tmp_path,
+        DATABASE_URL=url,
+        SECRET_KEY=KEY,
+        KEY_VAULT_DIR=vault(tmp_path),
+        **telegram(sandbox),
+    )
     assert finished.code == 2
     assert "schema version 999, newer than this Vyraj" in finished.line
 
@@ -95,7 +164,9 @@ async def test_the_sqlite_file_commands_point_to_postgres_tools(
     tmp_path: Path, command: tuple[str, ...], line: str
 ) -> None:
     url = "postgresql://vyraj:secret@db/vyraj"
-    finished = await vyraj(tmp_path, *command, DATABASE_URL=url, SECRET_KEY=KEY)
+    finished = await vyraj(
+        tmp_path, *command, DATABASE_URL=url, SECRET_KEY=KEY, KEY_VAULT_DIR=vault(tmp_path)
+    )
     assert finished.code == 1
     assert finished.line.startswith(line)
     assert files_under(tmp_path) == {}
@@ -105,17 +176,60 @@ async def test_digest_dry_run_reads_postgres(
     postgres_cluster: PostgresCluster, tmp_path: Path
 ) -> None:
     url = await postgres_cluster.fresh_database()
-    storage = await open_storage(url, pending_key=pending_responses_key(KEY.encode()))
+    storage = await open_storage(
+        url, pending_key=pending_responses_key(KEY.encode()), key_vault=tmp_path / "key-vault"
+    )
     try:
         await check_secret_key(storage, Keyring(KEY.encode()))
     finally:
         await storage.close()
-    finished = await vyraj(tmp_path, "digest", "--dry-run", DATABASE_URL=url, SECRET_KEY=KEY)
+    finished = await vyraj(
+        tmp_path,
+        "digest",
+        "--dry-run",
+        DATABASE_URL=url,
+        SECRET_KEY=KEY,
+        KEY_VAULT_DIR=vault(tmp_path),
+    )
     assert (finished.code, finished.stderr) == (0, "")
     assert finished.stdout.strip()
 
     other_key = "o" * 64
-    finished = await vyraj(tmp_path, "digest", "--dry-run", DATABASE_URL=url, SECRET_KEY=other_key)
+    finished = await vyraj(
+        tmp_path,
+        "digest",
+        "--dry-run",
+        DATABASE_URL=url,
+        SECRET_KEY=other_key,
+        KEY_VAULT_DIR=vault(tmp_path),
+    )
     assert finished.code == 2
     assert other_key not in finished.stderr
     assert "SECRET_KEY" in finished.line
+
+
+async def test_digest_dry_run_refuses_an_outdated_schema_without_migrating(
+    postgres_cluster: PostgresCluster, tmp_path: Path
+) -> None:
+    url = await postgres_cluster.fresh_database()
+    conn = await asyncpg.connect(url)
+    try:
+        latest = await conn.fetchval("SELECT max(version) FROM schema_version")
+        await conn.execute("DELETE FROM schema_version WHERE version = $1", latest)
+        finished = await vyraj(
+            tmp_path,
+            "digest",
+            "--dry-run",
+            DATABASE_URL=url,
+            SECRET_KEY=KEY,
+            KEY_VAULT_DIR=vault(tmp_path),
+        )
+        assert finished.code == 2
+        assert finished.line == (
+            f"DATABASE_URL: the database is at schema version {latest - 1}, this Vyraj needs "
+            f"{latest}; `vyraj run` upgrades it (this command only reads)"
+        )
+        assert len(finished.stderr.splitlines()) == 1
+        assert await conn.fetchval("SELECT max(version) FROM schema_version") == latest - 1
+    finally:
+        await conn.close()

@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import Vyraj, create_vyraj
+from bot.health import heartbeat_file_for
 from bot.runners import serve_polling, serve_webhook
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.server import FakeChat, LocalBotApi
@@ -81,6 +82,10 @@ class Sandbox:
             "default_locale": "be",
             "_env_file": None,
         }
+        if self.database_url is not None:
+            # PostgreSQL's vault and heartbeat, beside the (unused) file, as each test's own.
+            values["key_vault_dir"] = self.database_path.with_name("key-vault")
+            values["heartbeat_file"] = heartbeat_file_for(self.database_path)
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
 

@@ -16,11 +16,11 @@ from storage.postgres.claims import PostgresClaims
 from storage.postgres.connection import Connection, create_pool
 from storage.postgres.digests import PostgresDigests, PostgresDigestsReader
 from storage.postgres.fsm import PostgresFsm, PostgresFsmReader
-from storage.postgres.key_vault import AfterCommit, KeyVault
+from storage.postgres.key_vault import AfterCommit, KeyVault, KeyVaultError
 from storage.postgres.knowledge import PostgresKnowledgeStats, PostgresKnowledgeStatsReader
 from storage.postgres.meta import PostgresMeta, PostgresMetaReader
-from storage.postgres.migrations import migrate
-from storage.postgres.pending import PendingSealer
+from storage.postgres.migrations import SchemaOutdatedError, migrate, require_latest
+from storage.postgres.pending import PendingKeys
 from storage.postgres.polls import PostgresPolls, PostgresPollsReader
 from storage.postgres.preferences import PostgresPreferences, PostgresPreferencesReader
 from storage.postgres.survey import (
@@ -30,7 +30,13 @@ from storage.postgres.survey import (
     PostgresSurveyReader,
 )
 
-__all__ = ["PostgresStorage", "PostgresTransaction", "open_postgres"]
+__all__ = [
+    "KeyVaultError",
+    "PostgresStorage",
+    "PostgresTransaction",
+    "SchemaOutdatedError",
+    "open_postgres",
+]
 
 # Every unit of work, on every instance, holds this transaction-level advisory lock: writers
 # run one at a time as on SQLite (BEGIN IMMEDIATE), so a read-then-write inside one is safe.
@@ -40,14 +46,14 @@ WRITE_LOCK = 0x56797261_6A5F5752  # "Vyraj_WR"
 class PostgresTransaction:
     """Implements `storage.Transaction`: every repository on one connection."""
 
-    def __init__(self, conn: Connection, sealer: PendingSealer, vault: KeyVault | None) -> None:
+    def __init__(self, conn: Connection, keys: PendingKeys, vault: KeyVault) -> None:
         # Run by the storage once this unit of work committed.
         self.after_commit: list[AfterCommit] = []
         self.meta = PostgresMeta(conn)
         self.preferences = PostgresPreferences(conn)
         self.fsm = PostgresFsm(conn)
         self.knowledge_stats = PostgresKnowledgeStats(conn)
-        self.survey = PostgresSurvey(conn, sealer, vault, self.after_commit)
+        self.survey = PostgresSurvey(conn, keys, vault, self.after_commit)
         self.subscriptions = PostgresSubscriptions(conn)
         self.polls = PostgresPolls(conn, vault, self.after_commit)
         self.digests = PostgresDigests(conn)
@@ -57,11 +63,9 @@ class PostgresTransaction:
 class PostgresStorage:
     """Implements `storage.Storage` on a PostgreSQL database shared by any number of bots."""
 
-    def __init__(
-        self, pool: asyncpg.Pool[Any], sealer: PendingSealer, vault: KeyVault | None = None
-    ) -> None:
+    def __init__(self, pool: asyncpg.Pool[Any], keys: PendingKeys, vault: KeyVault) -> None:
         self._pool = pool
-        self._sealer = sealer
+        self._keys = keys
         self._vault = vault
         # Waiting writers of this process queue here, not on pooled connections.
         self._write_lock = asyncio.Lock()
@@ -70,7 +74,7 @@ class PostgresStorage:
         self.preferences = PostgresPreferencesReader(pool)
         self.fsm = PostgresFsmReader(pool)
         self.knowledge_stats = PostgresKnowledgeStatsReader(pool)
-        self.survey = PostgresSurveyReader(pool, sealer, vault)
+        self.survey = PostgresSurveyReader(pool, keys, vault)
         self.subscriptions = PostgresSubscriptionsReader(pool)
         self.polls = PostgresPollsReader(pool, vault)
         self.digests = PostgresDigestsReader(pool)
@@ -85,7 +89,7 @@ class PostgresStorage:
             self._writing = task
             try:
                 async with self._pool.acquire() as conn:
-                    tx = PostgresTransaction(conn, self._sealer, self._vault)
+                    tx = PostgresTransaction(conn, self._keys, self._vault)
                     async with conn.transaction():
                         # Rolled back on any exception, cancellation included, by asyncpg.
                         await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
@@ -108,18 +112,20 @@ class PostgresStorage:
 
 
 async def open_postgres(
-    url: str, pending_key: bytes, key_vault: Path | None = None
+    url: str, pending_key: bytes, key_vault: Path, *, upgrade: bool = True
 ) -> PostgresStorage:
-    """Open the database named by DATABASE_URL and bring its schema up to date; `pending_key`
-    (from SECRET_KEY, the same on every instance) seals the responses awaiting publication;
-    `key_vault`, a folder outside PostgreSQL, holds the KEKs that crypto-shred closed keys."""
-    sealer = PendingSealer(pending_key)
-    vault = None if key_vault is None else await asyncio.to_thread(KeyVault.create, key_vault)
+    """Open the database named by DATABASE_URL and bring its schema up to date (or, without
+    `upgrade`, refuse an outdated one with SchemaOutdatedError); `pending_key` (from SECRET_KEY,
+    the same on every instance) and each wave's key seal the responses awaiting publication;
+    `key_vault`, a folder outside PostgreSQL, holds the KEKs that crypto-shred closed keys
+    (KeyVaultError when it cannot be used)."""
+    keys = PendingKeys(pending_key)
+    vault = await asyncio.to_thread(KeyVault.create, key_vault)
     pool = await create_pool(url)
     try:
         async with pool.acquire() as conn:
-            await migrate(conn)
+            await (migrate(conn) if upgrade else require_latest(conn))
     except BaseException:
         await pool.close()
         raise
-    return PostgresStorage(pool, sealer, vault)
+    return PostgresStorage(pool, keys, vault)

@@ -19,6 +19,26 @@ async def schema_version(conn: Connection) -> int:
     return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version"))
 
 
+class SchemaOutdatedError(Exception):
+    """The database needs migrations that only `vyraj run` applies."""
+
+
+async def require_latest(conn: Connection) -> None:
+    """Refuse, without writing anything, a database not at this Vyraj's schema version."""
+    migrations = available_migrations("postgres")
+    latest = migrations[-1].version if migrations else 0
+    current = await schema_version(conn)
+    if current > latest:
+        raise SchemaTooNewError(
+            f"the database is at schema version {current}, newer than this Vyraj ({latest})"
+        )
+    if current < latest:
+        raise SchemaOutdatedError(
+            f"the database is at schema version {current}, this Vyraj needs {latest}; "
+            "`vyraj run` upgrades it (this command only reads)"
+        )
+
+
 async def migrate(conn: Connection, target: int | None = None) -> int:
     """Apply pending migrations up to `target` (default: the latest); return the new version."""
     migrations = available_migrations("postgres")

@@ -3,7 +3,8 @@ written (their position, `xmin`, the WAL) tells nothing about whose or which ans
 
 The row is keyed by a tag (an HMAC of the wave and the respondent pseudonym under the pending
 key), never by the pseudonym itself, so it cannot be matched to the response row it becomes.
-The pending key is derived from SECRET_KEY and never stored in the database."""
+Each wave's pending key is derived from SECRET_KEY and the wave's own key, which the key vault
+destroys at the close: from then on no copy of a pending row (WAL, backups) opens."""
 
 from __future__ import annotations
 
@@ -26,12 +27,25 @@ class PendingResponse:
     changed: bool  # as SQLite's mark: set by any save that changed the stored answers
 
 
-class PendingSealer:
-    """Tags and seals pending responses; the same key on every instance."""
+class PendingKeys:
+    """Derives each wave's pending sealer; the same SECRET_KEY-derived key on every instance."""
 
     def __init__(self, key: bytes) -> None:
         if len(key) < 32:
             raise ValueError("the pending-response key must be at least 32 bytes")
+        self._key = key
+
+    def for_wave(self, wave_key: bytes) -> PendingSealer:
+        """The sealer of the wave whose key (as unwrapped from the vault) is `wave_key`."""
+        return PendingSealer(
+            hmac.new(self._key, b"vyraj pending wave:" + wave_key, hashlib.sha256).digest()
+        )
+
+
+class PendingSealer:
+    """Tags and seals one wave's pending responses."""
+
+    def __init__(self, key: bytes) -> None:
         self._tag_key = hmac.new(key, b"vyraj pending tag", hashlib.sha256).digest()
         self._aead = AESGCM(hmac.new(key, b"vyraj pending seal", hashlib.sha256).digest())
 

@@ -68,13 +68,13 @@ def _chat(row: Mapping[str, object]) -> ChatRecord:
 class PostgresPollsReader:
     """The reads; `PostgresPolls` adds the writes, for use inside a transaction only."""
 
-    def __init__(self, db: Executor, vault: KeyVault | None) -> None:
+    def __init__(self, db: Executor, vault: KeyVault) -> None:
         self._db = db
         self._vault = vault
 
     async def _opened(self, poll: Poll) -> Poll:
         """The poll with its voter key as sealed under SECRET_KEY (unwrapped from its KEK)."""
-        if self._vault is None or poll.voter_key_sealed is None:
+        if poll.voter_key_sealed is None:
             return poll
         return replace(poll, voter_key_sealed=await self._vault.unwrap(poll.voter_key_sealed))
 
@@ -182,14 +182,12 @@ class PostgresPollsReader:
 
 
 class PostgresPolls(PostgresPollsReader):
-    def __init__(
-        self, db: Connection, vault: KeyVault | None, after_commit: list[AfterCommit]
-    ) -> None:
+    def __init__(self, db: Connection, vault: KeyVault, after_commit: list[AfterCommit]) -> None:
         super().__init__(db, vault)
         self._after_commit = after_commit
 
     def _shred_after_commit(self, stored: bytes | None) -> None:
-        if stored is not None and self._vault is not None:
+        if stored is not None:
             vault, wrapped = self._vault, bytes(stored)
             # Only once committed: a rolled-back close must leave the open poll its key.
             self._after_commit.append(lambda: vault.shred(wrapped))
@@ -221,9 +219,7 @@ class PostgresPolls(PostgresPollsReader):
         hidden_counts: bool = False,
         thread_id: int | None = None,
     ) -> Poll:
-        stored = voter_key_sealed
-        if self._vault is not None and voter_key_sealed is not None:
-            stored = await self._vault.wrap(voter_key_sealed)
+        stored = None if voter_key_sealed is None else await self._vault.wrap(voter_key_sealed)
         row = await self._db.fetchrow(
             "INSERT INTO polls (chat_key, kind, question, options, multiple, tallies, "
             "opened_on, close_at, voter_key_sealed, locale, hidden_counts, thread_id) "

@@ -20,7 +20,7 @@ from storage.interface import (
 )
 from storage.postgres.connection import Connection, Executor, affected, one_snapshot
 from storage.postgres.key_vault import AfterCommit, KeyVault
-from storage.postgres.pending import PendingResponse, PendingSealer
+from storage.postgres.pending import PendingKeys, PendingResponse, PendingSealer
 
 _WAVE_COLUMNS = "id, label, opened_on, closed_on, key_sealed"
 
@@ -52,16 +52,26 @@ class PostgresSurveyReader:
     A wave's responses are its rows in survey_responses overlaid with its sealed pending ones
     (pending.py); every read below sees the two together, as one state."""
 
-    def __init__(self, db: Executor, sealer: PendingSealer, vault: KeyVault | None) -> None:
+    def __init__(self, db: Executor, keys: PendingKeys, vault: KeyVault) -> None:
         self._db = db
-        self._sealer = sealer
+        self._keys = keys
         self._vault = vault
 
     async def _opened(self, wave: Wave) -> Wave:
         """The wave with its key as sealed under SECRET_KEY (unwrapped from the vault's KEK)."""
-        if self._vault is None or wave.key_sealed is None:
+        if wave.key_sealed is None:
             return wave
         return replace(wave, key_sealed=await self._vault.unwrap(wave.key_sealed))
+
+    def _sealer_for(self, wave: Wave) -> PendingSealer | None:
+        """The opened wave's pending sealer; None once its key is gone (closed or shredded)."""
+        return None if wave.key_sealed is None else self._keys.for_wave(wave.key_sealed)
+
+    async def _sealer_of(self, conn: Connection, wave_id: int) -> PendingSealer | None:
+        row = await conn.fetchrow(
+            f"SELECT {_WAVE_COLUMNS} FROM survey_waves WHERE id = $1", wave_id
+        )
+        return None if row is None else self._sealer_for(await self._opened(_wave(row)))
 
     async def current_wave(self) -> Wave | None:
         row = await self._db.fetchrow(
@@ -72,12 +82,10 @@ class PostgresSurveyReader:
     async def waves(self) -> list[tuple[Wave, int]]:
         async with one_snapshot(self._db) as conn:
             rows = await conn.fetch(f"SELECT {_WAVE_COLUMNS} FROM survey_waves ORDER BY id DESC")
+            waves = [await self._opened(_wave(row)) for row in rows]
             return [
-                (
-                    await self._opened(_wave(row)),
-                    (await _live(conn, self._sealer, row["id"])).respondents,
-                )
-                for row in rows
+                (wave, (await _live(conn, self._sealer_for(wave), wave.id)).respondents)
+                for wave in waves
             ]
 
     async def recent_waves(self, limit: int) -> list[Wave]:
@@ -87,15 +95,20 @@ class PostgresSurveyReader:
         return [await self._opened(_wave(row)) for row in rows]
 
     async def has_response(self, wave_id: int, respondent: bytes) -> bool:
-        found = await self._db.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM survey_responses WHERE wave_id = $1 "
-            "  AND respondent = $2) "
-            "OR EXISTS (SELECT 1 FROM survey_pending WHERE wave_id = $1 AND respondent_tag = $3)",
-            wave_id,
-            respondent,
-            self._sealer.tag(wave_id, respondent),
-        )
-        return bool(found)
+        async with one_snapshot(self._db) as conn:
+            sealer = await self._sealer_of(conn, wave_id)
+            if sealer is not None and await conn.fetchval(
+                "SELECT 1 FROM survey_pending WHERE wave_id = $1 AND respondent_tag = $2",
+                wave_id,
+                sealer.tag(wave_id, respondent),
+            ):
+                return True
+            found = await conn.fetchval(
+                "SELECT 1 FROM survey_responses WHERE wave_id = $1 AND respondent = $2",
+                wave_id,
+                respondent,
+            )
+        return found is not None
 
     async def changed_respondents(self, wave_id: int) -> int:
         # Asked at every submission: counts marked rows (one per respondent) and the few
@@ -107,7 +120,7 @@ class PostgresSurveyReader:
                     wave_id,
                 )
             )
-            pending = await _pending(conn, self._sealer, wave_id)
+            pending = await _pending(conn, await self._sealer_of(conn, wave_id), wave_id)
             stored = await _stored(conn, wave_id, [p.respondent for p in pending])
         for response in pending:
             before = stored.get(response.respondent)
@@ -127,11 +140,15 @@ class PostgresSurveyReader:
         # One distinct set per row plus the few pending responses: the cost does not grow
         # with the respondents.
         async with one_snapshot(self._db) as conn:
-            state = await _live(conn, self._sealer, wave_id)
+            state = await _live(conn, await self._sealer_of(conn, wave_id), wave_id)
         return AnswerCounts(wave_id, state.revision, list(state.groups.items()))
 
 
-async def _pending(conn: Connection, sealer: PendingSealer, wave_id: int) -> list[PendingResponse]:
+async def _pending(
+    conn: Connection, sealer: PendingSealer | None, wave_id: int
+) -> list[PendingResponse]:
+    if sealer is None:
+        return []  # a closed wave's were all written at the close; a lost key opens none
     rows = await conn.fetch(
         "SELECT respondent_tag, sealed FROM survey_pending WHERE wave_id = $1", wave_id
     )
@@ -152,7 +169,7 @@ async def _stored(
     return {bytes(row[0]): (str(row[1]), bool(row[2])) for row in rows}
 
 
-async def _live(conn: Connection, sealer: PendingSealer, wave_id: int) -> _LiveState:
+async def _live(conn: Connection, sealer: PendingSealer | None, wave_id: int) -> _LiveState:
     """The wave's counts with its pending responses laid over the stored ones."""
     rows = await conn.fetch(
         "SELECT NULL::text, revision FROM survey_waves WHERE id = $1 "
@@ -178,16 +195,16 @@ class PostgresSurvey(PostgresSurveyReader):
     def __init__(
         self,
         db: Connection,
-        sealer: PendingSealer,
-        vault: KeyVault | None,
+        keys: PendingKeys,
+        vault: KeyVault,
         after_commit: list[AfterCommit],
     ) -> None:
-        super().__init__(db, sealer, vault)
+        super().__init__(db, keys, vault)
         self._conn = db
         self._after_commit = after_commit
 
     async def open_wave(self, label: str, key_sealed: bytes, opened_on: dt.date) -> Wave:
-        stored = key_sealed if self._vault is None else await self._vault.wrap(key_sealed)
+        stored = await self._vault.wrap(key_sealed)
         try:
             # A savepoint: a refused insert must not abort the caller's whole transaction.
             async with self._conn.transaction():
@@ -199,12 +216,13 @@ class PostgresSurvey(PostgresSurveyReader):
                     stored,
                 )
         except asyncpg.UniqueViolationError as exc:
-            if self._vault is not None:
-                await self._vault.shred(stored)
+            await self._vault.shred(stored)
             raise WaveAlreadyOpenError(label) from exc
         return Wave(int(wave_id), label, opened_on, None, key_sealed)
 
     async def close_wave(self, wave_id: int, closed_on: dt.date) -> None:
+        # The pending rows first, while the wave's key still opens them.
+        await self.clear_changed(wave_id)
         stored = await self._conn.fetchval(
             "SELECT key_sealed FROM survey_waves WHERE id = $1 AND closed_on IS NULL", wave_id
         )
@@ -214,25 +232,27 @@ class PostgresSurvey(PostgresSurveyReader):
             closed_on.isoformat(),
             wave_id,
         )
-        if stored is not None and self._vault is not None:
+        if stored is not None:
             vault, wrapped = self._vault, bytes(stored)
             # Only once committed: a rolled-back close must leave the open wave its key.
             self._after_commit.append(lambda: vault.shred(wrapped))
-        await self.clear_changed(wave_id)
 
     async def save_response(
         self, wave_id: int, respondent: bytes, week: str, answers: str
     ) -> None:
         # Only a sealed pending row is written now; the answers reach the response tables in
         # the next shuffled batch (clear_changed), so nothing here dates them.
-        tag = self._sealer.tag(wave_id, respondent)
+        sealer = await self._sealer_of(self._conn, wave_id)
+        if sealer is None:
+            raise ValueError(f"wave {wave_id} is closed or its key is lost: no answers to it")
+        tag = sealer.tag(wave_id, respondent)
         sealed = await self._conn.fetchval(
             "SELECT sealed FROM survey_pending WHERE wave_id = $1 AND respondent_tag = $2",
             wave_id,
             tag,
         )
         if sealed is not None:
-            current = self._sealer.open(wave_id, tag, bytes(sealed))
+            current = sealer.open(wave_id, tag, bytes(sealed))
             before: tuple[str, bool] | None = (current.answers, current.changed)
         else:
             before = (await _stored(self._conn, wave_id, [respondent])).get(respondent)
@@ -245,17 +265,20 @@ class PostgresSurvey(PostgresSurveyReader):
             "ON CONFLICT (wave_id, respondent_tag) DO UPDATE SET sealed = excluded.sealed",
             wave_id,
             tag,
-            self._sealer.seal(wave_id, tag, response),
+            sealer.seal(wave_id, tag, response),
         )
         if not same:
             await self._next_revision(wave_id)
 
     async def delete_response(self, wave_id: int, respondent: bytes) -> bool:
-        pending = await self._conn.execute(
-            "DELETE FROM survey_pending WHERE wave_id = $1 AND respondent_tag = $2",
-            wave_id,
-            self._sealer.tag(wave_id, respondent),
-        )
+        sealer = await self._sealer_of(self._conn, wave_id)
+        pending = "DELETE 0"
+        if sealer is not None:
+            pending = await self._conn.execute(
+                "DELETE FROM survey_pending WHERE wave_id = $1 AND respondent_tag = $2",
+                wave_id,
+                sealer.tag(wave_id, respondent),
+            )
         before = await self._answer_set_of(wave_id, respondent)
         if before is not None:
             await self._conn.execute(
@@ -279,7 +302,7 @@ class PostgresSurvey(PostgresSurveyReader):
     async def _write_pending(self, wave_id: int) -> None:
         """Move the pending responses into the response tables in a random order, in this one
         transaction: their rows share one xmin, and their order tells nothing."""
-        pending = await _pending(self._conn, self._sealer, wave_id)
+        pending = await _pending(self._conn, await self._sealer_of(self._conn, wave_id), wave_id)
         random.SystemRandom().shuffle(pending)
         for response in pending:
             await self._store(wave_id, response)

@@ -1,8 +1,11 @@
 """`vyraj migrate-db`: copy an SQLite database into an empty PostgreSQL one, every table in
-one transaction, so a failure part-way leaves the target as empty as it was."""
+one transaction, so a failure part-way leaves the target as empty as it was. The open wave's
+and census polls' keys are wrapped in the key vault on the way: PostgreSQL never holds them
+as SQLite did."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +15,7 @@ import asyncpg
 from storage.migrations import available_migrations
 from storage.migrations import schema_version as sqlite_schema_version
 from storage.postgres.connection import Connection
+from storage.postgres.key_vault import KeyVault
 from storage.postgres.migrations import migrate
 from storage.sqlite.connection import connect_read_only
 
@@ -42,6 +46,8 @@ TABLES = (
 _NOT_COPIED = {"claims"}
 # SQLite's implicit row numbers that PostgreSQL keeps as a column (the notes' order).
 _ROWID_TABLES = {"kb_notes"}
+# The keys stored wrapped under a KEK of the vault (key_vault.py).
+_WRAPPED = {"survey_waves": "key_sealed", "polls": "voter_key_sealed"}
 # Identity columns whose sequences must continue after the copied ids.
 _IDENTITIES = {"survey_waves": "id", "polls": "id", "poll_audit": "id", "kb_notes": "rowid"}
 
@@ -56,9 +62,10 @@ class Transferred:
     rows: int
 
 
-async def copy_sqlite_to_postgres(source: Path, target_url: str) -> Transferred:
+async def copy_sqlite_to_postgres(source: Path, target_url: str, key_vault: Path) -> Transferred:
     """Copy every table of the existing SQLite file at `source` into the empty database
-    `target_url`."""
+    `target_url`, wrapping the keys under new KEKs in `key_vault` (KEY_VAULT_DIR)."""
+    vault = await asyncio.to_thread(KeyVault.create, key_vault)
     reader = await connect_read_only(source)
     try:
         latest = len(available_migrations("sqlite"))
@@ -78,14 +85,26 @@ async def copy_sqlite_to_postgres(source: Path, target_url: str) -> Transferred:
         target = await asyncpg.connect(target_url)
         try:
             await migrate(target)
-            return await _copy(reader, target)
+            return await _copy(reader, target, vault)
         finally:
             await target.close()
     finally:
         await reader.close()
 
 
-async def _copy(reader: aiosqlite.Connection, target: Connection) -> Transferred:
+async def _copy(reader: aiosqlite.Connection, target: Connection, vault: KeyVault) -> Transferred:
+    wrapped: list[bytes] = []
+    try:
+        return await _copy_tables(reader, target, vault, wrapped)
+    except BaseException:
+        for stored in wrapped:  # nothing was committed: their KEKs guard nothing
+            await vault.shred(stored)
+        raise
+
+
+async def _copy_tables(
+    reader: aiosqlite.Connection, target: Connection, vault: KeyVault, wrapped: list[bytes]
+) -> Transferred:
     rows_copied = 0
     async with target.transaction():
         for table in TABLES:
@@ -107,6 +126,8 @@ async def _copy(reader: aiosqlite.Connection, target: Connection) -> Transferred
                     f"SELECT {', '.join(columns)} FROM {table}"
                 )
             ]
+            if table in _WRAPPED:
+                records = await _wrap_keys(records, columns.index(_WRAPPED[table]), vault, wrapped)
             if records:
                 await target.copy_records_to_table(table, records=records, columns=columns)
             rows_copied += len(records)
@@ -117,3 +138,18 @@ async def _copy(reader: aiosqlite.Connection, target: Connection) -> Transferred
                     f"coalesce(max({column}), 0) + 1, false) FROM {table}"
                 )
     return Transferred(len(TABLES), rows_copied)
+
+
+async def _wrap_keys(
+    records: list[tuple[object, ...]], column: int, vault: KeyVault, wrapped: list[bytes]
+) -> list[tuple[object, ...]]:
+    """The records with the key in `column` wrapped (a closed one's is NULL already)."""
+    result = []
+    for record in records:
+        key = record[column]
+        if isinstance(key, bytes):
+            stored = await vault.wrap(key)
+            wrapped.append(stored)
+            record = (*record[:column], stored, *record[column + 1 :])
+        result.append(record)
+    return result
