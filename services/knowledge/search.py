@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ class Term:
     stem: str
     typo_root: str = ""  # empty: too short for a typo guess
     names_a_topic: bool = True  # not an action ("moving", "зачынілі")
+    root: str = ""  # the word without its inflection, to tell words sharing a stem apart
 
 
 def query_terms(text: str) -> list[Term]:
@@ -77,8 +79,19 @@ def query_terms(text: str) -> list[Term]:
         guess = root if len(root) >= FUZZY_MIN_ROOT else word
         typo_root = guess if len(guess) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
         if stem not in terms or (typo_root and not terms[stem].typo_root):
-            terms[stem] = Term(stem, typo_root, not folding.looks_like_a_verb(word))
+            terms[stem] = Term(stem, typo_root, not folding.looks_like_a_verb(word), root)
     return list(terms.values())
+
+
+# Two roots sharing a stem are one word when they differ only in this many final letters
+# (an inflection: "visas"/"visa", "permic"/"permit"); "employer" is not "employment".
+SAME_WORD_TAIL = 2
+
+
+def same_word(a: str, b: str) -> bool:
+    """Roots of one word, differing at most in an inflection the root did not cut."""
+    shared = len(os.path.commonprefix((a, b)))
+    return max(len(a), len(b)) - shared <= SAME_WORD_TAIL
 
 
 def _akanye(start: str) -> str:
@@ -231,6 +244,7 @@ class SearchIndex:
         weights: dict[str, dict[str, float]] = defaultdict(dict)  # article -> stem -> weight
         roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
         short_words: dict[str, str] = {}  # known four-letter words -> their stems, for swaps
+        headline_roots: dict[str, set[tuple[str, str]]] = defaultdict(set)  # stem -> (id, root)
         for article in knowledge.articles.values():
             fields = {
                 "keywords": " ".join(article.keywords),
@@ -247,6 +261,8 @@ class SearchIndex:
                         roots[root] = stem
                     if len(word) == FUZZY_MIN_ROOT - 1:
                         short_words[word] = stem
+                    if FIELD_WEIGHTS[field_name] >= HEADLINE_WEIGHT:
+                        headline_roots[stem].add((article.id, root))
             # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
             for phrase in (*article.keywords, article.title):
                 for pair in _pairs(stems(phrase)):
@@ -309,6 +325,12 @@ class SearchIndex:
         # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
         # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
         self._roots = roots
+        slot_of = {article_id: slot for slot, article_id in enumerate(self._ids)}
+        # Per stem, each article slot holding it in its title or keywords, with the root there.
+        self._headline_roots = {
+            stem: [(slot_of[article_id], root) for article_id, root in sorted(pairs)]
+            for stem, pairs in headline_roots.items()
+        }
         self._short_words = short_words
         self._by_deletion: dict[str, list[str]] = defaultdict(list)
         for root in roots:
@@ -347,6 +369,20 @@ class SearchIndex:
                 and base in self._idf
             }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
+
+    def _same_word_in_headline(self, stem: str, root: str) -> npt.NDArray[np.intp]:
+        """Slots of the articles whose title or keywords hold the word itself, not only its
+        stem: "maternity" is no title word of an article on "materials"."""
+        return np.array(
+            sorted(
+                {
+                    slot
+                    for slot, known in self._headline_roots.get(stem, ())
+                    if not root or same_word(root, known)
+                }
+            ),
+            dtype=np.intp,
+        )
 
     def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
         """One score for every article of the country a place is in, whichever of them happens
@@ -460,7 +496,7 @@ class SearchIndex:
                 best_value[slots[better]] = values[better]
                 best_share[slots[better]] = idf * factor
                 if is_topic and factor == 1.0:
-                    headline = slots[stem_weights >= HEADLINE_WEIGHT]
+                    headline = self._same_word_in_headline(candidate, term.root)
                     any_headline[headline] = True
                     if len(slots) > DISTINCTIVE_ARTICLES:
                         in_named = headline[named_articles[headline]]
