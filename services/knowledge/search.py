@@ -33,7 +33,8 @@ DISTINCTIVE_ARTICLES = 3
 # Among the articles of the country asked about, a word in the title or keywords of this few
 # ("visa" of Uzbekistan's two visa articles) tells them from the rest of that country's.
 DISTINCTIVE_IN_COUNTRY = 2
-CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
+CARD_SUFFIX = "-overview"
+LONE_WORD_COVERAGE = 0.5
 
 
 # Every article is for Belarusians: naming Belarus says nothing about the topic.
@@ -198,7 +199,9 @@ class SearchHit:
     @property
     def has_evidence(self) -> bool:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
-        if self.in_headline or self.words >= BODY_EVIDENCE_WORDS:
+        if self.in_headline and (self.words >= 2 or self.coverage >= LONE_WORD_COVERAGE):
+            return True
+        if self.words >= BODY_EVIDENCE_WORDS:
             return True
         return self.words >= 2 and self.named_in_headline
 
