@@ -20,6 +20,7 @@ from services.knowledge.search import (
     asked_sentences,
     places_one_is_in,
     query_terms,
+    same_word,
 )
 
 ROOT = Path(__file__).resolve().parent.parent / "knowledge"
@@ -95,7 +96,7 @@ def test_a_hit_beaten_by_a_failed_one_is_a_choice_not_an_answer() -> None:
 
 def test_a_close_runner_up_that_failed_still_makes_the_best_a_choice() -> None:
     best = SearchHit("lt-work-residence", 10.0, coverage=0.9, words=2, in_headline=True)
-    close = SearchHit("rs-residence", 9.0, coverage=0.2, words=1, in_headline=True)
+    close = SearchHit("rs-residence", 9.0, coverage=0.2, words=2, in_headline=True)
     answer = answer_question(FixedRanking([best, close]), "q")
     assert answer == Answer(None, ("lt-work-residence", "rs-residence"))
 
@@ -678,3 +679,30 @@ def test_living_abroad_is_no_topic_a_question_is_about(index: SearchIndex) -> No
     assert answer_question(index, question) == Answer(None, ())
     assert answer_question(index, "наследство в Беларуси, если я за границей") == Answer(None, ())
     assert "by-taxes" in answer_question(index, "taxes in Belarus while living abroad").candidates
+
+
+def test_words_sharing_a_stem_are_one_word_only_when_they_differ_in_an_inflection() -> None:
+    assert same_word("visas", "vis")
+    assert same_word("permic", "permit")
+    assert not same_word("emploier", "emploiment")  # employer, employment
+    assert not same_word("materniti", "materials")  # maternity, materials
+
+
+def test_a_title_word_is_evidence_only_when_it_is_the_questions_own_word(
+    index: SearchIndex,
+) -> None:
+    # by-visiting's keywords hold "extremist materials"; "maternity" shares only the stem.
+    maternity = index.search("maternity")
+    assert [hit.article_id for hit in maternity] == ["by-visiting"]
+    assert not maternity[0].named_in_headline
+    assert not maternity[0].in_headline
+    materials = index.search("materials")
+    assert materials[0].article_id == "by-visiting"
+    assert materials[0].named_in_headline
+
+
+def test_one_distinctive_title_word_is_evidence_alone_only_when_it_covers_half() -> None:
+    lone = SearchHit("ge-property-residence", 25.0, coverage=0.45, words=1, in_headline=True)
+    assert not lone.has_evidence  # "flat" of "rent a flat ... long term"
+    assert replace(lone, coverage=0.5).has_evidence
+    assert replace(lone, words=2).has_evidence

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -91,7 +90,9 @@ SAME_WORD_TAIL = 2
 
 def same_word(a: str, b: str) -> bool:
     """Roots of one word, differing at most in an inflection the root did not cut."""
-    shared = len(os.path.commonprefix((a, b)))
+    shared = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    if shared is None:
+        shared = min(len(a), len(b))
     return max(len(a), len(b)) - shared <= SAME_WORD_TAIL
 
 
