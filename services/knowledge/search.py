@@ -34,6 +34,7 @@ DISTINCTIVE_ARTICLES = 3
 DISTINCTIVE_IN_COUNTRY = 2
 CARD_SUFFIX = "-overview"
 LONE_WORD_COVERAGE = 0.5
+COMMON_SHARE = 0.4
 
 
 # Every article is for Belarusians: naming Belarus says nothing about the topic.
@@ -196,11 +197,17 @@ class SearchHit:
     named_in_headline: bool = False  # any of its matched topic words is in its title or keywords
     lacks_topic: bool = False  # the question names a topic no article holds ("ипотека")
     elsewhere: bool = False  # the topic is in a country this article is not about
+    unheld: int = 0  # topic words of the question asked that it holds not even as a guess
+
+    @property
+    def lone_word_suffices(self) -> bool:
+        """One matched word is enough when nothing else the question names is missing."""
+        return self.words >= 2 or self.unheld == 0 or self.coverage >= LONE_WORD_COVERAGE
 
     @property
     def has_evidence(self) -> bool:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
-        if self.in_headline and (self.words >= 2 or self.coverage >= LONE_WORD_COVERAGE):
+        if self.in_headline and self.lone_word_suffices:
             return True
         if self.words >= BODY_EVIDENCE_WORDS:
             return True
@@ -374,6 +381,15 @@ class SearchIndex:
             }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
+    def _names_a_topic(self, term: Term) -> bool:
+        """A word naming something the question is about: one few articles hold, or one the
+        guide lacks ("dog"); not a typo guess, an action, or a word most articles use."""
+        if not term.names_a_topic:
+            return False
+        if term.stem in self._idf:
+            return len(self._postings[term.stem][0]) <= COMMON_SHARE * len(self._ids)
+        return len(term.stem) >= 3 and not self._expand(term)
+
     def _same_word_in_headline(self, stem: str, root: str) -> npt.NDArray[np.intp]:
         """Slots of the articles whose title or keywords hold the word itself, not only its
         stem: "maternity" is no title word of an article on "materials"."""
@@ -471,6 +487,7 @@ class SearchIndex:
         possible = np.zeros((len(terms), size))
         matched = np.zeros((len(terms), size))
         exact_words = np.zeros(size)
+        unheld = np.zeros(size, dtype=np.int64)
         place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
         any_headline = np.zeros(size, dtype=bool)
@@ -515,6 +532,8 @@ class SearchIndex:
             else:
                 place_scores = np.maximum(place_scores, self._place_value(term.stem))
             matched[row] = counts * best_share
+            if is_topic and not _is_context(term.stem, asked_stems) and self._names_a_topic(term):
+                unheld[best_value == 0] += 1
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
@@ -577,6 +596,7 @@ class SearchIndex:
                 bool(any_headline[slot]),
                 lacks_topic,
                 bool(elsewhere[slot]),
+                int(unheld[slot]),
             )
             for slot in found
         ]
@@ -737,6 +757,7 @@ def _is_weak_choice(ranked: list[SearchHit]) -> bool:
         and not best.lacks_topic
         and not best.elsewhere
         and best.coverage >= (WEAK_CHOICE_COVERAGE if best.in_headline else MIN_COVERAGE)
+        and best.lone_word_suffices
         and best.score >= CLEAR_LEAD * runner_up
     )
 
