@@ -701,8 +701,23 @@ def test_a_title_word_is_evidence_only_when_it_is_the_questions_own_word(
     assert materials[0].named_in_headline
 
 
-def test_one_distinctive_title_word_is_evidence_alone_only_when_it_covers_half() -> None:
-    lone = SearchHit("ge-property-residence", 25.0, coverage=0.45, words=1, in_headline=True)
-    assert not lone.has_evidence  # "flat" of "rent a flat ... long term"
+def test_one_title_word_is_no_evidence_when_the_question_names_more_it_lacks() -> None:
+    # "flat" of "rent a flat in Batumi for a long term": "term" is no word of the article.
+    lone = SearchHit(
+        "ge-property-residence", 25.0, coverage=0.45, words=1, in_headline=True, unheld=1
+    )
+    assert not lone.has_evidence
+    assert replace(lone, unheld=0).has_evidence  # "ПБХ закрыли?": nothing else is named
     assert replace(lone, coverage=0.5).has_evidence
     assert replace(lone, words=2).has_evidence
+    ranked = [replace(lone, in_headline=True, named_in_headline=True, coverage=0.4)]
+    assert answer_question(FixedRanking(ranked), "q") == Answer(None, ())  # not even a choice
+    assert answer_question(FixedRanking([replace(ranked[0], unheld=0)]), "q").candidates
+
+
+def test_a_topic_the_guide_lacks_beside_one_matched_word_is_no_answer(index: SearchIndex) -> None:
+    assert answer_question(index, "bring my dog to Poland") == Answer(None, ())
+    assert answer_question(index, "bring my wife to Poland").article_id == (
+        "pl-family-reunification"
+    )
+    assert answer_question(index, "ПБХ закрыли?").candidates[0] == "pl-pbh"
