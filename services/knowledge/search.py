@@ -34,7 +34,7 @@ DISTINCTIVE_ARTICLES = 3
 DISTINCTIVE_IN_COUNTRY = 2
 CARD_SUFFIX = "-overview"
 LONE_WORD_COVERAGE = 0.5
-COMMON_SHARE = 0.4
+COMMON_SHARE = 0.3
 
 
 # Every article is for Belarusians: naming Belarus says nothing about the topic.
@@ -198,6 +198,7 @@ class SearchHit:
     lacks_topic: bool = False  # the question names a topic no article holds ("ипотека")
     elsewhere: bool = False  # the topic is in a country this article is not about
     unheld: int = 0  # topic words of the question asked that it holds not even as a guess
+    specific_words: int = 0  # those of `words` that most articles do not hold
 
     @property
     def lone_word_suffices(self) -> bool:
@@ -209,7 +210,7 @@ class SearchHit:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
         if self.in_headline and self.lone_word_suffices:
             return True
-        if self.words >= BODY_EVIDENCE_WORDS:
+        if self.specific_words >= BODY_EVIDENCE_WORDS:
             return True
         return self.words >= 2 and self.named_in_headline
 
@@ -381,13 +382,17 @@ class SearchIndex:
             }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
+    def _is_common(self, stem: str) -> bool:
+        """Held by so many articles ("employer", "работа") that it tells none of them apart."""
+        return len(self._postings[stem][0]) > COMMON_SHARE * len(self._ids)
+
     def _names_a_topic(self, term: Term) -> bool:
         """A word naming something the question is about: one few articles hold, or one the
         guide lacks ("dog"); not a typo guess, an action, or a word most articles use."""
         if not term.names_a_topic:
             return False
         if term.stem in self._idf:
-            return len(self._postings[term.stem][0]) <= COMMON_SHARE * len(self._ids)
+            return not self._is_common(term.stem)
         return len(term.stem) >= 3 and not self._expand(term)
 
     def _same_word_in_headline(self, stem: str, root: str) -> npt.NDArray[np.intp]:
@@ -487,6 +492,7 @@ class SearchIndex:
         possible = np.zeros((len(terms), size))
         matched = np.zeros((len(terms), size))
         exact_words = np.zeros(size)
+        specific_words = np.zeros(size)
         unheld = np.zeros(size, dtype=np.int64)
         place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
@@ -536,6 +542,8 @@ class SearchIndex:
                 unheld[best_value == 0] += 1
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
+                if not self._is_common(term.stem):
+                    specific_words[best_value > 0] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
         # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
         elsewhere = (
@@ -597,6 +605,7 @@ class SearchIndex:
                 lacks_topic,
                 bool(elsewhere[slot]),
                 int(unheld[slot]),
+                int(specific_words[slot]),
             )
             for slot in found
         ]
