@@ -721,3 +721,18 @@ def test_a_topic_the_guide_lacks_beside_one_matched_word_is_no_answer(index: Sea
         "pl-family-reunification"
     )
     assert answer_question(index, "ПБХ закрыли?").candidates[0] == "pl-pbh"
+
+
+def test_words_most_articles_hold_are_no_evidence_from_an_articles_text() -> None:
+    # "employer", "contract", "salary": found in the text of many articles, about none.
+    body_only = SearchHit("lt-blue-card", 12.0, coverage=0.8, words=4, specific_words=2)
+    assert not body_only.has_evidence
+    assert replace(body_only, specific_words=3).has_evidence
+
+
+def test_a_labour_dispute_in_common_words_is_no_answer(index: SearchIndex) -> None:
+    question = "the employer offers a lower salary in the new contract in Lithuania"
+    assert answer_question(index, question) == Answer(None, ())
+    assert answer_question(index, "income tax rate for employees in Lithuania").article_id == (
+        "lt-tax-residency"
+    )
