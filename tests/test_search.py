@@ -736,3 +736,9 @@ def test_a_labour_dispute_in_common_words_is_no_answer(index: SearchIndex) -> No
     assert answer_question(index, "income tax rate for employees in Lithuania").article_id == (
         "lt-tax-residency"
     )
+
+
+def test_common_words_are_evidence_for_the_card_of_the_country_asked(index: SearchIndex) -> None:
+    # "days", "stay", "register" are in many articles, but the card is the answer in Armenia.
+    question = "how many days may I stay in Armenia before I must register"
+    assert answer_question(index, question).article_id == "am-overview"

@@ -542,8 +542,9 @@ class SearchIndex:
                 unheld[best_value == 0] += 1
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
-                if not self._is_common(term.stem):
-                    specific_words[best_value > 0] += 1
+                # Within the country asked about, few articles are left to tell apart.
+                held = best_value > 0
+                specific_words[held if not self._is_common(term.stem) else held & named_cards] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
         # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
         elsewhere = (
