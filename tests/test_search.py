@@ -688,6 +688,21 @@ def test_words_sharing_a_stem_are_one_word_only_when_they_differ_in_an_inflectio
     assert not same_word("materniti", "materials")  # maternity, materials
 
 
+def test_an_action_is_one_word_with_the_noun_made_from_it() -> None:
+    assert same_word("recohnised", "recohnition", action=True)  # recognised, recognition
+    assert same_word("rehistravacc", "rehistracyi", action=True)  # рэгістравацца, рэгістрацыя
+    assert not same_word("recohnised", "recohnition")  # a noun asked is not the action
+    assert not same_word("emploiinh", "emploiment", action=True)  # employing, employment
+
+
+def test_an_action_named_by_the_title_as_a_noun_is_evidence(index: SearchIndex) -> None:
+    question = "how do I get my Belarusian degree recognised"
+    hits = index.search(question)
+    assert hits[0].article_id == "by-diploma-recognition"
+    assert hits[0].named_in_headline
+    assert "by-diploma-recognition" in offered(answer_question(index, question))
+
+
 def test_a_title_word_is_evidence_only_when_it_is_the_questions_own_word(
     index: SearchIndex,
 ) -> None:

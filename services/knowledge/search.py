@@ -87,14 +87,23 @@ def query_terms(text: str) -> list[Term]:
 # Two roots sharing a stem are one word when they differ only in this many final letters
 # (an inflection: "visas"/"visa", "permic"/"permit"); "employer" is not "employment".
 SAME_WORD_TAIL = 2
+# An action and a noun sharing this many first letters name one thing ("recognised" and
+# "recognition", "рэгістравацца" and "рэгістрацыя"); "employ" and "mater" are shorter.
+SAME_ACTION_PREFIX = 7
 
 
-def same_word(a: str, b: str) -> bool:
-    """Roots of one word, differing at most in an inflection the root did not cut."""
+def _shared_prefix(a: str, b: str) -> int:
     shared = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
-    if shared is None:
-        shared = min(len(a), len(b))
-    return max(len(a), len(b)) - shared <= SAME_WORD_TAIL
+    return min(len(a), len(b)) if shared is None else shared
+
+
+def same_word(a: str, b: str, action: bool = False) -> bool:
+    """Roots of one word, differing at most in an inflection the root did not cut; for an
+    action (`a` a verb form), also a noun made from it."""
+    shared = _shared_prefix(a, b)
+    return max(len(a), len(b)) - shared <= SAME_WORD_TAIL or (
+        action and shared >= SAME_ACTION_PREFIX
+    )
 
 
 def _akanye(start: str) -> str:
@@ -395,7 +404,9 @@ class SearchIndex:
             return not self._is_common(term.stem)
         return len(term.stem) >= 3 and not self._expand(term)
 
-    def _same_word_in_headline(self, stem: str, root: str) -> npt.NDArray[np.intp]:
+    def _same_word_in_headline(
+        self, stem: str, root: str, action: bool = False
+    ) -> npt.NDArray[np.intp]:
         """Slots of the articles whose title or keywords hold the word itself, not only its
         stem: "maternity" is no title word of an article on "materials"."""
         return np.array(
@@ -403,7 +414,7 @@ class SearchIndex:
                 {
                     slot
                     for slot, known in self._headline_roots.get(stem, ())
-                    if not root or same_word(root, known)
+                    if not root or same_word(root, known, action)
                 }
             ),
             dtype=np.intp,
@@ -523,7 +534,9 @@ class SearchIndex:
                 best_value[slots[better]] = values[better]
                 best_share[slots[better]] = idf * factor
                 if is_topic and factor == 1.0:
-                    headline = self._same_word_in_headline(candidate, term.root)
+                    headline = self._same_word_in_headline(
+                        candidate, term.root, not term.names_a_topic
+                    )
                     any_headline[headline] = True
                     if len(slots) > DISTINCTIVE_ARTICLES:
                         in_named = headline[named_articles[headline]]
