@@ -80,8 +80,15 @@ def query_terms(text: str) -> list[Term]:
         guess = root if len(root) >= FUZZY_MIN_ROOT else word
         typo_root = guess if len(guess) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
         if stem not in terms or (typo_root and not terms[stem].typo_root):
-            terms[stem] = Term(stem, typo_root, not folding.looks_like_a_verb(word), root)
+            terms[stem] = Term(stem, typo_root, not folding.looks_like_a_verb(word), _own(word))
     return list(terms.values())
+
+
+def _own(word: str) -> str:
+    """The root that tells the word from others sharing its stem; a root as short as
+    MIN_ROOT may be another word's ("care" and "car"), so the word stands for itself."""
+    root = folding.root(word)
+    return root if len(root) > folding.MIN_ROOT else word
 
 
 # Two roots sharing a stem are one word when they differ only in this many final letters
@@ -100,6 +107,8 @@ def _shared_prefix(a: str, b: str) -> int:
 def same_word(a: str, b: str, action: bool = False) -> bool:
     """Roots of one word, differing at most in an inflection the root did not cut; for an
     action (`a` a verb form), also a noun made from it."""
+    if min(len(a), len(b)) <= folding.MIN_ROOT:
+        return a == b  # "car" is no form of "care"
     shared = _shared_prefix(a, b)
     return max(len(a), len(b)) - shared <= SAME_WORD_TAIL or (
         action and shared >= SAME_ACTION_PREFIX
@@ -283,7 +292,7 @@ class SearchIndex:
                     if len(word) == FUZZY_MIN_ROOT - 1:
                         short_words[word] = stem
                     if FIELD_WEIGHTS[field_name] >= HEADLINE_WEIGHT:
-                        headline_roots[stem].add((article.id, root))
+                        headline_roots[stem].add((article.id, _own(word)))
             # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
             for phrase in (*article.keywords, article.title):
                 for pair in _pairs(stems(phrase)):
