@@ -772,3 +772,19 @@ def test_common_words_are_evidence_for_the_card_of_the_country_asked(index: Sear
     # "days", "stay", "register" are in many articles, but the card is the answer in Armenia.
     question = "how many days may I stay in Armenia before I must register"
     assert answer_question(index, question).article_id == "am-overview"
+
+
+def test_the_card_of_the_country_asked_about_is_the_one_choice_when_it_covers_half(
+    index: SearchIndex,
+) -> None:
+    # Only common words beside the country's name: no title word, yet the card is the answer.
+    for question in ("можно ли белорусу переехать в Латвию", "Can a Belarusian move to Latvia?"):
+        assert answer_question(index, question) == Answer(None, ("lv-overview",))
+    card = SearchHit("lv-overview", 14.5, coverage=0.64, words=1, place_score=6.0)
+    assert answer_question(FixedRanking([card]), "q") == Answer(None, ("lv-overview",))
+    for weaker in (
+        replace(card, coverage=0.45),  # covers less than half
+        replace(card, place_score=0.0),  # its country is not named
+        replace(card, article_id="lv-work"),  # no card
+    ):
+        assert answer_question(FixedRanking([weaker]), "q") == Answer(None, ())

@@ -780,12 +780,22 @@ def _confident(ranked: list[SearchHit]) -> list[SearchHit]:
 WEAK_CHOICE_COVERAGE = 0.25
 
 
+def _is_card_asked_about(hit: SearchHit) -> bool:
+    """The card of the country named, covering half the question: what there is to know of
+    moving there ("можно ли белорусу переехать в Латвию") is its card, whatever the words."""
+    return (
+        hit.article_id.endswith(CARD_SUFFIX)
+        and hit.place_score > 0
+        and hit.coverage >= LONE_WORD_COVERAGE
+    )
+
+
 def _is_weak_choice(ranked: list[SearchHit]) -> bool:
     best = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     return (
         _topic_score(best) >= MIN_SCORE
-        and best.named_in_headline
+        and (best.named_in_headline or _is_card_asked_about(best))
         and not best.lacks_topic
         and not best.elsewhere
         and best.coverage >= (WEAK_CHOICE_COVERAGE if best.in_headline else MIN_COVERAGE)
