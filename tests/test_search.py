@@ -788,3 +788,28 @@ def test_the_card_of_the_country_asked_about_is_the_one_choice_when_it_covers_ha
         replace(card, article_id="lv-work"),  # no card
     ):
         assert answer_question(FixedRanking([weaker]), "q") == Answer(None, ())
+
+
+def test_two_articles_of_the_country_named_sharing_a_title_word_are_offered_as_choices(
+    index: SearchIndex,
+) -> None:
+    # "preduzetnik" is no word of the guide, so neither article is evidence alone.
+    answer = answer_question(index, "srbija boravak preduzetnik")
+    assert answer.article_id is None
+    assert set(answer.candidates) == {"rs-overview", "rs-residence"}
+    one = SearchHit(
+        "rs-residence", 26.6, coverage=0.3, words=1, in_headline=True, unheld=1, place_score=13.3
+    )
+    two = replace(one, article_id="rs-overview", score=25.0)
+    assert answer_question(FixedRanking([one, two]), "q").candidates == (
+        "rs-residence",
+        "rs-overview",
+    )
+    assert answer_question(FixedRanking([one]), "q") == Answer(None, ())  # one alone is not
+    for weaker in (
+        replace(two, place_score=0.0),  # its country is not named
+        replace(two, in_headline=False),
+        replace(two, lacks_topic=True),
+        replace(two, score=10.0),  # under half the best
+    ):
+        assert answer_question(FixedRanking([one, weaker]), "q") == Answer(None, ())

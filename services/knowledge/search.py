@@ -790,6 +790,29 @@ def _is_card_asked_about(hit: SearchHit) -> bool:
     )
 
 
+# Articles of the country named whose titles hold a word few articles hold: one alone may be
+# a coincidence (see `lone_word_suffices`), this many agreeing are offered as the choices
+# ("srbija boravak preduzetnik": both Serbian articles have "boravak" in their titles).
+MIN_TITLED_IN_COUNTRY = 2
+
+
+def _titled_in_country(ranked: list[SearchHit]) -> tuple[str, ...]:
+    """The choices when several articles of the country named hold a distinctive title word
+    of the question, or none."""
+    floor = MIN_SHARE_OF_BEST * ranked[0].score if ranked else 0.0
+    titled = [
+        hit.article_id
+        for hit in ranked
+        if hit.score >= floor
+        and _topic_score(hit) >= MIN_SCORE
+        and hit.in_headline
+        and hit.place_score > 0
+        and not hit.lacks_topic
+        and not hit.elsewhere
+    ]
+    return tuple(titled[:3]) if len(titled) >= MIN_TITLED_IN_COUNTRY else ()
+
+
 def _is_weak_choice(ranked: list[SearchHit]) -> bool:
     best = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
@@ -809,11 +832,9 @@ def answer_question(index: SearchIndex, question: str) -> Answer:
     ranked = index.search(question, limit=5)
     hits = _confident(ranked)[:3]
     if not hits:
-        return (
-            Answer(None, (ranked[0].article_id,))
-            if ranked and _is_weak_choice(ranked)
-            else (Answer(None, ()))
-        )
+        if ranked and _is_weak_choice(ranked):
+            return Answer(None, (ranked[0].article_id,))
+        return Answer(None, _titled_in_country(ranked))
     # Beaten by, or not clearly ahead of, any other hit (even one that failed the tests, as
     # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
