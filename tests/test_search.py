@@ -20,6 +20,7 @@ from services.knowledge.search import (
     asked_sentences,
     places_one_is_in,
     query_terms,
+    same_word,
 )
 
 ROOT = Path(__file__).resolve().parent.parent / "knowledge"
@@ -95,7 +96,7 @@ def test_a_hit_beaten_by_a_failed_one_is_a_choice_not_an_answer() -> None:
 
 def test_a_close_runner_up_that_failed_still_makes_the_best_a_choice() -> None:
     best = SearchHit("lt-work-residence", 10.0, coverage=0.9, words=2, in_headline=True)
-    close = SearchHit("rs-residence", 9.0, coverage=0.2, words=1, in_headline=True)
+    close = SearchHit("rs-residence", 9.0, coverage=0.2, words=2, in_headline=True)
     answer = answer_question(FixedRanking([best, close]), "q")
     assert answer == Answer(None, ("lt-work-residence", "rs-residence"))
 
@@ -678,3 +679,137 @@ def test_living_abroad_is_no_topic_a_question_is_about(index: SearchIndex) -> No
     assert answer_question(index, question) == Answer(None, ())
     assert answer_question(index, "наследство в Беларуси, если я за границей") == Answer(None, ())
     assert "by-taxes" in answer_question(index, "taxes in Belarus while living abroad").candidates
+
+
+def test_words_sharing_a_stem_are_one_word_only_when_they_differ_in_an_inflection() -> None:
+    assert same_word("visas", "visa")
+    assert same_word("permic", "permit")
+    assert not same_word("emploier", "emploiment")  # employer, employment
+    assert not same_word("materniti", "materials")  # maternity, materials
+
+
+def test_a_root_as_short_as_an_ending_leaves_is_one_word_only_with_itself() -> None:
+    assert not same_word("car", "care")  # "care" folds to the root "car"
+    assert same_word("car", "car")
+    assert same_word("vize", "viza")  # визе, виза: longer words keep the inflection rule
+
+
+def test_care_in_a_title_is_no_title_word_of_a_car(index: SearchIndex) -> None:
+    # by-health-insurance's English title is "Health insurance and care: ...".
+    hits = index.search("buying a used car in Poland and registering it", limit=10)
+    health = next(hit for hit in hits if hit.article_id == "by-health-insurance")
+    assert not health.named_in_headline
+    care = index.search("health care in Poland", limit=10)
+    assert next(h for h in care if h.article_id == "by-health-insurance").named_in_headline
+
+
+def test_an_action_is_one_word_with_the_noun_made_from_it() -> None:
+    assert same_word("recohnised", "recohnition", action=True)  # recognised, recognition
+    assert same_word("rehistravacc", "rehistracyi", action=True)  # рэгістравацца, рэгістрацыя
+    assert not same_word("recohnised", "recohnition")  # a noun asked is not the action
+    assert not same_word("emploiinh", "emploiment", action=True)  # employing, employment
+
+
+def test_an_action_named_by_the_title_as_a_noun_is_evidence(index: SearchIndex) -> None:
+    question = "how do I get my Belarusian degree recognised"
+    hits = index.search(question)
+    assert hits[0].article_id == "by-diploma-recognition"
+    assert hits[0].named_in_headline
+    assert "by-diploma-recognition" in offered(answer_question(index, question))
+
+
+def test_a_title_word_is_evidence_only_when_it_is_the_questions_own_word(
+    index: SearchIndex,
+) -> None:
+    # by-visiting's keywords hold "extremist materials"; "maternity" shares only the stem.
+    maternity = index.search("maternity")
+    assert [hit.article_id for hit in maternity] == ["by-visiting"]
+    assert not maternity[0].named_in_headline
+    assert not maternity[0].in_headline
+    materials = index.search("materials")
+    assert materials[0].article_id == "by-visiting"
+    assert materials[0].named_in_headline
+
+
+def test_one_title_word_is_no_evidence_when_the_question_names_more_it_lacks() -> None:
+    # "flat" of "rent a flat in Batumi for a long term": "term" is no word of the article.
+    lone = SearchHit(
+        "ge-property-residence", 25.0, coverage=0.45, words=1, in_headline=True, unheld=1
+    )
+    assert not lone.has_evidence
+    assert replace(lone, unheld=0).has_evidence  # "ПБХ закрыли?": nothing else is named
+    assert replace(lone, coverage=0.5).has_evidence
+    assert replace(lone, words=2).has_evidence
+    ranked = [replace(lone, in_headline=True, named_in_headline=True, coverage=0.4)]
+    assert answer_question(FixedRanking(ranked), "q") == Answer(None, ())  # not even a choice
+    assert answer_question(FixedRanking([replace(ranked[0], unheld=0)]), "q").candidates
+
+
+def test_a_topic_the_guide_lacks_beside_one_matched_word_is_no_answer(index: SearchIndex) -> None:
+    assert answer_question(index, "bring my dog to Poland") == Answer(None, ())
+    assert answer_question(index, "bring my wife to Poland").article_id == (
+        "pl-family-reunification"
+    )
+    assert answer_question(index, "ПБХ закрыли?").candidates[0] == "pl-pbh"
+
+
+def test_words_most_articles_hold_are_no_evidence_from_an_articles_text() -> None:
+    # "employer", "contract", "salary": found in the text of many articles, about none.
+    body_only = SearchHit("lt-blue-card", 12.0, coverage=0.8, words=4, specific_words=2)
+    assert not body_only.has_evidence
+    assert replace(body_only, specific_words=3).has_evidence
+
+
+def test_a_labour_dispute_in_common_words_is_no_answer(index: SearchIndex) -> None:
+    question = "the employer offers a lower salary in the new contract in Lithuania"
+    assert answer_question(index, question) == Answer(None, ())
+    assert answer_question(index, "income tax rate for employees in Lithuania").article_id == (
+        "lt-tax-residency"
+    )
+
+
+def test_common_words_are_evidence_for_the_card_of_the_country_asked(index: SearchIndex) -> None:
+    # "days", "stay", "register" are in many articles, but the card is the answer in Armenia.
+    question = "how many days may I stay in Armenia before I must register"
+    assert answer_question(index, question).article_id == "am-overview"
+
+
+def test_the_card_of_the_country_asked_about_is_the_one_choice_when_it_covers_half(
+    index: SearchIndex,
+) -> None:
+    # Only common words beside the country's name: no title word, yet the card is the answer.
+    for question in ("можно ли белорусу переехать в Латвию", "Can a Belarusian move to Latvia?"):
+        assert answer_question(index, question) == Answer(None, ("lv-overview",))
+    card = SearchHit("lv-overview", 14.5, coverage=0.64, words=1, place_score=6.0)
+    assert answer_question(FixedRanking([card]), "q") == Answer(None, ("lv-overview",))
+    for weaker in (
+        replace(card, coverage=0.45),  # covers less than half
+        replace(card, place_score=0.0),  # its country is not named
+        replace(card, article_id="lv-work"),  # no card
+    ):
+        assert answer_question(FixedRanking([weaker]), "q") == Answer(None, ())
+
+
+def test_two_articles_of_the_country_named_sharing_a_title_word_are_offered_as_choices(
+    index: SearchIndex,
+) -> None:
+    # "preduzetnik" is no word of the guide, so neither article is evidence alone.
+    answer = answer_question(index, "srbija boravak preduzetnik")
+    assert answer.article_id is None
+    assert set(answer.candidates) == {"rs-overview", "rs-residence"}
+    one = SearchHit(
+        "rs-residence", 26.6, coverage=0.3, words=1, in_headline=True, unheld=1, place_score=13.3
+    )
+    two = replace(one, article_id="rs-overview", score=25.0)
+    assert answer_question(FixedRanking([one, two]), "q").candidates == (
+        "rs-residence",
+        "rs-overview",
+    )
+    assert answer_question(FixedRanking([one]), "q") == Answer(None, ())  # one alone is not
+    for weaker in (
+        replace(two, place_score=0.0),  # its country is not named
+        replace(two, in_headline=False),
+        replace(two, lacks_topic=True),
+        replace(two, score=10.0),  # under half the best
+    ):
+        assert answer_question(FixedRanking([one, weaker]), "q") == Answer(None, ())

@@ -32,7 +32,9 @@ DISTINCTIVE_ARTICLES = 3
 # Among the articles of the country asked about, a word in the title or keywords of this few
 # ("visa" of Uzbekistan's two visa articles) tells them from the rest of that country's.
 DISTINCTIVE_IN_COUNTRY = 2
-CARD_SUFFIX = "-overview"  # a country card: an article about the country as a whole
+CARD_SUFFIX = "-overview"
+LONE_WORD_COVERAGE = 0.5
+COMMON_SHARE = 0.3
 
 
 # Every article is for Belarusians: naming Belarus says nothing about the topic.
@@ -64,6 +66,7 @@ class Term:
     stem: str
     typo_root: str = ""  # empty: too short for a typo guess
     names_a_topic: bool = True  # not an action ("moving", "зачынілі")
+    root: str = ""  # the word without its inflection, to tell words sharing a stem apart
 
 
 def query_terms(text: str) -> list[Term]:
@@ -77,8 +80,39 @@ def query_terms(text: str) -> list[Term]:
         guess = root if len(root) >= FUZZY_MIN_ROOT else word
         typo_root = guess if len(guess) >= FUZZY_MIN_ROOT and not word.isdigit() else ""
         if stem not in terms or (typo_root and not terms[stem].typo_root):
-            terms[stem] = Term(stem, typo_root, not folding.looks_like_a_verb(word))
+            terms[stem] = Term(stem, typo_root, not folding.looks_like_a_verb(word), _own(word))
     return list(terms.values())
+
+
+def _own(word: str) -> str:
+    """The root that tells the word from others sharing its stem; a root as short as
+    MIN_ROOT may be another word's ("care" and "car"), so the word stands for itself."""
+    root = folding.root(word)
+    return root if len(root) > folding.MIN_ROOT else word
+
+
+# Two roots sharing a stem are one word when they differ only in this many final letters
+# (an inflection: "visas"/"visa", "permic"/"permit"); "employer" is not "employment".
+SAME_WORD_TAIL = 2
+# An action and a noun sharing this many first letters name one thing ("recognised" and
+# "recognition", "рэгістравацца" and "рэгістрацыя"); "employ" and "mater" are shorter.
+SAME_ACTION_PREFIX = 7
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    shared = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
+    return min(len(a), len(b)) if shared is None else shared
+
+
+def same_word(a: str, b: str, action: bool = False) -> bool:
+    """Roots of one word, differing at most in an inflection the root did not cut; for an
+    action (`a` a verb form), also a noun made from it."""
+    if min(len(a), len(b)) <= folding.MIN_ROOT:
+        return a == b  # "car" is no form of "care"
+    shared = _shared_prefix(a, b)
+    return max(len(a), len(b)) - shared <= SAME_WORD_TAIL or (
+        action and shared >= SAME_ACTION_PREFIX
+    )
 
 
 def _akanye(start: str) -> str:
@@ -181,11 +215,20 @@ class SearchHit:
     named_in_headline: bool = False  # any of its matched topic words is in its title or keywords
     lacks_topic: bool = False  # the question names a topic no article holds ("ипотека")
     elsewhere: bool = False  # the topic is in a country this article is not about
+    unheld: int = 0  # topic words of the question asked that it holds not even as a guess
+    specific_words: int = 0  # those of `words` that most articles do not hold
+
+    @property
+    def lone_word_suffices(self) -> bool:
+        """One matched word is enough when nothing else the question names is missing."""
+        return self.words >= 2 or self.unheld == 0 or self.coverage >= LONE_WORD_COVERAGE
 
     @property
     def has_evidence(self) -> bool:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
-        if self.in_headline or self.words >= BODY_EVIDENCE_WORDS:
+        if self.in_headline and self.lone_word_suffices:
+            return True
+        if self.specific_words >= BODY_EVIDENCE_WORDS:
             return True
         return self.words >= 2 and self.named_in_headline
 
@@ -231,6 +274,7 @@ class SearchIndex:
         weights: dict[str, dict[str, float]] = defaultdict(dict)  # article -> stem -> weight
         roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
         short_words: dict[str, str] = {}  # known four-letter words -> their stems, for swaps
+        headline_roots: dict[str, set[tuple[str, str]]] = defaultdict(set)  # stem -> (id, root)
         for article in knowledge.articles.values():
             fields = {
                 "keywords": " ".join(article.keywords),
@@ -247,6 +291,8 @@ class SearchIndex:
                         roots[root] = stem
                     if len(word) == FUZZY_MIN_ROOT - 1:
                         short_words[word] = stem
+                    if FIELD_WEIGHTS[field_name] >= HEADLINE_WEIGHT:
+                        headline_roots[stem].add((article.id, _own(word)))
             # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
             for phrase in (*article.keywords, article.title):
                 for pair in _pairs(stems(phrase)):
@@ -309,6 +355,12 @@ class SearchIndex:
         # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
         # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
         self._roots = roots
+        slot_of = {article_id: slot for slot, article_id in enumerate(self._ids)}
+        # Per stem, each article slot holding it in its title or keywords, with the root there.
+        self._headline_roots = {
+            stem: [(slot_of[article_id], root) for article_id, root in sorted(pairs)]
+            for stem, pairs in headline_roots.items()
+        }
         self._short_words = short_words
         self._by_deletion: dict[str, list[str]] = defaultdict(list)
         for root in roots:
@@ -347,6 +399,35 @@ class SearchIndex:
                 and base in self._idf
             }
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
+
+    def _is_common(self, stem: str) -> bool:
+        """Held by so many articles ("employer", "работа") that it tells none of them apart."""
+        return len(self._postings[stem][0]) > COMMON_SHARE * len(self._ids)
+
+    def _names_a_topic(self, term: Term) -> bool:
+        """A word naming something the question is about: one few articles hold, or one the
+        guide lacks ("dog"); not a typo guess, an action, or a word most articles use."""
+        if not term.names_a_topic:
+            return False
+        if term.stem in self._idf:
+            return not self._is_common(term.stem)
+        return len(term.stem) >= 3 and not self._expand(term)
+
+    def _same_word_in_headline(
+        self, stem: str, root: str, action: bool = False
+    ) -> npt.NDArray[np.intp]:
+        """Slots of the articles whose title or keywords hold the word itself, not only its
+        stem: "maternity" is no title word of an article on "materials"."""
+        return np.array(
+            sorted(
+                {
+                    slot
+                    for slot, known in self._headline_roots.get(stem, ())
+                    if not root or same_word(root, known, action)
+                }
+            ),
+            dtype=np.intp,
+        )
 
     def _place_value(self, stem: str) -> npt.NDArray[np.float64]:
         """One score for every article of the country a place is in, whichever of them happens
@@ -431,6 +512,8 @@ class SearchIndex:
         possible = np.zeros((len(terms), size))
         matched = np.zeros((len(terms), size))
         exact_words = np.zeros(size)
+        specific_words = np.zeros(size)
+        unheld = np.zeros(size, dtype=np.int64)
         place_scores = np.zeros(size)
         in_headline = np.zeros(size, dtype=bool)
         any_headline = np.zeros(size, dtype=bool)
@@ -460,7 +543,9 @@ class SearchIndex:
                 best_value[slots[better]] = values[better]
                 best_share[slots[better]] = idf * factor
                 if is_topic and factor == 1.0:
-                    headline = slots[stem_weights >= HEADLINE_WEIGHT]
+                    headline = self._same_word_in_headline(
+                        candidate, term.root, not term.names_a_topic
+                    )
                     any_headline[headline] = True
                     if len(slots) > DISTINCTIVE_ARTICLES:
                         in_named = headline[named_articles[headline]]
@@ -475,8 +560,13 @@ class SearchIndex:
             else:
                 place_scores = np.maximum(place_scores, self._place_value(term.stem))
             matched[row] = counts * best_share
+            if is_topic and not _is_context(term.stem, asked_stems) and self._names_a_topic(term):
+                unheld[best_value == 0] += 1
             if is_topic and expanded and expanded[0][1] == 1.0:
                 exact_words[best_value > 0] += 1
+                # Within the country asked about, few articles are left to tell apart.
+                held = best_value > 0
+                specific_words[held if not self._is_common(term.stem) else held & named_cards] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
         # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
         elsewhere = (
@@ -537,6 +627,8 @@ class SearchIndex:
                 bool(any_headline[slot]),
                 lacks_topic,
                 bool(elsewhere[slot]),
+                int(unheld[slot]),
+                int(specific_words[slot]),
             )
             for slot in found
         ]
@@ -688,15 +780,49 @@ def _confident(ranked: list[SearchHit]) -> list[SearchHit]:
 WEAK_CHOICE_COVERAGE = 0.25
 
 
+def _is_card_asked_about(hit: SearchHit) -> bool:
+    """The card of the country named, covering half the question: what there is to know of
+    moving there ("можно ли белорусу переехать в Латвию") is its card, whatever the words."""
+    return (
+        hit.article_id.endswith(CARD_SUFFIX)
+        and hit.place_score > 0
+        and hit.coverage >= LONE_WORD_COVERAGE
+    )
+
+
+# Articles of the country named whose titles hold a word few articles hold: one alone may be
+# a coincidence (see `lone_word_suffices`), this many agreeing are offered as the choices
+# ("srbija boravak preduzetnik": both Serbian articles have "boravak" in their titles).
+MIN_TITLED_IN_COUNTRY = 2
+
+
+def _titled_in_country(ranked: list[SearchHit]) -> tuple[str, ...]:
+    """The choices when several articles of the country named hold a distinctive title word
+    of the question, or none."""
+    floor = MIN_SHARE_OF_BEST * ranked[0].score if ranked else 0.0
+    titled = [
+        hit.article_id
+        for hit in ranked
+        if hit.score >= floor
+        and _topic_score(hit) >= MIN_SCORE
+        and hit.in_headline
+        and hit.place_score > 0
+        and not hit.lacks_topic
+        and not hit.elsewhere
+    ]
+    return tuple(titled[:3]) if len(titled) >= MIN_TITLED_IN_COUNTRY else ()
+
+
 def _is_weak_choice(ranked: list[SearchHit]) -> bool:
     best = ranked[0]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     return (
         _topic_score(best) >= MIN_SCORE
-        and best.named_in_headline
+        and (best.named_in_headline or _is_card_asked_about(best))
         and not best.lacks_topic
         and not best.elsewhere
         and best.coverage >= (WEAK_CHOICE_COVERAGE if best.in_headline else MIN_COVERAGE)
+        and best.lone_word_suffices
         and best.score >= CLEAR_LEAD * runner_up
     )
 
@@ -706,11 +832,9 @@ def answer_question(index: SearchIndex, question: str) -> Answer:
     ranked = index.search(question, limit=5)
     hits = _confident(ranked)[:3]
     if not hits:
-        return (
-            Answer(None, (ranked[0].article_id,))
-            if ranked and _is_weak_choice(ranked)
-            else (Answer(None, ()))
-        )
+        if ranked and _is_weak_choice(ranked):
+            return Answer(None, (ranked[0].article_id,))
+        return Answer(None, _titled_in_country(ranked))
     # Beaten by, or not clearly ahead of, any other hit (even one that failed the tests, as
     # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
