@@ -24,7 +24,6 @@ from bot.app import (
     pending_responses_key,
 )
 from bot.instance_lock import DatabaseBusyError, hold_database_lock
-from bot.postgres_start import open_on_postgres
 from bot.runners import serve_polling, serve_webhook
 from bot.secret_key import (
     MasterSecret,
@@ -156,6 +155,8 @@ async def run_bot_on_postgres(settings: Settings, library: KnowledgeLibrary) -> 
         master = resolve_master_secret(settings, database_is_new=False)
     except SecretKeyError as exc:
         raise StartupError(str(exc), EXIT_CONFIG) from None
+    from bot.postgres_start import open_on_postgres  # asyncpg: ~3 MB a SQLite bot never needs
+
     vyraj = await open_on_postgres(
         lambda: create_vyraj(settings, master.value, library=library), settings.database_url
     )
@@ -235,6 +236,8 @@ async def open_existing_storage(settings: Settings, *, read_only: bool) -> Stora
             key = resolve_master_secret(settings, database_is_new=False)
         except SecretKeyError as exc:
             raise StartupError(str(exc), EXIT_CONFIG) from None
+        from bot.postgres_start import open_on_postgres  # asyncpg only on PostgreSQL
+
         url, vault = settings.database_url, settings.key_vault_dir
         return await open_on_postgres(lambda: _open_checked(url, vault, key, read_only), url)
     path = settings.database_path
