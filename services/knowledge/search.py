@@ -12,7 +12,7 @@ import itertools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -230,7 +230,7 @@ class Postings(Mapping[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]
     def __init__(self, lists: Mapping[str, tuple[list[int], list[float]]]) -> None:
         self._stem_number = {stem: number for number, stem in enumerate(lists)}
         lengths = [len(slots) for slots, _ in lists.values()]
-        self._bounds = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
+        self._bounds = [0, *itertools.accumulate(lengths)]
         self._slots = np.fromiter(
             itertools.chain.from_iterable(slots for slots, _ in lists.values()), dtype=np.int32
         )
@@ -274,13 +274,17 @@ class DeletionVariants:
         self._hashes = hashes[order]
         self._owners = owners[order]
 
-    def roots_with(self, variant: str) -> list[str]:
-        """The known roots that are `variant` with one letter more."""
-        key = hash(variant)
-        start = int(np.searchsorted(self._hashes, key, side="left"))
-        end = int(np.searchsorted(self._hashes, key, side="right"))
-        found = (self._roots[number] for number in self._owners[start:end])
-        return [root for root in found if variant in _deletions(root)]
+    def roots_with_any(self, variants: Collection[str]) -> set[str]:
+        """The known roots that are one of `variants` with one letter more."""
+        keys = np.fromiter(map(hash, variants), dtype=np.int64, count=len(variants))
+        starts = np.searchsorted(self._hashes, keys, side="left").tolist()
+        ends = np.searchsorted(self._hashes, keys, side="right").tolist()
+        return {
+            root
+            for variant, start, end in zip(variants, starts, ends, strict=True)
+            for root in (self._roots[number] for number in self._owners[start:end].tolist())
+            if variant in _deletions(root)
+        }
 
 
 class SearchIndex:
@@ -388,10 +392,10 @@ class SearchIndex:
                 if variant in self._short_words
             }
             return [(candidate, FUZZY_FACTOR) for candidate in sorted(swapped)]
+        variants = (*_deletions(term.typo_root), term.typo_root)
         candidates = {
             self._roots[candidate]
-            for variant in (*_deletions(term.typo_root), term.typo_root)
-            for candidate in self._by_deletion.roots_with(variant)
+            for candidate in self._by_deletion.roots_with_any(variants)
             if _one_edit_apart(term.typo_root, candidate)
         }
         if not candidates:
