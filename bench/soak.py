@@ -4,7 +4,7 @@ Each bot (its own process, long-polling its own local Bot API server in this pro
 measured idle (started, one update handled), after a burst of new people whose updates are all
 queued before the bot reads them, and over a long run (by default 100,000 updates from 30,000
 distinct people, queued 5,000 at a time). Figures: RSS now and the peak (VmHWM) from /proc, in
-MiB, and as multiples of the echo bot's idle RSS.
+MiB, and as multiples of the echo bot's idle RSS; with --rounds, each figure is the median.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from throughput import BotUnderTest, add_users, bot_process, memory_mib, message
 from bot.i18n import compile_catalogs
 
 ROOT = Path(__file__).resolve().parent.parent
+BOTS = ("echo", "vyraj")
 
 
 async def queue_and_wait(
@@ -67,9 +69,13 @@ async def measure(name: str, args: argparse.Namespace, questions: list[str]) -> 
             }
 
 
+def median_of(rounds: list[dict[str, Any]], name: str, key: str) -> float:
+    return float(statistics.median(round_[name][key] for round_ in rounds))
+
+
 def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
     echo_idle = figures["echo"]["idle_rss_mib"]
-    for name in ("echo", "vyraj"):
+    for name in BOTS:
         f = figures[name]
         f["idle_x_echo_idle"] = round(f["idle_rss_mib"] / echo_idle, 2)
         f["burst_peak_x_echo_idle"] = round(f["burst_peak_rss_mib"] / echo_idle, 2)
@@ -91,6 +97,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=100_000, help="soak: updates")
     parser.add_argument("--users", type=int, default=30_000, help="soak: distinct people")
     parser.add_argument("--chunk", type=int, default=5_000, help="soak: updates queued at once")
+    parser.add_argument("--rounds", type=int, default=1, help="both bots this many times")
     parser.add_argument("--results", default="soak", help="bench/results/<this>.json")
     return parser.parse_args(argv)
 
@@ -110,9 +117,17 @@ def main(argv: list[str] | None = None) -> int:
             "max_concurrent_updates": os.environ.get("MAX_CONCURRENT_UPDATES", "default"),
         }
     }
-    for name in ("echo", "vyraj"):
-        figures[name] = asyncio.run(measure(name, args, questions))
-    report(figures, args)
+    rounds: list[dict[str, Any]] = []
+    for _ in range(args.rounds):
+        # Interleaved, so a change in the machine's load touches both bots alike.
+        rounds.append({name: asyncio.run(measure(name, args, questions)) for name in BOTS})
+        report(rounds[-1], args)
+    for name in BOTS:
+        figures[name] = {key: median_of(rounds, name, key) for key in rounds[0][name]}
+    if args.rounds > 1:
+        figures["rounds"] = rounds
+        print(f"median of {args.rounds} rounds:")
+        report(figures, args)
     save_results(args.results, figures, started)
     return 0
 

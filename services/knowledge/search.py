@@ -12,6 +12,7 @@ import itertools
 import math
 import re
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,6 +264,72 @@ def _best_coverage(
     return best
 
 
+class Postings(Mapping[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]]):
+    """Every stem's articles (slots) and field weights, as views into two shared arrays.
+
+    Two small arrays per stem cost ~250 bytes of headers each; one pair for all costs none.
+    """
+
+    def __init__(self, lists: Mapping[str, tuple[list[int], list[float]]]) -> None:
+        self._stem_number = {stem: number for number, stem in enumerate(lists)}
+        lengths = [len(slots) for slots, _ in lists.values()]
+        self._bounds = [0, *itertools.accumulate(lengths)]
+        self._slots = np.fromiter(
+            itertools.chain.from_iterable(slots for slots, _ in lists.values()), dtype=np.int32
+        )
+        self._weights = np.fromiter(
+            itertools.chain.from_iterable(weights for _, weights in lists.values()),
+            dtype=np.float64,
+        )
+
+    def __getitem__(self, stem: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+        number = self._stem_number[stem]
+        start, end = self._bounds[number], self._bounds[number + 1]
+        return self._slots[start:end], self._weights[start:end]
+
+    def __contains__(self, stem: object) -> bool:
+        return stem in self._stem_number
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stem_number)
+
+    def __len__(self) -> int:
+        return len(self._stem_number)
+
+
+class DeletionVariants:
+    """Which known roots lose one letter to become a given string (SymSpell's table).
+
+    Kept as one sorted array of the variants' hashes beside their roots' numbers, not as a
+    dict of lists of strings (~5 MB at 120 articles); a hash collision is checked away.
+    """
+
+    def __init__(self, roots: Iterable[str]) -> None:
+        self._roots = sorted(roots)
+        # Straight into arrays: a list of Python ints would briefly cost five times as much.
+        hashes = np.fromiter(
+            (hash(variant) for root in self._roots for variant in _deletions(root)),
+            dtype=np.int64,
+        )
+        counts = [len(_deletions(root)) for root in self._roots]
+        owners = np.repeat(np.arange(len(self._roots), dtype=np.int32), counts)
+        order = np.argsort(hashes, kind="stable")
+        self._hashes = hashes[order]
+        self._owners = owners[order]
+
+    def roots_with_any(self, variants: Collection[str]) -> set[str]:
+        """The known roots that are one of `variants` with one letter more."""
+        keys = np.fromiter(map(hash, variants), dtype=np.int64, count=len(variants))
+        starts = np.searchsorted(self._hashes, keys, side="left").tolist()
+        ends = np.searchsorted(self._hashes, keys, side="right").tolist()
+        return {
+            root
+            for variant, start, end in zip(variants, starts, ends, strict=True)
+            for root in (self._roots[number] for number in self._owners[start:end].tolist())
+            if variant in _deletions(root)
+        }
+
+
 class SearchIndex:
     """Built once per knowledge base; `search` is pure and fast.
 
@@ -348,10 +415,7 @@ class SearchIndex:
             stem: math.log(1 + (total - len(slots) + 0.5) / (len(slots) + 0.5))
             for stem, (slots, _) in postings.items()
         }
-        self._postings = {
-            stem: (np.array(slots, dtype=np.int32), np.array(stem_weights, dtype=np.float64))
-            for stem, (slots, stem_weights) in postings.items()
-        }
+        self._postings = Postings(postings)
         # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
         # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
         self._roots = roots
@@ -362,10 +426,7 @@ class SearchIndex:
             for stem, pairs in headline_roots.items()
         }
         self._short_words = short_words
-        self._by_deletion: dict[str, list[str]] = defaultdict(list)
-        for root in roots:
-            for variant in _deletions(root):
-                self._by_deletion[variant].append(root)
+        self._by_deletion = DeletionVariants(roots)
         self._max_idf = max(self._idf.values(), default=1.0)
         # Every single-word stem the guide knows (what a question's terms are checked against).
         self.vocabulary = frozenset(stem for stem in self._idf if "+" not in stem)
@@ -383,10 +444,10 @@ class SearchIndex:
                 if variant in self._short_words
             }
             return [(candidate, FUZZY_FACTOR) for candidate in sorted(swapped)]
+        variants = (*_deletions(term.typo_root), term.typo_root)
         candidates = {
             self._roots[candidate]
-            for variant in (*_deletions(term.typo_root), term.typo_root)
-            for candidate in self._by_deletion.get(variant, ())
+            for candidate in self._by_deletion.roots_with_any(variants)
             if _one_edit_apart(term.typo_root, candidate)
         }
         if not candidates:
