@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# pydantic keeps `Response[Message]` and its kin only while something refers to them; without
+# these references the class (its whole schema) is built again after each garbage collection.
+_response_types: dict[Any, Any] = {}
+
 
 class UnreadableUpdates:
     """Tells readable updates from the rest, and counts and logs (by number only) the rest."""
@@ -68,6 +72,9 @@ class UpdateSkippingSession(AiohttpSession):
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
+        returning = method.__returning__
+        if returning not in _response_types:
+            _response_types[returning] = Response[returning]  # type: ignore[valid-type]
         # A flag: narrowing `method` by isinstance would not type-check below.
         reading_updates = isinstance(method, GetUpdates)
         if reading_updates:
