@@ -8,8 +8,8 @@ bot's own code and storage (in process, no HTTP):
 - snapshot publication: the 2k-th submission, which counts the answer sets and recomputes;
 - /stats: the handler's latency (p50, p99), and its rate with 60 people asking at once;
 - another person's /help (their language read from storage, the text rendered) while a
-  `/stats full` or a digest is composed, against the same probe with nothing else running:
-  how much later it finishes (p99 and worst);
+  `/stats full` (rendered anew each time, as after a new snapshot) or a digest is composed,
+  against the same probe with nothing else running: how much later it finishes (p99, worst);
 - the digest's compose, chart included.
 `--backend postgres` measures the same on a throw-away PostgreSQL cluster (the tests': fsync off,
 unix socket), the data loaded with COPY, and prints it beside the SQLite figures last saved.
@@ -50,6 +50,7 @@ from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from services.privacy import Keyring
 from services.survey.questions import SKIPPED, Answers, next_unanswered, with_answer
+from services.survey.report_cache import forget_full_reports
 from services.survey.waves import decode_answers, encode_answers, open_wave, submit_response
 from storage import Storage, open_storage
 
@@ -294,6 +295,7 @@ async def measure_with_charts(
 
         async def full_stats_repeatedly() -> None:
             for _ in range(20):
+                forget_full_reports()  # each one rendered, as after a new snapshot
                 await full_stats_command(Reply(), storage, policy)  # type: ignore[arg-type]
 
         composes: list[float] = []

@@ -50,6 +50,11 @@ async def full_report(waves: tuple[Published, ...], k: int, locale: str) -> Full
     return report
 
 
+def forget_full_reports() -> None:
+    """Render every report again when next asked (benchmarks measure the rendering)."""
+    _full_reports.clear()
+
+
 async def _render_full_report(waves: tuple[Published, ...], k: int) -> FullReport:
     # Milliseconds at a million respondents, so the loop is given back after every table:
     # another person's update waits for one table at most, not for the whole report.
