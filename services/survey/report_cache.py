@@ -1,6 +1,6 @@
 """Reports of published snapshots, rendered once per snapshot and language: a snapshot never
 changes, so asking /stats again costs two small reads and no rendering; the first rendering
-gives the event loop back between tables."""
+pauses between tables so that other people's updates go on."""
 
 from __future__ import annotations
 
