@@ -22,6 +22,7 @@ from bot.chat_admins import ChatAdminCache
 from bot.commands import bot_commands
 from bot.dependencies import Dependencies
 from bot.digest import DigestService
+from bot.filters_on_loop import check_filters_on_loop
 from bot.fsm_storage import UpdateScopedFsmMiddleware
 from bot.heartbeat import HeartbeatMiddleware
 from bot.i18n import PreferredLocaleMiddleware, create_i18n
@@ -165,6 +166,7 @@ def create_dispatcher(
     PreferredLocaleMiddleware(i18n, storage.preferences, keyring).setup(dispatcher)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())  # answers every press once
     dispatcher.include_routers(*get_routers())
+    check_filters_on_loop(dispatcher)
     return dispatcher
 
 

@@ -7,6 +7,7 @@ by bot/chart_process.py; it imports nothing of the bot but the chart drawing."""
 from __future__ import annotations
 
 import json
+import os
 import struct
 import sys
 from typing import Any, BinaryIO
@@ -15,6 +16,7 @@ from services.charts import Chart, draw_chart
 
 HEADER = struct.Struct(">I")
 DRAWN, FAILED = 0, 1
+NICENESS = 10
 
 
 def encode_chart(chart: Chart) -> bytes:
@@ -55,4 +57,6 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
 
 
 if __name__ == "__main__":
+    # Behind the bot for the CPU: on a machine of two cores a chart must not delay replies.
+    os.nice(NICENESS)
     serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# pydantic's cache of `Response[Message]` and its kin holds them weakly: once the garbage
+# collector frees one, the class (its whole schema, ~4 ms) is built again. These keep them.
+_response_types: dict[Any, Any] = {}
+
 
 class UnreadableUpdates:
     """Tells readable updates from the rest, and counts and logs (by number only) the rest."""
@@ -68,6 +72,9 @@ class UpdateSkippingSession(AiohttpSession):
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
+        returning = method.__returning__
+        if returning not in _response_types:
+            _response_types[returning] = Response[returning]  # type: ignore[valid-type]
         # A flag: narrowing `method` by isinstance would not type-check below.
         reading_updates = isinstance(method, GetUpdates)
         if reading_updates:

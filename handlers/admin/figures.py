@@ -28,7 +28,7 @@ async def full_stats_command(message: Message, storage: Storage, policy: Policy)
         return
     # The first is the open wave, or the latest one; the others only make the trend.
     published = tuple([(wave, await storage.survey.snapshot(wave.id)) for wave in waves])
-    report = full_report(published, policy.min_cell_size, get_i18n().current_locale)
+    report = await full_report(published, policy.min_cell_size, get_i18n().current_locale)
     for text in report.messages:
         await message.answer(text)
     if report.csv is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -96,18 +97,19 @@ def render_headline(wave: Wave, aggregates: WaveAggregates) -> str:
     return "\n".join([*lines, "", footnote(aggregates.k)])
 
 
-def render_full(wave: Wave, aggregates: WaveAggregates) -> list[str]:
-    """Every published table and cross-tab, as parts that each fit one message."""
+def full_parts(wave: Wave, aggregates: WaveAggregates) -> Iterator[str]:
+    """Every published table and cross-tab, one at a time, as parts that each fit one message."""
     if aggregates.respondents is None:
-        return [wave_heading(wave) + "\n\n" + not_enough(aggregates.k)]
-    parts = [
-        wave_heading(wave) + "\n" + _("Answers: {count}").format(count=aggregates.respondents)
-    ]
-    parts += ["\n".join(render_table(table)) for table in aggregates.tables.values()]
-    parts += ["\n".join(render_choice(choice)) for choice in aggregates.choices.values()]
-    parts += ["\n".join(render_crosstab(crosstab)) for crosstab in aggregates.crosstabs.values()]
-    parts.append(footnote(aggregates.k) + "\n" + _("· = hidden to protect small groups."))
-    return parts
+        yield wave_heading(wave) + "\n\n" + not_enough(aggregates.k)
+        return
+    yield wave_heading(wave) + "\n" + _("Answers: {count}").format(count=aggregates.respondents)
+    for table in aggregates.tables.values():
+        yield "\n".join(render_table(table))
+    for choice in aggregates.choices.values():
+        yield "\n".join(render_choice(choice))
+    for crosstab in aggregates.crosstabs.values():
+        yield "\n".join(render_crosstab(crosstab))
+    yield footnote(aggregates.k) + "\n" + _("· = hidden to protect small groups.")
 
 
 def render_trend(waves: list[tuple[Wave, WaveAggregates]]) -> str:
