@@ -813,3 +813,25 @@ def test_two_articles_of_the_country_named_sharing_a_title_word_are_offered_as_c
         replace(two, score=10.0),  # under half the best
     ):
         assert answer_question(FixedRanking([one, weaker]), "q") == Answer(None, ())
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Мы збіраемся ў Рыгу з сям'ёй. Ці даюць зараз ВНЖ?", Answer("lv-overview", ())),
+        (
+            "My employer is moving me to Belgrade next spring. I have a Belarusian passport. "
+            "What do I need to do to stay longer than a month",
+            Answer(None, ("rs-overview",)),
+        ),
+    ],
+)
+def test_a_country_the_story_goes_to_is_the_topic_of_a_question_naming_none(
+    index: SearchIndex, question: str, expected: Answer
+) -> None:
+    assert answer_question(index, question) == expected
+
+
+def test_a_country_the_story_is_told_from_is_not_the_topic(index: SearchIndex) -> None:
+    question = "I live in Warsaw. How long can I stay without a visa?"
+    assert "pl-karta-pobytu" not in answer_question(index, question).candidates

@@ -541,6 +541,12 @@ class SearchIndex:
         # call-up, what now?") is where the person is, not what they ask about.
         named = countries_named(list(asked_stems) if asked else words)
         lives_in = places_one_is_in(question[:1000])
+        if not named and asked and _HOME_STEMS.isdisjoint(asked_stems):
+            # The question names no country: one the story goes to ("moving to Riga with the
+            # family. Do they give permits now?"), not one the person is in, is its topic.
+            going_to = [stem for stem in words if stem in _COUNTRY_OF_STEM]
+            named = countries_named([stem for stem in going_to if stem not in lives_in])
+            asked_stems |= {stem for stem in going_to if _COUNTRY_OF_STEM[stem] in named}
         # A country named as the place of the topic ("rent a flat in Vilnius"), not as where
         # the person lives or writes from, and no word of Belarus: the topic is not Belarusian.
         topic_countries = countries_named(
