@@ -360,7 +360,8 @@ class SearchIndex:
     def __init__(self, knowledge: KnowledgeBase) -> None:
         roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
         short_words: dict[str, str] = {}  # known four-letter words -> their stems, for swaps
-        headline_roots: dict[str, set[tuple[str, str]]] = defaultdict(set)  # stem -> (id, root)
+        # Per stem, each article slot holding it in its title or keywords, with the root there.
+        headline_roots: dict[str, list[tuple[int, str]]] = defaultdict(list)
         versions: dict[str, list[Article]] = defaultdict(list)  # id -> its languages' articles
         for article in knowledge.articles.values():
             versions[article.id].append(article)
@@ -379,6 +380,7 @@ class SearchIndex:
         entries = PostingEntries()
         for slot, article_id in enumerate(self._ids):
             vocabulary: dict[str, float] = {}  # stem -> weight
+            headlines: set[tuple[str, str]] = set()  # (stem, root) in a title or keywords
             for article in versions[article_id]:
                 fields = {
                     "keywords": " ".join(article.keywords),
@@ -398,7 +400,7 @@ class SearchIndex:
                         if len(word) == FUZZY_MIN_ROOT - 1:
                             short_words[word] = stem
                         if field_weight >= HEADLINE_WEIGHT:
-                            headline_roots[stem].add((article.id, _own(word)))
+                            headlines.add((stem, _own(word)))
                 # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
                 for phrase in (*article.keywords, article.title):
                     for pair in _pairs(stems(phrase)):
@@ -410,6 +412,8 @@ class SearchIndex:
                     general and any(vocabulary.get(name, 0.0) >= HEADLINE_WEIGHT for name in names)
                 )
             entries.add(slot, vocabulary, stem_number)
+            for stem, root in sorted(headlines):
+                headline_roots[stem].append((slot, root))
         self._general_naming = {
             country: np.array(naming, dtype=bool) for country, naming in general_naming.items()
         }
@@ -435,12 +439,7 @@ class SearchIndex:
         # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
         # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
         self._roots = roots
-        slot_of = {article_id: slot for slot, article_id in enumerate(self._ids)}
-        # Per stem, each article slot holding it in its title or keywords, with the root there.
-        self._headline_roots = {
-            stem: [(slot_of[article_id], root) for article_id, root in sorted(pairs)]
-            for stem, pairs in headline_roots.items()
-        }
+        self._headline_roots = dict(headline_roots)
         self._short_words = short_words
         self._by_deletion = DeletionVariants(roots)
         self._max_idf = max(self._idf.values(), default=1.0)
