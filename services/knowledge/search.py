@@ -279,7 +279,8 @@ class Postings(Mapping[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]
         self._slots = np.asarray(entries.slots, dtype=np.int32)[order]
         self._weights = np.asarray(entries.weights, dtype=np.float64)[order]
         counts = np.bincount(numbers, minlength=len(stem_number)).tolist()
-        self._bounds = [0, *itertools.accumulate(counts)]
+        # A C array, not a list: one Python int per stem would cost ~40 bytes more each.
+        self._bounds = array("i", [0, *itertools.accumulate(counts)])
 
     def __getitem__(self, stem: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
         number = self._stem_number[stem]
