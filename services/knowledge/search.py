@@ -393,9 +393,7 @@ class SearchIndex:
                     for word in folding.words(text):
                         root = folding.root(word)
                         stem = root[: folding.STEM]
-                        vocabulary[stem] = max(
-                            vocabulary.get(stem, 0.0), FIELD_WEIGHTS[field_name]
-                        )
+                        vocabulary[stem] = max(vocabulary.get(stem, 0.0), field_weight)
                         if len(root) >= FUZZY_MIN_ROOT - 1 and not root.isdigit():
                             roots[root] = stem
                         if len(word) == FUZZY_MIN_ROOT - 1:
