@@ -8,8 +8,6 @@ from typing import Any
 
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 from bot.package_data import package_folder
 from bot.settings import LOCALES
@@ -31,6 +29,10 @@ def compile_catalogs(locales_dir: Path = LOCALES_DIR) -> list[Path]:
             or not os.access(mo_path, os.W_OK)
         ):
             continue
+        # Imported only to compile: a running bot whose catalogs are compiled never needs them.
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parent.parent.name)
         with mo_path.open("wb") as mo_file:

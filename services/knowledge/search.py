@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from array import array
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import numpy.typing as npt
 
 from services.countries import all_names, country_codes
 from services.knowledge import folding, keyboard
-from services.knowledge.articles import COUNTRIES, KnowledgeBase
+from services.knowledge.articles import COUNTRIES, Article, KnowledgeBase
 from services.knowledge.folding import stems
 
 FIELD_WEIGHTS = {"keywords": 3.0, "title": 2.5, "body": 1.0}
@@ -270,17 +271,16 @@ class Postings(Mapping[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]
     Two small arrays per stem cost ~250 bytes of headers each; one pair for all costs none.
     """
 
-    def __init__(self, lists: Mapping[str, tuple[list[int], list[float]]]) -> None:
-        self._stem_number = {stem: number for number, stem in enumerate(lists)}
-        lengths = [len(slots) for slots, _ in lists.values()]
-        self._bounds = [0, *itertools.accumulate(lengths)]
-        self._slots = np.fromiter(
-            itertools.chain.from_iterable(slots for slots, _ in lists.values()), dtype=np.int32
-        )
-        self._weights = np.fromiter(
-            itertools.chain.from_iterable(weights for _, weights in lists.values()),
-            dtype=np.float64,
-        )
+    def __init__(self, stem_number: dict[str, int], entries: PostingEntries) -> None:
+        self._stem_number = stem_number
+        numbers = np.asarray(entries.stems, dtype=np.int32)
+        # Entries come in article order; a stable sort by stem keeps each stem's slots sorted.
+        order = np.argsort(numbers, kind="stable")
+        self._slots = np.asarray(entries.slots, dtype=np.int32)[order]
+        self._weights = np.asarray(entries.weights, dtype=np.float64)[order]
+        counts = np.bincount(numbers, minlength=len(stem_number)).tolist()
+        # A C array, not a list: one Python int per stem would cost ~40 bytes more each.
+        self._bounds = array("i", [0, *itertools.accumulate(counts)])
 
     def __getitem__(self, stem: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
         number = self._stem_number[stem]
@@ -295,6 +295,27 @@ class Postings(Mapping[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]
 
     def __len__(self) -> int:
         return len(self._stem_number)
+
+    def frequencies(self) -> Iterator[tuple[str, int]]:
+        """Each stem with the number of articles holding it."""
+        for stem, number in self._stem_number.items():
+            yield stem, self._bounds[number + 1] - self._bounds[number]
+
+
+class PostingEntries:
+    """(stem number, slot, weight) for each stem of each article, as flat C arrays while the
+    index is built: no list, tuple or dict per stem, whose scraps would stay resident."""
+
+    def __init__(self) -> None:
+        self.stems = array("i")
+        self.slots = array("i")
+        self.weights = array("d")
+
+    def add(self, slot: int, vocabulary: dict[str, float], stem_number: dict[str, int]) -> None:
+        for stem, weight in vocabulary.items():
+            self.stems.append(stem_number.setdefault(stem, len(stem_number)))
+            self.slots.append(slot)
+            self.weights.append(weight)
 
 
 class DeletionVariants:
@@ -338,62 +359,65 @@ class SearchIndex:
     """
 
     def __init__(self, knowledge: KnowledgeBase) -> None:
-        weights: dict[str, dict[str, float]] = defaultdict(dict)  # article -> stem -> weight
         roots: dict[str, str] = {}  # every known word's root -> its stem, for typo look-ups
         short_words: dict[str, str] = {}  # known four-letter words -> their stems, for swaps
-        headline_roots: dict[str, set[tuple[str, str]]] = defaultdict(set)  # stem -> (id, root)
+        # Per stem, each article slot holding it in its title or keywords, with the root there.
+        headline_roots: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        versions: dict[str, list[Article]] = defaultdict(list)  # id -> its languages' articles
         for article in knowledge.articles.values():
-            fields = {
-                "keywords": " ".join(article.keywords),
-                "title": article.title,
-                "body": article.body,
-            }
-            vocabulary = weights[article.id]
-            for field_name, text in fields.items():
-                for word in folding.words(text):
-                    root = folding.root(word)
-                    stem = root[: folding.STEM]
-                    vocabulary[stem] = max(vocabulary.get(stem, 0.0), FIELD_WEIGHTS[field_name])
-                    if len(root) >= FUZZY_MIN_ROOT - 1 and not root.isdigit():
-                        roots[root] = stem
-                    if len(word) == FUZZY_MIN_ROOT - 1:
-                        short_words[word] = stem
-                    if FIELD_WEIGHTS[field_name] >= HEADLINE_WEIGHT:
-                        headline_roots[stem].add((article.id, _own(word)))
-            # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
-            for phrase in (*article.keywords, article.title):
-                for pair in _pairs(stems(phrase)):
-                    vocabulary[pair] = PHRASE_WEIGHT
-        self._ids = sorted(weights)
+            versions[article.id].append(article)
+        self._ids = sorted(versions)
         countries = {article.id: article.country for article in knowledge.articles.values()}
         self._country = np.array([countries[article_id] for article_id in self._ids])
         self._in_country = {
             country: self._country == country for country in (*COUNTRIES, *COUNTRY_STEMS)
         }
-        # Per country, the general articles (about Belarus, for every country) that name it.
-        self._general_naming = {
-            country: np.array(
-                [
-                    countries[article_id] == "by" and not names.isdisjoint(weights[article_id])
-                    for article_id in self._ids
-                ],
-                dtype=bool,
-            )
-            for country, names in COUNTRY_STEMS.items()
-        }
+        # Per country, the general articles (about Belarus, for every country) that name it...
+        general_naming: dict[str, list[bool]] = {country: [] for country in COUNTRY_STEMS}
         # ...and those that name it in their title or keywords: they are about it too.
+        general_about: dict[str, list[bool]] = {country: [] for country in COUNTRY_STEMS}
+        # One article's vocabulary at a time, straight into flat arrays (a lower build peak).
+        stem_number: dict[str, int] = {}
+        entries = PostingEntries()
+        for slot, article_id in enumerate(self._ids):
+            vocabulary: dict[str, float] = {}  # stem -> weight
+            headlines: set[tuple[str, str]] = set()  # (stem, root) in a title or keywords
+            for article in versions[article_id]:
+                fields = {
+                    "keywords": " ".join(article.keywords),
+                    "title": article.title,
+                    "body": article.body,
+                }
+                for field_name, text in fields.items():
+                    field_weight = FIELD_WEIGHTS[field_name]
+                    for word in folding.words(text):
+                        root = folding.root(word)
+                        stem = root[: folding.STEM]
+                        vocabulary[stem] = max(vocabulary.get(stem, 0.0), field_weight)
+                        if len(root) >= FUZZY_MIN_ROOT - 1 and not root.isdigit():
+                            roots[root] = stem
+                        if len(word) == FUZZY_MIN_ROOT - 1:
+                            short_words[word] = stem
+                        if field_weight >= HEADLINE_WEIGHT:
+                            headlines.add((stem, _own(word)))
+                # Two-word names ("karta pobytu", "blue card") match as a phrase, for more.
+                for phrase in (*article.keywords, article.title):
+                    for pair in _pairs(stems(phrase)):
+                        vocabulary[pair] = PHRASE_WEIGHT
+            general = countries[article_id] == "by"
+            for country, names in COUNTRY_STEMS.items():
+                general_naming[country].append(general and not names.isdisjoint(vocabulary))
+                general_about[country].append(
+                    general and any(vocabulary.get(name, 0.0) >= HEADLINE_WEIGHT for name in names)
+                )
+            entries.add(slot, vocabulary, stem_number)
+            for stem, root in sorted(headlines):
+                headline_roots[stem].append((slot, root))
+        self._general_naming = {
+            country: np.array(naming, dtype=bool) for country, naming in general_naming.items()
+        }
         self._general_about = {
-            country: np.array(
-                [
-                    countries[article_id] == "by"
-                    and any(
-                        weights[article_id].get(name, 0.0) >= HEADLINE_WEIGHT for name in names
-                    )
-                    for article_id in self._ids
-                ],
-                dtype=bool,
-            )
-            for country, names in COUNTRY_STEMS.items()
+            country: np.array(about, dtype=bool) for country, about in general_about.items()
         }
         # Articles about particular countries of the guide, the general ones among them too.
         # dtype=bool throughout: an empty guide must still give boolean masks (numpy makes
@@ -404,27 +428,17 @@ class SearchIndex:
         self._is_card = np.array(
             [article_id.endswith(CARD_SUFFIX) for article_id in self._ids], dtype=bool
         )
-        postings: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
-        for slot, article_id in enumerate(self._ids):
-            for stem, weight in weights[article_id].items():
-                slots, stem_weights = postings[stem]
-                slots.append(slot)
-                stem_weights.append(weight)
+        self._postings = Postings(stem_number, entries)
+        del entries  # its arrays are copied into the postings; freed before the typo table
         total = max(len(self._ids), 1)
         self._idf = {
-            stem: math.log(1 + (total - len(slots) + 0.5) / (len(slots) + 0.5))
-            for stem, (slots, _) in postings.items()
+            stem: math.log(1 + (total - count + 0.5) / (count + 0.5))
+            for stem, count in self._postings.frequencies()
         }
-        self._postings = Postings(postings)
         # Every known root's one-deletion variants, for typo look-ups (SymSpell). Roots, not
         # stems: "polsih" is one edit from "polish", but its stem "polsi" is one from five.
         self._roots = roots
-        slot_of = {article_id: slot for slot, article_id in enumerate(self._ids)}
-        # Per stem, each article slot holding it in its title or keywords, with the root there.
-        self._headline_roots = {
-            stem: [(slot_of[article_id], root) for article_id, root in sorted(pairs)]
-            for stem, pairs in headline_roots.items()
-        }
+        self._headline_roots = dict(headline_roots)
         self._short_words = short_words
         self._by_deletion = DeletionVariants(roots)
         self._max_idf = max(self._idf.values(), default=1.0)
