@@ -183,26 +183,29 @@ _M_ARENA_MAX = -8
 MALLOC_ARENAS = 2
 
 
+def _glibc() -> ctypes.CDLL | None:
+    """glibc, or None on other C libraries (musl, macOS), whose allocators need no tuning."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
+
+
 def limit_malloc_arenas() -> None:
     """Let the few worker threads (the index build's, SQLite's) share two C heaps: glibc gives
     each thread its own by default, each keeping scraps of its own (~0.3 MiB idle in all)."""
     if "MALLOC_ARENA_MAX" in os.environ:
         return  # the operator's choice, already applied by glibc
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return  # not glibc: nothing to tune
-    mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+    if (libc := _glibc()) is not None:
+        libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
 
 
 def return_freed_heap() -> None:
     """Give the C heap's free pages back to the system. Start-up's temporaries (the index
     build's, in its worker thread's arena) leave ~1.3 MB there that an idle bot never reuses."""
-    try:
-        trim = ctypes.CDLL("libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return  # not glibc (musl, macOS): their allocators return memory by themselves
-    trim(0)
+    if (libc := _glibc()) is not None:
+        libc.malloc_trim(0)
 
 
 def refuse_if_in_use(database: Path) -> None:
@@ -257,9 +260,9 @@ def prepare_database(settings: Settings, new_files: NewFiles) -> MasterSecret:
 async def open_existing_storage(settings: Settings, *, read_only: bool) -> Storage:
     """The existing database with its key checked (`vyraj digest`); never creates one."""
     if settings.uses_postgres:
-        from bot.postgres_start import check_key_vault, open_on_postgres  # asyncpg only here
+        # asyncpg only here; open_on_postgres checks KEY_VAULT_DIR before connecting
+        from bot.postgres_start import open_on_postgres
 
-        await check_key_vault(settings)
         try:
             key = resolve_master_secret(settings, database_is_new=False)
         except SecretKeyError as exc:
