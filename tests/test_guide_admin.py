@@ -73,7 +73,9 @@ async def test_unanswered_questions_are_grouped_for_admins_only(sandbox: Sandbox
     assert "2 × bak sourd bread" in lines
     assert "1 × best footb club varsa" in lines  # a place the guide knows is kept
     stored = database_bytes(sandbox.database_path)
-    for personal in ("Ivan", "ivan", "Kowalski", "600", "mail"):
+    # Needles long enough that random ciphertext in the file cannot hold them
+    # by chance: "600" alone turns up in about one run in a hundred.
+    for personal in ("Ivan", "ivan", "Kowalski", "600 100 200", "600100200", "mail.com"):
         assert personal not in admin.last_text
         assert personal.encode() not in stored
 
