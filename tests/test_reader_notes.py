@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
 from bot.sandbox.terminal import run_terminal
+from handlers.guide.report import NOTE_WAIT
 from services.clock import ManualClock
 from services.knowledge import load_knowledge_base
 from services.knowledge.question_terms import MASK, mask_identifying
@@ -120,6 +121,29 @@ async def test_cancel_leaves_without_a_note(sandbox: Sandbox) -> None:
     assert "Sources:" in reader.last_text
     await admin.send("/kbnotes")
     assert "No reader has reported anything" in admin.last_text
+
+
+async def test_a_report_left_open_is_closed_and_the_late_message_answered_as_a_question(
+    sandbox: Sandbox, clock: ManualClock
+) -> None:
+    admin, reader = await admin_and_reader(sandbox)
+    await open_report(reader)
+    clock.advance(NOTE_WAIT - dt.timedelta(minutes=1))
+    await reader.send_payload(STICKER)
+    assert "write the note as text" in reader.last_text  # still writing the note
+    clock.advance(dt.timedelta(minutes=2))
+    replies = await reader.send("karta pobytu MOS portal online")
+    assert len(replies) == 2
+    assert replies[0]["text"].startswith("The report you opened more than 30 minutes ago")
+    assert "Sources:" in reader.last_text
+    await admin.send("/kbnotes")
+    assert "No reader has reported anything" in admin.last_text
+    # A sticker that late is not the note either: the dialogue is closed without a word.
+    await open_report(reader)
+    clock.advance(NOTE_WAIT + dt.timedelta(minutes=1))
+    assert await reader.send_payload(STICKER) == []
+    await reader.send("The MOS link moved.")
+    assert "Thank you" not in reader.last_text
 
 
 async def test_three_notes_a_day_per_person(sandbox: Sandbox, clock: ManualClock) -> None:

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.keyboards import callback_button, inline_keyboard
 from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
-from handlers.guide.report import ReportCallback
+from handlers.guide.report_button import ReportCallback
 from services.clock import Clock
 from services.knowledge import ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary

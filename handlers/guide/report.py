@@ -3,12 +3,12 @@ without anything that links it to them, for the admins' /kbnotes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -17,19 +17,20 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common.replies import out_of_date
+from handlers.guide.ask import answer
+from handlers.guide.report_button import ReportCallback
 from services.clock import Clock
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.reader_notes import NOTE_MAX, NoteQuota, note_to_keep, noted_in
+from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
 from services.privacy import Keyring
 from storage import Storage
 
 DEEP_LINK_PREFIX = "report-"
 MAX_DEEP_LINK = 64  # Telegram's limit on a start parameter
-
-
-class ReportCallback(CallbackData, prefix="rp"):
-    article: str
+# A report left open this long is closed: the next message is most likely a question.
+NOTE_WAIT = dt.timedelta(minutes=30)
 
 
 class ReportStates(StatesGroup):
@@ -42,15 +43,28 @@ def report_link(username: str, article_id: str) -> str | None:
     return f"https://t.me/{username}?start={payload}" if len(payload) <= MAX_DEEP_LINK else None
 
 
+def note_expired(data: dict[str, object], now: dt.datetime) -> bool:
+    """Whether the report opened at `data["opened"]` (Unix seconds) has waited too long."""
+    opened = data.get("opened")
+    if not isinstance(opened, int):
+        return True
+    return now - dt.datetime.fromtimestamp(opened, dt.UTC) > NOTE_WAIT
+
+
 async def ask_for_note(
-    message: Message, state: FSMContext, library: KnowledgeLibrary, article_id: str, language: str
+    message: Message,
+    state: FSMContext,
+    library: KnowledgeLibrary,
+    article_id: str,
+    language: str,
+    clock: Clock,
 ) -> None:
     article = library.base.get(article_id, language)
     if article is None:
         await message.answer(out_of_date())
         return
     await state.set_state(ReportStates.writing)
-    await state.update_data(article=article_id)
+    await state.update_data(article=article_id, opened=int(clock.now().timestamp()))
     await message.answer(
         _(
             "What is outdated or wrong in <b>{title}</b>? Write it in one message, up to "
@@ -68,13 +82,16 @@ async def on_report_button(
     library: KnowledgeLibrary,
     i18n: I18n,
     callback_answer: CallbackAnswer,
+    clock: Clock,
 ) -> None:
     if callback_data.article not in library.base.ids:
         callback_answer.text = out_of_date()
         return
     message = query.message
     if isinstance(message, Message) and message.chat.type == ChatType.PRIVATE:
-        await ask_for_note(message, state, library, callback_data.article, i18n.current_locale)
+        await ask_for_note(
+            message, state, library, callback_data.article, i18n.current_locale, clock
+        )
         return
     # Not in front of the group: the note is written in a private chat with the bot.
     link = report_link((await bot.me()).username or "", callback_data.article)
@@ -90,9 +107,10 @@ async def report_deep_link(
     state: FSMContext,
     library: KnowledgeLibrary,
     i18n: I18n,
+    clock: Clock,
 ) -> None:
     article_id = (command.args or "").removeprefix(DEEP_LINK_PREFIX)
-    await ask_for_note(message, state, library, article_id, i18n.current_locale)
+    await ask_for_note(message, state, library, article_id, i18n.current_locale, clock)
 
 
 async def note_received(
@@ -104,10 +122,27 @@ async def note_received(
     policy: Policy,
     clock: Clock,
     note_quota: NoteQuota,
+    view_counts: ViewCounts,
+    i18n: I18n,
 ) -> None:
     text = (message.text or "").strip()
+    data = await state.get_data()
+    if note_expired(data, clock.now()):
+        await state.clear()
+        await message.answer(
+            _(
+                "The report you opened more than {minutes} minutes ago is closed, so I read "
+                "this message as a question. To send a note, press the button under the "
+                "article again."
+            ).format(minutes=int(NOTE_WAIT.total_seconds()) // 60)
+        )
+        today = clock.today(policy.timezone)
+        await answer(
+            message, text, library, storage, view_counts, i18n, policy.kb_stale_days, today
+        )
+        return
     if not text:
-        await note_not_text(message)
+        await note_not_text(message, state, clock)
         return
     if len(text) > NOTE_MAX:
         await message.answer(
@@ -116,7 +151,7 @@ async def note_received(
             )
         )
         return
-    article_id = str((await state.get_data()).get("article", ""))
+    article_id = str(data.get("article", ""))
     await state.clear()
     if article_id not in library.base.ids or message.from_user is None:
         await message.answer(out_of_date())
@@ -134,7 +169,10 @@ async def note_received(
     )
 
 
-async def note_not_text(message: Message) -> None:
+async def note_not_text(message: Message, state: FSMContext, clock: Clock) -> None:
+    if note_expired(await state.get_data(), clock.now()):
+        await state.clear()  # a sticker long after the report was opened is not for it
+        return
     await message.answer(_("Please write the note as text, or send /cancel."))
 
 
