@@ -20,7 +20,12 @@ from aiohttp import web
 from bot.app import Vyraj, set_commands
 from bot.telegram_retry import StartBudget, call_telegram
 from bot.update_reader import UpdateSkippingRequestHandler
-from bot.webhook_setup import WEBHOOK_CLAIM, WEBHOOK_CLAIM_TIME, ensure_webhook
+from bot.webhook_setup import (
+    WEBHOOK_CLAIM,
+    WEBHOOK_CLAIM_RETRY,
+    WEBHOOK_CLAIM_TIME,
+    ensure_webhook,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +106,26 @@ class BoundedRequestHandler(UpdateSkippingRequestHandler):
             self._places.release()
 
 
+async def register_webhook(
+    vyraj: Vyraj,
+    stop: asyncio.Event,
+    ensure: Callable[[], Awaitable[object]],
+    budget: StartBudget,
+) -> bool:
+    """Check and set the webhook under the deployment's claim, so that two instances starting
+    together do not both set it. While another holds the claim, wait: it gives the claim up
+    within seconds, or it died and the claim lapses. False if stopped meanwhile."""
+    while not await vyraj.claims.take(WEBHOOK_CLAIM, WEBHOOK_CLAIM_TIME):
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), WEBHOOK_CLAIM_RETRY.total_seconds())
+            return False
+    try:
+        await call_at_start(vyraj, budget, ensure)
+    finally:
+        await vyraj.claims.give_up(WEBHOOK_CLAIM)
+    return True
+
+
 async def serve_webhook(
     vyraj: Vyraj,
     *,
@@ -145,17 +170,13 @@ async def _serve_webhook(
         site = web.TCPSite(runner, settings.listen_host, settings.listen_port)
         await site.start()
         allowed_updates = vyraj.dispatcher.resolve_used_update_types()
-        # Once per deployment: an instance finding the webhook in place, or another instance
-        # setting it at this moment, leaves it alone.
-        if await vyraj.claims.take(WEBHOOK_CLAIM, WEBHOOK_CLAIM_TIME):
-            try:
-                await call_at_start(
-                    vyraj,
-                    budget,
-                    lambda: ensure_webhook(vyraj.bot, webhook_url, secret, allowed_updates),
-                )
-            finally:
-                await vyraj.claims.give_up(WEBHOOK_CLAIM)
+        if not await register_webhook(
+            vyraj,
+            stop,
+            lambda: ensure_webhook(vyraj.bot, webhook_url, secret, allowed_updates),
+            budget,
+        ):
+            return
         await vyraj.mark_started()
         logger.info("Webhook server listening on %s", settings.webhook_listen)
         await stop.wait()

@@ -16,6 +16,8 @@ from handlers import get_routers
 # both find it unset and both call setWebhook.
 WEBHOOK_CLAIM = "webhook-setup"
 WEBHOOK_CLAIM_TIME = dt.timedelta(minutes=1)
+# How often an instance that found the claim taken looks again.
+WEBHOOK_CLAIM_RETRY = dt.timedelta(seconds=1)
 
 
 def used_update_types() -> list[str]:

@@ -8,18 +8,19 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from bot.app import CLAIM_TIME, KNOWLEDGE_DIR, Vyraj, create_vyraj
 from bot.runners import serve_webhook
 from bot.sandbox.runtime import Sandbox, free_port
 from bot.sandbox.server import FakeChat
+from bot.webhook_setup import WEBHOOK_CLAIM
 from services.claims import Claims, poll_close_claim, wave_broadcast_claim
 from services.clock import ManualClock
 from services.knowledge.library import KnowledgeLibrary
 from services.survey.subscriptions import subscribe
-from storage import open_storage
+from storage import Storage, open_storage
 from tests.test_broadcast_window import delivered, most_in_one_second, notices
 from tests.test_digest import NEW_YEAR, YEARLY, channel_posts, recorded
 
@@ -28,11 +29,18 @@ RESULTS = "📊 Results:"
 
 
 @contextlib.asynccontextmanager
-async def two_instances(sandbox: Sandbox, **overrides: object) -> AsyncIterator[list[Vyraj]]:
-    """Two Vyraj instances serving webhooks on one storage; the first one's address stands
-    for the load balancer's public URL, and the server sends every other update to the
-    second."""
+async def two_instances(
+    sandbox: Sandbox,
+    *,
+    prepare: Callable[[Storage], Awaitable[object]] | None = None,
+    **overrides: object,
+) -> AsyncIterator[list[Vyraj]]:
+    """Two Vyraj instances serving webhooks on one storage (given to `prepare` first); the
+    first one's address stands for the load balancer's public URL, and the server sends
+    every other update to the second."""
     storage = await open_storage(f"sqlite:///{sandbox.database_path}")
+    if prepare is not None:
+        await prepare(storage)
     library = await KnowledgeLibrary.open(KNOWLEDGE_DIR)
     ports = [free_port(), free_port()]
     public_url = f"http://127.0.0.1:{ports[0]}/webhook"
@@ -100,6 +108,21 @@ async def test_the_webhook_is_set_once_and_updates_reach_both_instances(
         receivers = Counter(sandbox.api.webhook_receivers)
         assert len(receivers) == 2
         assert set(receivers.values()) == {2}
+
+
+async def test_a_setup_claim_left_by_a_dead_instance_delays_the_webhook_but_does_not_lose_it(
+    sandbox: Sandbox,
+) -> None:
+    async def died_setting_the_webhook(storage: Storage) -> None:
+        dead = Claims(storage, CLAIM_TIME, holder="dead")
+        assert await dead.take(WEBHOOK_CLAIM, dt.timedelta(seconds=2))
+
+    async with two_instances(sandbox, prepare=died_setting_the_webhook):
+        # The first waited for the claim to lapse and set the webhook; the second found it.
+        assert len(calls(sandbox, "setWebhook")) == 1
+        user = sandbox.user(language_code="en")
+        await user.send("/start")
+        assert "Hello! I am Vyraj" in user.last_text
 
 
 async def test_both_sweeping_close_a_due_poll_once_with_one_results_post(
