@@ -128,6 +128,8 @@ async def webhook_instances(
                     **_inherited_env(),
                     **env_common,
                     "WEBHOOK_LISTEN": f"127.0.0.1:{port}",
+                    # Each instance its own heartbeat, as each container has in compose.
+                    "HEARTBEAT_FILE": str(place / "vyraj.heartbeat"),
                 }
                 log_path = place / "bot.log"
                 started.append((spawn(command, env, place, log_path), log_path))
