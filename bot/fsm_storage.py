@@ -53,7 +53,8 @@ def records_kept_for_update() -> Iterator[None]:
         _update_records.reset(token)
 
 
-def _kept_records() -> _UpdateRecords | None:
+def kept_records() -> _UpdateRecords | None:
+    """The dialogues kept for the update being handled; None outside one."""
     records = _update_records.get()
     return records if records is not None and records.active else None
 
@@ -79,7 +80,7 @@ class PseudonymousFsmStorage(BaseStorage):
         return self._keyring.fsm_pseudonym(tuple(getattr(key, name) for name in _KEY_FIELDS))
 
     async def _load(self, key: StorageKey) -> Record:
-        kept = _kept_records()
+        kept = kept_records()
         if kept is not None and key in kept:
             state, data = kept[key]
             return state, copy.deepcopy(data)  # a caller's changes stay theirs until stored
@@ -107,7 +108,7 @@ class PseudonymousFsmStorage(BaseStorage):
 
     async def _store(self, key: StorageKey, state: str | None, data: Mapping[str, Any]) -> None:
         storage_key = self._key(key)
-        kept = _kept_records()
+        kept = kept_records()
         if kept is not None:
             kept.pop(key, None)  # read again should the write fail
         deleting = state is None and not data

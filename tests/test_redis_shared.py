@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from bot import poll_actions
 from bot.app import Vyraj, create_vyraj
 from bot.broadcast import SendWindow
+from bot.fsm_storage import records_kept_for_update
 from bot.runners import serve_polling
 from bot.sandbox.driver import TelegramUser
 from bot.sandbox.runtime import Sandbox
@@ -155,6 +156,44 @@ async def test_keys_are_pseudonyms_and_values_are_sealed(redis: Redis) -> None:
     await storage.set_state(key, None)
     await storage.set_data(key, {})
     assert [key async for key in redis.scan_iter()] == []
+
+
+async def test_a_dialogue_in_redis_is_read_once_per_update_and_writes_stay_current(
+    redis: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = SealedRedisStorage(redis, Keyring(b"k" * 32))
+    alice = StorageKey(bot_id=1, chat_id=2**33 + 5, user_id=2**33 + 5)
+    await storage.set_state(alice, "survey:answering")
+    await storage.set_data(alice, {"wave": 1, "step": "status"})
+    reads: list[str] = []
+    for command in ("get", "mget"):
+        original = getattr(redis, command)
+
+        def counted(*args: Any, _command: str = command, _original: Any = original) -> Any:
+            reads.append(_command)
+            return _original(*args)
+
+        monkeypatch.setattr(redis, command, counted)
+    with records_kept_for_update():
+        # A survey press: the middleware's state, the handler's state and data, its store.
+        assert await storage.get_state(alice) == "survey:answering"
+        assert await storage.get_state(alice) == "survey:answering"
+        data = await storage.get_data(alice)
+        data["step"] = "changed but not stored"
+        assert (await storage.get_data(alice))["step"] == "status"
+        await storage.set_data(alice, {**data, "step": "country"})
+        assert await storage.get_data(alice) == {"wave": 1, "step": "country"}
+        await storage.set_state(alice, None)
+        assert await storage.get_state(alice) is None
+    assert reads == ["mget"]
+    # Outside an update every call reads Redis, which holds the writes; another instance's
+    # write between two updates is seen by the next one.
+    assert await storage.get_data(alice) == {"wave": 1, "step": "country"}
+    assert await storage.get_state(alice) is None
+    await SealedRedisStorage(redis, Keyring(b"k" * 32)).set_state(alice, "survey:done")
+    with records_kept_for_update():
+        assert await storage.get_state(alice) == "survey:done"
+    assert reads == ["mget"] * 4
 
 
 async def test_a_survey_started_on_one_instance_finishes_on_the_other(

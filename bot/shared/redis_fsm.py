@@ -3,6 +3,7 @@ database's FSM and sealed with the same key: Redis never sees an id or an answer
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any, Literal
@@ -12,7 +13,7 @@ from aiogram.fsm.storage.base import KeyBuilder, StateType, StorageKey
 from aiogram.fsm.storage.redis import RedisStorage
 from redis.asyncio import Redis
 
-from bot.fsm_storage import survey_wave
+from bot.fsm_storage import kept_records, survey_wave
 from services.privacy import Keyring, UndecryptableError
 
 _KEY_FIELDS = tuple(field.name for field in fields(StorageKey))
@@ -49,25 +50,50 @@ class SealedRedisStorage(RedisStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         redis_key = self.key_builder.build(key, "state")
         name = state.state if isinstance(state, State) else state
+        kept = kept_records()
+        before = kept.pop(key, None) if kept is not None else None  # read again on failure
         if name is None:
             await self.redis.delete(redis_key)
         else:
             await self.redis.set(redis_key, self._sealer.seal_json(name), ex=self.state_ttl)
+        if kept is not None and before is not None:
+            kept[key] = (name, before[1])
 
     async def get_state(self, key: StorageKey) -> str | None:
-        name = self._open(await self.redis.get(self.key_builder.build(key, "state")))
-        return name if isinstance(name, str) else None
+        state, _ = await self._load(key)
+        return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         redis_key = self.key_builder.build(key, "data")
+        kept = kept_records()
+        before = kept.pop(key, None) if kept is not None else None
         if not data:
             await self.redis.delete(redis_key)
         else:
             await self.redis.set(redis_key, self._sealer.seal_json(dict(data)), ex=self.data_ttl)
+        if kept is not None and before is not None:
+            kept[key] = (before[0], copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        data = self._open(await self.redis.get(self.key_builder.build(key, "data")))
-        return dict(data) if isinstance(data, dict) else {}
+        _, data = await self._load(key)
+        return data
+
+    async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
+        """State and data in one round trip, once per update (a survey press asks four
+        times); a caller's changes to the data stay theirs until stored."""
+        kept = kept_records()
+        if kept is not None and key in kept:
+            state, data = kept[key]
+            return state, copy.deepcopy(data)
+        sealed_state, sealed_data = await self.redis.mget(
+            self.key_builder.build(key, "state"), self.key_builder.build(key, "data")
+        )
+        name, opened = self._open(sealed_state), self._open(sealed_data)
+        state = name if isinstance(name, str) else None
+        data = dict(opened) if isinstance(opened, dict) else {}
+        if kept is not None:
+            kept[key] = (state, copy.deepcopy(data))
+        return state, data
 
     def _open(self, sealed: bytes | None) -> Any:
         if sealed is None:
