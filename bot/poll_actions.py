@@ -28,6 +28,7 @@ from services.polls.parsing import PollDraft
 from services.polls.publishing import (
     may_pool,
     reattach,
+    reattach_copy,
     record_poll,
     record_posted,
     withdraw_unposted,
@@ -289,12 +290,17 @@ class PollActions:
         )
 
     async def carry_over(self, chat_id: int) -> None:
-        """The group became this supergroup: its open census polls are posted again here, so
-        voting goes on (their votes stay); Telegram polls stay behind, closed with the counts
-        Telegram sends."""
+        """The group became this supergroup: its open census polls, its own and the copies of
+        pooled ones, are posted again here, so voting goes on (their votes stay); Telegram
+        polls stay behind, closed with the counts Telegram sends."""
         chat_key = self._keyring.chat_key(chat_id)
         for poll in await self._storage.polls.open_polls():
-            if poll.chat_key != chat_key or poll.kind != "census":
+            if poll.kind != "census":
+                continue
+            own = poll.chat_key == chat_key
+            if not own and all(
+                copy.chat_key != chat_key for copy in await self._storage.polls.copies(poll.id)
+            ):
                 continue
             with self._i18n.context(), self._i18n.use_locale(poll.locale):
                 text = census_text(poll, self._policy.min_cell_size)
@@ -304,7 +310,10 @@ class PollActions:
                 except TelegramAPIError as exc:
                     logger.warning("Census poll %d could not be posted again: %s", poll.id, exc)
                     continue
-            await reattach(self._storage, poll, sent.message_id)
+            if own:
+                await reattach(self._storage, poll, sent.message_id)
+            else:
+                await reattach_copy(self._storage, poll, chat_key, sent.message_id)
 
     def vote_recorded(self, poll_id: int) -> None:
         """A census vote changed: its counts on the buttons follow, in a while."""

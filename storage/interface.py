@@ -365,7 +365,8 @@ class PollRepository(PollReader, Protocol):
         """Drop a poll Telegram refused to post (one with no message yet)."""
 
     async def add_copy(self, poll_id: int, chat_key: bytes, message_id: int) -> None:
-        """The pooled poll was also posted in this chat."""
+        """The pooled poll was also posted in this chat, or posted there again (the chat got
+        a new id): `message_id` replaces the copy's old one."""
 
     async def queue_results(self, poll_id: int, chat_key: bytes, message_id: int | None) -> None:
         """Results to post in this chat, in the close's own unit of work (once per chat)."""

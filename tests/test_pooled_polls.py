@@ -165,3 +165,34 @@ async def test_removed_from_the_first_chat_the_others_still_get_the_results(
     for chat in chats[1:]:
         (results,) = results_in(sandbox, chat)
         assert "• Yes: 6 (100%)" in results
+
+
+async def test_a_copy_in_a_group_upgraded_to_a_supergroup_goes_on_there(sandbox: Sandbox) -> None:
+    await sandbox.start_bot(min_cell_size=K, census_refresh_seconds=0.05)
+    admin = sandbox.user("Admin", language_code="en")
+    first = await sandbox.group("Belarusians in Warsaw", added_by=admin)
+    small = await sandbox.group("Belarusians in Batumi", added_by=admin, kind="group")
+    await admin.in_chat(first).send("/poll pooled Relocated? | Yes | No")
+    (old_copy,) = census_in(sandbox, small)
+    early = sandbox.user("Early", language_code="en")
+    await early.in_chat(small).click("Yes", old_copy)
+    supergroup, updates = sandbox.api.upgrade_group(small, admin.user, -1009000000456)
+    for update in updates:
+        await sandbox.api.wait_processed(await sandbox.api.push_update(update))
+
+    (new_copy,) = census_in(sandbox, supergroup)  # posted again where voting goes on
+    assert sandbox.bot is not None
+    new_key = sandbox.bot.vyraj.keyring.chat_key(supergroup.id)
+    assert db_rows(sandbox, "SELECT chat_key, message_id FROM poll_copies") == [
+        (new_key, new_copy["message_id"])
+    ]
+    early_there = early.in_chat(supergroup)
+    await early_there.click("Yes", new_copy)
+    assert early_there.last_answer == "Your vote: Yes"
+    for _ in range(K - 1):
+        await sandbox.user("Voter", language_code="en").in_chat(supergroup).click(1, new_copy)
+    await admin.in_chat(first).send("/closepoll")
+    await admin.in_chat(first).click(1)
+    assert "This poll is closed." in new_copy["text"]
+    (results,) = results_in(sandbox, supergroup)
+    assert "• Yes: 5 (100%)" in results  # the early voter counted once, in either copy

@@ -46,6 +46,12 @@ async def reattach(storage: Storage, poll: Poll, message_id: int) -> None:
         await tx.polls.attach_message(poll.id, message_id, poll.telegram_poll_id)
 
 
+async def reattach_copy(storage: Storage, poll: Poll, chat_key: bytes, message_id: int) -> None:
+    """A pooled poll's copy was posted again in its chat, which got a new id."""
+    async with storage.transaction() as tx:
+        await tx.polls.add_copy(poll.id, chat_key, message_id)
+
+
 async def withdraw_unposted(storage: Storage, poll: Poll) -> None:
     """Telegram refused the post: the poll never existed, so no record of it stays."""
     async with storage.transaction() as tx:

@@ -260,7 +260,8 @@ class PostgresPolls(PostgresPollsReader):
 
     async def add_copy(self, poll_id: int, chat_key: bytes, message_id: int) -> None:
         await self._db.execute(
-            "INSERT INTO poll_copies (poll_id, chat_key, message_id) VALUES ($1, $2, $3)",
+            "INSERT INTO poll_copies (poll_id, chat_key, message_id) VALUES ($1, $2, $3) "
+            "ON CONFLICT (poll_id, chat_key) DO UPDATE SET message_id = excluded.message_id",
             poll_id,
             chat_key,
             message_id,

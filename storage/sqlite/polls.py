@@ -226,7 +226,8 @@ class SqlitePolls(SqlitePollsReader):
 
     async def add_copy(self, poll_id: int, chat_key: bytes, message_id: int) -> None:
         await self._conn.execute(
-            "INSERT INTO poll_copies (poll_id, chat_key, message_id) VALUES (?, ?, ?)",
+            "INSERT INTO poll_copies (poll_id, chat_key, message_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (poll_id, chat_key) DO UPDATE SET message_id = excluded.message_id",
             (poll_id, chat_key, message_id),
         )
 

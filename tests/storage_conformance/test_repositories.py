@@ -318,6 +318,12 @@ async def test_a_pooled_poll_and_its_results_outbox_round_trip(storage: Storage)
     assert found.id == poll.id
     assert await storage.polls.poll_by_message(b"away", 7) is None
     assert [p.id for p in await storage.polls.chat_polls(b"away", 10)] == [poll.id]
+    async with storage.transaction() as tx:  # posted again there: the new message replaces
+        await tx.polls.add_copy(poll.id, b"away", 9)
+    assert (b"away", 9) in [astuple(copy) for copy in await storage.polls.copies(poll.id)]
+    assert await storage.polls.poll_by_message(b"away", 3) is None
+    async with storage.transaction() as tx:
+        await tx.polls.add_copy(poll.id, b"away", 3)
     async with storage.transaction() as tx:
         for key, message_id in ((b"home", 7), (b"away", 3), (b"home", 7)):  # queued once
             await tx.polls.queue_results(poll.id, key, message_id)
