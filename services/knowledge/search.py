@@ -558,9 +558,12 @@ class SearchIndex:
         lives_in = places_one_is_in(question[:1000])
         if not named and asked and _HOME_STEMS.isdisjoint(asked_stems):
             # The question names no country: one the story goes to ("moving to Riga with the
-            # family. Do they give permits now?"), not one the person is in, is its topic.
+            # family. Do they give permits now?"), not one the person is in, is its topic; but
+            # beside one it goes to, the one the person is in is as likely ("I live in Vilnius
+            # and work for a Polish firm. Where do I pay taxes?").
             going_to = [stem for stem in words if stem in _COUNTRY_OF_STEM]
-            named = countries_named([stem for stem in going_to if stem not in lives_in])
+            if countries_named([stem for stem in going_to if stem not in lives_in]):
+                named = countries_named(going_to)
             asked_stems |= {stem for stem in going_to if _COUNTRY_OF_STEM[stem] in named}
         # A country named as the place of the topic ("rent a flat in Vilnius"), not as where
         # the person lives or writes from, and no word of Belarus: the topic is not Belarusian.
