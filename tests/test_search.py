@@ -867,3 +867,19 @@ def test_beside_the_country_the_story_goes_to_the_one_the_person_is_in_counts(
     answer = answer_question(index, question)
     assert answer.article_id in (None, "lt-tax-residency")
     assert "lt-tax-residency" in (answer.article_id, *answer.candidates)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        (
+            "I work in Gdansk on a D visa. How do I get a temporary residence card?",
+            "pl-karta-pobytu",
+        ),
+        ("Живу в Каунасе по ВНЖ. Как продлить ВНЖ по работе?", "lt-work-residence"),
+        ("Хачу пераехаць у Кутаісі. Ці патрэбная віза?", "ge-visa-free"),
+    ],
+)
+def test_a_countrys_big_cities_name_it(index: SearchIndex, question: str, expected: str) -> None:
+    answer = answer_question(index, question)
+    assert (answer.article_id or answer.candidates[0]) == expected

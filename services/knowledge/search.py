@@ -145,15 +145,19 @@ def _one_edit_apart(a: str, b: str) -> bool:
 COUNTRY_NAMES = {
     "pl": "Польша Польшча Польшу Польше Polska Poland polish польский польскі PL ПЛ Варшава "
     "Warszawa Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw Polšča Polščy Polšču Varšava "
-    "Varšavie",
+    "Varšavie Гданьск Gdańsk Лодзь Łódź Беласток Белосток Białystok Люблін Люблин "
+    "Lublin Катавіцэ Катовице Katowice",
     "ge": "Грузия Грузія Georgia georgian грузинский Тбилиси Тбілісі Tbilisi Батуми Batumi "
-    "Sakartvelo Hruzija Hruzii Hruziju",
+    "Sakartvelo Hruzija Hruzii Hruziju Кутаісі Кутаиси Kutaisi",
     "lt": "Литва Літва Літве Литве Литву Lithuania lithuanian литовский літоўскі Lietuva Вильнюс "
-    "LT ЛТ Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
+    "LT ЛТ Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні "
+    "Каўнас Каунас Kaunas Клайпеда Klaipėda",
     "uz": "Узбекистан Узбекістан Uzbekistan uzbek узбекский Ташкент Tashkent Uzbiekistan Taškient "
     "Ozbekiston UZ",
-    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha LV",
-    "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan Hayastan",
+    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha LV "
+    "Даўгаўпілс Даугавпилс Daugavpils",
+    "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan "
+    "Hayastan Гюмры Гюмри Gyumri",
     "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade Sierbija Sierbii Bialhrad Srbija "
     "Srbiji Beograd",
 }
