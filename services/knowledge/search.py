@@ -589,11 +589,10 @@ class SearchIndex:
                 slots, pair_weights = self._postings[pair]
                 weight = CONTEXT_WEIGHT if _is_context(pair, asked_pairs) else 1.0
                 scores[slots] += pair_weights * self._idf[pair] * weight
-                if pair in asked_pairs:
-                    asked_scores[slots] += pair_weights * self._idf[pair]
                 phrase_matched[slots] += self._idf[pair]
                 phrase_possible += self._idf[pair]
                 if pair in asked_pairs:
+                    asked_scores[slots] += pair_weights * self._idf[pair]
                     asked_phrase_matched[slots] += self._idf[pair]
                     asked_phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
