@@ -146,6 +146,8 @@ _STOPWORD_TEXT = """
     са жа вось нават патрэбна патрэбны замест вместо instead
     think because looking quick whats ill else want wants wont anything something maybe
     actually
+    этой этого этим этом этих эти этому гэтай гэтага гэтым гэтых гэтыя гэтаму гэтую
+    насколько наколькі тысяч тысячи тысяча тысячы тысячу thousand
     """
 _STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
 

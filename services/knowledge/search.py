@@ -145,15 +145,19 @@ def _one_edit_apart(a: str, b: str) -> bool:
 COUNTRY_NAMES = {
     "pl": "Польша Польшча Польшу Польше Polska Poland polish польский польскі PL ПЛ Варшава "
     "Warszawa Warsaw Кракаў Краков Krakow Вроцлаў Вроцлав Wroclaw Polšča Polščy Polšču Varšava "
-    "Varšavie",
+    "Varšavie Гданьск Gdańsk Лодзь Łódź Беласток Белосток Białystok Люблін Люблин "
+    "Lublin Катавіцэ Катовице Katowice",
     "ge": "Грузия Грузія Georgia georgian грузинский Тбилиси Тбілісі Tbilisi Батуми Batumi "
-    "Sakartvelo Hruzija Hruzii Hruziju",
+    "Sakartvelo Hruzija Hruzii Hruziju Кутаісі Кутаиси Kutaisi",
     "lt": "Литва Літва Літве Литве Литву Lithuania lithuanian литовский літоўскі Lietuva Вильнюс "
-    "LT ЛТ Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні",
+    "LT ЛТ Вільнюс Vilnius Litva Litvie Litvu Letuva Летува Летуве Летуву Vilnia Вільня Вільні "
+    "Каўнас Каунас Kaunas Клайпеда Klaipėda",
     "uz": "Узбекистан Узбекістан Uzbekistan uzbek узбекский Ташкент Tashkent Uzbiekistan Taškient "
     "Ozbekiston UZ",
-    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha LV",
-    "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan Hayastan",
+    "lv": "Латвия Латвія Latvia latvian Рига Рыга Riga Łatvija Łatvii Латвіі Ryha LV "
+    "Даўгаўпілс Даугавпилс Daugavpils",
+    "am": "Армения Арменія Armenia armenian Ереван Ерэван Yerevan Armienija Jerevan "
+    "Hayastan Гюмры Гюмри Gyumri",
     "rs": "Сербия Сербія Serbia serbian Белград Бялград Belgrade Sierbija Sierbii Bialhrad Srbija "
     "Srbiji Beograd",
 }
@@ -219,6 +223,7 @@ class SearchHit:
     elsewhere: bool = False  # the topic is in a country this article is not about
     unheld: int = 0  # topic words of the question asked that it holds not even as a guess
     specific_words: int = 0  # those of `words` that most articles do not hold
+    asked_score: float = 0.0  # the part of the score owed to the sentences that ask
 
     @property
     def lone_word_suffices(self) -> bool:
@@ -557,9 +562,12 @@ class SearchIndex:
         lives_in = places_one_is_in(question[:1000])
         if not named and asked and _HOME_STEMS.isdisjoint(asked_stems):
             # The question names no country: one the story goes to ("moving to Riga with the
-            # family. Do they give permits now?"), not one the person is in, is its topic.
+            # family. Do they give permits now?"), not one the person is in, is its topic; but
+            # beside one it goes to, the one the person is in is as likely ("I live in Vilnius
+            # and work for a Polish firm. Where do I pay taxes?").
             going_to = [stem for stem in words if stem in _COUNTRY_OF_STEM]
-            named = countries_named([stem for stem in going_to if stem not in lives_in])
+            if countries_named([stem for stem in going_to if stem not in lives_in]):
+                named = countries_named(going_to)
             asked_stems |= {stem for stem in going_to if _COUNTRY_OF_STEM[stem] in named}
         # A country named as the place of the topic ("rent a flat in Vilnius"), not as where
         # the person lives or writes from, and no word of Belarus: the topic is not Belarusian.
@@ -569,6 +577,7 @@ class SearchIndex:
         abroad = bool(topic_countries) and _HOME_STEMS.isdisjoint(words)
         size = len(self._ids)
         scores = np.zeros(size)
+        asked_scores = np.zeros(size)
         # A known two-word name counts towards coverage as one more word, which its
         # (often common) halves alone would not ("ВНЖ по работе").
         phrase_matched = np.zeros(size)
@@ -583,6 +592,7 @@ class SearchIndex:
                 phrase_matched[slots] += self._idf[pair]
                 phrase_possible += self._idf[pair]
                 if pair in asked_pairs:
+                    asked_scores[slots] += pair_weights * self._idf[pair]
                     asked_phrase_matched[slots] += self._idf[pair]
                     asked_phrase_possible += self._idf[pair]
         # A country's name is not a topic ("coworkings in Tbilisi"), except for a country card
@@ -638,6 +648,8 @@ class SearchIndex:
                 scores += best_value * (
                     CONTEXT_WEIGHT if _is_context(term.stem, asked_stems) else 1.0
                 )
+                if term.stem in asked_stems:
+                    asked_scores += best_value
             else:
                 place_scores = np.maximum(place_scores, self._place_value(term.stem))
             matched[row] = counts * best_share
@@ -677,6 +689,7 @@ class SearchIndex:
             weighting *= mentions
         scores = (scores + place_scores) * weighting
         place_scores *= weighting
+        asked_scores *= weighting
         topic_rows = [row for row, term in enumerate(terms) if term.stem not in place_names]
         coverage = _best_coverage(
             np.vstack((matched, phrase_matched)),
@@ -710,6 +723,7 @@ class SearchIndex:
                 bool(elsewhere[slot]),
                 int(unheld[slot]),
                 int(specific_words[slot]),
+                float(asked_scores[slot]),
             )
             for slot in found
         ]
@@ -908,6 +922,22 @@ def _is_weak_choice(ranked: list[SearchHit]) -> bool:
     )
 
 
+# A rival owing this share of its score to the sentences that ask is what they point to.
+ASKED_SHARE = 1 / 3
+
+
+def _asked_points_elsewhere(ranked: list[SearchHit]) -> bool:
+    """In a message with a story, a close rival beats the best hit on the question asked:
+    the best owes its lead to the story ("on a karta pobytu... how do I check my insurance")."""
+    best = ranked[0]
+    return any(
+        rival.asked_score > best.asked_score
+        and rival.score >= MIN_SHARE_OF_BEST * best.score
+        and rival.asked_score >= ASKED_SHARE * _topic_score(rival)
+        for rival in ranked[1:3]
+    )
+
+
 def answer_question(index: SearchIndex, question: str) -> Answer:
     """One article when it clearly leads every other hit, a few choices, or nothing."""
     ranked = index.search(question, limit=5)
@@ -920,7 +950,7 @@ def answer_question(index: SearchIndex, question: str) -> Answer:
     # "TRP" of Lithuania next to "preduzetnik" of Serbia), it is only one of the choices.
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
     clear = ranked[0] is hits[0] and hits[0].score >= CLEAR_LEAD * runner_up
-    if clear and hits[0].coverage >= STRONG_COVERAGE:
+    if clear and hits[0].coverage >= STRONG_COVERAGE and not _asked_points_elsewhere(ranked):
         return Answer(hits[0].article_id, ())
     # Something fits, so near hits that failed a test are offered after it: one may be the
     # article meant, and the question is answered either way.
