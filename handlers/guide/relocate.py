@@ -18,7 +18,7 @@ from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.guide.report_button import ReportCallback
 from services.clock import Clock
-from services.knowledge import ArticleLabels, KnowledgeBase, render_article
+from services.knowledge import Article, ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
@@ -86,6 +86,41 @@ def country_view(
     )
 
 
+class ArticleViews:
+    """Each article's message and keyboard, made once per edition of the guide: they are the
+    same for everyone who reads the article in a language (and most of a question's cost)."""
+
+    def __init__(self) -> None:
+        self._edition: KnowledgeBase | None = None
+        # (article id, language, stale) -> the view
+        self._views: dict[tuple[str, str, bool], tuple[str, InlineKeyboardMarkup]] = {}
+
+    def get(
+        self,
+        knowledge: KnowledgeBase,
+        article_id: str,
+        language: str,
+        stale_after_days: int,
+        today: dt.date,
+    ) -> tuple[str, InlineKeyboardMarkup] | None:
+        article = knowledge.get(article_id, language)
+        if article is None:
+            return None
+        if knowledge is not self._edition:  # started, or /kbreload: made anew
+            self._edition, self._views = knowledge, {}
+        key = (article_id, language, article.is_stale(today, stale_after_days))
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = make_article_view(
+                knowledge, article, stale_after_days, today
+            )
+        return view
+
+
+# Views depend only on the edition they come from, so one store serves every dispatcher.
+article_views = ArticleViews()
+
+
 def article_view(
     knowledge: KnowledgeBase,
     article_id: str,
@@ -93,9 +128,14 @@ def article_view(
     stale_after_days: int,
     today: dt.date,
 ) -> tuple[str, InlineKeyboardMarkup] | None:
-    article = knowledge.get(article_id, language)
-    if article is None:
-        return None
+    """The article's message and keyboard in `language`; None if there is no such article."""
+    return article_views.get(knowledge, article_id, language, stale_after_days, today)
+
+
+def make_article_view(
+    knowledge: KnowledgeBase, article: Article, stale_after_days: int, today: dt.date
+) -> tuple[str, InlineKeyboardMarkup]:
+    language = article.language
     buttons = [
         callback_button("👍", FeedbackCallback(article=article.id, helpful=True)),
         callback_button("👎", FeedbackCallback(article=article.id, helpful=False)),
