@@ -284,6 +284,12 @@ def create_router() -> Router:
         F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
         addressed_to_bot,
     )
+    return router
+
+
+def create_free_text_router() -> Router:
+    """Private text that is no command, outside any dialogue: a question for the guide."""
+    router = Router(name="free_text")
     # Text in the middle of a dialogue (a poll's question, say) belongs to that dialogue.
     router.message.register(
         free_text,
