@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Literal
 
 from aiogram import F, Router
@@ -88,12 +89,16 @@ def country_view(
 
 class ArticleViews:
     """Each article's message and keyboard, made once per edition of the guide: they are the
-    same for everyone who reads the article in a language (and most of a question's cost)."""
+    same for everyone who reads the article in a language (and most of a question's cost).
+    The `limit` most recently read are kept (a few kilobytes each), however large the guide."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 1024) -> None:
+        self._limit = limit
         self._edition: KnowledgeBase | None = None
-        # (article id, language, stale) -> the view
-        self._views: dict[tuple[str, str, bool], tuple[str, InlineKeyboardMarkup]] = {}
+        # (article id, language, stale) -> the view, least recently read first
+        self._views: OrderedDict[tuple[str, str, bool], tuple[str, InlineKeyboardMarkup]] = (
+            OrderedDict()
+        )
 
     def get(
         self,
@@ -107,13 +112,18 @@ class ArticleViews:
         if article is None:
             return None
         if knowledge is not self._edition:  # started, or /kbreload: made anew
-            self._edition, self._views = knowledge, {}
+            self._edition = knowledge
+            self._views.clear()
         key = (article_id, language, article.is_stale(today, stale_after_days))
         view = self._views.get(key)
         if view is None:
             view = self._views[key] = make_article_view(
                 knowledge, article, stale_after_days, today
             )
+            if len(self._views) > self._limit:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(key)
         return view
 
 
