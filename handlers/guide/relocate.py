@@ -108,6 +108,7 @@ class ArticleViews:
         stale_after_days: int,
         today: dt.date,
     ) -> tuple[str, InlineKeyboardMarkup] | None:
+        """The article's message and keyboard in `language`; None if there is no such article."""
         article = knowledge.get(article_id, language)
         if article is None:
             return None
@@ -128,18 +129,7 @@ class ArticleViews:
 
 
 # Views depend only on the edition they come from, so one store serves every dispatcher.
-article_views = ArticleViews()
-
-
-def article_view(
-    knowledge: KnowledgeBase,
-    article_id: str,
-    language: str,
-    stale_after_days: int,
-    today: dt.date,
-) -> tuple[str, InlineKeyboardMarkup] | None:
-    """The article's message and keyboard in `language`; None if there is no such article."""
-    return article_views.get(knowledge, article_id, language, stale_after_days, today)
+article_view = ArticleViews().get
 
 
 def make_article_view(
