@@ -397,6 +397,7 @@ async def run_comparison(args: argparse.Namespace, questions: list[str]) -> dict
             "updates_per_path": args.updates,
             "users": args.users,
             "rounds": args.rounds,
+            "paths": args.paths,
             "latency_rates": args.rates,
             "latency_updates": args.latency_updates,
             "burst_users": args.burst_users,
@@ -415,7 +416,7 @@ async def run_comparison(args: argparse.Namespace, questions: list[str]) -> dict
                 bot.users = add_users(bot, args.users)
                 bot.askers = add_users(bot, args.users, first_index=args.users)
                 await prepare_survey(bot, args.timeout)
-                for path_name in PATHS:  # warm-up, not counted
+                for path_name in args.paths:  # warm-up, not counted
                     await measure_throughput(
                         bot, path_name, min(args.updates, 200), questions, args.timeout
                     )
@@ -451,11 +452,11 @@ async def run_rounds(
     bots: dict[str, BotUnderTest], args: argparse.Namespace, questions: list[str]
 ) -> dict[str, Any]:
     runs: dict[str, dict[str, list[Throughput]]] = {
-        path: {name: [] for name in bots} for path in PATHS
+        path: {name: [] for name in bots} for path in args.paths
     }
     for round_number in range(args.rounds):
         order = list(bots) if round_number % 2 == 0 else list(reversed(bots))
-        for path in PATHS:
+        for path in args.paths:
             for name in order:
                 runs[path][name].append(
                     await measure_throughput(
@@ -472,7 +473,7 @@ async def run_rounds(
         f"{'path':<14} {'updates/s Vyraj/echo: min / median / max':<40} "
         f"{'CPU/update V/E':<20} target"
     )
-    for path in PATHS:
+    for path in args.paths:
         pairs = list(zip(runs[path]["vyraj"], runs[path]["echo"], strict=True))
         ratios = [v.updates_per_second / e.updates_per_second for v, e in pairs]
         cpu = [v.cpu_ms_per_update / e.cpu_ms_per_update for v, e in pairs]
@@ -567,6 +568,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--updates", type=int, default=600, help="per path, bot and round")
     parser.add_argument("--users", type=int, default=200, help="distinct users sending them")
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds")
+    parser.add_argument(
+        "--paths", nargs="+", choices=PATHS, default=list(PATHS), help="throughput: these only"
+    )
     parser.add_argument(
         "--rates", type=float, nargs="+", default=[100.0, 250.0], help="latency: updates/s"
     )

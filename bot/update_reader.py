@@ -7,7 +7,6 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import ClientDecodeError
 from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
@@ -15,6 +14,8 @@ from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
+
+from bot.json_session import JsonBodySession
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -53,7 +54,7 @@ class UnreadableUpdates:
         return False
 
 
-class UpdateSkippingSession(AiohttpSession):
+class UpdateSkippingSession(JsonBodySession):
     """An aiohttp session whose getUpdates drops the updates aiogram cannot validate and
     confirms them with the next call's offset, so they are not fetched again."""
 

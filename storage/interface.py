@@ -212,8 +212,9 @@ class KnowledgeStatsRepository(KnowledgeStatsReader, Protocol):
 
     async def forget_votes(self, voters: list[str]) -> None: ...
 
-    async def record_unanswered(self, terms: str) -> None:
-        """Count the question; past UNANSWERED_LIMIT questions the least asked other goes."""
+    async def record_unanswered(self, terms: str, times: int = 1) -> None:
+        """Count the question `times` more times; past UNANSWERED_LIMIT questions the least
+        asked other goes."""
 
     async def add_note(self, article_id: str, note: str, noted_in: str) -> None:
         """Keep the note; past NOTES_PER_ARTICLE the article's oldest note goes."""

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.sandbox.runtime import Sandbox
+from handlers.guide.relocate import BrowseCallback
 from services.clock import ManualClock
 from services.knowledge import load_knowledge_base
 from tests.test_privacy_scan import database_bytes
@@ -78,6 +79,42 @@ async def test_unanswered_questions_are_grouped_for_admins_only(sandbox: Sandbox
     for personal in ("Ivan", "ivan", "Kowalski", "600 100 200", "600100200", "mail.com"):
         assert personal not in admin.last_text
         assert personal.encode() not in stored
+
+
+async def test_kbreload_serves_the_edited_article_and_its_new_title_on_buttons(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Articles are rendered once per edition: an edit shows only after /kbreload, and then
+    at once, in the article and in the buttons of the articles that link to it."""
+    content = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, content)
+    admin = sandbox.user("Admin", language_code="en")
+    await sandbox.start_bot(admin_ids=str(admin.user.id), knowledge_dir=str(content))
+    reader = sandbox.user(language_code="en")
+    linking = next(
+        article
+        for article in load_knowledge_base(KNOWLEDGE).articles.values()
+        if article.language == "en" and "pl-pbh" in article.related
+    )
+    open_linking = BrowseCallback(view="article", key=linking.id).pack()
+    await reader.send("PBH")
+    before = reader.last_text
+    assert before.startswith("Poland Business Harbour (PBH) visa")
+    pbh = content / "pl" / "pbh.en.md"
+    text = pbh.read_text("utf-8").replace("title: Poland Business", "title: Quokka Business")
+    pbh.write_text(text + "\nA line added after the last check.\n", "utf-8")
+    await reader.send("PBH")
+    assert reader.last_text == before  # the edition in service until /kbreload
+    await admin.send("/kbreload")
+    assert "The guide is reloaded" in admin.last_text
+    await reader.send("PBH")
+    assert reader.last_text.startswith("Quokka Business Harbour (PBH) visa")
+    assert "A line added after the last check." in reader.last_text
+    answer = reader.last_message
+    assert answer is not None
+    await reader.press(answer, open_linking)
+    assert reader.last_text.startswith(linking.title)
+    assert "→ Quokka Business Harbour (PBH) visa" in " ".join(reader.last_buttons)
 
 
 async def test_kbreload_reports_a_broken_article_and_keeps_serving(

@@ -1,5 +1,5 @@
-"""Article views are gathered in memory and written in one transaction: none is lost on a
-flush, on close, or when a write fails."""
+"""Article views and unanswered questions are gathered in memory and written in one
+transaction: none is lost on a flush, on close, or when a write fails."""
 
 from __future__ import annotations
 
@@ -27,6 +27,30 @@ async def test_views_are_written_at_a_flush_and_at_close(tmp_path: Path) -> None
         counts.add("karta")
         await counts.close()
         assert await views_of(storage) == {"visa": 2, "karta": 2}
+    finally:
+        await storage.close()
+
+
+async def unanswered_of(storage: SqliteStorage) -> dict[str, int]:
+    return {q.terms: q.times for q in await storage.knowledge_stats.top_unanswered(10)}
+
+
+async def test_unanswered_questions_are_counted_together_with_the_views(tmp_path: Path) -> None:
+    storage = await open_storage(f"sqlite:///{tmp_path}/v.sqlite3")
+    try:
+        counts = ViewCounts(storage, interval=3600)
+        for terms in ("bak bread", "bak bread", "footb club"):
+            counts.add_unanswered(terms)
+        assert await unanswered_of(storage) == {}
+        await counts.flush()
+        assert await unanswered_of(storage) == {"bak bread": 2, "footb club": 1}
+        counts.add_unanswered("bak bread")
+        async with storage.transaction():
+            with pytest.raises(RuntimeError):  # the write connection is busy
+                await counts.flush()
+        counts.add_unanswered("bak bread")
+        await counts.close()
+        assert await unanswered_of(storage) == {"bak bread": 4, "footb club": 1}
     finally:
         await storage.close()
 

@@ -28,7 +28,8 @@ NOTES_SHOWN = 20  # for one article
 NOTE_PREVIEW = 200
 
 
-async def unanswered(message: Message, storage: Storage) -> None:
+async def unanswered(message: Message, storage: Storage, view_counts: ViewCounts) -> None:
+    await view_counts.flush()  # the questions of the last few seconds too
     questions = await storage.knowledge_stats.top_unanswered(TOP)
     if not questions:
         await message.reply(_("No unanswered questions so far."))

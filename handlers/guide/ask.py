@@ -25,7 +25,6 @@ from services.knowledge.question_terms import question_terms
 from services.knowledge.search import answer_question
 from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
-from storage import Storage
 
 # A quoted excerpt is a reminder of the question, not a copy of it.
 QUOTE_MAX = 100
@@ -35,7 +34,6 @@ async def answer(
     message: Message,
     question: str,
     library: KnowledgeLibrary,
-    storage: Storage,
     view_counts: ViewCounts,
     i18n: I18n,
     kb_stale_days: int,
@@ -75,8 +73,7 @@ async def answer(
     # Only the search terms, nothing personal: no user, chat, time or message id goes with them.
     terms = question_terms(question, library.index.vocabulary)
     if terms:
-        async with storage.transaction() as tx:
-            await tx.knowledge_stats.record_unanswered(terms)
+        view_counts.add_unanswered(terms)
     guide = callback_button(_("🧭 Relocation guide"), MenuCallback(action="relocate"))
     await reply(
         _(
@@ -114,7 +111,6 @@ def quote_excerpt(text: str) -> str:
 async def free_text(
     message: Message,
     library: KnowledgeLibrary,
-    storage: Storage,
     view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
@@ -124,7 +120,6 @@ async def free_text(
         message,
         message.text or "",
         library,
-        storage,
         view_counts,
         i18n,
         policy.kb_stale_days,
@@ -137,7 +132,6 @@ async def ask_command(
     command: CommandObject,
     bot: Bot,
     library: KnowledgeLibrary,
-    storage: Storage,
     view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
@@ -146,9 +140,7 @@ async def ask_command(
     if not command.args or not command.args.strip():
         replied = someone_elses_message(message, (await bot.me()).id)
         if replied is not None:
-            await answer_replied(
-                message, replied, library, storage, view_counts, i18n, policy, clock
-            )
+            await answer_replied(message, replied, library, view_counts, i18n, policy, clock)
             return
         await message.reply(
             _("Write your question after the command, for example: /ask karta pobytu")
@@ -158,7 +150,6 @@ async def ask_command(
         message,
         command.args,
         library,
-        storage,
         view_counts,
         i18n,
         policy.kb_stale_days,
@@ -199,7 +190,6 @@ async def group_question(
     question: str,
     bot: Bot,
     library: KnowledgeLibrary,
-    storage: Storage,
     view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
@@ -209,9 +199,7 @@ async def group_question(
         me = await bot.me()
         replied = someone_elses_message(message, me.id)
         if replied is not None:
-            await answer_replied(
-                message, replied, library, storage, view_counts, i18n, policy, clock
-            )
+            await answer_replied(message, replied, library, view_counts, i18n, policy, clock)
             return
         username = me.username or ""
         await message.reply(
@@ -224,7 +212,6 @@ async def group_question(
         message,
         question,
         library,
-        storage,
         view_counts,
         i18n,
         policy.kb_stale_days,
@@ -260,7 +247,6 @@ async def answer_replied(
     message: Message,
     replied: Message,
     library: KnowledgeLibrary,
-    storage: Storage,
     view_counts: ViewCounts,
     i18n: I18n,
     policy: Policy,
@@ -282,7 +268,6 @@ async def answer_replied(
         message,
         question,
         library,
-        storage,
         view_counts,
         i18n,
         policy.kb_stale_days,
@@ -299,6 +284,12 @@ def create_router() -> Router:
         F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP}),
         addressed_to_bot,
     )
+    return router
+
+
+def create_free_text_router() -> Router:
+    """Private text that is no command, outside any dialogue: a question for the guide."""
+    router = Router(name="free_text")
     # Text in the middle of a dialogue (a poll's question, say) belongs to that dialogue.
     router.message.register(
         free_text,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from typing import Literal
 
 from aiogram import F, Router
@@ -18,7 +19,7 @@ from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.guide.report_button import ReportCallback
 from services.clock import Clock
-from services.knowledge import ArticleLabels, KnowledgeBase, render_article
+from services.knowledge import Article, ArticleLabels, KnowledgeBase, render_article
 from services.knowledge.library import KnowledgeLibrary
 from services.knowledge.view_counts import ViewCounts
 from services.policy import Policy
@@ -86,16 +87,55 @@ def country_view(
     )
 
 
-def article_view(
-    knowledge: KnowledgeBase,
-    article_id: str,
-    language: str,
-    stale_after_days: int,
-    today: dt.date,
-) -> tuple[str, InlineKeyboardMarkup] | None:
-    article = knowledge.get(article_id, language)
-    if article is None:
-        return None
+class ArticleViews:
+    """Each article's message and keyboard, made once per edition of the guide: they are the
+    same for everyone who reads the article in a language (and most of a question's cost).
+    The `limit` most recently read are kept (a few kilobytes each), however large the guide."""
+
+    def __init__(self, limit: int = 1024) -> None:
+        self._limit = limit
+        self._edition: KnowledgeBase | None = None
+        # (article id, language, stale) -> the view, least recently read first
+        self._views: OrderedDict[tuple[str, str, bool], tuple[str, InlineKeyboardMarkup]] = (
+            OrderedDict()
+        )
+
+    def get(
+        self,
+        knowledge: KnowledgeBase,
+        article_id: str,
+        language: str,
+        stale_after_days: int,
+        today: dt.date,
+    ) -> tuple[str, InlineKeyboardMarkup] | None:
+        """The article's message and keyboard in `language`; None if there is no such article."""
+        article = knowledge.get(article_id, language)
+        if article is None:
+            return None
+        if knowledge is not self._edition:  # started, or /kbreload: made anew
+            self._edition = knowledge
+            self._views.clear()
+        key = (article_id, language, article.is_stale(today, stale_after_days))
+        view = self._views.get(key)
+        if view is None:
+            view = self._views[key] = make_article_view(
+                knowledge, article, stale_after_days, today
+            )
+            if len(self._views) > self._limit:
+                self._views.popitem(last=False)
+        else:
+            self._views.move_to_end(key)
+        return view
+
+
+# Views depend only on the edition they come from, so one store serves every dispatcher.
+article_view = ArticleViews().get
+
+
+def make_article_view(
+    knowledge: KnowledgeBase, article: Article, stale_after_days: int, today: dt.date
+) -> tuple[str, InlineKeyboardMarkup]:
+    language = article.language
     buttons = [
         callback_button("👍", FeedbackCallback(article=article.id, helpful=True)),
         callback_button("👎", FeedbackCallback(article=article.id, helpful=False)),

@@ -137,9 +137,7 @@ async def note_received(
             ).format(minutes=int(NOTE_WAIT.total_seconds()) // 60)
         )
         today = clock.today(policy.timezone)
-        await answer(
-            message, text, library, storage, view_counts, i18n, policy.kb_stale_days, today
-        )
+        await answer(message, text, library, view_counts, i18n, policy.kb_stale_days, today)
         return
     if not text:
         await note_not_text(message, state, clock)

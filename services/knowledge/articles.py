@@ -44,6 +44,10 @@ class Article:
     path: Path
     open_questions: tuple[str, ...] = ()  # claims the sources did not confirm
 
+    def is_stale(self, today: dt.date, stale_after_days: int) -> bool:
+        """Checked more than `stale_after_days` before `today`."""
+        return (today - self.verified).days > stale_after_days
+
 
 def parse_article(path: Path) -> Article:
     """Read and validate one article file."""
@@ -147,7 +151,7 @@ class KnowledgeBase:
         found = [
             a
             for (_, lang), a in self.articles.items()
-            if lang == language and (today - a.verified).days > stale_after_days
+            if lang == language and a.is_stale(today, stale_after_days)
         ]
         return sorted(found, key=lambda article: (article.verified, article.id))
 

@@ -44,7 +44,7 @@ def render_article(
         f"{html.escape(labels.sources)}: {sources}",
         html.escape(labels.checked_on.format(date=article.verified.isoformat())),
     ]
-    if (today - article.verified).days > stale_after_days:
+    if article.is_stale(today, stale_after_days):
         footer.append(f"⚠️ {html.escape(labels.may_be_outdated)}")
     return "\n".join(
         [f"<b>{html.escape(article.title)}</b>", "", render_markdown(article.body), "", *footer]

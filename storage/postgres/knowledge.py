@@ -86,13 +86,15 @@ class PostgresKnowledgeStats(PostgresKnowledgeStatsReader):
     async def forget_votes(self, voters: list[str]) -> None:
         await self._db.execute("DELETE FROM kb_votes WHERE voter = ANY($1::text[])", voters)
 
-    async def record_unanswered(self, terms: str) -> None:
-        times = await self._db.fetchval(
-            "INSERT INTO kb_unanswered (terms) VALUES ($1) "
-            "ON CONFLICT (terms) DO UPDATE SET times = kb_unanswered.times + 1 RETURNING times",
+    async def record_unanswered(self, terms: str, times: int = 1) -> None:
+        total = await self._db.fetchval(
+            "INSERT INTO kb_unanswered (terms, times) VALUES ($1, $2) ON CONFLICT (terms) "
+            "DO UPDATE SET times = kb_unanswered.times + excluded.times RETURNING times",
             terms,
+            times,
         )
-        if times == 1:
+        # A row that already was holds more than the `times` just added.
+        if total == times:
             # A new row past the limit makes room by dropping the least asked other one.
             await self._db.execute(
                 "DELETE FROM kb_unanswered WHERE (SELECT count(*) FROM kb_unanswered) > $1 "

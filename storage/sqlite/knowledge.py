@@ -93,14 +93,15 @@ class SqliteKnowledgeStats(SqliteKnowledgeStatsReader):
             "DELETE FROM kb_votes WHERE voter = ?", [(voter,) for voter in voters]
         )
 
-    async def record_unanswered(self, terms: str) -> None:
+    async def record_unanswered(self, terms: str, times: int = 1) -> None:
         async with self._conn.execute(
-            "INSERT INTO kb_unanswered (terms) VALUES (?) "
-            "ON CONFLICT (terms) DO UPDATE SET times = times + 1 RETURNING times",
-            (terms,),
+            "INSERT INTO kb_unanswered (terms, times) VALUES (?, ?) "
+            "ON CONFLICT (terms) DO UPDATE SET times = times + excluded.times RETURNING times",
+            (terms, times),
         ) as cur:
             row = await cur.fetchone()
-        if row is not None and int(row[0]) == 1:
+        # A row that already was holds more than the `times` just added.
+        if row is not None and int(row[0]) == times:
             # A new row past the limit makes room by dropping the least asked other one.
             await self._conn.execute(
                 "DELETE FROM kb_unanswered WHERE (SELECT count(*) FROM kb_unanswered) > ? "

@@ -354,3 +354,19 @@ async def test_unanswered_questions_are_capped_and_the_least_asked_go(storage: S
     assert kept["newest"] == 1  # a new question always gets in
     assert "once 0000" not in kept  # the least asked (then first by terms) made room
     assert "once 0001" in kept
+
+
+async def test_unanswered_questions_counted_in_batches_are_capped_alike(storage: Storage) -> None:
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.record_unanswered("asked often", 3)
+        for number in range(UNANSWERED_LIMIT - 1):
+            await tx.knowledge_stats.record_unanswered(f"once {number:04d}")
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.record_unanswered("asked often", 2)  # no new row: nothing goes
+    assert await storage.knowledge_stats.count_unanswered() == UNANSWERED_LIMIT
+    async with storage.transaction() as tx:
+        await tx.knowledge_stats.record_unanswered("newest", 4)
+    kept = {q.terms: q.times for q in await storage.knowledge_stats.top_unanswered(10_000)}
+    assert len(kept) == UNANSWERED_LIMIT
+    assert (kept["asked often"], kept["newest"]) == (5, 4)
+    assert "once 0000" not in kept
