@@ -99,6 +99,9 @@ SAME_WORD_TAIL = 2
 # An action and a noun sharing this many first letters name one thing ("recognised" and
 # "recognition", "рэгістравацца" and "рэгістрацыя"); "employ" and "mater" are shorter.
 SAME_ACTION_PREFIX = 7
+# A root this long one edit from another is the same word typed wrong past its stem
+# ("citizensihp"), not another word sharing the stem.
+TYPO_IN_TAIL_ROOT = 7
 
 
 def _shared_prefix(a: str, b: str) -> int:
@@ -112,8 +115,10 @@ def same_word(a: str, b: str, action: bool = False) -> bool:
     if min(len(a), len(b)) <= folding.MIN_ROOT:
         return a == b  # "car" is no form of "care"
     shared = _shared_prefix(a, b)
-    return max(len(a), len(b)) - shared <= SAME_WORD_TAIL or (
-        action and shared >= SAME_ACTION_PREFIX
+    return (
+        max(len(a), len(b)) - shared <= SAME_WORD_TAIL
+        or (action and shared >= SAME_ACTION_PREFIX)
+        or (min(len(a), len(b)) >= TYPO_IN_TAIL_ROOT and _one_edit_apart(a, b))
     )
 
 
@@ -123,20 +128,23 @@ def _akanye(start: str) -> str:
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
-    """One insertion, deletion, substitution or swap of neighbours, past the shared prefix."""
-    shared = FUZZY_SHARED_PREFIX
-    if abs(len(a) - len(b)) > 1 or a == b or _akanye(a[:shared]) != _akanye(b[:shared]):
+    """One insertion, deletion, substitution or swap of neighbours, past the first letter;
+    a substitution past the shared prefix (a different second letter is another word)."""
+    if abs(len(a) - len(b)) > 1 or a == b or _akanye(a[:1]) != _akanye(b[:1]):
         return False
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diffs) == 1 or (
+        if len(diffs) == 1:
+            shared = FUZZY_SHARED_PREFIX
+            return _akanye(a[:shared]) == _akanye(b[:shared])
+        return (
             len(diffs) == 2
             and diffs[1] == diffs[0] + 1
             and a[diffs[0]] == b[diffs[1]]
             and a[diffs[1]] == b[diffs[0]]
         )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(1, len(long_)))
 
 
 # Words that name a country or its main cities, in our languages and their common inflections.
