@@ -54,6 +54,7 @@ _ABROAD_STEMS = frozenset(stems("abroad living за границей за руб
 # rarely hits the first two letters, so a different start is another word (grani/draniki).
 FUZZY_MIN_ROOT = 5
 FUZZY_SHARED_PREFIX = 2
+SURE_TYPO_ROOT = 6
 
 
 # Folded diminutive endings of chat slang, after the inflection is cut ("внжшка", "ипэшка").
@@ -486,6 +487,9 @@ class SearchIndex:
                 and len(base := term.typo_root[: -len(suffix)]) >= MIN_SLANG_BASE
                 and base in self._idf
             }
+        if len(candidates) == 1 and len(term.typo_root) >= SURE_TYPO_ROOT:
+            # A long word one edit from a single known one is that word mistyped.
+            return [(candidates.pop(), 1.0)]
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
     def _is_common(self, stem: str) -> bool:
@@ -667,7 +671,7 @@ class SearchIndex:
                 exact_words[best_value > 0] += 1
                 # Within the country asked about, few articles are left to tell apart.
                 held = best_value > 0
-                specific_words[held if not self._is_common(term.stem) else held & named_cards] += 1
+                specific_words[held if not self._is_common(expanded[0][0]) else held & named_cards] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
         # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
         elsewhere = (
