@@ -54,6 +54,8 @@ _ABROAD_STEMS = frozenset(stems("abroad living за границей за руб
 # rarely hits the first two letters, so a different start is another word (grani/draniki).
 FUZZY_MIN_ROOT = 5
 FUZZY_SHARED_PREFIX = 2
+# A root this long with a single known word one edit away is taken for that word ("pensiu"
+# is not "pensiia", but "rezedent" is "rezident").
 SURE_TYPO_ROOT = 6
 
 
@@ -100,9 +102,6 @@ SAME_WORD_TAIL = 2
 # An action and a noun sharing this many first letters name one thing ("recognised" and
 # "recognition", "рэгістравацца" and "рэгістрацыя"); "employ" and "mater" are shorter.
 SAME_ACTION_PREFIX = 7
-# A root this long one edit from another is the same word typed wrong past its stem
-# ("citizensihp"), not another word sharing the stem.
-TYPO_IN_TAIL_ROOT = 7
 
 
 def _shared_prefix(a: str, b: str) -> int:
@@ -116,10 +115,8 @@ def same_word(a: str, b: str, action: bool = False) -> bool:
     if min(len(a), len(b)) <= folding.MIN_ROOT:
         return a == b  # "car" is no form of "care"
     shared = _shared_prefix(a, b)
-    return (
-        max(len(a), len(b)) - shared <= SAME_WORD_TAIL
-        or (action and shared >= SAME_ACTION_PREFIX)
-        or (min(len(a), len(b)) >= TYPO_IN_TAIL_ROOT and _one_edit_apart(a, b))
+    return max(len(a), len(b)) - shared <= SAME_WORD_TAIL or (
+        action and shared >= SAME_ACTION_PREFIX
     )
 
 
@@ -129,23 +126,20 @@ def _akanye(start: str) -> str:
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
-    """One insertion, deletion, substitution or swap of neighbours, past the first letter;
-    a substitution past the shared prefix (a different second letter is another word)."""
-    if abs(len(a) - len(b)) > 1 or a == b or _akanye(a[:1]) != _akanye(b[:1]):
+    """One insertion, deletion, substitution or swap of neighbours, past the shared prefix."""
+    shared = FUZZY_SHARED_PREFIX
+    if abs(len(a) - len(b)) > 1 or a == b or _akanye(a[:shared]) != _akanye(b[:shared]):
         return False
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diffs) == 1:
-            shared = FUZZY_SHARED_PREFIX
-            return _akanye(a[:shared]) == _akanye(b[:shared])
-        return (
+        return len(diffs) == 1 or (
             len(diffs) == 2
             and diffs[1] == diffs[0] + 1
             and a[diffs[0]] == b[diffs[1]]
             and a[diffs[1]] == b[diffs[0]]
         )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(1, len(long_)))
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 # Words that name a country or its main cities, in our languages and their common inflections.
@@ -488,7 +482,8 @@ class SearchIndex:
                 and base in self._idf
             }
         if len(candidates) == 1 and len(term.typo_root) >= SURE_TYPO_ROOT:
-            # A long word one edit from a single known one is that word mistyped.
+            # A long word one edit from one known word alone (or slang for it) is that word,
+            # as good as typed right ("рэзедэнт", "поспорт"); a shorter one may be another.
             return [(candidates.pop(), 1.0)]
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
@@ -671,7 +666,8 @@ class SearchIndex:
                 exact_words[best_value > 0] += 1
                 # Within the country asked about, few articles are left to tell apart.
                 held = best_value > 0
-                specific_words[held if not self._is_common(expanded[0][0]) else held & named_cards] += 1
+                common = self._is_common(expanded[0][0])
+                specific_words[held if not common else held & named_cards] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
         # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
         elsewhere = (
