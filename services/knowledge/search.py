@@ -54,8 +54,8 @@ _ABROAD_STEMS = frozenset(stems("abroad living за границей за руб
 # rarely hits the first two letters, so a different start is another word (grani/draniki).
 FUZZY_MIN_ROOT = 5
 FUZZY_SHARED_PREFIX = 2
-# A root this long with a single known word one edit away is taken for that word ("pensiu"
-# is not "pensiia", but "rezedent" is "rezident").
+# A root this long with a single known word one edit away is taken for that word: "rezedent"
+# is "rezident", but "stazh" (work record) is not "strazh" (border guard).
 SURE_TYPO_ROOT = 6
 
 
