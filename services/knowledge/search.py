@@ -946,10 +946,19 @@ def _asked_points_elsewhere(ranked: list[SearchHit]) -> bool:
     )
 
 
+def _lacks_the_topic(best: SearchHit) -> bool:
+    """The question names a topic the guide lacks ("крипта", "каско") and even the best hit
+    covers too little of it: the hits that pass are about its other, generic words."""
+    return best.lacks_topic and best.coverage < MIN_COVERAGE
+
+
 def answer_question(index: SearchIndex, question: str) -> Answer:
     """One article when it clearly leads every other hit, a few choices, or nothing."""
     ranked = index.search(question, limit=5)
     hits = _confident(ranked)[:3]
+    # In a message with a story, a word the guide lacks may be the story's ("landlord").
+    if hits and _lacks_the_topic(ranked[0]) and not asked_sentences(question):
+        return Answer(None, ())
     if not hits:
         if ranked and _is_weak_choice(ranked):
             return Answer(None, (ranked[0].article_id,))
