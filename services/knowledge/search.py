@@ -227,6 +227,7 @@ class SearchHit:
     unheld: int = 0  # topic words of the question asked that it holds not even as a guess
     specific_words: int = 0  # those of `words` that most articles do not hold
     asked_score: float = 0.0  # the part of the score owed to the sentences that ask
+    in_story: bool = False  # the question is asked in a message with a story around it
 
     @property
     def lone_word_suffices(self) -> bool:
@@ -238,7 +239,11 @@ class SearchHit:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
         if self.in_headline and self.lone_word_suffices:
             return True
-        if self.specific_words >= BODY_EVIDENCE_WORDS:
+        # Words found only in its text, when a one-sentence question names something it
+        # lacks, are a long article's chance ("employer", "pay", "months" of unpaid wages).
+        if self.specific_words >= BODY_EVIDENCE_WORDS and (
+            self.named_in_headline or self.unheld == 0 or self.in_story
+        ):
             return True
         return self.words >= 2 and self.named_in_headline
 
@@ -732,6 +737,7 @@ class SearchIndex:
                 int(unheld[slot]),
                 int(specific_words[slot]),
                 float(asked_scores[slot]),
+                bool(asked),
             )
             for slot in found
         ]
