@@ -889,3 +889,44 @@ def test_beside_the_country_the_story_goes_to_the_one_the_person_is_in_counts(
 def test_a_countrys_big_cities_name_it(index: SearchIndex, question: str, expected: str) -> None:
     answer = answer_question(index, question)
     assert (answer.article_id or answer.candidates[0]) == expected
+
+
+def test_a_long_word_one_edit_from_a_single_known_word_is_that_word(index: SearchIndex) -> None:
+    # "рэзедэнт" can only be "рэзідэнт": it counts as typed right, evidence included.
+    (typo,) = query_terms("рэзедэнт")
+    (known,) = query_terms("рэзідэнт")
+    assert index._expand(typo) == [(known.stem, 1.0)]
+    typed = index.search("падатковы рэзедэнт у Беларусі")[0]
+    right = index.search("падатковы рэзідэнт у Беларусі")[0]
+    assert (typed.article_id, typed.words) == (right.article_id, right.words)
+    # A five-letter root may be another word: "стаж" (work record) is not "страж" (guard).
+    (short,) = query_terms("стаж")
+    assert all(factor < 1.0 for _, factor in index._expand(short))
+
+
+def test_a_topic_the_guide_lacks_and_a_best_hit_covering_little_give_no_choices() -> None:
+    # "падатак з крыптавалюты": the tax articles pass on "tax" alone, the crypto is in none.
+    best = SearchHit("by-taxes", 14.0, 0.3, 2, True, named_in_headline=True, lacks_topic=True)
+    taxes = SearchHit("pl-taxes-it", 12.0, 0.4, 2, True, named_in_headline=True, lacks_topic=True)
+    assert answer_question(FixedRanking([best, taxes]), "q") == Answer(None, ())
+    # A topic the guide holds, or a best hit covering enough, leaves the choices...
+    for kept in (replace(best, lacks_topic=False), replace(best, coverage=0.4)):
+        assert answer_question(FixedRanking([kept, taxes]), "q").candidates
+    # ...and so does a story, whose unknown words may be the story's ("landlord").
+    story = "I rent from a landlord. What is the tax rate?"
+    assert answer_question(FixedRanking([best, taxes]), story).candidates
+
+
+def test_text_words_are_no_evidence_when_a_one_sentence_question_names_what_it_lacks() -> None:
+    # "employer ... not paid ... months, where to complain": a long article on insurance holds
+    # the words in its text, not the unpaid wages.
+    text_only = SearchHit("by-health-insurance", 13.2, 0.6, 4, specific_words=3, unheld=1)
+    assert not text_only.has_evidence
+    assert replace(text_only, unheld=0).has_evidence
+    assert replace(text_only, named_in_headline=True).has_evidence
+    assert replace(text_only, in_story=True).has_evidence
+
+
+def test_unpaid_wages_are_a_topic_the_guide_lacks(index: SearchIndex) -> None:
+    question = "работодатель в Литве не платит зарплату два месяца, куда жаловаться"
+    assert answer_question(index, question) == Answer(None, ())

@@ -54,6 +54,9 @@ _ABROAD_STEMS = frozenset(stems("abroad living за границей за руб
 # rarely hits the first two letters, so a different start is another word (grani/draniki).
 FUZZY_MIN_ROOT = 5
 FUZZY_SHARED_PREFIX = 2
+# A root this long with a single known word one edit away is taken for that word: "rezedent"
+# is "rezident", but "stazh" (work record) is not "strazh" (border guard).
+SURE_TYPO_ROOT = 6
 
 
 # Folded diminutive endings of chat slang, after the inflection is cut ("внжшка", "ипэшка").
@@ -224,6 +227,7 @@ class SearchHit:
     unheld: int = 0  # topic words of the question asked that it holds not even as a guess
     specific_words: int = 0  # those of `words` that most articles do not hold
     asked_score: float = 0.0  # the part of the score owed to the sentences that ask
+    in_story: bool = False  # the question is asked in a message with a story around it
 
     @property
     def lone_word_suffices(self) -> bool:
@@ -235,7 +239,11 @@ class SearchHit:
         """One word found only in an article's text, or only typo guesses, is a coincidence."""
         if self.in_headline and self.lone_word_suffices:
             return True
-        if self.specific_words >= BODY_EVIDENCE_WORDS:
+        # Words found only in its text, when a one-sentence question names something it
+        # lacks, are a long article's chance ("employer", "pay", "months" of unpaid wages).
+        if self.specific_words >= BODY_EVIDENCE_WORDS and (
+            self.named_in_headline or self.unheld == 0 or self.in_story
+        ):
             return True
         return self.words >= 2 and self.named_in_headline
 
@@ -478,6 +486,10 @@ class SearchIndex:
                 and len(base := term.typo_root[: -len(suffix)]) >= MIN_SLANG_BASE
                 and base in self._idf
             }
+        if len(candidates) == 1 and len(term.typo_root) >= SURE_TYPO_ROOT:
+            # A long word one edit from one known word alone (or slang for it) is that word,
+            # as good as typed right ("рэзедэнт", "поспорт"); a shorter one may be another.
+            return [(candidates.pop(), 1.0)]
         return [(candidate, FUZZY_FACTOR) for candidate in sorted(candidates)]
 
     def _is_common(self, stem: str) -> bool:
@@ -659,7 +671,8 @@ class SearchIndex:
                 exact_words[best_value > 0] += 1
                 # Within the country asked about, few articles are left to tell apart.
                 held = best_value > 0
-                specific_words[held if not self._is_common(term.stem) else held & named_cards] += 1
+                common = self._is_common(expanded[0][0])
+                specific_words[held if not common else held & named_cards] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
         # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
         elsewhere = (
@@ -724,6 +737,7 @@ class SearchIndex:
                 int(unheld[slot]),
                 int(specific_words[slot]),
                 float(asked_scores[slot]),
+                bool(asked),
             )
             for slot in found
         ]
@@ -938,10 +952,19 @@ def _asked_points_elsewhere(ranked: list[SearchHit]) -> bool:
     )
 
 
+def _lacks_the_topic(best: SearchHit) -> bool:
+    """The question names a topic the guide lacks ("крипта", "каско") and even the best hit
+    covers too little of it: the hits that pass are about its other, generic words."""
+    return best.lacks_topic and best.coverage < MIN_COVERAGE
+
+
 def answer_question(index: SearchIndex, question: str) -> Answer:
     """One article when it clearly leads every other hit, a few choices, or nothing."""
     ranked = index.search(question, limit=5)
     hits = _confident(ranked)[:3]
+    # In a message with a story, a word the guide lacks may be the story's ("landlord").
+    if hits and _lacks_the_topic(ranked[0]) and not asked_sentences(question):
+        return Answer(None, ())
     if not hits:
         if ranked and _is_weak_choice(ranked):
             return Answer(None, (ranked[0].article_id,))
