@@ -53,7 +53,7 @@ def create_i18n(default_locale: str, locales_dir: Path = LOCALES_DIR) -> I18n:
 
 def slim_catalog(translations: GNUTranslations, shared_ids: dict[str, str]) -> None:
     """Drop the translations that are their msgid (gettext gives the msgid itself for those)
-    and key the rest by the msgids in `shared_ids`: one copy for every catalog (~0.15 MiB)."""
+    and key the rest by the msgids in `shared_ids`: one copy for every catalog (~0.2 MiB)."""
     catalog: dict[str | tuple[str, int], str] = translations._catalog  # type: ignore[attr-defined]
     slim: dict[str | tuple[str, int], str] = {}
     for key, text in catalog.items():
