@@ -14,12 +14,12 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.asyncio_scheduler import asyncio_scheduler
 from services.clock import Clock, SystemClock
 from storage import Storage
 
@@ -35,7 +35,7 @@ SWEEP_INTERVAL = dt.timedelta(seconds=30)
 
 class Scheduler:
     def __init__(self, timezone: str, clock: Clock) -> None:
-        self._scheduler = AsyncIOScheduler(timezone=timezone)
+        self._scheduler = asyncio_scheduler(timezone)
         self._clock = clock
         self._close_poll: PollCloser | None = None
         self._shut_down = False

@@ -9,7 +9,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, compile_catalogs
+from bot.i18n import LOCALES_DIR, compile_catalogs, create_i18n
 from bot.settings import LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,3 +90,33 @@ def test_compiled_catalogs_are_current(tmp_path: Path) -> None:
         mo = po.with_suffix(".mo")
         assert mo.exists()
         assert mo.stat().st_mtime >= po.stat().st_mtime
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_slimmed_catalogs_give_every_translation_as_before(locale: str) -> None:
+    """The running bot's catalogs, without the entries that are their msgid, translate every
+    message and every plural form exactly as the .po says."""
+    i18n = create_i18n("en")
+    for message in load(locale):
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            singular, plural = message.id
+            for n in (1, 2, 5, 21):
+                expected = message.string[i18n.locales[locale].plural(n)]
+                assert i18n.gettext(singular, plural, n, locale=locale) == expected
+        else:
+            assert i18n.gettext(message.id, locale=locale) == message.string
+
+
+def test_slimmed_catalogs_share_one_copy_of_each_msgid() -> None:
+    i18n = create_i18n("en")
+    keys = {
+        locale: {key: key for key in translations._catalog if isinstance(key, str)}  # type: ignore[attr-defined]
+        for locale, translations in i18n.locales.items()
+    }
+    shared = set(keys["be"]) & set(keys["ru"])
+    assert shared
+    assert all(keys["be"][key] is keys["ru"][key] for key in shared)
+    # English msgids are English: only its plural forms and the few reworded texts remain.
+    assert len(keys["en"]) < len(keys["ru"]) // 4
