@@ -59,20 +59,24 @@ _CYRILLIC = {
     "ž": "zh",
     "ż": "zh",
 }
+_CYRILLIC_TABLE = str.maketrans(_CYRILLIC)
 _LATIN_FOLD = str.maketrans(
     {"ł": "l", "w": "v", "x": "ks", "q": "k", "j": "i", "y": "i", "g": "h"}
 )
 # Polish digraphs and transliteration ("kh", "shch"); Łacinka "ie" after a consonant is
 # Cyrillic "е" ("Litvie", "biez"); Łacinka marks a soft л by "l" against "ł", with no "i" after
 # it, so "ля" and "лю" are "la" and "lu" ("Palaka" is "Паляка").
+# Each with two letters every match holds: most words hold none, and a substring test is cheaper
+# than a search.
 _SPELLING_FOLDS = (
-    (re.compile(r"sz"), "sh"),
-    (re.compile(r"cz"), "ch"),
-    (re.compile(r"kh"), "h"),
-    (re.compile(r"shch"), "sch"),
-    (re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
-    (re.compile(r"(?<=l)i(?=[aeou])"), ""),
+    ("sz", re.compile(r"sz"), "sh"),
+    ("cz", re.compile(r"cz"), "ch"),
+    ("kh", re.compile(r"kh"), "h"),
+    ("sh", re.compile(r"shch"), "sch"),
+    ("ie", re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
+    ("li", re.compile(r"(?<=l)i(?=[aeou])"), ""),
 )
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 _IT = re.compile(r"\b(?:IT|ІТ|ИТ|АЙТИ|айти|айці)\b")
 # "1%" and "1 процент" are one term ("1pct"): the rate is what tells a 1% regime from a 12% one.
 _PERCENT = re.compile(
@@ -86,9 +90,9 @@ _PERCENT = re.compile(
 # In a word with Łacinka or Polish letters, "ch" is "х" ("chata", "jechać"), not "ч" (č, cz).
 _LACINKA_WORD = re.compile(r"\w*[ćśźńłčšžŭ]\w*")
 _LATIN_SPELLINGS = (
-    (re.compile(r"(?<![^\W\daeiouy])je"), "e"),
-    (re.compile(r"(?<=[bcdfghklmnprstvzśźćńłšžč])ji"), "i"),
-    (re.compile(r"ts"), "c"),
+    ("je", re.compile(r"(?<![^\W\daeiouy])je"), "e"),
+    ("ji", re.compile(r"(?<=[bcdfghklmnprstvzśźćńłšžč])ji"), "i"),
+    ("ts", re.compile(r"ts"), "c"),
 )
 
 
@@ -101,15 +105,18 @@ def fold(text: str) -> str:
     )
     text = text.casefold()
     text = _LACINKA_WORD.sub(lambda word: word[0].replace("ch", "h"), text)
-    for pattern, replacement in _LATIN_SPELLINGS:
-        text = pattern.sub(replacement, text)
-    text = "".join(_CYRILLIC.get(char, char) for char in text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char))
+    for letters, pattern, replacement in _LATIN_SPELLINGS:
+        if letters in text:
+            text = pattern.sub(replacement, text)
+    text = text.translate(_CYRILLIC_TABLE)
+    if not text.isascii():  # accents off; plain ASCII has none (most questions, once folded)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in text if not unicodedata.combining(char))
     text = text.translate(_LATIN_FOLD)
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    for pattern, replacement in _SPELLING_FOLDS:
-        text = pattern.sub(replacement, text)
+    text = _NOT_ALPHANUMERIC.sub(" ", text)
+    for letters, pattern, replacement in _SPELLING_FOLDS:
+        if letters in text:
+            text = pattern.sub(replacement, text)
     return text
 
 
@@ -204,11 +211,10 @@ def looks_like_a_verb(word: str) -> bool:
 
 def is_stopword(word: str) -> bool:
     """A folded word (or a form of one) that says nothing about the topic."""
-    return (
-        word in _STOPWORDS
-        or root(word) in _STOPWORD_ROOTS
-        or root(word)[:STEM] in _EMPTY_VERB_STEMS
-    )
+    if word in _STOPWORDS:
+        return True
+    word_root = root(word)
+    return word_root in _STOPWORD_ROOTS or word_root[:STEM] in _EMPTY_VERB_STEMS
 
 
 # Chat shorthand, as the words the guide uses for it ("зп" is a salary). Matched on the folded
