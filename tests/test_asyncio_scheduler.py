@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
-import textwrap
 
 from bot.asyncio_scheduler import asyncio_scheduler
-
-
-def run_fresh(code: str) -> str:
-    """`code` in a new interpreter (this one imported APScheduler long ago); its output."""
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.strip()
+from tests.test_lean_imports import run_fresh
 
 
 def test_a_new_scheduler_loads_no_process_pool() -> None:
