@@ -197,7 +197,8 @@ def read_until(fd: int, marker: str, seen: bytearray, start: int = 0) -> int:
 
 def test_ctrl_c_ends_the_sandbox_cleanly(tmp_path: Path) -> None:
     terminal, keyboard = pty.openpty()  # stdin is a terminal: the interactive mode
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # faulthandler dumps every thread's stack on SIGABRT: a hang at exit says where it hangs.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "sandbox", "--db", "kept.sqlite3"],
         stdin=keyboard,
@@ -216,7 +217,12 @@ def test_ctrl_c_ends_the_sandbox_cleanly(tmp_path: Path) -> None:
         replied = read_until(stdout, "bot #2:", seen)
         read_until(stdout, "you> ", seen, replied)  # waiting for the next line
         process.send_signal(signal.SIGINT)
-        _, errors = process.communicate(timeout=60)
+        try:
+            _, errors = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, errors = process.communicate(timeout=10)
+            pytest.fail(f"no exit within 60 s of Ctrl-C; its threads:\n{errors.decode()}")
     finally:
         os.close(terminal)
         if process.poll() is None:
