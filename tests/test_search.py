@@ -11,7 +11,7 @@ import pytest
 from bot.sandbox.runtime import Sandbox
 from handlers.guide.ask import question_addressed_to
 from services.knowledge import load_knowledge_base
-from services.knowledge.folding import fold, looks_like_a_verb, stems
+from services.knowledge.folding import fold, looks_like_a_verb, respell_yo, stems
 from services.knowledge.search import (
     Answer,
     SearchHit,
@@ -652,6 +652,23 @@ def test_hits_not_about_the_country_named_are_marked(index: SearchIndex) -> None
 )
 def test_lacinka_and_transliteration_fold_as_cyrillic(typed: str, cyrillic: str) -> None:
     assert fold(typed) == fold(cyrillic)
+
+
+def test_lacinka_je_after_u_nonsyllabic_folds_as_cyrillic_ye() -> None:
+    assert fold("ŭjechać") == fold("ўехаць")
+    assert fold("na ŭjeździe") == fold("на ўездзе")
+
+
+def test_lacinka_io_for_yo_is_read_so_only_in_words_the_guide_lacks(index: SearchIndex) -> None:
+    def known(word: str) -> bool:
+        return fold(word) in {fold("дзён"), fold("pension")}
+
+    assert respell_yo("kolki dzion", known) == "kolki dzen"
+    assert respell_yo("pension", known) == "pension"  # English "io" the guide knows stays
+    assert respell_yo("union", known) == "union"  # and so does one it does not
+    lacinka = answer_question(index, "kolki dzion možna być u Hruzii biez vizy")
+    assert lacinka == answer_question(index, "колькі дзён можна быць у Грузіі без візы")
+    assert lacinka.article_id == "ge-visa-free"
 
 
 def test_ch_without_lacinka_letters_is_che() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 STEM = 5
 # Г, Ґ, Х, Łacinka h and transliterated g are one letter: "Hruzija", "Грузія" and "Gruziya" meet.
@@ -85,15 +86,35 @@ _PERCENT = re.compile(
 
 
 # Łacinka writes an iotated vowel as "j" + vowel where Cyrillic has one letter: "je" at a word's
-# start or after a vowel is "е" ("jechać" is "ехаць"), "ji" after a consonant is "'і" ("siamji"
-# is "сям'і"). Russian transliteration writes "ц" as "ts" ("granitsa").
+# start or after a vowel or "ŭ" is "е" ("jechać" is "ехаць", "ŭjezd" is "ўезд"), "ji" after a
+# consonant is "'і" ("siamji" is "сям'і"). Russian transliteration writes "ц" as "ts" ("granitsa").
 # In a word with Łacinka or Polish letters, "ch" is "х" ("chata", "jechać"), not "ч" (č, cz).
 _LACINKA_WORD = re.compile(r"\w*[ćśźńłčšžŭ]\w*")
 _LATIN_SPELLINGS = (
-    ("je", re.compile(r"(?<![^\W\daeiouy])je"), "e"),
+    ("je", re.compile(r"(?<![^\W\daeiouyŭ])je"), "e"),
     ("ji", re.compile(r"(?<=[bcdfghklmnprstvzśźćńłšžč])ji"), "i"),
     ("ts", re.compile(r"ts"), "c"),
 )
+
+
+# Łacinka writes "ё" as "io" after a consonant and "jo" elsewhere ("dzion" is "дзён"). English
+# has "io" too ("pension"), so this spelling is tried only on words the guide does not know.
+_LACINKA_YO = re.compile(r"(?<=[bcdfghklmnprstvzćśźńłčšž])io|(?<![^\W\daeiouyŭ])jo", re.IGNORECASE)
+_LATIN_TOKEN = re.compile(r"(?<!\w)[^\W\d_]+(?!\w)")
+
+
+def respell_yo(text: str, is_known: Callable[[str], bool]) -> str:
+    """`text` with each word `is_known` rejects, but knows with Łacinka's "io"/"jo" read as "ё",
+    so respelt."""
+
+    def respelt(match: re.Match[str]) -> str:
+        word = match[0]
+        if not _LACINKA_YO.search(word) or is_known(word):
+            return word
+        candidate = _LACINKA_YO.sub("e", word)
+        return candidate if is_known(candidate) else word
+
+    return _LATIN_TOKEN.sub(respelt, text)
 
 
 def fold(text: str) -> str:

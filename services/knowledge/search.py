@@ -560,7 +560,7 @@ class SearchIndex:
         terms = query_terms(question)[:30]
         # Only a word the guide does not know may have been typed on the wrong layout.
         if any(not self._expand(term) for term in terms):
-            question = keyboard.retype(question, self.knows)
+            question = folding.respell_yo(keyboard.retype(question, self.knows), self.knows)
             terms = query_terms(question)[:30]
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
