@@ -172,6 +172,15 @@ def test_forms_of_this_how_much_and_thousand_are_stopwords() -> None:
     assert stems("этой этого гэтай гэтага насколько наколькі тысяч тысячы thousand") == []
 
 
+def test_half_a_year_is_a_time_not_a_topic_the_guide_lacks(index: SearchIndex) -> None:
+    assert stems("полгода полугода паўгода полтора паўтара") == []
+    for question in (
+        "ці трэба мяняць правы ў Польшчы праз паўгода",
+        "обменивать ли белорусские права, если живу в Польше уже полгода",
+    ):
+        assert answer_question(index, question).article_id == "by-driving-licence"
+
+
 def test_a_typo_is_guessed_only_from_a_long_root_with_the_same_start(index: SearchIndex) -> None:
     # "капитал" is one letter from the stem of "купить" (buy), but not a typo of it.
     assert index.search("капитал") == []
