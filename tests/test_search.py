@@ -893,6 +893,19 @@ def test_a_rival_owing_little_to_the_asked_sentence_leaves_the_answer(rival_aske
         "Жыву ў Вільні, працую на польскую фірму. Дзе мне плаціць падаткі?",
     ],
 )
+def test_belarus_as_the_topics_place_outweighs_the_country_one_lives_in(
+    index: SearchIndex,
+) -> None:
+    # Naming Poland only as where one lives gave the Polish work visa article its boost.
+    for question in (
+        "налоговая декларация в Беларуси: подавать, если живу в Польше?",
+        "do I file a tax declaration in Belarus if I live in Poland",
+    ):
+        answer = answer_question(index, question)
+        offered = [answer.article_id] if answer.article_id else list(answer.candidates)
+        assert offered[:1] == ["by-taxes"]
+
+
 def test_beside_the_country_the_story_goes_to_the_one_the_person_is_in_counts(
     index: SearchIndex, question: str
 ) -> None:

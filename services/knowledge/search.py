@@ -572,6 +572,13 @@ class SearchIndex:
         # call-up, what now?") is where the person is, not what they ask about.
         named = countries_named(list(asked_stems) if asked else words)
         lives_in = places_one_is_in(question[:1000])
+        topic_stems = list(asked_stems) if asked else words
+        if not _HOME_STEMS.isdisjoint(topic_stems) and not countries_named(
+            [stem for stem in topic_stems if stem not in lives_in]
+        ):
+            # "a declaration in Belarus, I live in Poland": Belarus is the topic's place, the
+            # country one lives in only where the person is.
+            named = set()
         if not named and asked and _HOME_STEMS.isdisjoint(asked_stems):
             # The question names no country: one the story goes to ("moving to Riga with the
             # family. Do they give permits now?"), not one the person is in, is its topic; but
