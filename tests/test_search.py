@@ -885,14 +885,6 @@ def test_a_rival_owing_little_to_the_asked_sentence_leaves_the_answer(rival_aske
     assert answer_question(FixedRanking([best, rival]), "q") == Answer("pl-karta-pobytu", ())
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "I live in Vilnius and work remotely for a Polish company. Where do I pay income tax?",
-        "Я живу в Вильнюсе и работаю на польскую компанию. Где мне платить налоги?",
-        "Жыву ў Вільні, працую на польскую фірму. Дзе мне плаціць падаткі?",
-    ],
-)
 def test_belarus_as_the_topics_place_outweighs_the_country_one_lives_in(
     index: SearchIndex,
 ) -> None:
@@ -906,6 +898,14 @@ def test_belarus_as_the_topics_place_outweighs_the_country_one_lives_in(
         assert offered[:1] == ["by-taxes"]
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "I live in Vilnius and work remotely for a Polish company. Where do I pay income tax?",
+        "Я живу в Вильнюсе и работаю на польскую компанию. Где мне платить налоги?",
+        "Жыву ў Вільні, працую на польскую фірму. Дзе мне плаціць падаткі?",
+    ],
+)
 def test_beside_the_country_the_story_goes_to_the_one_the_person_is_in_counts(
     index: SearchIndex, question: str
 ) -> None:
