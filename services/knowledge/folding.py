@@ -245,6 +245,9 @@ _SHORTHAND_TEXT = {
     "зп zp зарплатка": "зарплата",
     "hum гуманитарка гуманітарка": "humanitarian",
     "res": "residence",
+    # The guide writes both "ВНЖ" and "вид на жительство" ("гуманитарный ВНЖ" is a keyword):
+    # one spelling, so that either phrase finds the other.
+    "внж vnzh": "вид жительство",
     "доки дакі": "документы",
     "загран загранник загранпаспорт": "паспорт",
     "ипшник ипэшник іпэшнік": "ИП",
@@ -257,8 +260,22 @@ _SHORTHAND = {
 }
 
 
+# Chat's diminutive endings, folded, once the inflection is cut ("внжшка" is "ВНЖ").
+SLANG_SUFFIXES = ("shk", "chk", "k")
+MIN_SLANG_BASE = 3
+
+
 def _spelled_out(word: str) -> list[str]:
-    return _SHORTHAND.get(word) or _SHORTHAND.get(root(word)) or [word]
+    word_root = root(word)
+    bases = (
+        word_root[: -len(suffix)]
+        for suffix in SLANG_SUFFIXES
+        if word_root.endswith(suffix) and len(word_root) - len(suffix) >= MIN_SLANG_BASE
+    )
+    for form in (word, word_root, *bases):
+        if form in _SHORTHAND:
+            return _SHORTHAND[form]
+    return [word]
 
 
 def words(text: str) -> list[str]:

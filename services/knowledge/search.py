@@ -59,11 +59,6 @@ FUZZY_SHARED_PREFIX = 2
 SURE_TYPO_ROOT = 6
 
 
-# Folded diminutive endings of chat slang, after the inflection is cut ("внжшка", "ипэшка").
-_SLANG_SUFFIXES = ("shk", "chk", "k")
-MIN_SLANG_BASE = 3
-
-
 @dataclass(frozen=True)
 class Term:
     """One word of a question: its stem, and its root when a near miss may be a typo of it."""
@@ -481,9 +476,9 @@ class SearchIndex:
             # Chat slang adds "-шка"/"-ка" to an acronym or a word ("внжшка" is "ВНЖ").
             candidates = {
                 base
-                for suffix in _SLANG_SUFFIXES
+                for suffix in folding.SLANG_SUFFIXES
                 if term.typo_root.endswith(suffix)
-                and len(base := term.typo_root[: -len(suffix)]) >= MIN_SLANG_BASE
+                and len(base := term.typo_root[: -len(suffix)]) >= folding.MIN_SLANG_BASE
                 and base in self._idf
             }
         if len(candidates) == 1 and len(term.typo_root) >= SURE_TYPO_ROOT:
