@@ -687,6 +687,13 @@ def test_lacinka_io_for_yo_is_read_so_only_in_words_the_guide_lacks(index: Searc
     assert lacinka.article_id == "ge-visa-free"
 
 
+def test_exit_is_not_entry_once_folded() -> None:
+    # Łacinka's "ie" for "е" is a Latin spelling: Cyrillic "ые" of "выезд" stays apart.
+    assert fold("выезд") != fold("въезд")
+    assert fold("vyjezd") == fold("vyezd") == fold("выезд")
+    assert fold("Litvie biez") == fold("Літве без")
+
+
 def test_ch_without_lacinka_letters_is_che() -> None:
     assert fold("chto") == fold("что")
 

@@ -74,7 +74,6 @@ _SPELLING_FOLDS = (
     ("cz", re.compile(r"cz"), "ch"),
     ("kh", re.compile(r"kh"), "h"),
     ("sh", re.compile(r"shch"), "sch"),
-    ("ie", re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
     ("li", re.compile(r"(?<=l)i(?=[aeou])"), ""),
 )
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
@@ -94,6 +93,8 @@ _LATIN_SPELLINGS = (
     ("je", re.compile(r"(?<![^\W\daeiouyŭ])je"), "e"),
     ("ji", re.compile(r"(?<=[bcdfghklmnprstvzśźćńłšžč])ji"), "i"),
     ("ts", re.compile(r"ts"), "c"),
+    # Before Cyrillic is folded: "выезд" (exit) is "vyezd", not "въезд" (entry).
+    ("ie", re.compile(r"(?<=[bcdfghklmnprstvwzxqćśźńłčšžż])ie"), "e"),
 )
 
 
