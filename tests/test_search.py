@@ -912,6 +912,17 @@ def test_belarus_as_the_topics_place_outweighs_the_country_one_lives_in(
         assert offered[:1] == ["by-taxes"]
 
 
+def test_an_article_about_another_country_weighs_less_when_belarus_is_the_place(
+    index: SearchIndex,
+) -> None:
+    # Poland's work declaration is a keyword too, but this declaration is filed in Belarus.
+    answer = answer_question(index, "когда сдавать декларацию о доходах в Беларуси")
+    assert answer.article_id == "by-taxes"
+    # Coming from Belarus says nothing of where the topic is.
+    answer = answer_question(index, "программа PBH для айтишников из Беларуси ещё работает?")
+    assert answer.article_id == "pl-pbh"
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -676,6 +676,10 @@ class SearchIndex:
                 common = self._is_common(expanded[0][0])
                 specific_words[held if not common else held & named_cards] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
+        if not named and not _HOME_STEMS.isdisjoint(set(topic_stems) - lives_in):
+            # "a declaration in Belarus", not "IT people from Belarus": an article about another
+            # country's "declaration" (Poland's work declaration) is not about it.
+            weighting = np.where(self._country_specific, OTHER_COUNTRY_PENALTY, weighting)
         # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
         elsewhere = (
             self._country_factor(topic_countries) < NAMED_COUNTRY_BOOST
