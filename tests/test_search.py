@@ -179,6 +179,18 @@ def test_vnzh_and_vid_na_zhitelstvo_are_one_term(index: SearchIndex) -> None:
     assert answer.article_id == "by-humanitarian-protection"
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["нужна ли белорусу виза в Узбекистан", "Uzbekistan visa, is it needed for a Belarusian"],
+)
+def test_a_tie_goes_to_the_article_whose_title_the_question_fills_most(
+    index: SearchIndex, question: str
+) -> None:
+    hits = index.search(question)
+    assert hits[0].score == hits[1].score  # both titles hold "visa" and "Uzbekistan"
+    assert [hit.article_id for hit in hits[:2]] == ["uz-visa-free", "uz-it-visa"]
+
+
 def test_half_a_year_is_a_time_not_a_topic_the_guide_lacks(index: SearchIndex) -> None:
     assert stems("полгода полугода паўгода полтора паўтара") == []
     for question in (

@@ -433,6 +433,13 @@ class SearchIndex:
         self._country_specific = np.array(
             [countries[article_id] != "by" for article_id in self._ids], dtype=bool
         ) | np.stack(list(self._general_about.values())).any(axis=0)
+        # Each article's titles as stems, one set per language: a tie goes to the article
+        # whose title the question fills most ("visa for Uzbekistan": not its "IT visa").
+        # Kept as one string per article (titles split by "|"): a few bytes, not a set each.
+        self._title_stems = {
+            article_id: "|".join(" ".join(stems(text.title)) for text in versions[article_id])
+            for article_id in self._ids
+        }
         self._is_card = np.array(
             [article_id.endswith(CARD_SUFFIX) for article_id in self._ids], dtype=bool
         )
@@ -748,11 +755,22 @@ class SearchIndex:
             for slot in found
         ]
         # On a tie the article on the topic goes before the country's card, which is only
-        # the answer when nothing narrower is.
+        # the answer when nothing narrower is, and then the one whose title it fills most.
+        asked_for = {term.stem for term in terms}
         hits.sort(
-            key=lambda hit: (-hit.score, hit.article_id.endswith(CARD_SUFFIX), hit.article_id)
+            key=lambda hit: (
+                -hit.score,
+                hit.article_id.endswith(CARD_SUFFIX),
+                -self._title_share(hit.article_id, asked_for),
+                hit.article_id,
+            )
         )
         return hits[:limit]
+
+    def _title_share(self, article_id: str, asked_for: set[str]) -> float:
+        """The largest share of one of the article's titles that the question's words fill."""
+        titles = [set(title.split()) for title in self._title_stems[article_id].split("|")]
+        return max((len(title & asked_for) / len(title) for title in titles if title), default=0.0)
 
 
 _COUNTRY_OF_STEM = {stem: country for country, names in COUNTRY_STEMS.items() for stem in names}
