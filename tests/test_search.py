@@ -191,6 +191,12 @@ def test_a_tie_goes_to_the_article_whose_title_the_question_fills_most(
     assert [hit.article_id for hit in hits[:2]] == ["uz-visa-free", "uz-it-visa"]
 
 
+def test_trc_and_trp_are_one_term(index: SearchIndex) -> None:
+    assert stems("TRC") == stems("TRP")
+    answer = answer_question(index, "TRC in Lithuania by employment, how long")
+    assert answer.article_id == "lt-work-residence"
+
+
 def test_half_a_year_is_a_time_not_a_topic_the_guide_lacks(index: SearchIndex) -> None:
     assert stems("полгода полугода паўгода полтора паўтара") == []
     for question in (

@@ -246,6 +246,7 @@ _SHORTHAND_TEXT = {
     "зп zp зарплатка": "зарплата",
     "hum гуманитарка гуманітарка": "humanitarian",
     "res": "residence",
+    "trc": "trp",  # a temporary residence card or permit: the guide writes both
     # The guide writes both "ВНЖ" and "вид на жительство" ("гуманитарный ВНЖ" is a keyword):
     # one spelling, so that either phrase finds the other.
     "внж vnzh": "вид жительство",
