@@ -593,6 +593,9 @@ def test_a_hit_owing_its_score_to_the_place_is_no_near_miss() -> None:
         ("вайсковы ўлік, працую ў Літве", {"litv"}),
         ("how to rent a flat in Warsaw", set()),
         ("работа в Нидерландах", set()),
+        ("я з Гродна", {"hrodn"}),
+        ("страхоўка на мяжы з Польшчай", set()),  # "with", not "from"
+        ("граница с Литвой", set()),
     ],
 )
 def test_places_where_the_person_lives_or_writes_from(text: str, places: set[str]) -> None:

@@ -820,6 +820,8 @@ _BEING_THERE = frozenset(
 # Before a place, these say the person is there or comes from there ("from Serbia", "з Літвы").
 _FROM = frozenset(folding.fold("from из с з са").split())
 _IN = frozenset(folding.fold("in в ў у во").split())
+# "с"/"з" with a place in the instrumental case is "with", not "from" ("мяжа з Грузіяй").
+_INSTRUMENTAL = re.compile("(?:oi|ei|ai)$")
 
 
 def places_one_is_in(text: str) -> set[str]:
@@ -828,7 +830,9 @@ def places_one_is_in(text: str) -> set[str]:
     found = set()
     for i, word in enumerate(typed):
         if word in _FROM:
-            found.update(stems(" ".join(typed[i + 1 : i + 2])))
+            place = typed[i + 1 : i + 2]
+            if not (place and _INSTRUMENTAL.search(place[0])):
+                found.update(stems(" ".join(place)))
         elif word in _BEING_THERE:
             after = typed[i + 1 : i + 3]
             place = after[1:] if after[:1] and after[0] in _IN else after[:1]
