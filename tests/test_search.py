@@ -19,6 +19,7 @@ from services.knowledge.search import (
     answer_question,
     asked_sentences,
     places_one_is_in,
+    qualifying_stems,
     query_terms,
     same_word,
 )
@@ -195,6 +196,17 @@ def test_trc_and_trp_are_one_term(index: SearchIndex) -> None:
     assert stems("TRC") == stems("TRP")
     answer = answer_question(index, "TRC in Lithuania by employment, how long")
     assert answer.article_id == "lt-work-residence"
+
+
+def test_what_one_has_does_not_cover_a_topic_the_guide_lacks(index: SearchIndex) -> None:
+    assert qualifying_stems("кредит иностранцу с картой побыту") == set(stems("картой побыту"))
+    assert qualifying_stems("страховка с 2026 года") == set()  # "since", not "with"
+    # A mortgage is no topic of the guide; the karta pobytu is only what the person has.
+    assert answer_question(index, "ипотечный кредит иностранцу с картой побыту") == Answer(
+        None, ()
+    )
+    answer = answer_question(index, "можно ли с картой побыту сменить работодателя")
+    assert answer.article_id == "pl-karta-pobytu"
 
 
 def test_half_a_year_is_a_time_not_a_topic_the_guide_lacks(index: SearchIndex) -> None:

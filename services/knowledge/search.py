@@ -632,6 +632,7 @@ class SearchIndex:
         named_articles = self._in_countries(named)
         named_cards = self._is_card & named_articles
         lacks_topic = False
+        missing: set[str] = set()  # topic words no article holds, even misspelt
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
@@ -641,7 +642,9 @@ class SearchIndex:
             counts = 1.0 if is_topic else self._is_card * (not is_home)
             unknown = UNKNOWN_WEIGHT if term.typo_root and term.names_a_topic else 1.0
             # A short word ("film") names a topic too, though too short to guess its typos.
-            lacks_topic |= is_topic and term.names_a_topic and not expanded and len(term.stem) >= 4
+            if is_topic and term.names_a_topic and not expanded and len(term.stem) >= 4:
+                lacks_topic = True
+                missing.add(term.stem)
             possible[row] = counts * max(
                 (self._idf[c] for c, _ in expanded), default=unknown * self._max_idf
             )
@@ -722,6 +725,14 @@ class SearchIndex:
             np.vstack((possible, np.full(size, phrase_possible))),
             topic_rows,
         )
+        one_sentence = len(_SENTENCE_END.split(question[:1000].strip())) == 1
+        qualifier = qualifying_stems(question[:1000]) if missing and one_sentence else set()
+        if missing - qualifier and qualifier:
+            # "a mortgage for a foreigner with a karta pobytu": what the guide lacks is asked
+            # about; what the person has ("with a karta pobytu") covers none of it.
+            rows = [row for row in topic_rows if terms[row].stem not in qualifier]
+            asked_about = matched[rows].sum(axis=0) / np.maximum(possible[rows].sum(axis=0), 1e-9)
+            coverage = np.minimum(coverage, asked_about)
         # The question asked is covered as well as the whole message: the story around it
         # ("we'd like to live there, my wife has family in Riga") adds words, not doubt.
         asked_rows = [row for row, term in enumerate(terms) if term.stem in asked_stems]
@@ -838,6 +849,22 @@ def places_one_is_in(text: str) -> set[str]:
             place = after[1:] if after[:1] and after[0] in _IN else after[:1]
             found.update(stems(" ".join(place)))
     return found
+
+
+_WITH = frozenset(folding.fold("с з са со with").split())
+QUALIFIER_WORDS = 4
+
+
+def qualifying_stems(text: str) -> set[str]:
+    """Stems of what the person says they have ("with a residence permit", "з картай побыту")."""
+    typed = folding.fold(text).split()
+    return {
+        stem
+        for i, word in enumerate(typed)
+        # "с 2026" is "since", not "with"
+        if word in _WITH and i + 1 < len(typed) and not typed[i + 1].isdigit()
+        for stem in stems(" ".join(typed[i + 1 : i + 1 + QUALIFIER_WORDS]))
+    }
 
 
 def _is_context(key: str, asked: set[str]) -> bool:
