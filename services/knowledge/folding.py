@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 STEM = 5
 # Г, Ґ, Х, Łacinka h and transliterated g are one letter: "Hruzija", "Грузія" and "Gruziya" meet.
@@ -73,7 +74,6 @@ _SPELLING_FOLDS = (
     ("cz", re.compile(r"cz"), "ch"),
     ("kh", re.compile(r"kh"), "h"),
     ("sh", re.compile(r"shch"), "sch"),
-    ("ie", re.compile(r"(?<=[bcdfhklmnprstvz])ie"), "e"),
     ("li", re.compile(r"(?<=l)i(?=[aeou])"), ""),
 )
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
@@ -85,15 +85,37 @@ _PERCENT = re.compile(
 
 
 # Łacinka writes an iotated vowel as "j" + vowel where Cyrillic has one letter: "je" at a word's
-# start or after a vowel is "е" ("jechać" is "ехаць"), "ji" after a consonant is "'і" ("siamji"
-# is "сям'і"). Russian transliteration writes "ц" as "ts" ("granitsa").
+# start or after a vowel or "ŭ" is "е" ("jechać" is "ехаць", "ŭjezd" is "ўезд"), "ji" after a
+# consonant is "'і" ("siamji" is "сям'і"). Russian transliteration writes "ц" as "ts" ("granitsa").
 # In a word with Łacinka or Polish letters, "ch" is "х" ("chata", "jechać"), not "ч" (č, cz).
 _LACINKA_WORD = re.compile(r"\w*[ćśźńłčšžŭ]\w*")
 _LATIN_SPELLINGS = (
-    ("je", re.compile(r"(?<![^\W\daeiouy])je"), "e"),
+    ("je", re.compile(r"(?<![^\W\daeiouyŭ])je"), "e"),
     ("ji", re.compile(r"(?<=[bcdfghklmnprstvzśźćńłšžč])ji"), "i"),
     ("ts", re.compile(r"ts"), "c"),
+    # Before Cyrillic is folded: "выезд" (exit) is "vyezd", not "въезд" (entry).
+    ("ie", re.compile(r"(?<=[bcdfghklmnprstvwzxqćśźńłčšžż])ie"), "e"),
 )
+
+
+# Łacinka writes "ё" as "io" after a consonant and "jo" elsewhere ("dzion" is "дзён"). English
+# has "io" too ("pension"), so this spelling is tried only on words the guide does not know.
+_LACINKA_YO = re.compile(r"(?<=[bcdfghklmnprstvzćśźńłčšž])io|(?<![^\W\daeiouyŭ])jo", re.IGNORECASE)
+_LATIN_TOKEN = re.compile(r"(?<!\w)[^\W\d_]+(?!\w)")
+
+
+def respell_yo(text: str, is_known: Callable[[str], bool]) -> str:
+    """`text` with each word `is_known` rejects, but knows with Łacinka's "io"/"jo" read as "ё",
+    so respelt."""
+
+    def respelt(match: re.Match[str]) -> str:
+        word = match[0]
+        if not _LACINKA_YO.search(word) or is_known(word):
+            return word
+        candidate = _LACINKA_YO.sub("e", word)
+        return candidate if is_known(candidate) else word
+
+    return _LATIN_TOKEN.sub(respelt, text)
 
 
 def fold(text: str) -> str:
@@ -155,6 +177,7 @@ _STOPWORD_TEXT = """
     actually
     этой этого этим этом этих эти этому гэтай гэтага гэтым гэтых гэтыя гэтаму гэтую
     насколько наколькі тысяч тысячи тысяча тысячы тысячу thousand
+    полгода полугода паўгода паўгоду полтора паўтара
     """
 _STOPWORDS = frozenset(fold(_STOPWORD_TEXT).split())
 
@@ -223,6 +246,10 @@ _SHORTHAND_TEXT = {
     "зп zp зарплатка": "зарплата",
     "hum гуманитарка гуманітарка": "humanitarian",
     "res": "residence",
+    "trc": "trp",  # a temporary residence card or permit: the guide writes both
+    # The guide writes both "ВНЖ" and "вид на жительство" ("гуманитарный ВНЖ" is a keyword):
+    # one spelling, so that either phrase finds the other.
+    "внж vnzh": "вид жительство",
     "доки дакі": "документы",
     "загран загранник загранпаспорт": "паспорт",
     "ипшник ипэшник іпэшнік": "ИП",
@@ -235,8 +262,22 @@ _SHORTHAND = {
 }
 
 
+# Chat's diminutive endings, folded, once the inflection is cut ("внжшка" is "ВНЖ").
+SLANG_SUFFIXES = ("shk", "chk", "k")
+MIN_SLANG_BASE = 3
+
+
 def _spelled_out(word: str) -> list[str]:
-    return _SHORTHAND.get(word) or _SHORTHAND.get(root(word)) or [word]
+    word_root = root(word)
+    bases = (
+        word_root[: -len(suffix)]
+        for suffix in SLANG_SUFFIXES
+        if word_root.endswith(suffix) and len(word_root) - len(suffix) >= MIN_SLANG_BASE
+    )
+    for form in (word, word_root, *bases):
+        if form in _SHORTHAND:
+            return _SHORTHAND[form]
+    return [word]
 
 
 def words(text: str) -> list[str]:

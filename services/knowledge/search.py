@@ -59,11 +59,6 @@ FUZZY_SHARED_PREFIX = 2
 SURE_TYPO_ROOT = 6
 
 
-# Folded diminutive endings of chat slang, after the inflection is cut ("внжшка", "ипэшка").
-_SLANG_SUFFIXES = ("shk", "chk", "k")
-MIN_SLANG_BASE = 3
-
-
 @dataclass(frozen=True)
 class Term:
     """One word of a question: its stem, and its root when a near miss may be a typo of it."""
@@ -438,6 +433,13 @@ class SearchIndex:
         self._country_specific = np.array(
             [countries[article_id] != "by" for article_id in self._ids], dtype=bool
         ) | np.stack(list(self._general_about.values())).any(axis=0)
+        # Each article's titles as stems, one set per language: a tie goes to the article
+        # whose title the question fills most ("visa for Uzbekistan": not its "IT visa").
+        # Kept as one string per article (titles split by "|"): a few bytes, not a set each.
+        self._title_stems = {
+            article_id: "|".join(" ".join(stems(text.title)) for text in versions[article_id])
+            for article_id in self._ids
+        }
         self._is_card = np.array(
             [article_id.endswith(CARD_SUFFIX) for article_id in self._ids], dtype=bool
         )
@@ -481,9 +483,9 @@ class SearchIndex:
             # Chat slang adds "-шка"/"-ка" to an acronym or a word ("внжшка" is "ВНЖ").
             candidates = {
                 base
-                for suffix in _SLANG_SUFFIXES
+                for suffix in folding.SLANG_SUFFIXES
                 if term.typo_root.endswith(suffix)
-                and len(base := term.typo_root[: -len(suffix)]) >= MIN_SLANG_BASE
+                and len(base := term.typo_root[: -len(suffix)]) >= folding.MIN_SLANG_BASE
                 and base in self._idf
             }
         if len(candidates) == 1 and len(term.typo_root) >= SURE_TYPO_ROOT:
@@ -560,7 +562,7 @@ class SearchIndex:
         terms = query_terms(question)[:30]
         # Only a word the guide does not know may have been typed on the wrong layout.
         if any(not self._expand(term) for term in terms):
-            question = keyboard.retype(question, self.knows)
+            question = folding.respell_yo(keyboard.retype(question, self.knows), self.knows)
             terms = query_terms(question)[:30]
         words = stems(question[:1000])[:30]
         if not terms or not self._ids:
@@ -572,6 +574,13 @@ class SearchIndex:
         # call-up, what now?") is where the person is, not what they ask about.
         named = countries_named(list(asked_stems) if asked else words)
         lives_in = places_one_is_in(question[:1000])
+        topic_stems = list(asked_stems) if asked else words
+        if not _HOME_STEMS.isdisjoint(topic_stems) and not countries_named(
+            [stem for stem in topic_stems if stem not in lives_in]
+        ):
+            # "a declaration in Belarus, I live in Poland": Belarus is the topic's place, the
+            # country one lives in only where the person is.
+            named = set()
         if not named and asked and _HOME_STEMS.isdisjoint(asked_stems):
             # The question names no country: one the story goes to ("moving to Riga with the
             # family. Do they give permits now?"), not one the person is in, is its topic; but
@@ -623,6 +632,7 @@ class SearchIndex:
         named_articles = self._in_countries(named)
         named_cards = self._is_card & named_articles
         lacks_topic = False
+        missing: set[str] = set()  # topic words no article holds, even misspelt
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
@@ -632,7 +642,9 @@ class SearchIndex:
             counts = 1.0 if is_topic else self._is_card * (not is_home)
             unknown = UNKNOWN_WEIGHT if term.typo_root and term.names_a_topic else 1.0
             # A short word ("film") names a topic too, though too short to guess its typos.
-            lacks_topic |= is_topic and term.names_a_topic and not expanded and len(term.stem) >= 4
+            if is_topic and term.names_a_topic and not expanded and len(term.stem) >= 4:
+                lacks_topic = True
+                missing.add(term.stem)
             possible[row] = counts * max(
                 (self._idf[c] for c, _ in expanded), default=unknown * self._max_idf
             )
@@ -674,6 +686,10 @@ class SearchIndex:
                 common = self._is_common(expanded[0][0])
                 specific_words[held if not common else held & named_cards] += 1
         weighting = self._country_factor(named) if named else np.ones(size)
+        if not named and not _HOME_STEMS.isdisjoint(set(topic_stems) - lives_in):
+            # "a declaration in Belarus", not "IT people from Belarus": an article about another
+            # country's "declaration" (Poland's work declaration) is not about it.
+            weighting = np.where(self._country_specific, OTHER_COUNTRY_PENALTY, weighting)
         # Not about the country of the topic; the one the person is in ("я ў Варшаве") is none.
         elsewhere = (
             self._country_factor(topic_countries) < NAMED_COUNTRY_BOOST
@@ -709,6 +725,14 @@ class SearchIndex:
             np.vstack((possible, np.full(size, phrase_possible))),
             topic_rows,
         )
+        one_sentence = len(_SENTENCE_END.split(question[:1000].strip())) == 1
+        qualifier = qualifying_stems(question[:1000]) if missing and one_sentence else set()
+        if missing - qualifier and qualifier:
+            # "a mortgage for a foreigner with a karta pobytu": what the guide lacks is asked
+            # about; what the person has ("with a karta pobytu") covers none of it.
+            rows = [row for row in topic_rows if terms[row].stem not in qualifier]
+            asked_about = matched[rows].sum(axis=0) / np.maximum(possible[rows].sum(axis=0), 1e-9)
+            coverage = np.minimum(coverage, asked_about)
         # The question asked is covered as well as the whole message: the story around it
         # ("we'd like to live there, my wife has family in Riga") adds words, not doubt.
         asked_rows = [row for row, term in enumerate(terms) if term.stem in asked_stems]
@@ -742,11 +766,22 @@ class SearchIndex:
             for slot in found
         ]
         # On a tie the article on the topic goes before the country's card, which is only
-        # the answer when nothing narrower is.
+        # the answer when nothing narrower is, and then the one whose title it fills most.
+        asked_for = {term.stem for term in terms}
         hits.sort(
-            key=lambda hit: (-hit.score, hit.article_id.endswith(CARD_SUFFIX), hit.article_id)
+            key=lambda hit: (
+                -hit.score,
+                hit.article_id.endswith(CARD_SUFFIX),
+                -self._title_share(hit.article_id, asked_for),
+                hit.article_id,
+            )
         )
         return hits[:limit]
+
+    def _title_share(self, article_id: str, asked_for: set[str]) -> float:
+        """The largest share of one of the article's titles that the question's words fill."""
+        titles = [set(title.split()) for title in self._title_stems[article_id].split("|")]
+        return max((len(title & asked_for) / len(title) for title in titles if title), default=0.0)
 
 
 _COUNTRY_OF_STEM = {stem: country for country, names in COUNTRY_STEMS.items() for stem in names}
@@ -796,6 +831,8 @@ _BEING_THERE = frozenset(
 # Before a place, these say the person is there or comes from there ("from Serbia", "з Літвы").
 _FROM = frozenset(folding.fold("from из с з са").split())
 _IN = frozenset(folding.fold("in в ў у во").split())
+# "с"/"з" with a place in the instrumental case is "with", not "from" ("мяжа з Грузіяй").
+_INSTRUMENTAL = re.compile("(?:oi|ei|ai)$")
 
 
 def places_one_is_in(text: str) -> set[str]:
@@ -804,12 +841,30 @@ def places_one_is_in(text: str) -> set[str]:
     found = set()
     for i, word in enumerate(typed):
         if word in _FROM:
-            found.update(stems(" ".join(typed[i + 1 : i + 2])))
+            place = typed[i + 1 : i + 2]
+            if not (place and _INSTRUMENTAL.search(place[0])):
+                found.update(stems(" ".join(place)))
         elif word in _BEING_THERE:
             after = typed[i + 1 : i + 3]
             place = after[1:] if after[:1] and after[0] in _IN else after[:1]
             found.update(stems(" ".join(place)))
     return found
+
+
+_WITH = frozenset(folding.fold("с з са со with").split())
+QUALIFIER_WORDS = 4
+
+
+def qualifying_stems(text: str) -> set[str]:
+    """Stems of what the person says they have ("with a residence permit", "з картай побыту")."""
+    typed = folding.fold(text).split()
+    return {
+        stem
+        for i, word in enumerate(typed)
+        # "с 2026" is "since", not "with"
+        if word in _WITH and i + 1 < len(typed) and not typed[i + 1].isdigit()
+        for stem in stems(" ".join(typed[i + 1 : i + 1 + QUALIFIER_WORDS]))
+    }
 
 
 def _is_context(key: str, asked: set[str]) -> bool:
