@@ -92,9 +92,7 @@ class Tree:
 
     async def take(self, event: Message, raw_state: str | None = None) -> Any:
         self.asked.clear()
-        return await self.parent.propagate_event(
-            "message", event, bot=BOT, raw_state=raw_state
-        )
+        return await self.parent.propagate_event("message", event, bot=BOT, raw_state=raw_state)
 
 
 MESSAGES = [
