@@ -30,7 +30,7 @@ class JsonBodySession(AiohttpSession):
         call sends a file."""
         files: dict[str, InputFile] = {}
         params: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             # aiogram's form leaves out what prepares to None or "" (False goes as "false").
             if prepared is not None and prepared != "":

@@ -17,7 +17,7 @@ from typing import Any
 from aiogram import Router
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.dispatcher.event.handler import HandlerObject
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.fsm.state import State
 from aiogram.types import Message, TelegramObject
 
@@ -30,14 +30,17 @@ class MessageNeeds:
     `Command` filters compare them) or sent in one of its dialogue states."""
 
     prefixes: str = ""
-    exact: set[str] = field(default_factory=set)
-    case_folded: set[str] = field(default_factory=set)
+    # Command name -> whether every filter for it wants arguments (a deep link's payload).
+    exact: dict[str, bool] = field(default_factory=dict)
+    case_folded: dict[str, bool] = field(default_factory=dict)
     states: set[str] = field(default_factory=set)
 
     def add_command(self, command: Command) -> None:
         self.prefixes += "".join(p for p in command.prefix if p not in self.prefixes)
         names = self.case_folded if command.ignore_case else self.exact
-        names.update(str(name) for name in command.commands)
+        wants_arguments = isinstance(command, CommandStart) and command.deep_link is True
+        for name in command.commands:
+            names[str(name)] = names.get(str(name), True) and wants_arguments
 
     def may_take(self, event: TelegramObject, data: dict[str, Any]) -> bool:
         """False only when no handler of the router could take `event`."""
@@ -48,15 +51,16 @@ class MessageNeeds:
     def _is_command(self, message: Message) -> bool:
         # aiogram's parse; the mention, which only ever rejects, is left to the filter.
         text = message.text or message.caption
-        head = text.split(maxsplit=1) if text else None
-        if not head:
+        parts = text.split(maxsplit=1) if text else None
+        if not parts:
             return False
-        prefix, name = head[0][0], head[0][1:].partition("@")[0]
+        prefix, name = parts[0][0], parts[0][1:].partition("@")[0]
         if prefix not in self.prefixes:
             return False
-        if name in self.exact:
-            return True
-        return bool(self.case_folded) and name.casefold() in self.case_folded
+        wants_arguments = self.exact.get(name)
+        if wants_arguments is None and self.case_folded:
+            wants_arguments = self.case_folded.get(name.casefold())
+        return wants_arguments is not None and (not wants_arguments or len(parts) > 1)
 
 
 def gate_message_routers(router: Router) -> int:

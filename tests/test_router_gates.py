@@ -39,6 +39,10 @@ class Tree:
     def __init__(self) -> None:
         self.asked: list[str] = []
         self.parent = Router(name="parent")
+        # First, as a deep link must be: any /start is the next router's.
+        deep_link = self.router("deep_link")
+        deep_link.message.register(self.taker("link"), CommandStart(deep_link=True))
+        deep_link.message.register(self.taker("about"), Command("about"))
         commands = self.router("commands")
         commands.message.register(self.taker("start"), CommandStart())
         commands.message.register(self.taker("help"), Command("help", "info"))
@@ -98,6 +102,8 @@ class Tree:
 MESSAGES = [
     (message("/start"), None),
     (message("/start survey"), None),
+    (message("/start "), None),
+    (message("/about"), None),
     (message("/help"), None),
     (message("/info with args"), None),
     (message("/HELP"), None),
@@ -121,7 +127,7 @@ async def test_every_message_is_taken_as_without_the_gates(
     event: Message, raw_state: str | None
 ) -> None:
     plain, gated = Tree(), Tree()
-    assert gate_message_routers(gated.parent) == 5  # not "pattern" nor "free"
+    assert gate_message_routers(gated.parent) == 6  # not "pattern" nor "free"
     assert await gated.take(event, raw_state) == await plain.take(event, raw_state)
 
 
@@ -132,6 +138,11 @@ async def test_a_router_is_not_asked_about_a_message_it_cannot_take() -> None:
     assert tree.asked == ["pattern", "free", "free"]  # its root filter, then its handler
     assert await tree.take(message("/help")) == "help"
     assert tree.asked == ["commands", "commands"]
+    # Only a /start with a payload is a deep link's.
+    assert await tree.take(message("/start")) == "start"
+    assert tree.asked == ["commands", "commands"]
+    assert await tree.take(message("/start payload")) == "link"
+    assert tree.asked == ["deep_link", "deep_link"]
     assert await tree.take(message("a note"), Dialogue.writing.state) == "note"
     assert tree.asked == ["dialogue", "dialogue"]
 
@@ -141,7 +152,7 @@ async def test_other_updates_and_unknown_data_reach_every_router() -> None:
     gate_message_routers(tree.parent)
     # Without the dialogue's state in the data the gate cannot tell: the routers decide.
     await tree.parent.propagate_event("message", message("a question"), bot=BOT)
-    assert tree.asked[:5] == ["commands", "shouting", "nested", "dialogue", "either"]
+    assert tree.asked[:6] == ["deep_link", "commands", "shouting", "nested", "dialogue", "either"]
     result = await tree.parent.propagate_event("edited_message", message("/help"), bot=BOT)
     assert result is UNHANDLED  # no router observes edits, but each was asked
 
