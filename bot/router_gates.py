@@ -49,18 +49,32 @@ class MessageNeeds:
         return data["raw_state"] in self.states or self._is_command(event)
 
     def _is_command(self, message: Message) -> bool:
-        # aiogram's parse; the mention, which only ever rejects, is left to the filter.
-        text = message.text or message.caption
-        parts = text.split(maxsplit=1) if text else None
-        if not parts:
+        parsed = command_of(message)
+        if parsed is None or parsed[0] not in self.prefixes:
             return False
-        prefix, name = parts[0][0], parts[0][1:].partition("@")[0]
-        if prefix not in self.prefixes:
-            return False
+        _, name, has_arguments = parsed
         wants_arguments = self.exact.get(name)
         if wants_arguments is None and self.case_folded:
             wants_arguments = self.case_folded.get(name.casefold())
-        return wants_arguments is not None and (not wants_arguments or len(parts) > 1)
+        return wants_arguments is not None and (not wants_arguments or has_arguments)
+
+
+# The message last parsed and its command: every gate a message passes asks for the same.
+_last_parsed: tuple[Message | None, tuple[str, str, bool] | None] = (None, None)
+
+
+def command_of(message: Message) -> tuple[str, str, bool] | None:
+    """(prefix, name, whether arguments follow) of a message that may be a command, parsed as
+    aiogram's `Command` parses it (the mention, which only ever rejects, is left out)."""
+    global _last_parsed
+    last, parsed = _last_parsed
+    if last is message:
+        return parsed
+    text = message.text or message.caption
+    parts = text.split(maxsplit=1) if text else None
+    parsed = (parts[0][0], parts[0][1:].partition("@")[0], len(parts) > 1) if parts else None
+    _last_parsed = (message, parsed)
+    return parsed
 
 
 def gate_message_routers(router: Router) -> int:
