@@ -16,6 +16,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Chat, Message, TelegramObject
 
 from bot.router_gates import gate_message_routers, message_needs
+from handlers import get_routers
 
 BOT = Bot("42:TEST")
 
@@ -175,3 +176,15 @@ def test_routers_that_may_take_any_text_are_not_gated() -> None:
     whole_group = Router()
     whole_group.message.register(Tree.taker("w"), StateFilter(Dialogue))
     assert message_needs(whole_group) is None
+
+
+def test_vyrajs_command_and_dialogue_routers_are_gated() -> None:
+    parent = Router()
+    parent.include_routers(*get_routers())
+    gate_message_routers(parent)
+    gated = {router.name for router in parent.sub_routers if "propagate_event" in vars(router)}
+    # Everything a /help passed before its own router, the survey's dialogue included.
+    assert {"admin", "admin_refusal", "survey", "notify", "stats", "report_link"} <= gated
+    assert {"cancel", "private_only", "forget", "start", "language", "privacy"} <= gated
+    # Text that is no command may be theirs.
+    assert not {"free_text", "ask", "fallback"} & gated
