@@ -29,6 +29,7 @@ from bot.i18n import PreferredLocaleMiddleware, create_i18n
 from bot.middlewares import IgnoreBotsMiddleware, InFlightTracker
 from bot.package_data import package_folder
 from bot.poll_actions import PollActions
+from bot.router_gates import gate_message_routers
 from bot.scheduler import Scheduler
 from bot.settings import LOCALES, Settings
 from bot.shared.services import SharedServices, in_process, over_redis
@@ -166,6 +167,7 @@ def create_dispatcher(
     PreferredLocaleMiddleware(i18n, storage.preferences, keyring).setup(dispatcher)
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())  # answers every press once
     dispatcher.include_routers(*get_routers())
+    gate_message_routers(dispatcher)  # first: it reads the State filters this hides
     check_filters_on_loop(dispatcher)
     return dispatcher
 

@@ -3,15 +3,19 @@ files still go as aiogram's multipart form."""
 
 from __future__ import annotations
 
+import gc
+import json
 from typing import Any
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.json_session import JsonBodySession
+from bot import json_session
+from bot.json_session import JsonBodySession, shared_markup
 from bot.sandbox.runtime import local_bot_api
 from bot.sandbox.server import LocalBotApi
 
@@ -70,3 +74,26 @@ async def test_json_bodies_hold_what_aiograms_form_holds() -> None:
     assert poll["is_anonymous"] is False  # sent, not left out as a falsy value
     document = dict(by_json)["sendDocument"]
     assert document["_filename:document"] == "figures.csv"  # the file went as multipart
+
+
+def menu(label: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=label, callback_data="menu:help")]]
+    )
+
+
+def test_a_shared_keyboard_goes_as_any_other_and_is_forgotten_with_it() -> None:
+    session = JsonBodySession()
+    bot = Bot("42:TEST", session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    english, belarusian = shared_markup(menu("❓ Help")), shared_markup(menu("❓ Даведка"))
+    for markup, label in ((english, "❓ Help"), (belarusian, "❓ Даведка")) * 2:
+        shared = session.json_body(bot, SendMessage(chat_id=7, text="Hi", reply_markup=markup))
+        plain = session.json_body(bot, SendMessage(chat_id=7, text="Hi", reply_markup=menu(label)))
+        assert shared is not None
+        assert plain is not None
+        assert json.loads(shared) == json.loads(plain)
+        assert json_session._shared_markups[id(markup)][1] is not None  # prepared once, kept
+    kept = len(json_session._shared_markups)
+    del english
+    gc.collect()
+    assert len(json_session._shared_markups) == kept - 1

@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.json_session import shared_markup
 from bot.keyboards import callback_button, inline_keyboard
 
 
@@ -25,7 +26,7 @@ def main_menu_keyboard() -> InlineKeyboardMarkup:
     locale = get_i18n().current_locale
     menu = _menus.get(locale)
     if menu is None:
-        menu = _menus[locale] = build_main_menu()
+        menu = _menus[locale] = shared_markup(build_main_menu())
     return menu
 
 

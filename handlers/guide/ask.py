@@ -291,11 +291,12 @@ def create_free_text_router() -> Router:
     """Private text that is no command, outside any dialogue: a question for the guide."""
     router = Router(name="free_text")
     # Text in the middle of a dialogue (a poll's question, say) belongs to that dialogue.
-    router.message.register(
-        free_text,
-        F.chat.type == ChatType.PRIVATE,
-        F.text,
-        ~F.text.startswith("/"),
-        StateFilter(None),
-    )
+    router.message.register(free_text, is_private_question, StateFilter(None))
     return router
+
+
+async def is_private_question(message: Message) -> bool:
+    """Text that is no command, in a private chat: one check where three magic filters cost
+    a tenth of every other update's routing."""
+    text = message.text or ""
+    return text[:1] not in ("", "/") and message.chat.type == ChatType.PRIVATE
