@@ -16,6 +16,8 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import InputFile
 from aiohttp import ClientError, ClientTimeout
 
+from bot.keyboards import SharedKeyboard
+
 if TYPE_CHECKING:
     from aiogram import Bot
 
@@ -30,11 +32,18 @@ class JsonBodySession(AiohttpSession):
         call sends a file."""
         files: dict[str, InputFile] = {}
         params: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
+        markup = getattr(method, "reply_markup", None)
+        if not isinstance(markup, SharedKeyboard):
+            markup = None
+        exclude = None if markup is None else {"reply_markup"}
+        dumped = method.model_dump(warnings=False, exclude=exclude)
+        for key, value in dumped.items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             # aiogram's form leaves out what prepares to None or "" (False goes as "false").
             if prepared is not None and prepared != "":
                 params[key] = prepared
+        if markup is not None:  # prepared once, not button by button on every call
+            params["reply_markup"] = markup.wire_form()
         return None if files else self.json_dumps(params)
 
     async def make_request(
