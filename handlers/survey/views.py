@@ -133,9 +133,19 @@ def question_view(
 
 
 @functools.lru_cache(maxsize=1024)  # per locale, wave and question, page, years: a few hundred
-def common_question_keyboard(locale: str, *layout: Any) -> SharedKeyboard:
+def common_question_keyboard(
+    locale: str,
+    wave_id: int,
+    code: str,
+    options: tuple[str, ...],
+    page: int,
+    picked: tuple[str, ...],
+    editing: bool,
+    has_previous: bool,
+) -> SharedKeyboard:
     """A question's keyboard with nothing picked in `locale` (the current one): built and
     prepared for sending once."""
+    layout = (wave_id, code, options, page, picked, editing, has_previous)
     buttons, widths = question_buttons(*layout)
     return shared_keyboard(buttons, *widths)
 
