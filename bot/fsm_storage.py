@@ -80,14 +80,14 @@ class PseudonymousFsmStorage(BaseStorage):
         return self._keyring.fsm_pseudonym(tuple(getattr(key, name) for name in _KEY_FIELDS))
 
     async def _load(self, key: StorageKey) -> Record:
+        """The dialogue as kept for this update (read once): the data is shared, not a copy."""
         kept = kept_records()
         if kept is not None and key in kept:
-            state, data = kept[key]
-            return state, copy.deepcopy(data)  # a caller's changes stay theirs until stored
-        state, data = await self._read(key)
+            return kept[key]
+        record = await self._read(key)
         if kept is not None:
-            kept[key] = (state, copy.deepcopy(data))
-        return state, data
+            kept[key] = record
+        return record
 
     async def _read(self, key: StorageKey) -> Record:
         storage_key = self._key(key)
@@ -147,7 +147,7 @@ class PseudonymousFsmStorage(BaseStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         _, data = await self._load(key)
-        return data
+        return copy.deepcopy(data)  # a caller's changes stay theirs until stored
 
     async def close(self) -> None:
         """The database is closed by its owner, not by the FSM."""

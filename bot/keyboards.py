@@ -7,9 +7,11 @@ of n buttons costs O(n²); here the buttons are made once and cut into rows once
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from pydantic import PrivateAttr
 
 # Telegram's limits, as aiogram's builder checks them.
 MAX_ROW_WIDTH = 8
@@ -31,6 +33,27 @@ def inline_keyboard(buttons: Iterable[InlineKeyboardButton], *widths: int) -> In
     """The buttons in rows of `widths`, the last width repeating for the rest (the layout of
     aiogram's `builder.adjust(*widths)`); rows of up to 8 when no width is given."""
     return InlineKeyboardMarkup(inline_keyboard=rows(list(buttons), widths or (MAX_ROW_WIDTH,)))
+
+
+class SharedKeyboard(InlineKeyboardMarkup):
+    """A keyboard that is everyone's (nobody's choices in it), built once and kept; its wire
+    form, what a Bot API call carries, is worked out once with it, not on every call."""
+
+    _wire: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        super().model_post_init(context)
+        # aiogram's preparation drops the unset (None) fields, button by button.
+        self._wire = self.model_dump(exclude_none=True)
+
+    def wire_form(self) -> dict[str, Any]:
+        """The keyboard as the Bot API call's JSON holds it (not to be changed)."""
+        return self._wire
+
+
+def shared_keyboard(buttons: Iterable[InlineKeyboardButton], *widths: int) -> SharedKeyboard:
+    """`inline_keyboard`, for a keyboard kept and shown to many people."""
+    return SharedKeyboard(inline_keyboard=rows(list(buttons), widths or (MAX_ROW_WIDTH,)))
 
 
 def rows(

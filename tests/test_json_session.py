@@ -3,7 +3,6 @@ files still go as aiogram's multipart form."""
 
 from __future__ import annotations
 
-import gc
 import json
 from typing import Any
 
@@ -14,10 +13,12 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods import SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import json_session
-from bot.json_session import JsonBodySession, shared_markup
+from bot.i18n import create_i18n
+from bot.json_session import JsonBodySession
+from bot.keyboards import SharedKeyboard
 from bot.sandbox.runtime import local_bot_api
 from bot.sandbox.server import LocalBotApi
+from handlers.common.menu import main_menu_keyboard
 
 
 def as_sent(value: Any) -> str:
@@ -76,24 +77,21 @@ async def test_json_bodies_hold_what_aiograms_form_holds() -> None:
     assert document["_filename:document"] == "figures.csv"  # the file went as multipart
 
 
-def menu(label: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=label, callback_data="menu:help")]]
-    )
-
-
-def test_a_shared_keyboard_goes_as_any_other_and_is_forgotten_with_it() -> None:
-    session = JsonBodySession()
-    bot = Bot("42:TEST", session=session, default=DefaultBotProperties(parse_mode="HTML"))
-    english, belarusian = shared_markup(menu("❓ Help")), shared_markup(menu("❓ Даведка"))
-    for markup, label in ((english, "❓ Help"), (belarusian, "❓ Даведка")) * 2:
-        shared = session.json_body(bot, SendMessage(chat_id=7, text="Hi", reply_markup=markup))
-        plain = session.json_body(bot, SendMessage(chat_id=7, text="Hi", reply_markup=menu(label)))
-        assert shared is not None
-        assert plain is not None
-        assert json.loads(shared) == json.loads(plain)
-        assert json_session._shared_markups[id(markup)][1] is not None  # prepared once, kept
-    kept = len(json_session._shared_markups)
-    del english
-    gc.collect()
-    assert len(json_session._shared_markups) == kept - 1
+def test_the_main_menu_is_prepared_once_per_locale_and_goes_as_any_other_keyboard() -> None:
+    i18n = create_i18n("en")
+    with i18n.context():
+        with i18n.use_locale("en"):
+            english = main_menu_keyboard()
+        with i18n.use_locale("be"):
+            belarusian = main_menu_keyboard()
+            again = main_menu_keyboard()
+    assert isinstance(english, SharedKeyboard)
+    assert belarusian is again
+    assert english.wire_form() != belarusian.wire_form()
+    session, bot = JsonBodySession(), Bot("42:TEST")
+    plain_markup = InlineKeyboardMarkup(inline_keyboard=belarusian.inline_keyboard)
+    body = session.json_body(bot, SendMessage(chat_id=7, text="Hi", reply_markup=belarusian))
+    plain = session.json_body(bot, SendMessage(chat_id=7, text="Hi", reply_markup=plain_markup))
+    assert body is not None
+    assert plain is not None
+    assert json.loads(body) == json.loads(plain)

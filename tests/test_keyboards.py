@@ -3,15 +3,26 @@ locale and hold nothing of the person they were first built for."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram import Bot
+from aiogram.methods import EditMessageText
+from aiogram.types import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import create_i18n
-from bot.keyboards import callback_button, inline_keyboard, url_button
+from bot.json_session import JsonBodySession
+from bot.keyboards import (
+    SharedKeyboard,
+    callback_button,
+    inline_keyboard,
+    shared_keyboard,
+    url_button,
+)
 from handlers.common.menu import MenuCallback, main_menu_keyboard
 from handlers.survey.views import country_pages, question_view
-from services.survey.labels import option_label
+from services.survey.labels import option_label, question_short, question_text
 from services.survey.questions import Answer
 
 
@@ -107,6 +118,56 @@ def test_a_question_keyboard_with_nothing_picked_is_built_once_per_locale() -> N
     assert belarusian is not english
     assert "Skip (prefer not to say)" in button_texts(english)
     assert "Skip (prefer not to say)" not in button_texts(belarusian)
+
+
+def test_a_shared_keyboard_goes_out_as_aiogram_prepares_the_same_keyboard() -> None:
+    buttons = [
+        *numbered(5),
+        url_button("Read «more»", "https://example.org/?a=1&b=2"),
+        InlineKeyboardButton(text="Copy", copy_text=CopyTextButton(text="Karta pobytu")),
+        InlineKeyboardButton(text="App", web_app=WebAppInfo(url="https://example.org/app")),
+        InlineKeyboardButton(text="Pay", pay=False),
+    ]
+    shared = shared_keyboard(buttons, 2, 1)
+    plain = inline_keyboard(buttons, 2, 1)
+    assert not isinstance(plain, SharedKeyboard)
+    session, bot = JsonBodySession(), Bot("42:sandbox")
+    bodies = [
+        session.json_body(bot, EditMessageText(chat_id=5, message_id=9, text="x", reply_markup=kb))
+        for kb in (shared, plain)
+    ]
+    assert bodies[0] is not None
+    assert bodies[1] is not None
+    assert json.loads(bodies[0]) == json.loads(bodies[1])
+    assert json.loads(bodies[0])["reply_markup"]["inline_keyboard"][4][0] == {
+        "text": "Read «more»",
+        "url": "https://example.org/?a=1&b=2",
+    }
+
+
+def test_everyones_question_keyboard_is_prepared_once_and_one_with_picks_is_not() -> None:
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale("en"):
+        _, everyones = question_view(7, {"status": "left_after"}, "country", 2026)
+        _, picked = question_view(7, {"status": "planning"}, "reasons", 2026, picked=("safety",))
+    assert isinstance(everyones, SharedKeyboard)
+    assert everyones.wire_form() is everyones.wire_form()
+    assert not isinstance(picked, SharedKeyboard)
+
+
+def test_question_words_are_translated_once_per_locale_and_follow_it() -> None:
+    i18n = create_i18n("en")
+    with i18n.context():
+        with i18n.use_locale("be"):
+            belarusian = question_text("country"), question_short("country")
+        with i18n.use_locale("en"):
+            english = question_text("country"), question_short("country")
+        with i18n.use_locale("be"):
+            assert (question_text("country"), question_short("country")) == belarusian
+            assert question_text("unknown") == "unknown"
+    assert english == ("Which country do you live in now?", "Country now")
+    assert belarusian[0] != english[0]
+    assert belarusian[1] != english[1]
 
 
 def test_a_keyboard_with_picks_is_not_kept() -> None:

@@ -91,6 +91,20 @@ async def test_a_kept_dialogue_is_never_anothers_and_ends_with_its_update(
         assert await fsm.get_data(ALICE) == {"picked": ["b"]}
 
 
+async def test_data_changed_after_it_was_stored_does_not_change_the_kept_dialogue(
+    storage: SqliteStorage, counting: CountingReads
+) -> None:
+    fsm = PseudonymousFsmStorage(storage, KEYRING)
+    with records_kept_for_update():
+        data: dict[str, object] = {"picked": ["a"]}
+        await fsm.set_data(ALICE, data)
+        data["picked"] = ["changed after it was stored"]
+        await fsm.set_state(ALICE, "survey:answering")  # stores the kept data again
+        assert await fsm.get_data(ALICE) == {"picked": ["a"]}
+    assert await fsm.get_data(ALICE) == {"picked": ["a"]}
+    assert counting.reads == 2  # once in the update, once after it
+
+
 async def test_a_task_started_in_an_update_reads_afresh_once_the_update_ends(
     storage: SqliteStorage,
 ) -> None:

@@ -76,15 +76,14 @@ class SealedRedisStorage(RedisStorage):
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         _, data = await self._load(key)
-        return data
+        return copy.deepcopy(data)  # a caller's changes stay theirs until stored
 
     async def _load(self, key: StorageKey) -> tuple[str | None, dict[str, Any]]:
         """State and data in one round trip, once per update (a survey press asks four
-        times); a caller's changes to the data stay theirs until stored."""
+        times); the data is shared, not a copy."""
         kept = kept_records()
         if kept is not None and key in kept:
-            state, data = kept[key]
-            return state, copy.deepcopy(data)
+            return kept[key]
         sealed_state, sealed_data = await self.redis.mget(
             self.key_builder.build(key, "state"), self.key_builder.build(key, "data")
         )
@@ -92,7 +91,7 @@ class SealedRedisStorage(RedisStorage):
         state = name if isinstance(name, str) else None
         data = dict(opened) if isinstance(opened, dict) else {}
         if kept is not None:
-            kept[key] = (state, copy.deepcopy(data))
+            kept[key] = (state, data)
         return state, data
 
     def _open(self, sealed: bytes | None) -> Any:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.json_session import shared_markup
-from bot.keyboards import callback_button, inline_keyboard
+from bot.keyboards import SharedKeyboard, callback_button, shared_keyboard
 
 
 class MenuCallback(CallbackData, prefix="menu"):
@@ -18,20 +16,20 @@ class MenuCallback(CallbackData, prefix="menu"):
 
 
 # The menu is the same for everyone who reads a locale: built once per locale.
-_menus: dict[str, InlineKeyboardMarkup] = {}
+_menus: dict[str, SharedKeyboard] = {}
 
 
-def main_menu_keyboard() -> InlineKeyboardMarkup:
+def main_menu_keyboard() -> SharedKeyboard:
     """The main menu in the current locale."""
     locale = get_i18n().current_locale
     menu = _menus.get(locale)
     if menu is None:
-        menu = _menus[locale] = shared_markup(build_main_menu())
+        menu = _menus[locale] = build_main_menu()
     return menu
 
 
-def build_main_menu() -> InlineKeyboardMarkup:
-    return inline_keyboard(
+def build_main_menu() -> SharedKeyboard:
+    return shared_keyboard(
         [
             callback_button(_("🧭 Relocation guide"), MenuCallback(action="relocate")),
             callback_button(_("📋 Survey"), MenuCallback(action="survey")),

@@ -14,8 +14,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.json_session import shared_markup
-from bot.keyboards import callback_button, inline_keyboard
+from bot.keyboards import callback_button, inline_keyboard, shared_keyboard
 from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.guide.report_button import ReportCallback
@@ -155,7 +154,7 @@ def make_article_view(
         article, article_labels(), today=today, stale_after_days=stale_after_days
     )
     # Kept by ArticleViews and shown to every reader: turned into JSON once.
-    return text, shared_markup(inline_keyboard(buttons, 2, 1))
+    return text, shared_keyboard(buttons, 2, 1)
 
 
 async def relocate_command(message: Message, library: KnowledgeLibrary) -> None:

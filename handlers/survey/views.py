@@ -12,7 +12,7 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.callback_types import StoredId
-from bot.keyboards import callback_button, inline_keyboard
+from bot.keyboards import SharedKeyboard, callback_button, inline_keyboard, shared_keyboard
 from services.countries import collation_key, country_name
 from services.survey.labels import answer_label, option_label, question_short, question_text
 from services.survey.questions import (
@@ -116,7 +116,6 @@ def question_view(
             page=page, pages=len(country_pages(locale))
         )
     layout = (
-        locale,
         wave_id,
         code,
         question.options_for(answers, this_year),
@@ -127,10 +126,14 @@ def question_view(
     )
     # A keyboard with nothing picked is everyone's: built once. One with picks is built anew,
     # so no combination of someone's answers is kept beyond the update.
-    return text, question_keyboard(*layout) if picked else common_question_keyboard(*layout)
+    if picked:
+        buttons, widths = question_buttons(*layout)
+        return text, inline_keyboard(buttons, *widths)
+    return text, common_question_keyboard(locale, *layout)
 
 
-def question_keyboard(
+@functools.lru_cache(maxsize=1024)  # per locale, wave and question, page, years: a few hundred
+def common_question_keyboard(
     locale: str,
     wave_id: int,
     code: str,
@@ -139,8 +142,24 @@ def question_keyboard(
     picked: tuple[str, ...],
     editing: bool,
     has_previous: bool,
-) -> InlineKeyboardMarkup:
-    """The buttons of one question (in the current locale, which `locale` names)."""
+) -> SharedKeyboard:
+    """A question's keyboard with nothing picked in `locale` (the current one): built and
+    prepared for sending once."""
+    layout = (wave_id, code, options, page, picked, editing, has_previous)
+    buttons, widths = question_buttons(*layout)
+    return shared_keyboard(buttons, *widths)
+
+
+def question_buttons(
+    wave_id: int,
+    code: str,
+    options: tuple[str, ...],
+    page: int,
+    picked: tuple[str, ...],
+    editing: bool,
+    has_previous: bool,
+) -> tuple[list[InlineKeyboardButton], list[int]]:
+    """The buttons of one question in the current locale, and the widths of their rows."""
     question = BY_CODE[code]
     buttons: list[InlineKeyboardButton] = []
     widths: list[int] = []
@@ -161,7 +180,7 @@ def question_keyboard(
         button(_("Done ➡️"), "done")
         widths.append(1)
     elif question.common:
-        pages = country_pages(locale)
+        pages = country_pages(get_i18n().current_locale)
         shown = question.common if page == 0 else pages[page - 1]
         for option in shown:
             button(option_label(code, option), "pick", option)
@@ -189,11 +208,7 @@ def question_keyboard(
     elif has_previous:
         button(_("⬅️ Back"), "back")
         widths.append(1)
-    return inline_keyboard(buttons, *[width for width in widths if width])
-
-
-# Per locale, wave and question (and page, and the years a status allows): a few hundred.
-common_question_keyboard = functools.lru_cache(maxsize=1024)(question_keyboard)
+    return buttons, [width for width in widths if width]
 
 
 def summary_view(wave_id: int, answers: Answers) -> tuple[str, InlineKeyboardMarkup]:

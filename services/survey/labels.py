@@ -18,7 +18,13 @@ def flag(code: str) -> str:
 
 
 def question_text(code: str) -> str:
-    texts = {
+    return _question_texts(get_i18n().current_locale).get(code, code)
+
+
+@functools.cache  # asked on every survey screen: translated once per locale
+def _question_texts(locale: str) -> dict[str, str]:
+    """Every question in `locale`, which is the current locale when it is built."""
+    return {
         "status": _("Where are you now with relocation?"),
         "country": _("Which country do you live in now?"),
         "year_left": _("When did you leave Belarus?"),
@@ -30,12 +36,17 @@ def question_text(code: str) -> str:
         "move_how": _("How did the move happen?"),
         "return_plan": _("Do you plan to return to Belarus?"),
     }
-    return texts.get(code, code)
 
 
 def question_short(code: str) -> str:
     """The question's name in summaries and tables."""
-    names = {
+    return _question_names(get_i18n().current_locale).get(code, code)
+
+
+@functools.cache
+def _question_names(locale: str) -> dict[str, str]:
+    """Every question's short name in `locale`, which is the current locale when it is built."""
+    return {
         "status": _("Status"),
         "country": _("Country now"),
         "year_left": _("Year left"),
@@ -47,7 +58,6 @@ def question_short(code: str) -> str:
         "move_how": _("How the move happened"),
         "return_plan": _("Plans to return"),
     }
-    return names.get(code, code)
 
 
 def option_label(question: str, option: str) -> str:
