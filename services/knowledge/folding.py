@@ -250,6 +250,9 @@ _SHORTHAND_TEXT = {
     # The guide writes both "ВНЖ" and "вид на жительство" ("гуманитарный ВНЖ" is a keyword):
     # one spelling, so that either phrase finds the other.
     "внж vnzh": "вид жительство",
+    # "КП" is Karta Polaka in the guide and karta pobytu as often in the chats: a Polish
+    # card, and the rest of the question says which.
+    "кп kp": "карта польша",
     "доки дакі": "документы",
     "загран загранник загранпаспорт": "паспорт",
     "ипшник ипэшник іпэшнік": "ИП",
