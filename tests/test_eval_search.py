@@ -30,7 +30,13 @@ def test_every_blind_holdout_is_run_after_the_tuning_sets_when_present(
     (tmp_path / "tests/eval").mkdir(parents=True)
     monkeypatch.setattr(eval_search, "ROOT", tmp_path)
     tuning = list(eval_search.TUNING_SETS)
-    assert {"questions.yaml", "holdout.yaml", "holdout3.yaml", "holdout10.yaml", "holdout11.yaml"} <= set(tuning)
+    assert {
+        "questions.yaml",
+        "holdout.yaml",
+        "holdout3.yaml",
+        "holdout10.yaml",
+        "holdout11.yaml",
+    } <= set(tuning)
     assert eval_search.default_sets() == tuning
     for name in ("holdout13.yaml", "holdout3.yaml", "holdout12.yaml", "holdout2.yaml", "x.yaml"):
         (tmp_path / "tests/eval" / name).write_text("[]\n", "utf-8")
