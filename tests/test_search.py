@@ -945,11 +945,11 @@ def test_a_country_the_story_is_told_from_is_not_the_topic(index: SearchIndex) -
 
 def test_a_close_rival_the_asked_sentence_points_to_makes_the_best_a_choice() -> None:
     # "I'm on a karta pobytu... how do I check my insurance?": the best hit owes its lead to
-    # the story; the rival, close behind, to the sentence that asks.
+    # the story; the rival, close behind, to the sentence that asks, so it goes first.
     story = SearchHit("pl-karta-pobytu", 17.7, 0.7, 4, True, asked_score=0.7)
     asked = SearchHit("by-health-insurance", 10.3, 0.64, 5, True, asked_score=6.1)
     answer = answer_question(FixedRanking([story, asked]), "q")
-    assert answer == Answer(None, ("pl-karta-pobytu", "by-health-insurance"))
+    assert answer == Answer(None, ("by-health-insurance", "pl-karta-pobytu"))
 
 
 @pytest.mark.parametrize("rival_asked", [0.0, 2.0])
