@@ -225,6 +225,23 @@ def test_the_choice_asked_about_goes_first_when_the_story_put_another_first() ->
     assert answer == Answer(None, ("pl-karta-pobytu", "by-passport"))
 
 
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("БК в Литве: какая минимальная зарплата нужна", "lt-blue-card"),
+        ("гумвиза в Литву, куда подавать", "by-humanitarian-protection"),
+        ("ВУ поменять в Польше, что нужно", "by-driving-licence"),
+        ("EU LTR in Poland: what are the conditions", "pl-long-term-citizenship"),
+    ],
+)
+def test_chat_shorthand_is_spelt_as_the_guides_own_names(
+    index: SearchIndex, question: str, expected: str
+) -> None:
+    assert stems("БК") == stems("Blue Card")
+    assert stems("LTR") == stems("long-term resident")
+    assert answer_question(index, question).article_id == expected
+
+
 def test_what_one_has_does_not_cover_a_topic_the_guide_lacks(index: SearchIndex) -> None:
     assert qualifying_stems("кредит иностранцу с картой побыту") == set(stems("картой побыту"))
     assert qualifying_stems("страховка с 2026 года") == set()  # "since", not "with"

@@ -254,6 +254,12 @@ _SHORTHAND_TEXT = {
     # card, and the rest of the question says which.
     "кп kp": "карта польша",
     "доки дакі": "документы",
+    # Chat's shorthand for the guide's own names: the EU Blue Card, a humanitarian visa, a
+    # driving licence ("водительское удостоверение"), EU long-term resident status.
+    "бк bk": "blue card",
+    "гумвиза гумвіза humviza": "humanitarian виза",
+    "ву": "водительские права",
+    "ltr": "long-term resident",
     "загран загранник загранпаспорт": "паспорт",
     "ипшник ипэшник іпэшнік": "ИП",
 }
