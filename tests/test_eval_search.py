@@ -30,10 +30,16 @@ def test_every_blind_holdout_is_run_after_the_tuning_sets_when_present(
     (tmp_path / "tests/eval").mkdir(parents=True)
     monkeypatch.setattr(eval_search, "ROOT", tmp_path)
     tuning = list(eval_search.TUNING_SETS)
-    assert {"questions.yaml", "holdout.yaml", "holdout3.yaml", "holdout10.yaml"} <= set(tuning)
+    assert {
+        "questions.yaml",
+        "holdout.yaml",
+        "holdout3.yaml",
+        "holdout10.yaml",
+        "holdout11.yaml",
+    } <= set(tuning)
     assert eval_search.default_sets() == tuning
-    for name in ("holdout12.yaml", "holdout3.yaml", "holdout11.yaml", "holdout2.yaml", "x.yaml"):
+    for name in ("holdout13.yaml", "holdout3.yaml", "holdout12.yaml", "holdout2.yaml", "x.yaml"):
         (tmp_path / "tests/eval" / name).write_text("[]\n", "utf-8")
-    # Retired holdouts (3 to 10) are tuning sets, listed once; only 11 and later are blind.
-    assert eval_search.default_sets() == [*tuning, "holdout11.yaml", "holdout12.yaml"]
-    assert {"holdout11.yaml", "holdout12.yaml"}.isdisjoint(eval_search.TUNING_SETS)
+    # Retired holdouts (3 to 11) are tuning sets, listed once; only 12 and later are blind.
+    assert eval_search.default_sets() == [*tuning, "holdout12.yaml", "holdout13.yaml"]
+    assert {"holdout12.yaml", "holdout13.yaml"}.isdisjoint(eval_search.TUNING_SETS)

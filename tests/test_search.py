@@ -198,6 +198,50 @@ def test_trc_and_trp_are_one_term(index: SearchIndex) -> None:
     assert answer.article_id == "lt-work-residence"
 
 
+def test_kp_is_a_polish_card_and_the_question_says_which(index: SearchIndex) -> None:
+    assert stems("КП") == stems("KP") == stems("карта Польша")
+    # The residence card, asked about by what one does with it: no longer Karta Polaka.
+    answer = answer_question(index, "КП: можно ли подать документы через MOS онлайн")
+    assert answer.article_id == "pl-karta-pobytu"
+    answer = answer_question(index, "Karta Polaka (KP): does it give a free national visa")
+    assert answer.article_id == "pl-karta-polaka"
+
+
+def test_the_choice_asked_about_goes_first_when_the_story_put_another_first() -> None:
+    # The story ("I live on a karta pobytu") put its article first; the question asked is
+    # about the passport, which owes most of its score to it.
+    story = SearchHit(
+        "pl-karta-pobytu", 30.0, coverage=0.4, words=2, in_headline=True, asked_score=1.0
+    )
+    asked = SearchHit(
+        "by-passport", 25.0, coverage=0.6, words=2, in_headline=True, asked_score=20.0
+    )
+    answer = answer_question(FixedRanking([story, asked]), "q")
+    assert answer == Answer(None, ("by-passport", "pl-karta-pobytu"))
+    # A question that only points back at the story ("can I still renew it?") holds none of
+    # the first choice's words: the story is what it asks about, and the order stays.
+    pointing_back = replace(story, asked_score=0.0)
+    answer = answer_question(FixedRanking([pointing_back, asked]), "q")
+    assert answer == Answer(None, ("pl-karta-pobytu", "by-passport"))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("БК в Литве: какая минимальная зарплата нужна", "lt-blue-card"),
+        ("гумвиза в Литву, куда подавать", "by-humanitarian-protection"),
+        ("ВУ поменять в Польше, что нужно", "by-driving-licence"),
+        ("EU LTR in Poland: what are the conditions", "pl-long-term-citizenship"),
+    ],
+)
+def test_chat_shorthand_is_spelt_as_the_guides_own_names(
+    index: SearchIndex, question: str, expected: str
+) -> None:
+    assert stems("БК") == stems("Blue Card")
+    assert stems("LTR") == stems("long-term resident")
+    assert answer_question(index, question).article_id == expected
+
+
 def test_what_one_has_does_not_cover_a_topic_the_guide_lacks(index: SearchIndex) -> None:
     assert qualifying_stems("кредит иностранцу с картой побыту") == set(stems("картой побыту"))
     assert qualifying_stems("страховка с 2026 года") == set()  # "since", not "with"
@@ -918,11 +962,11 @@ def test_a_country_the_story_is_told_from_is_not_the_topic(index: SearchIndex) -
 
 def test_a_close_rival_the_asked_sentence_points_to_makes_the_best_a_choice() -> None:
     # "I'm on a karta pobytu... how do I check my insurance?": the best hit owes its lead to
-    # the story; the rival, close behind, to the sentence that asks.
+    # the story; the rival, close behind, to the sentence that asks, so it goes first.
     story = SearchHit("pl-karta-pobytu", 17.7, 0.7, 4, True, asked_score=0.7)
     asked = SearchHit("by-health-insurance", 10.3, 0.64, 5, True, asked_score=6.1)
     answer = answer_question(FixedRanking([story, asked]), "q")
-    assert answer == Answer(None, ("pl-karta-pobytu", "by-health-insurance"))
+    assert answer == Answer(None, ("by-health-insurance", "pl-karta-pobytu"))
 
 
 @pytest.mark.parametrize("rival_asked", [0.0, 2.0])

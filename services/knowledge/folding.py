@@ -250,7 +250,16 @@ _SHORTHAND_TEXT = {
     # The guide writes both "ВНЖ" and "вид на жительство" ("гуманитарный ВНЖ" is a keyword):
     # one spelling, so that either phrase finds the other.
     "внж vnzh": "вид жительство",
+    # "КП" is Karta Polaka in the guide and karta pobytu as often in the chats: a Polish
+    # card, and the rest of the question says which.
+    "кп kp": "карта польша",
     "доки дакі": "документы",
+    # Chat's shorthand for the guide's own names: the EU Blue Card, a humanitarian visa, a
+    # driving licence ("водительское удостоверение"), EU long-term resident status.
+    "бк bk": "blue card",
+    "гумвиза гумвіза humviza": "humanitarian виза",
+    "ву": "водительские права",
+    "ltr": "long-term resident",
     "загран загранник загранпаспорт": "паспорт",
     "ипшник ипэшник іпэшнік": "ИП",
 }

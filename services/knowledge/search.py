@@ -993,6 +993,10 @@ def _is_weak_choice(ranked: list[SearchHit]) -> bool:
 
 # A rival owing this share of its score to the sentences that ask is what they point to.
 ASKED_SHARE = 1 / 3
+# A first choice owing less than this share (but some) of its score to the sentences that ask
+# owes its place to the story; none at all means the question only points back at it ("can I
+# still renew it?").
+STORY_SHARE = 0.15
 
 
 def _asked_points_elsewhere(ranked: list[SearchHit]) -> bool:
@@ -1005,6 +1009,24 @@ def _asked_points_elsewhere(ranked: list[SearchHit]) -> bool:
         and rival.asked_score >= ASKED_SHARE * _topic_score(rival)
         for rival in ranked[1:3]
     )
+
+
+def _owes_to_the_question(hit: SearchHit) -> bool:
+    return hit.asked_score >= ASKED_SHARE * _topic_score(hit)
+
+
+def _asked_about(choices: list[SearchHit]) -> SearchHit | None:
+    """Among the choices for a message with a story, the one the sentences that ask are about,
+    when the first owes its place to the story ("живу в Гданьске на карте побыту...")."""
+    first = choices[0] if choices else None
+    if first is None or not 0 < first.asked_score < STORY_SHARE * _topic_score(first):
+        return None
+    rivals = [
+        hit
+        for hit in choices[1:]
+        if hit.asked_score > choices[0].asked_score and _owes_to_the_question(hit)
+    ]
+    return max(rivals, key=lambda hit: hit.asked_score, default=None)
 
 
 def _lacks_the_topic(best: SearchHit) -> bool:
@@ -1034,4 +1056,9 @@ def answer_question(index: SearchIndex, question: str) -> Answer:
     # article meant, and the question is answered either way.
     floor = MIN_SHARE_OF_BEST * ranked[0].score
     near = [hit for hit in ranked if hit not in hits and hit.score >= floor and _is_near_miss(hit)]
-    return Answer(None, tuple(hit.article_id for hit in [*hits, *near][:3]))
+    choices = [*hits, *near][:3]
+    asked_about = _asked_about(choices)
+    if asked_about is not None:
+        choices.remove(asked_about)
+        choices.insert(0, asked_about)
+    return Answer(None, tuple(hit.article_id for hit in choices))
