@@ -36,10 +36,11 @@ def test_every_blind_holdout_is_run_after_the_tuning_sets_when_present(
         "holdout3.yaml",
         "holdout10.yaml",
         "holdout11.yaml",
+        "holdout12.yaml",
     } <= set(tuning)
     assert eval_search.default_sets() == tuning
-    for name in ("holdout13.yaml", "holdout3.yaml", "holdout12.yaml", "holdout2.yaml", "x.yaml"):
+    for name in ("holdout14.yaml", "holdout3.yaml", "holdout13.yaml", "holdout2.yaml", "x.yaml"):
         (tmp_path / "tests/eval" / name).write_text("[]\n", "utf-8")
-    # Retired holdouts (3 to 11) are tuning sets, listed once; only 12 and later are blind.
-    assert eval_search.default_sets() == [*tuning, "holdout12.yaml", "holdout13.yaml"]
-    assert {"holdout12.yaml", "holdout13.yaml"}.isdisjoint(eval_search.TUNING_SETS)
+    # Retired holdouts (3 to 12) are tuning sets, listed once; only 13 and later are blind.
+    assert eval_search.default_sets() == [*tuning, "holdout13.yaml", "holdout14.yaml"]
+    assert {"holdout13.yaml", "holdout14.yaml"}.isdisjoint(eval_search.TUNING_SETS)
