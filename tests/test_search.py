@@ -253,6 +253,21 @@ def test_what_one_has_does_not_cover_a_topic_the_guide_lacks(index: SearchIndex)
     assert answer.article_id == "pl-karta-pobytu"
 
 
+def test_a_topic_one_article_names_in_passing_is_not_covered_by_what_one_has(
+    index: SearchIndex,
+) -> None:
+    # "mortgage" is only in one article's text (a sale or mortgage of real estate): the
+    # residence permit the person has is no answer to it.
+    for question in (
+        "mortgage in Warsaw for someone with a karta pobytu",
+        "can a Belarusian with a Polish residence permit get a mortgage",
+    ):
+        assert answer_question(index, question) == Answer(None, ())
+    # The article that names it is still found when the question is about its topic.
+    answer = answer_question(index, "selling my flat in Minsk with a mortgage on it")
+    assert answer.article_id == "by-documents"
+
+
 def test_half_a_year_is_a_time_not_a_topic_the_guide_lacks(index: SearchIndex) -> None:
     assert stems("полгода полугода паўгода полтора паўтара") == []
     for question in (
@@ -604,7 +619,9 @@ def test_a_topic_word_no_article_holds_weighs_against_an_answer(index: SearchInd
     assert "pl-pbh" in answer_question(index, "ці працуе яшчэ PBH ці ўсё, зачынілі?").candidates
 
 
-@pytest.mark.parametrize("verb", ["зачынілі", "moving", "атрымаць", "знаходзіцца", "пришла"])
+@pytest.mark.parametrize(
+    "verb", ["зачынілі", "moving", "атрымаць", "знаходзіцца", "пришла", "перейти", "найти"]
+)
 def test_verb_endings_are_told_from_nouns(verb: str) -> None:
     assert looks_like_a_verb(fold(verb))
 
@@ -612,6 +629,12 @@ def test_verb_endings_are_told_from_nouns(verb: str) -> None:
 @pytest.mark.parametrize("noun", ["ипотека", "пенсия", "pension", "крыптабіржы", "пахаванне"])
 def test_nouns_do_not_look_like_verbs(noun: str) -> None:
     assert not looks_like_a_verb(fold(noun))
+
+
+def test_switching_from_a_visa_is_not_having_one(index: SearchIndex) -> None:
+    # "перейти с визы": "с" is "from" after a verb, and the visa is what the question is about.
+    answer = answer_question(index, "как в Польше перейти с туристической визы на работу")
+    assert answer.article_id == "pl-work-visa"
 
 
 def test_belarusian_function_words_are_stopwords_as_russian_and_english_ones_are() -> None:

@@ -223,7 +223,7 @@ _EMPTY_VERB_STEMS = frozenset(
 # share one ("бабулі" ends as "чулі"): it then weighs as a rare word, as before.
 _VERB_ENDING = re.compile(
     "(?:[aeiu]t|[aeiu]c|[aeiu]l[aio]|shl[aio]|shel|[aeiu]sh|[aeiu]te|[iu]ut|[iu]uc"
-    "|tsia|cia|cca|inh|ed)$"
+    "|tsia|cia|cca|inh|ed|iti)$"
 )
 
 

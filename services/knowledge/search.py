@@ -498,6 +498,13 @@ class SearchIndex:
         """Held by so many articles ("employer", "работа") that it tells none of them apart."""
         return len(self._postings[stem][0]) > COMMON_SHARE * len(self._ids)
 
+    def _in_one_text_only(self, expanded: list[tuple[str, float]]) -> bool:
+        """Held, exactly as typed, by one article alone and only in its text."""
+        if len(expanded) != 1 or expanded[0][1] != 1.0:
+            return False
+        slots, stem_weights = self._postings[expanded[0][0]]
+        return len(slots) == 1 and float(stem_weights[0]) < HEADLINE_WEIGHT
+
     def _names_a_topic(self, term: Term) -> bool:
         """A word naming something the question is about: one few articles hold, or one the
         guide lacks ("dog"); not a typo guess, an action, or a word most articles use."""
@@ -633,6 +640,7 @@ class SearchIndex:
         named_cards = self._is_card & named_articles
         lacks_topic = False
         missing: set[str] = set()  # topic words no article holds, even misspelt
+        passing: set[str] = set()  # topic words one article's text names only in passing
         for row, term in enumerate(terms):
             expanded = self._expand(term)
             is_topic = term.stem not in place_names
@@ -645,6 +653,10 @@ class SearchIndex:
             if is_topic and term.names_a_topic and not expanded and len(term.stem) >= 4:
                 lacks_topic = True
                 missing.add(term.stem)
+            elif is_topic and term.names_a_topic and self._in_one_text_only(expanded):
+                # "mortgage" of one article's text ("a sale or mortgage of real estate"): the
+                # guide holds no article on it, though it is not quite missing.
+                passing.add(term.stem)
             possible[row] = counts * max(
                 (self._idf[c] for c, _ in expanded), default=unknown * self._max_idf
             )
@@ -726,8 +738,9 @@ class SearchIndex:
             topic_rows,
         )
         one_sentence = len(_SENTENCE_END.split(question[:1000].strip())) == 1
-        qualifier = qualifying_stems(question[:1000]) if missing and one_sentence else set()
-        if missing - qualifier and qualifier:
+        unanswered = missing | passing
+        qualifier = qualifying_stems(question[:1000]) if unanswered and one_sentence else set()
+        if unanswered - qualifier and qualifier:
             # "a mortgage for a foreigner with a karta pobytu": what the guide lacks is asked
             # about; what the person has ("with a karta pobytu") covers none of it.
             rows = [row for row in topic_rows if terms[row].stem not in qualifier]
