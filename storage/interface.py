@@ -507,6 +507,12 @@ class Storage(Protocol):
         """`async with storage.transaction() as tx:` commits on success and rolls back on an
         exception; transactions run one at a time and do not nest."""
 
+    async def write_dialogue(
+        self, key: str, blob: bytes | None, wave_id: int | None = None
+    ) -> None:
+        """Save one dialogue's state (`FsmRepository.save`; None deletes it) as a transaction
+        of its own: the unit of work of every dialogue step, made cheap where it can be."""
+
     async def checkpoint_truncate(self) -> bool:
         """Push committed deletions out of every journal onto the main file, retrying briefly
         while a reader blocks it; False if it could not finish yet (it finishes in the
