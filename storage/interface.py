@@ -477,7 +477,7 @@ class Transaction(Protocol):
 
 class Storage(Protocol):
     """Everything the bot persists. The properties only read committed data (long reads never
-    hold up writers); every write goes through `transaction()`."""
+    hold up writers); every write goes through `transaction()` (`write_dialogue` is one)."""
 
     @property
     def meta(self) -> MetaReader: ...
