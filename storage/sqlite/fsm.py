@@ -62,6 +62,7 @@ def _write_alone(
             db.execute(_SAVE, (key, blob, wave_id))
         db.commit()
     except BaseException:
-        # The thread finishes this even if the awaiting task is cancelled: never left open.
+        # The thread finishes this even if the awaiting task is cancelled (the write may then
+        # still land, as if done just before): the connection is never left in a transaction.
         db.rollback()
         raise
