@@ -116,12 +116,12 @@ class PseudonymousFsmStorage(BaseStorage):
             self._saves += 1
             self._without_dialogue.pop(storage_key, None)
         saves_before = self._saves
-        async with self._storage.transaction() as tx:
-            if deleting:
-                await tx.fsm.delete(storage_key)
-            else:
-                sealed = self._keyring.fsm_sealer.seal_json({"state": state, "data": dict(data)})
-                await tx.fsm.save(storage_key, sealed, survey_wave(data))
+        sealed = (
+            None
+            if deleting
+            else self._keyring.fsm_sealer.seal_json({"state": state, "data": dict(data)})
+        )
+        await self._storage.write_dialogue(storage_key, sealed, survey_wave(data))
         if deleting and self._saves == saves_before:
             self._remember_without_dialogue(storage_key)
         if kept is not None:

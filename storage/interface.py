@@ -477,7 +477,7 @@ class Transaction(Protocol):
 
 class Storage(Protocol):
     """Everything the bot persists. The properties only read committed data (long reads never
-    hold up writers); every write goes through `transaction()`."""
+    hold up writers); every write goes through `transaction()` (`write_dialogue` is one)."""
 
     @property
     def meta(self) -> MetaReader: ...
@@ -506,6 +506,12 @@ class Storage(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:
         """`async with storage.transaction() as tx:` commits on success and rolls back on an
         exception; transactions run one at a time and do not nest."""
+
+    async def write_dialogue(
+        self, key: str, blob: bytes | None, wave_id: int | None = None
+    ) -> None:
+        """Save one dialogue's state (`FsmRepository.save`; None deletes it) as a transaction
+        of its own: the unit of work of every dialogue step, made cheap where it can be."""
 
     async def checkpoint_truncate(self) -> bool:
         """Push committed deletions out of every journal onto the main file, retrying briefly

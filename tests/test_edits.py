@@ -3,16 +3,20 @@ as aiogram's edit, "not modified" ignored, and a message that cannot be edited s
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.methods import EditMessageText
 from aiogram.types import CallbackQuery, Message
 
-from bot.edits import EditMessageTextUnread, edit_in_place
 from bot.json_session import JsonBodySession
 from bot.keyboards import callback_button, shared_keyboard
 from bot.sandbox.runtime import local_bot_api
 from bot.sandbox.server import LocalBotApi
+from bot.unread import unread_class
+from handlers.common.replies import edit_or_send
 
 
 async def test_an_edit_in_place_is_aiograms_edit_with_its_answer_left_unread() -> None:
@@ -28,15 +32,16 @@ async def test_an_edit_in_place_is_aiograms_edit_with_its_answer_left_unread() -
             await sent.edit_text("<b>Question 1</b> & more", reply_markup=keyboard)
             by_aiogram = api.calls[-1].params
             query = press(bot, sent)
-            await edit_in_place(query, "<b>Question 2</b> & more", keyboard)
+            await edit_or_send(query, "<b>Question 2</b> & more", keyboard)
             assert api.calls[-1].params == {**by_aiogram, "text": "<b>Question 2</b> & more"}
             assert api.messages[(chat.id, sent.message_id)]["text"] == "Question 2 & more"
             # The same again changes nothing: Telegram's refusal is not an error here.
-            await edit_in_place(query, "<b>Question 2</b> & more", keyboard)
+            await edit_or_send(query, "<b>Question 2</b> & more", keyboard)
             assert [call.method for call in api.calls[-2:]] == ["editMessageText"] * 2
-            answer = await bot(
-                EditMessageTextUnread(chat_id=chat.id, message_id=sent.message_id, text="3")
+            edit = unread_class(EditMessageText)(
+                chat_id=chat.id, message_id=sent.message_id, text="3"
             )
+            answer: Any = await bot(edit)
             assert isinstance(answer, dict)
             assert answer["text"] == "3"
         finally:
@@ -54,7 +59,7 @@ async def test_a_message_that_cannot_be_edited_is_sent_anew() -> None:
             theirs = Message.model_validate(
                 api.message_update(user, chat, {"text": "hi"})["message"], context={"bot": bot}
             )
-            await edit_in_place(press(bot, theirs), "Fresh", None)
+            await edit_or_send(press(bot, theirs), "Fresh", None)
         finally:
             await bot.session.close()
     assert [call.method for call in api.calls] == ["editMessageText", "sendMessage"]

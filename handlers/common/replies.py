@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import EditMessageText
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+
+from bot.unread import unread_class
 
 
 def out_of_date() -> str:
@@ -15,14 +18,24 @@ def out_of_date() -> str:
 async def edit_or_send(
     query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Show `text` in the message whose button was pressed; send anew if it can't be edited."""
+    """Show `text` in the message whose button was pressed; send anew if it can't be edited.
+    The edit is aiogram's `message.edit_text`, its answer (the edited message) left unread."""
     message = query.message
+    bot = query.bot
+    if bot is None or message is None:
+        return
     if isinstance(message, Message):
+        edit = unread_class(EditMessageText)(
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            business_connection_id=message.business_connection_id,
+            text=text,
+            reply_markup=keyboard,
+        )
         try:
-            await message.edit_text(text, reply_markup=keyboard)
+            await bot(edit)
             return
         except TelegramBadRequest as exc:
             if "message is not modified" in exc.message:
                 return
-    if message is not None and query.bot is not None:
-        await query.bot.send_message(message.chat.id, text, reply_markup=keyboard)
+    await bot.send_message(message.chat.id, text, reply_markup=keyboard)

@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import callback_button, inline_keyboard
+from bot.unread import call_unread
 from handlers.common.menu import MenuCallback
 from handlers.guide.relocate import BrowseCallback, article_view
 from services.clock import Clock
@@ -45,12 +46,13 @@ async def answer(
     `replied` (quoting it) when answering someone else's question."""
 
     async def reply(text: str, markup: InlineKeyboardMarkup) -> None:
+        # Telegram's answer (the whole article message) is not read: nobody here uses it.
         if replied is None:
-            await message.reply(text, reply_markup=markup)
+            await call_unread(message.reply(text, reply_markup=markup))
             return
         # `answer` keeps the forum topic of `message`; the reply lands under the question.
-        await message.answer(
-            text, reply_markup=markup, reply_parameters=quoting(replied, question)
+        await call_unread(
+            message.answer(text, reply_markup=markup, reply_parameters=quoting(replied, question))
         )
 
     knowledge = library.base

@@ -15,7 +15,6 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.edits import edit_in_place
 from handlers.common.menu import MenuCallback
 from handlers.common.replies import edit_or_send, out_of_date
 from handlers.survey.notify import notify_keyboard
@@ -220,7 +219,7 @@ async def on_typed_country(
 
 async def show(query: CallbackQuery, progress_: Progress) -> None:
     text, keyboard = progress_.view()
-    await edit_in_place(query, text, keyboard)
+    await edit_or_send(query, text, keyboard)
 
 
 async def submit(

@@ -99,6 +99,15 @@ class PostgresStorage:
             finally:
                 self._writing = None
 
+    async def write_dialogue(
+        self, key: str, blob: bytes | None, wave_id: int | None = None
+    ) -> None:
+        async with self.transaction() as tx:
+            if blob is None:
+                await tx.fsm.delete(key)
+            else:
+                await tx.fsm.save(key, blob, wave_id)
+
     async def checkpoint_truncate(self) -> bool:
         """Nothing to push: a deleted row lingers in dead tuples, WAL and backups until
         vacuumed, recycled or expired, which no call here can force. What must not survive

@@ -23,7 +23,7 @@ from storage.sqlite.connection import (
     sqlite_path_from_url,
 )
 from storage.sqlite.digests import SqliteDigests, SqliteDigestsReader
-from storage.sqlite.fsm import SqliteFsm, SqliteFsmReader
+from storage.sqlite.fsm import SqliteFsm, SqliteFsmReader, write_dialogue_alone
 from storage.sqlite.knowledge import SqliteKnowledgeStats, SqliteKnowledgeStatsReader
 from storage.sqlite.meta import SqliteMeta, SqliteMetaReader
 from storage.sqlite.polls import SqlitePolls, SqlitePollsReader
@@ -91,12 +91,16 @@ class SqliteStorage:
         self.polls = SqlitePollsReader(reader)
         self.digests = SqliteDigestsReader(reader)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+    def _not_writing(self) -> asyncio.Task[object] | None:
         task = asyncio.current_task()
         if task is not None and task is self._writing:
             # Waiting for our own lock would hang forever.
             raise RuntimeError("transactions do not nest")
+        return task
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        task = self._not_writing()
         async with self._write_lock:
             self._writing = task
             try:
@@ -116,6 +120,13 @@ class SqliteStorage:
                         self._current_wave.drop()
             finally:
                 self._writing = None
+
+    async def write_dialogue(
+        self, key: str, blob: bytes | None, wave_id: int | None = None
+    ) -> None:
+        self._not_writing()
+        async with self._write_lock:
+            await write_dialogue_alone(self._writer, key, blob, wave_id)
 
     async def checkpoint_truncate(self) -> bool:
         if asyncio.current_task() is self._writing:
