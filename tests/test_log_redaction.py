@@ -44,12 +44,27 @@ async def test_a_reply_aiogram_cannot_parse_is_logged_without_its_content(
 ) -> None:
     someone = person(running)
     running.api.garble_next("sendMessage")
-    await someone.send(f"/ask {TEXT}")
+    await someone.send("/help")  # a reply whose answer aiogram reads (the garbled one echoes
+    # the chat, with the person's name and username)
     logs = captured_logs.getvalue()
     assert_nothing_personal(logs)
     assert "ClientDecodeError in sendMessage (content withheld)" in logs
     assert "is handled" in logs
     assert "Sorry, something went wrong" in someone.last_text  # the bot carried on
+
+
+async def test_a_garbled_answer_to_a_reply_nobody_reads_is_no_error(
+    running: Sandbox, captured_logs: io.StringIO
+) -> None:
+    someone = person(running)
+    running.api.garble_next("sendMessage")
+    await someone.send(f"/ask {TEXT}")  # the guide's answer goes unread (bot/unread.py)
+    logs = captured_logs.getvalue()
+    assert_nothing_personal(logs)
+    assert "ClientDecodeError" not in logs
+    assert "is handled" in logs
+    assert len(someone.bot_messages) == 1  # the answer, and no apology after it
+    assert "Sorry, something went wrong" not in someone.last_text
 
 
 async def test_a_polled_update_that_fails_validation_is_logged_without_its_content(
