@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import EditMessageText
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.unread import unread_class
+from bot.unread import call_unread
 
 
 def out_of_date() -> str:
@@ -25,15 +24,8 @@ async def edit_or_send(
     if bot is None or message is None:
         return
     if isinstance(message, Message):
-        edit = unread_class(EditMessageText)(
-            chat_id=message.chat.id,
-            message_id=message.message_id,
-            business_connection_id=message.business_connection_id,
-            text=text,
-            reply_markup=keyboard,
-        )
         try:
-            await bot(edit)
+            await call_unread(message.edit_text(text, reply_markup=keyboard))
             return
         except TelegramBadRequest as exc:
             if "message is not modified" in exc.message:
